@@ -1,0 +1,103 @@
+# concurrency-bench: five server concurrency models, one protocol, one load generator.
+# `make help` lists the targets.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+CPPFLAGS += -D_GNU_SOURCE -Ilib -MMD -MP
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS)
+LDLIBS   += -lpthread -lm
+
+# SANITIZE=address,undefined or SANITIZE=thread builds instrumented copies beside the plain
+# ones: objects in build/<name>/, binaries in bin/<name>/.
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+FLAVOR   := plain
+BIN      := bin
+else ifeq ($(SANITIZE),thread)
+FLAVOR   := tsan
+BIN      := bin/tsan
+else
+FLAVOR   := asan
+BIN      := bin/asan
+endif
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=$(SANITIZE)
+endif
+BUILD    := build/$(FLAVOR)
+
+MODELS   := iterative fork thread prefork prethread
+SERVERS  := $(MODELS:%=$(BIN)/%-srv)
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o
+TESTS    := $(BIN)/unit-tests
+
+.PHONY: all tests test help clean format format-check deps check-deps
+.DEFAULT_GOAL := all
+
+all: $(SERVERS)                                   ## build the five servers into bin/
+
+$(BUILD) $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BIN):
+	@mkdir -p $@
+
+$(BUILD)/%.o: %.c | $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libcb.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+# One line per model, as unpv13e's Makefile: each is a thin skeleton over lib/.
+$(BIN)/iterative-srv: $(BUILD)/servers/iterative-srv.o $(BUILD)/libcb.a | $(BIN)  # one client at a time
+$(BIN)/fork-srv:      $(BUILD)/servers/fork-srv.o      $(BUILD)/libcb.a | $(BIN)  # a process per client
+$(BIN)/thread-srv:    $(BUILD)/servers/thread-srv.o    $(BUILD)/libcb.a | $(BIN)  # a thread per client
+$(BIN)/prefork-srv:   $(BUILD)/servers/prefork-srv.o   $(BUILD)/libcb.a | $(BIN)  # a pool of processes
+$(BIN)/prethread-srv: $(BUILD)/servers/prethread-srv.o $(BUILD)/libcb.a | $(BIN)  # a pool of threads
+
+$(SERVERS):
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+$(TESTS): $(TEST_OBJ) $(BUILD)/libcb.a | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
+
+check-deps:                                       ## install what the build and tests need
+	@ci/install-deps.sh
+
+# The sanitizer runs come first and the plain run last, so the output ends with Criterion's
+# synthesis line. Server processes started by the tests are the instrumented copies.
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+           TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
+
+tests: $(SERVERS) $(TESTS)                        ## build the servers and the test binary
+
+test: check-deps                                  ## build and run every test: unit, integration, ASan+UBSan, TSan
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined tests
+	@$(MAKE) --no-print-directory SANITIZE=thread bin/tsan/thread-srv bin/tsan/prethread-srv
+	@$(MAKE) --no-print-directory tests
+	@echo "== AddressSanitizer + UBSan: unit tests, and integration tests on all five servers"
+	@$(SAN_ENV) SRV_BIN=bin/asan bin/asan/unit-tests
+	@echo "== ThreadSanitizer: integration tests on the threaded servers"
+	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread" bin/unit-tests --filter 'servers/*'
+	@echo "== plain build: every test"
+	@SRV_BIN=bin bin/unit-tests
+
+format:                                           ## format the C sources with .clang-format
+	clang-format -i lib/*.[ch] servers/*.c tests/*.[ch] $(wildcard client/*.[ch])
+
+format-check:                                     ## fail if any C source is not formatted
+	clang-format --dry-run --Werror lib/*.[ch] servers/*.c tests/*.[ch] $(wildcard client/*.[ch])
+
+clean:                                            ## remove build/ and bin/
+	rm -rf build bin
+
+help:                                             ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | \
+		awk -F'\t' '{ printf "  make %-16s %s\n", $$1, $$2 }'
+	@echo "  variables: SANITIZE=address,undefined|thread  WERROR=1  CC=  CFLAGS="
+
+-include $(wildcard $(BUILD)/*/*.d)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what the build, the tests and the benches need, when it can (root with apt-get);
+# otherwise names the missing packages and fails. Called by make and by CI.
+set -euo pipefail
+
+# command-or-file to look for, and the Debian package that provides it
+need=(
+    "gcc:gcc"
+    "make:make"
+    "/usr/include/criterion/criterion.h:libcriterion-dev"
+    "jq:jq"
+    "gnuplot:gnuplot-nox"
+)
+if [[ "${1:-}" == "--bench" ]]; then
+    need+=("wrk:wrk" "nginx:nginx-light")
+fi
+if [[ "${1:-}" == "--ci" ]]; then
+    need+=("clang-format:clang-format" "shellcheck:shellcheck" "clang:clang" "wrk:wrk" "nginx:nginx-light")
+fi
+
+missing=()
+for item in "${need[@]}"; do
+    what=${item%%:*}
+    pkg=${item#*:}
+    if [[ "$what" == /* ]]; then
+        [[ -e "$what" ]] || missing+=("$pkg")
+    else
+        command -v "$what" >/dev/null 2>&1 || [[ -x "/usr/sbin/$what" ]] || missing+=("$pkg")
+    fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y -q "${missing[@]}" >/dev/null; then
+        apt-get update -q >/dev/null
+        apt-get install -y -q "${missing[@]}" >/dev/null
+    fi
+    exit 0
+fi
+echo "missing packages: ${missing[*]}" >&2
+echo "install them with: sudo apt-get install ${missing[*]}" >&2
+exit 1

@@ -1,0 +1,282 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_duration_us(const char *s, uint64_t *out)
+{
+    if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+        return -1;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v < 0)
+        return -1;
+    double mult;
+    if (!*end || !strcmp(end, "s"))
+        mult = 1e6;
+    else if (!strcmp(end, "ms"))
+        mult = 1e3;
+    else if (!strcmp(end, "us"))
+        mult = 1;
+    else if (!strcmp(end, "m"))
+        mult = 60e6;
+    else if (!strcmp(end, "h"))
+        mult = 3600e6;
+    else
+        return -1;
+    double us = v * mult;
+    if (us > 1e15)
+        return -1;
+    *out = (uint64_t)(us + 0.5);
+    return 0;
+}
+
+enum {
+    OPT_LOCK = 256,
+    OPT_MAX_CLIENTS,
+    OPT_MAX_WORK,
+    OPT_MAX_BYTES,
+    OPT_TIMEOUT,
+    OPT_GRACE,
+    OPT_USER,
+    OPT_STATS,
+};
+
+static const struct option long_opts[] = {
+    {"host", required_argument, NULL, 'H'},
+    {"port", required_argument, NULL, 'p'},
+    {"unix", required_argument, NULL, 'U'},
+    {"backlog", required_argument, NULL, 'b'},
+    {"workers", required_argument, NULL, 'w'},
+    {"accept-lock", required_argument, NULL, OPT_LOCK},
+    {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+    {"max-work", required_argument, NULL, OPT_MAX_WORK},
+    {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"daemon", no_argument, NULL, 'd'},
+    {"pidfile", required_argument, NULL, 'P'},
+    {"user", required_argument, NULL, OPT_USER},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (errlen > 0)
+        vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return CLI_ERR;
+}
+
+static int number(const char *arg, const char *name, uint64_t min, uint64_t max, uint64_t *out,
+                  char *err, size_t errlen)
+{
+    if (cli_u64(arg, min, max, out) < 0)
+        return bad(err, errlen, "%s: '%s' is not a whole number from %llu to %llu", name, arg,
+                   (unsigned long long)min, (unsigned long long)max);
+    return CLI_OK;
+}
+
+int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, char *err,
+                     size_t errlen)
+{
+    *o = (struct srv_opts){
+        .host = NULL,
+        .port = SRV_DEFAULT_PORT,
+        .backlog = SRV_DEFAULT_BACKLOG,
+        .workers = (caps & CAP_WORKERS) ? SRV_DEFAULT_WORKERS : 1,
+        .lock = LOCK_NONE,
+        .max_work = SRV_DEFAULT_MAX_WORK,
+        .max_bytes = SRV_DEFAULT_MAX_BYTES,
+        .timeout_s = SRV_DEFAULT_TIMEOUT,
+        .grace_s = SRV_DEFAULT_GRACE,
+    };
+    const char *prog = argc > 0 ? argv[0] : "srv";
+    const char *slash = strrchr(prog, '/');
+    prog = slash ? slash + 1 : prog;
+    bool port_given = false;
+    uint64_t v;
+    int c;
+
+    optind = 0; /* glibc: a full reset, so the parser can run more than once */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":H:p:U:b:w:dP:hV", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'H':
+            o->host = optarg;
+            break;
+        case 'p':
+            if (number(optarg, "-p", 0, 65535, &v, err, errlen))
+                return CLI_ERR;
+            o->port = optarg;
+            port_given = true;
+            break;
+        case 'U':
+            if (!*optarg)
+                return bad(err, errlen, "-U: empty path");
+            o->unix_path = optarg;
+            break;
+        case 'b':
+            if (number(optarg, "-b", 1, 65535, &v, err, errlen))
+                return CLI_ERR;
+            o->backlog = (int)v;
+            break;
+        case 'w':
+            if (!(caps & CAP_WORKERS))
+                return bad(err, errlen,
+                           "-w: %s has no worker pool (it serves %s); use prefork-srv or "
+                           "prethread-srv for a fixed pool",
+                           prog,
+                           (caps & CAP_MAX_CLIENTS) ? "each client with a new worker; "
+                                                      "--max-clients caps them"
+                                                    : "one client at a time");
+            if (number(optarg, "-w", 1, 4096, &v, err, errlen))
+                return CLI_ERR;
+            o->workers = (long)v;
+            break;
+        case OPT_LOCK:
+            if (!strcmp(optarg, "none"))
+                o->lock = LOCK_NONE;
+            else if (!strcmp(optarg, "mutex"))
+                o->lock = LOCK_MUTEX;
+            else if (!strcmp(optarg, "fcntl"))
+                o->lock = LOCK_FCNTL;
+            else
+                return bad(err, errlen, "--accept-lock: '%s' is not none, mutex or fcntl", optarg);
+            if ((o->lock == LOCK_MUTEX && !(caps & CAP_LOCK_MUTEX)) ||
+                (o->lock == LOCK_FCNTL && !(caps & CAP_LOCK_FCNTL)) ||
+                (o->lock == LOCK_NONE && !(caps & (CAP_LOCK_MUTEX | CAP_LOCK_FCNTL))))
+                return bad(err, errlen, "--accept-lock %s: %s", optarg,
+                           !(caps & (CAP_LOCK_MUTEX | CAP_LOCK_FCNTL))
+                               ? "only the pools (prefork-srv, prethread-srv) share accept()"
+                               : "an fcntl lock is per process; threads use mutex");
+            break;
+        case OPT_MAX_CLIENTS:
+            if (!(caps & CAP_MAX_CLIENTS))
+                return bad(err, errlen, "--max-clients: %s does not spawn per client (%s)", prog,
+                           (caps & CAP_WORKERS) ? "its pool size -w is the cap"
+                                                : "it serves one client at a time");
+            if (number(optarg, "--max-clients", 0, 1000000, &v, err, errlen))
+                return CLI_ERR;
+            o->max_clients = (long)v;
+            break;
+        case OPT_MAX_WORK:
+            if (number(optarg, "--max-work", 0, UINT64_C(1) << 40, &o->max_work, err, errlen))
+                return CLI_ERR;
+            break;
+        case OPT_MAX_BYTES:
+            if (number(optarg, "--max-bytes", 0, UINT64_C(1) << 50, &o->max_bytes, err, errlen))
+                return CLI_ERR;
+            break;
+        case OPT_TIMEOUT:
+            if (number(optarg, "--timeout", 0, 86400, &v, err, errlen))
+                return CLI_ERR;
+            o->timeout_s = (int)v;
+            break;
+        case OPT_GRACE:
+            if (number(optarg, "--grace", 0, 3600, &v, err, errlen))
+                return CLI_ERR;
+            o->grace_s = (int)v;
+            break;
+        case 'd':
+            o->daemon = true;
+            break;
+        case 'P':
+            if (!*optarg)
+                return bad(err, errlen, "-P: empty path");
+            o->pidfile = optarg;
+            break;
+        case OPT_USER:
+            o->user = optarg;
+            break;
+        case OPT_STATS:
+            o->stats_file = optarg;
+            break;
+        case 'h':
+            return CLI_HELP;
+        case 'V':
+            return CLI_VERS;
+        case ':':
+            return bad(err, errlen, "option %s needs a value", argv[optind - 1]);
+        default:
+            if (optopt)
+                return bad(err, errlen, "unknown option -%c (try -h)", optopt);
+            return bad(err, errlen, "unknown option %s (try -h)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return bad(err, errlen, "unexpected argument '%s' (try -h)", argv[optind]);
+    if (o->unix_path && (port_given || o->host))
+        return bad(err, errlen, "-U listens on a Unix socket; it cannot be combined with -H or -p");
+    if (!o->host)
+        o->host = SRV_DEFAULT_HOST;
+    if (o->user && !o->daemon)
+        return bad(err, errlen, "--user drops privileges of a daemon; it needs -d");
+    return CLI_OK;
+}
+
+void cli_usage_server(FILE *f, const char *prog, unsigned caps)
+{
+    fprintf(
+        f,
+        "usage: %s [-H HOST] [-p PORT | -U PATH] [-b BACKLOG]%s%s%s\n"
+        "       [--max-work N] [--max-bytes N] [--timeout SEC] [--grace SEC]\n"
+        "       [-d] [-P PIDFILE] [--user NAME] [--stats FILE] [-h] [-V]\n\n"
+        "  -H, --host HOST       address to bind (default %s; '::' or 0.0.0.0 for all)\n"
+        "  -p, --port PORT       TCP port, 0 for any free port (default %s)\n"
+        "  -U, --unix PATH       listen on a Unix stream socket instead of TCP\n"
+        "  -b, --backlog N       listen backlog (default %d; the kernel caps it at somaxconn)\n",
+        prog, (caps & CAP_WORKERS) ? " [-w WORKERS]" : "",
+        (caps & CAP_LOCK_FCNTL)   ? " [--accept-lock none|mutex|fcntl]"
+        : (caps & CAP_LOCK_MUTEX) ? " [--accept-lock none|mutex]"
+                                  : "",
+        (caps & CAP_MAX_CLIENTS) ? " [--max-clients N]" : "", SRV_DEFAULT_HOST, SRV_DEFAULT_PORT,
+        SRV_DEFAULT_BACKLOG);
+    if (caps & CAP_WORKERS)
+        fprintf(f, "  -w, --workers N       pool size (default %d)\n", SRV_DEFAULT_WORKERS);
+    if (caps & (CAP_LOCK_MUTEX | CAP_LOCK_FCNTL))
+        fprintf(f, "      --accept-lock L   serialise accept() across the pool (default none)\n");
+    if (caps & CAP_MAX_CLIENTS)
+        fprintf(f, "      --max-clients N   at most N clients served at once; more wait in the\n"
+                   "                        backlog (default 0: no cap)\n");
+    fprintf(
+        f,
+        "      --max-work N      largest WORK accepted (default %llu)\n"
+        "      --max-bytes N     largest BYTES accepted (default %llu)\n"
+        "      --timeout SEC     drop a client idle or not reading for SEC (default %d; 0 off)\n"
+        "      --grace SEC       on SIGTERM, time allowed for requests in flight (default %d)\n"
+        "  -d, --daemon          detach, log to syslog\n"
+        "  -P, --pidfile PATH    write the pid to PATH, remove it on exit\n"
+        "      --user NAME       with -d: switch to user NAME after binding\n"
+        "      --stats FILE      also write the closing stats line to FILE\n"
+        "  -h, --help            this text\n"
+        "  -V, --version         print the version\n",
+        (unsigned long long)SRV_DEFAULT_MAX_WORK, (unsigned long long)SRV_DEFAULT_MAX_BYTES,
+        SRV_DEFAULT_TIMEOUT, SRV_DEFAULT_GRACE);
+}

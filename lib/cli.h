@@ -1,0 +1,64 @@
+/* cli: the server command line, the same for every model, and number parsers shared with the
+ * load generator. Parsing never exits: it returns CLI_ERR with a message, and main decides. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CLI_OK   0
+#define CLI_ERR  (-1)
+#define CLI_HELP 1 /* -h: print usage, exit 0 */
+#define CLI_VERS 2 /* -V: print version, exit 0 */
+
+#define PROJECT_VERSION "1.0.0"
+
+enum accept_lock { LOCK_NONE, LOCK_MUTEX, LOCK_FCNTL };
+
+/* What a model can use; options outside its capabilities are refused. */
+enum {
+    CAP_WORKERS = 1 << 0,     /* -w: a fixed pool */
+    CAP_LOCK_MUTEX = 1 << 1,  /* --accept-lock mutex */
+    CAP_LOCK_FCNTL = 1 << 2,  /* --accept-lock fcntl */
+    CAP_MAX_CLIENTS = 1 << 3, /* --max-clients: per-client spawning */
+};
+
+struct srv_opts {
+    const char *host;      /* NULL: loopback default applied by the parser */
+    const char *port;      /* decimal, "0" for ephemeral */
+    const char *unix_path; /* -U: listen on a Unix socket instead of TCP */
+    int backlog;
+    long workers;
+    enum accept_lock lock;
+    long max_clients; /* 0: no cap */
+    uint64_t max_work, max_bytes;
+    int timeout_s; /* idle and send timeout; 0: none */
+    int grace_s;   /* shutdown grace time */
+    bool daemon;
+    const char *pidfile, *user, *stats_file;
+};
+
+#define SRV_DEFAULT_HOST      "127.0.0.1"
+#define SRV_DEFAULT_PORT      "12345"
+#define SRV_DEFAULT_BACKLOG   511
+#define SRV_DEFAULT_WORKERS   8
+#define SRV_DEFAULT_MAX_WORK  UINT64_C(100000000)
+#define SRV_DEFAULT_MAX_BYTES UINT64_C(1073741824)
+#define SRV_DEFAULT_TIMEOUT   60
+#define SRV_DEFAULT_GRACE     10
+
+/* Parses argv into *o (defaults first). caps says what the model named prog can use. */
+int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, char *err,
+                     size_t errlen);
+void cli_usage_server(FILE *f, const char *prog, unsigned caps);
+
+/* Strict decimal in [min, max]: no sign, no junk, no overflow. 0 or -1. */
+int cli_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* A duration: a number with an optional unit us, ms, s (default), m or h; fractions allowed
+ * ("1.5s"). Result in microseconds. 0 or -1. */
+int cli_duration_us(const char *s, uint64_t *out);
+
+#endif

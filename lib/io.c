@@ -1,0 +1,140 @@
+#include "io.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+ssize_t io_readn(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+static ssize_t write_once(int fd, const void *buf, size_t n, int flags)
+{
+    ssize_t w = send(fd, buf, n, MSG_NOSIGNAL | flags);
+    if (w < 0 && errno == ENOTSOCK && !(flags & MSG_DONTWAIT))
+        w = write(fd, buf, n);
+    return w;
+}
+
+ssize_t io_writen(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write_once(fd, p + done, n - done, 0);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)done;
+}
+
+ssize_t io_send_some(int fd, const void *buf, size_t n)
+{
+    for (;;) {
+        ssize_t w = write_once(fd, buf, n, MSG_DONTWAIT);
+        if (w < 0 && errno == EINTR)
+            continue;
+        return w;
+    }
+}
+
+ssize_t io_recv_some(int fd, void *buf, size_t n)
+{
+    for (;;) {
+        ssize_t r = recv(fd, buf, n, MSG_DONTWAIT);
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r;
+    }
+}
+
+int io_wait(int fd, short events, int stopfd, int timeout_ms)
+{
+    struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = stopfd, .events = POLLIN}};
+    nfds_t n = stopfd >= 0 ? 2 : 1;
+    for (;;) {
+        int r = poll(p, n, timeout_ms);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            return IO_TIMEOUT;
+        if (n == 2 && p[1].revents)
+            return IO_STOP;
+        /* POLLERR and POLLHUP count as ready: the next read or write reports what happened. */
+        return IO_READY;
+    }
+}
+
+void io_lines_init(struct io_lines *r, int fd)
+{
+    r->fd = fd;
+    r->start = 0;
+    r->len = 0;
+}
+
+ssize_t io_readline(struct io_lines *r, char *out, size_t max)
+{
+    if (max < 2 || max > IO_LINES_BUF) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t limit = max - 1;
+    for (;;) {
+        size_t look = r->len < limit ? r->len : limit;
+        char *nl = memchr(r->buf + r->start, '\n', look);
+        if (nl) {
+            size_t n = (size_t)(nl - (r->buf + r->start)) + 1;
+            memcpy(out, r->buf + r->start, n);
+            out[n] = '\0';
+            r->start += n;
+            r->len -= n;
+            return (ssize_t)n;
+        }
+        if (r->len >= limit) {
+            r->start += limit;
+            r->len -= limit;
+            errno = EMSGSIZE;
+            return -1;
+        }
+        if (r->start > 0) {
+            memmove(r->buf, r->buf + r->start, r->len);
+            r->start = 0;
+        }
+        ssize_t got = read(r->fd, r->buf + r->len, sizeof r->buf - r->len);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (got == 0) {
+            if (r->len == 0)
+                return 0;
+            errno = EPROTO;
+            return -1;
+        }
+        r->len += (size_t)got;
+    }
+}

@@ -1,0 +1,233 @@
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, const char *what, int e)
+{
+    if (errlen > 0)
+        snprintf(err, errlen, fmt, what, strerror(e));
+    errno = e;
+    return -1;
+}
+
+static int set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -1;
+    return 0;
+}
+
+static int sock_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
+int net_listen(const char *host, const char *port, int backlog, bool nonblock, int *bound_port,
+               char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res, *ai;
+    if (host && !*host)
+        host = NULL;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        if (errlen > 0)
+            snprintf(err, errlen, "%s port %s: %s", host ? host : "*", port, gai_strerror(rc));
+        errno = EINVAL;
+        return -1;
+    }
+    /* With no host, prefer the IPv6 wildcard: it also takes IPv4 unless bindv6only is set. */
+    int fd = -1, e = 0;
+    for (int pass = 0; pass < 2 && fd < 0; pass++) {
+        for (ai = res; ai; ai = ai->ai_next) {
+            if (!host && (pass == 0) != (ai->ai_family == AF_INET6))
+                continue;
+            if (host && pass == 1)
+                break;
+            fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+            if (fd < 0) {
+                e = errno;
+                continue;
+            }
+            int on = 1;
+            if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
+                bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0 &&
+                (!nonblock || set_nonblock(fd) == 0))
+                break;
+            e = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        return fail(err, errlen, "listen on %s: %s", host ? host : "*", e ? e : EADDRNOTAVAIL);
+    if (bound_port)
+        *bound_port = sock_port(fd);
+    return fd;
+}
+
+static int unix_addr(const char *path, struct sockaddr_un *sa, char *err, size_t errlen)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sa->sun_path)
+        return fail(err, errlen, "%s: %s", path, ENAMETOOLONG);
+    strcpy(sa->sun_path, path);
+    return 0;
+}
+
+int net_listen_unix(const char *path, int backlog, bool nonblock, char *err, size_t errlen)
+{
+    struct sockaddr_un sa;
+    if (unix_addr(path, &sa, err, errlen) < 0)
+        return -1;
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe < 0)
+            return fail(err, errlen, "%s: socket: %s", path, errno);
+        int live = connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+        int e = errno;
+        close(probe);
+        if (live)
+            return fail(err, errlen, "%s: %s (a server is accepting there)", path, EADDRINUSE);
+        if (e == ECONNREFUSED && unlink(path) < 0)
+            return fail(err, errlen, "%s: unlink stale socket: %s", path, errno);
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return fail(err, errlen, "%s: socket: %s", path, errno);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, backlog) < 0 ||
+        (nonblock && set_nonblock(fd) < 0)) {
+        int e = errno;
+        close(fd);
+        return fail(err, errlen, "listen on %s: %s", path, e);
+    }
+    return fd;
+}
+
+int net_connect(const char *host, const char *port, int family, char *err, size_t errlen)
+{
+    struct addrinfo hints = {
+        .ai_family = family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *res, *ai;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        if (errlen > 0)
+            snprintf(err, errlen, "%s port %s: %s", host, port, gai_strerror(rc));
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = -1, e = EADDRNOTAVAIL;
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            e = errno;
+            continue;
+        }
+        int r;
+        do
+            r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        while (r < 0 && errno == EINTR);
+        if (r == 0)
+            break;
+        e = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        return fail(err, errlen, "connect to %s: %s", host, e);
+    return fd;
+}
+
+int net_connect_unix(const char *path, char *err, size_t errlen)
+{
+    struct sockaddr_un sa;
+    if (unix_addr(path, &sa, err, errlen) < 0)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return fail(err, errlen, "%s: socket: %s", path, errno);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int e = errno;
+        close(fd);
+        return fail(err, errlen, "connect to %s: %s", path, e);
+    }
+    return fd;
+}
+
+int net_accept(int lfd, struct sockaddr_storage *peer, socklen_t *peerlen)
+{
+    for (;;) {
+        socklen_t len = sizeof *peer;
+        int fd = accept4(lfd, (struct sockaddr *)peer, &len, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            *peerlen = len;
+            return fd;
+        }
+        switch (errno) {
+        case EINTR:
+        case ECONNABORTED:
+        case EPROTO:
+            continue;
+        case EMFILE:
+        case ENFILE:
+        case ENOBUFS:
+        case ENOMEM: {
+            int e = errno;
+            struct timespec ts = {0, NET_ACCEPT_BACKOFF_MS * 1000000L};
+            while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+            errno = e;
+            return -1;
+        }
+        default:
+            return -1;
+        }
+    }
+}
+
+int net_stop_accepting(int lfd)
+{
+    return shutdown(lfd, SHUT_RD);
+}
+
+void net_addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t n)
+{
+    char host[INET6_ADDRSTRLEN + 1], serv[16];
+    if (sa->sa_family == AF_UNIX || len == 0) {
+        snprintf(buf, n, "unix");
+        return;
+    }
+    if (getnameinfo(sa, len, host, sizeof host, serv, sizeof serv,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    if (sa->sa_family == AF_INET6)
+        snprintf(buf, n, "[%s]:%s", host, serv);
+    else
+        snprintf(buf, n, "%s:%s", host, serv);
+}

@@ -1,0 +1,154 @@
+#include "serve.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "log.h"
+#include "net.h"
+#include "payload.h"
+#include "sieve.h"
+
+int serve_stop_level(struct serve_stop *st)
+{
+    if (st->own_signals) {
+        struct signalfd_siginfo si;
+        while (read(st->fd, &si, sizeof si) == (ssize_t)sizeof si) {
+            if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+                int lv = atomic_load(&st->level);
+                if (lv < 2)
+                    atomic_store(&st->level, lv + 1);
+            }
+        }
+    }
+    return atomic_load(&st->level);
+}
+
+void serve_greeting(struct serve_cfg *cfg, const char *model, long pid)
+{
+    snprintf(cfg->greeting, sizeof cfg->greeting,
+             "%s server ready (pid %ld): send \"WORK BYTES\"\n", model, pid);
+}
+
+enum { SEND_OK, SEND_FAIL };
+
+/* Sends n bytes, waiting for the socket to drain between sends. A drain (level 1) lets the
+ * send finish; an abort (level 2), the timeout, or a peer error ends it. */
+static int send_all(const struct serve_cfg *cfg, struct serve_stop *st, int fd, const void *buf,
+                    size_t n, uint64_t *sent)
+{
+    const char *p = buf;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = io_send_some(fd, p + done, n - done);
+        if (w > 0) {
+            done += (size_t)w;
+            *sent += (uint64_t)w;
+            continue;
+        }
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            return SEND_FAIL;
+        int lv = serve_stop_level(st);
+        if (lv >= 2)
+            return SEND_FAIL;
+        int r = io_wait(fd, POLLOUT, serve_stop_fd(st, lv), cfg->timeout_ms);
+        if (r == IO_STOP)
+            continue; /* the level is read again on the next pass */
+        if (r != IO_READY)
+            return SEND_FAIL;
+    }
+    return SEND_OK;
+}
+
+static int send_payload(const struct serve_cfg *cfg, struct serve_stop *st, int fd, uint64_t bytes,
+                        uint64_t *sent)
+{
+    const uint8_t *blk = payload_block();
+    uint64_t off = 0;
+    while (off < bytes) {
+        /* Whole 64 KiB blocks line up with the payload's period, so no offset math is needed. */
+        size_t chunk = bytes - off < PAYLOAD_BLOCK ? (size_t)(bytes - off) : PAYLOAD_BLOCK;
+        if (send_all(cfg, st, fd, blk, chunk, sent) != SEND_OK)
+            return SEND_FAIL;
+        off += chunk;
+    }
+    return SEND_OK;
+}
+
+static void reply_err(const struct serve_cfg *cfg, struct serve_stop *st, int fd, const char *peer,
+                      const char *reason)
+{
+    char line[128];
+    int n = snprintf(line, sizeof line, "ERR %s\n", reason);
+    uint64_t sent = 0;
+    log_msg(LOG_NOTICE, "%s: bad request: %s", peer, reason);
+    stats_add(&cfg->stats->bad_requests, 1);
+    send_all(cfg, st, fd, line, (size_t)n, &sent);
+}
+
+uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
+                    const struct sockaddr *peer, socklen_t peerlen)
+{
+    char who[NET_ADDRSTR_MAX];
+    char buf[2 * PROTO_LINE_MAX + 2];
+    size_t len = 0;
+    uint64_t answered = 0, sent = 0;
+
+    net_addr_str(peer, peerlen, who, sizeof who);
+    stats_add(&cfg->stats->connections, 1);
+    if (send_all(cfg, st, fd, cfg->greeting, strlen(cfg->greeting), &sent) != SEND_OK)
+        goto out;
+
+    for (;;) {
+        struct proto_request req;
+        enum proto_error perr;
+        long used = proto_parse(buf, len, &cfg->limits, &req, &perr);
+
+        if (used == PROTO_BAD) {
+            reply_err(cfg, st, fd, who, proto_strerror(perr));
+            break;
+        }
+        if (used == PROTO_INCOMPLETE) {
+            if (serve_stop_level(st) >= 1)
+                break; /* draining: no request in progress, so this connection is done */
+            int r = io_wait(fd, POLLIN, st->fd, cfg->timeout_ms);
+            if (r == IO_STOP)
+                continue;
+            if (r == IO_TIMEOUT) {
+                log_msg(LOG_INFO, "%s: idle for %d ms, closing", who, cfg->timeout_ms);
+                break;
+            }
+            if (r < 0)
+                break;
+            ssize_t got = io_recv_some(fd, buf + len, sizeof buf - len);
+            if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+                break; /* the client closed or reset: the normal end of a connection */
+            if (got > 0)
+                len += (size_t)got;
+            continue;
+        }
+
+        int64_t primes = sieve_count(req.work);
+        if (primes < 0) {
+            reply_err(cfg, st, fd, who, "out of memory for the sieve");
+            break;
+        }
+        stats_add(&cfg->stats->primes, (uint64_t)primes);
+        uint64_t before = sent;
+        int ok = send_payload(cfg, st, fd, req.bytes, &sent);
+        stats_add(&cfg->stats->bytes_sent, sent - before);
+        if (ok != SEND_OK)
+            break;
+        stats_add(&cfg->stats->requests, 1);
+        answered++;
+        len -= (size_t)used;
+        memmove(buf, buf + used, len);
+    }
+out:
+    return answered;
+}

@@ -1,0 +1,54 @@
+/* serve: one client connection, the same for every model. Sends the greeting, then reads
+ * request lines (pipelined ones too), runs the sieve, sends the payload, and answers a bad
+ * line with "ERR <reason>\n" before closing. Every wait is bounded by the idle timeout and cut
+ * short by the stop descriptor, so a drain on SIGTERM never waits on an idle client. */
+#ifndef SERVE_H
+#define SERVE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "proto.h"
+#include "stats.h"
+
+/* How a worker learns that the server is stopping. level: 0 running, 1 draining (finish the
+ * request in progress, take no new one), 2 aborting (drop everything now).
+ *
+ * When own_signals is set, fd and abort_fd are both this process's signalfd for SIGTERM and
+ * SIGINT, and serve_stop_level() reads it: one signal drains, a second aborts. Otherwise
+ * another thread sets level and makes fd readable at level 1 and abort_fd readable at level 2
+ * (eventfds that are never drained, so every worker sees them). */
+struct serve_stop {
+    int fd;
+    int abort_fd;
+    bool own_signals;
+    atomic_int level;
+};
+
+/* The descriptor to poll while at the given level. */
+static inline int serve_stop_fd(const struct serve_stop *st, int level)
+{
+    return level == 0 ? st->fd : st->abort_fd;
+}
+
+/* Current level; with own_signals, first takes any pending SIGTERM/SIGINT (one step each). */
+int serve_stop_level(struct serve_stop *st);
+
+struct serve_cfg {
+    char greeting[PROTO_GREETING_MAX + 1]; /* "\n"-terminated */
+    struct proto_limits limits;
+    int timeout_ms; /* -1: none */
+    struct stats *stats;
+};
+
+/* Formats cfg->greeting for model and pid. */
+void serve_greeting(struct serve_cfg *cfg, const char *model, long pid);
+
+/* Serves fd until the client closes, errs, times out, or a stop ends it. Does not close fd.
+ * Returns the number of requests answered in full. */
+uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
+                    const struct sockaddr *peer, socklen_t peerlen);
+
+#endif

@@ -1,0 +1,434 @@
+#include "srv.h"
+
+#include <err.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "io.h"
+#include "log.h"
+#include "net.h"
+#include "payload.h"
+
+long long srv_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int make_signalfd(bool with_chld)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (with_chld) {
+        sigaddset(&set, SIGCHLD);
+        sigaddset(&set, SIGHUP);
+    }
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void json_str(char *out, size_t n, const char *s)
+{
+    size_t j = 0;
+    for (; *s && j + 7 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            out[j++] = '\\';
+            out[j++] = (char)c;
+        } else if (c < 0x20) {
+            j += (size_t)snprintf(out + j, n - j, "\\u%04x", c);
+        } else {
+            out[j++] = (char)c;
+        }
+    }
+    out[j] = '\0';
+}
+
+static void listening_line(struct srv *s, char *buf, size_t n)
+{
+    char where[1024];
+    if (s->opt.unix_path) {
+        json_str(where, sizeof where, s->opt.unix_path);
+        snprintf(buf, n, "{\"event\":\"listening\",\"model\":\"%s\",\"path\":\"%s\",\"pid\":%ld}\n",
+                 s->model->name, where, (long)getpid());
+    } else {
+        json_str(where, sizeof where, s->opt.host);
+        snprintf(buf, n,
+                 "{\"event\":\"listening\",\"model\":\"%s\",\"host\":\"%s\",\"port\":%d,"
+                 "\"pid\":%ld}\n",
+                 s->model->name, where, s->port, (long)getpid());
+    }
+}
+
+static void make_thread_stop(struct srv *s)
+{
+    s->stop.own_signals = false;
+    s->stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    s->stop.abort_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->stop.fd < 0 || s->stop.abort_fd < 0)
+        err(1, "eventfd");
+}
+
+void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
+{
+    char e[512];
+    memset(s, 0, sizeof *s);
+    s->model = m;
+    s->lfd = -1;
+    clock_gettime(CLOCK_MONOTONIC, &s->started);
+
+    int rc = cli_parse_server(argc, argv, m->caps, &s->opt, e, sizeof e);
+    if (rc == CLI_HELP) {
+        cli_usage_server(stdout, argv[0], m->caps);
+        exit(0);
+    }
+    if (rc == CLI_VERS) {
+        printf("%s-srv %s\n", m->name, PROJECT_VERSION);
+        exit(0);
+    }
+    if (rc != CLI_OK) {
+        fprintf(stderr, "%s-srv: %s\n", m->name, e);
+        exit(2);
+    }
+    static char ident[64];
+    snprintf(ident, sizeof ident, "%s-srv", m->name);
+    log_init(ident, false);
+
+    /* Before any thread or child exists, so that every one inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        err(1, "sigprocmask");
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        err(1, "signal");
+
+    payload_block();
+    s->stats = stats_create();
+    if (!s->stats)
+        err(1, "shared stats mapping");
+
+    if (s->opt.pidfile && pidfile_check(s->opt.pidfile, e, sizeof e) < 0)
+        errx(1, "%s", e);
+
+    bool nb = (m->flags & SRV_NONBLOCK) != 0;
+    if (s->opt.unix_path)
+        s->lfd = net_listen_unix(s->opt.unix_path, s->opt.backlog, nb, e, sizeof e);
+    else
+        s->lfd = net_listen(s->opt.host, s->opt.port, s->opt.backlog, nb, &s->port, e, sizeof e);
+    if (s->lfd < 0)
+        errx(1, "%s", e);
+
+    int ready_fd = -1;
+    if (s->opt.daemon) {
+        rc = daemon_start(&ready_fd, e, sizeof e);
+        if (rc < 0)
+            errx(1, "%s", e);
+        if (rc != DAEMON_CHILD)
+            exit(rc == DAEMON_PARENT_OK ? 0 : 1);
+        log_init(ident, true);
+        if (s->opt.user && daemon_drop_privileges(s->opt.user, e, sizeof e) < 0) {
+            log_msg(LOG_ERR, "%s", e);
+            exit(1);
+        }
+    }
+    if (s->opt.pidfile && pidfile_write(s->opt.pidfile, e, sizeof e) < 0) {
+        log_msg(LOG_ERR, "%s", e);
+        exit(1);
+    }
+
+    s->sigfd = make_signalfd(true);
+    if (s->sigfd < 0)
+        err(1, "signalfd");
+    if (m->flags & SRV_THREADS) {
+        make_thread_stop(s);
+    } else {
+        s->stop.own_signals = true;
+        s->stop.fd = s->stop.abort_fd = s->sigfd;
+    }
+
+    serve_greeting(&s->serve, m->name, (long)getpid());
+    s->serve.limits.max_work = s->opt.max_work;
+    s->serve.limits.max_bytes = s->opt.max_bytes;
+    s->serve.timeout_ms = s->opt.timeout_s > 0 ? s->opt.timeout_s * 1000 : -1;
+    s->serve.stats = s->stats;
+
+    char line[1200];
+    listening_line(s, line, sizeof line);
+    if (ready_fd >= 0) {
+        daemon_ready(ready_fd, line);
+    } else if (io_writen(STDOUT_FILENO, line, strlen(line)) < 0) {
+        err(1, "stdout");
+    }
+    if (s->opt.unix_path)
+        log_msg(LOG_INFO, "listening on %s, backlog %d", s->opt.unix_path, s->opt.backlog);
+    else
+        log_msg(LOG_INFO, "listening on %s port %d, backlog %d", s->opt.host, s->port,
+                s->opt.backlog);
+}
+
+int srv_accept(struct srv *s, int *fd, struct sockaddr_storage *peer, socklen_t *len)
+{
+    static _Atomic long long last_warn;
+    *fd = net_accept(s->lfd, peer, len);
+    if (*fd >= 0)
+        return 1;
+    switch (errno) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+        return 0;
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM: {
+        /* net_accept has already paused; warn at most once a second. */
+        long long now = srv_now_ms(), prev = atomic_load(&last_warn);
+        if (now - prev >= 1000 && atomic_compare_exchange_strong(&last_warn, &prev, now))
+            log_msg(LOG_WARNING, "accept: %s; pausing accepts", strerror(errno));
+        return 0;
+    }
+    case EPERM:
+    case ETIMEDOUT:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case ECONNRESET:
+        return 0; /* the connection failed before we took it; others are unaffected */
+    case EINVAL:
+        return -1; /* shut down by net_stop_accepting: the normal way out */
+    default:
+        log_msg(LOG_ERR, "accept: %s", strerror(errno));
+        return -1;
+    }
+}
+
+int srv_level(struct srv *s)
+{
+    return atomic_load(&s->stop.level);
+}
+
+void srv_set_level(struct srv *s, int level)
+{
+    int cur = atomic_load(&s->stop.level);
+    if (level <= cur)
+        return;
+    atomic_store(&s->stop.level, level);
+    if (!s->stop.own_signals) {
+        uint64_t one = 1;
+        if (write(s->stop.fd, &one, sizeof one) < 0)
+            log_msg(LOG_ERR, "stop eventfd: %s", strerror(errno));
+        if (level >= 2 && write(s->stop.abort_fd, &one, sizeof one) < 0)
+            log_msg(LOG_ERR, "abort eventfd: %s", strerror(errno));
+    }
+}
+
+unsigned srv_signals(struct srv *s)
+{
+    struct signalfd_siginfo si;
+    unsigned mask = 0;
+    while (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        switch (si.ssi_signo) {
+        case SIGTERM:
+        case SIGINT:
+            srv_set_level(s, srv_level(s) + 1);
+            log_msg(LOG_INFO, "%s: %s", strsignal((int)si.ssi_signo),
+                    srv_level(s) == 1 ? "stopping; requests in flight may finish" : "stopping now");
+            mask |= SRV_SIG_STOP;
+            break;
+        case SIGCHLD:
+            mask |= SRV_SIG_CHLD;
+            break;
+        default:
+            break; /* SIGHUP: nothing to reload */
+        }
+    }
+    return mask;
+}
+
+int srv_child_init(struct srv *s)
+{
+    close(s->sigfd);
+    s->sigfd = make_signalfd(false);
+    if (s->sigfd < 0)
+        return -1;
+    s->stop.own_signals = true;
+    s->stop.fd = s->stop.abort_fd = s->sigfd;
+    atomic_store(&s->stop.level, 0);
+    return 0;
+}
+
+void srv_serve(struct srv *s, int fd, const struct sockaddr_storage *peer, socklen_t len)
+{
+    serve_conn(&s->serve, &s->stop, fd, (const struct sockaddr *)peer, len);
+    close(fd);
+}
+
+int srv_kids_init(struct srv_kids *k, size_t cap)
+{
+    k->cap = cap ? cap : 16;
+    k->live = 0;
+    k->pid = calloc(k->cap, sizeof *k->pid);
+    return k->pid ? 0 : -1;
+}
+
+void srv_kids_free(struct srv_kids *k)
+{
+    free(k->pid);
+    k->pid = NULL;
+}
+
+long srv_kids_add(struct srv_kids *k, pid_t pid)
+{
+    for (size_t i = 0; i < k->cap; i++) {
+        if (k->pid[i] == 0) {
+            k->pid[i] = pid;
+            k->live++;
+            return (long)i;
+        }
+    }
+    pid_t *grown = realloc(k->pid, 2 * k->cap * sizeof *grown);
+    if (!grown)
+        return -1;
+    memset(grown + k->cap, 0, k->cap * sizeof *grown);
+    k->pid = grown;
+    k->cap *= 2;
+    return srv_kids_add(k, pid);
+}
+
+size_t srv_kids_reap(struct srv_kids *k, void (*done)(size_t slot, int status, void *arg),
+                     void *arg)
+{
+    size_t n = 0;
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        n++;
+        for (size_t i = 0; i < k->cap; i++) {
+            if (k->pid[i] == pid) {
+                k->pid[i] = 0;
+                k->live--;
+                if (done)
+                    done(i, st, arg);
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+void srv_kids_kill(struct srv_kids *k, int sig)
+{
+    for (size_t i = 0; i < k->cap; i++)
+        if (k->pid[i] > 0 && kill(k->pid[i], sig) < 0 && errno != ESRCH)
+            log_msg(LOG_ERR, "kill %ld: %s", (long)k->pid[i], strerror(errno));
+}
+
+void srv_drain(struct srv *s, const struct srv_drain_ops *ops)
+{
+    long long deadline = srv_now_ms() + (long long)s->opt.grace_s * 1000;
+    bool aborted = false;
+
+    while (ops->live(ops->arg) > 0) {
+        if (!aborted && (srv_level(s) >= 2 || srv_now_ms() >= deadline)) {
+            if (srv_level(s) < 2)
+                log_msg(LOG_WARNING,
+                        "grace time of %d s over; %zu worker(s) still busy, "
+                        "stopping them",
+                        s->opt.grace_s, ops->live(ops->arg));
+            srv_set_level(s, 2);
+            if (ops->abort)
+                ops->abort(ops->arg);
+            aborted = true;
+        }
+        long long wait = aborted ? 100 : deadline - srv_now_ms();
+        if (wait < 0)
+            wait = 0;
+        struct pollfd p[2] = {{.fd = s->sigfd, .events = POLLIN},
+                              {.fd = ops->wakefd, .events = POLLIN}};
+        int r = poll(p, ops->wakefd >= 0 ? 2 : 1, (int)(wait > 1000 ? 1000 : wait));
+        if (r < 0 && errno != EINTR) {
+            log_msg(LOG_ERR, "poll: %s", strerror(errno));
+            break;
+        }
+        if (r > 0 && p[0].revents)
+            srv_signals(s);
+        if (r > 0 && ops->wakefd >= 0 && p[1].revents) {
+            uint64_t v;
+            if (read(ops->wakefd, &v, sizeof v) < 0 && errno != EAGAIN)
+                log_msg(LOG_ERR, "read eventfd: %s", strerror(errno));
+        }
+        if (ops->reap)
+            ops->reap(ops->arg);
+    }
+}
+
+static void write_stats_file(const char *path, const char *line)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        log_msg(LOG_ERR, "--stats %s: %s", tmp, strerror(errno));
+        return;
+    }
+    int bad = fputs(line, f) < 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) < 0) {
+        log_msg(LOG_ERR, "--stats %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+}
+
+int srv_finish(struct srv *s)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    struct stats_line info = {
+        .model = s->model->name,
+        .workers = (s->model->caps & CAP_WORKERS)       ? s->opt.workers
+                   : (s->model->caps & CAP_MAX_CLIENTS) ? s->opt.max_clients
+                                                        : 1,
+        .backlog = s->opt.backlog,
+        .wall_s = (double)(now.tv_sec - s->started.tv_sec) +
+                  (double)(now.tv_nsec - s->started.tv_nsec) / 1e9,
+    };
+    char line[1024];
+    int status = 0;
+    if (stats_format(line, sizeof line, s->stats, &info) < 0) {
+        log_msg(LOG_ERR, "stats: %s", strerror(errno));
+        status = 1;
+    } else {
+        if (io_writen(STDOUT_FILENO, line, strlen(line)) < 0)
+            status = 1;
+        if (s->opt.stats_file)
+            write_stats_file(s->opt.stats_file, line);
+    }
+    if (s->lfd >= 0)
+        close(s->lfd);
+    if (s->opt.unix_path)
+        unlink(s->opt.unix_path);
+    pidfile_remove(s->opt.pidfile);
+    if (!s->stop.own_signals) {
+        close(s->stop.fd);
+        close(s->stop.abort_fd);
+    }
+    close(s->sigfd);
+    stats_destroy(s->stats);
+    log_msg(LOG_INFO, "stopped");
+    return status;
+}

@@ -1,0 +1,103 @@
+/* srv: the server runtime every model's main() shares: start-up (options, logging, signals,
+ * listening socket, daemon mode, pid file, the "listening" line), signal intake, the bounded
+ * drain on SIGTERM, tracking of child processes, and the closing "stats" line. A model file
+ * keeps only its concurrency skeleton between srv_start() and srv_finish().
+ *
+ * Signals: SIGTERM, SIGINT, SIGCHLD and SIGHUP are blocked in every thread from start-up on
+ * and taken synchronously from a signalfd (no asynchronous handlers at all); SIGPIPE is
+ * ignored. The first SIGTERM or SIGINT drains, a second one (or the grace time) aborts. */
+#ifndef SRV_H
+#define SRV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "cli.h"
+#include "serve.h"
+#include "stats.h"
+
+enum {
+    SRV_NONBLOCK = 1 << 0, /* the listening socket is polled before accept */
+    SRV_THREADS = 1 << 1,  /* workers are threads: stop reaches them through eventfds */
+};
+
+struct srv_model {
+    const char *name; /* "iterative", "fork", ... */
+    unsigned caps;    /* CAP_* of cli.h */
+    unsigned flags;   /* SRV_* */
+};
+
+struct srv {
+    const struct srv_model *model;
+    struct srv_opts opt;
+    int lfd;
+    int port;
+    int sigfd;
+    struct stats *stats;
+    struct serve_cfg serve;
+    struct serve_stop stop;
+    struct timespec started;
+};
+
+/* Start-up: on any error prints a message and exits (2 for bad usage, 1 otherwise); it is
+ * the one place besides main that may. On return the server is listening and has printed its
+ * "listening" line. */
+void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv);
+
+/* Reads pending signals. Returns a mask of SRV_SIG_STOP (the stop level rose) and
+ * SRV_SIG_CHLD. */
+enum { SRV_SIG_STOP = 1, SRV_SIG_CHLD = 2 };
+unsigned srv_signals(struct srv *s);
+
+/* Raises the stop level (never lowers it) and wakes threaded workers. */
+void srv_set_level(struct srv *s, int level);
+int srv_level(struct srv *s);
+
+/* In a child made by fork(): its own signalfd for SIGTERM/SIGINT, at level 0, as s->stop. */
+int srv_child_init(struct srv *s);
+
+/* One accept on s->lfd. Returns 1 with *fd set; 0 when there is nothing to take this time
+ * (nothing pending, or descriptors exhausted and accepting paused briefly); -1 when the
+ * listener is gone (shut down for a stop, or an unexpected error, which is logged). */
+int srv_accept(struct srv *s, int *fd, struct sockaddr_storage *peer, socklen_t *len);
+
+/* Serves one accepted connection and closes it. */
+void srv_serve(struct srv *s, int fd, const struct sockaddr_storage *peer, socklen_t len);
+
+/* Child processes by slot (prefork keeps a fixed slot per child). */
+struct srv_kids {
+    pid_t *pid; /* 0: free slot */
+    size_t cap, live;
+};
+int srv_kids_init(struct srv_kids *k, size_t cap);
+void srv_kids_free(struct srv_kids *k);
+/* Stores pid in a free slot (growing the table); returns the slot or -1 (ENOMEM). */
+long srv_kids_add(struct srv_kids *k, pid_t pid);
+/* Reaps every exited child without blocking; for each calls done(slot, status, arg) when
+ * done is not NULL. Returns the number reaped. */
+size_t srv_kids_reap(struct srv_kids *k, void (*done)(size_t slot, int status, void *arg),
+                     void *arg);
+void srv_kids_kill(struct srv_kids *k, int sig);
+
+/* The drain after the first SIGTERM: waits until live(arg) is 0. wakefd (or -1) is an eventfd
+ * that workers write when they finish. reap(arg) runs on SIGCHLD and on every wake; at the
+ * grace deadline or on a second signal the level goes to 2 and abort(arg) runs once. */
+struct srv_drain_ops {
+    size_t (*live)(void *arg);
+    void (*reap)(void *arg);
+    void (*abort)(void *arg);
+    int wakefd;
+    void *arg;
+};
+void srv_drain(struct srv *s, const struct srv_drain_ops *ops);
+
+/* The closing: stats line on stdout (and --stats FILE), pid file and socket file removed.
+ * Returns the process exit status. */
+int srv_finish(struct srv *s);
+
+/* Milliseconds on the monotonic clock. */
+long long srv_now_ms(void);
+
+#endif

@@ -1,0 +1,136 @@
+/* thread-srv: a new detached thread for every client (the book's third model). Like fork-srv
+ * it serves clients concurrently, but a thread shares the address space, so creating one is
+ * far cheaper than a fork and the kernel switches between threads without changing page
+ * tables. The cost: a thread's creation and stack per connection, no isolation (one crashing
+ * request ends the whole server), and no bound unless --max-clients is given: beyond the cap
+ * new clients wait in the listen backlog until a thread finishes. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "srv.h"
+
+struct thread_srv {
+    struct srv *s;
+    pthread_mutex_t mu;
+    size_t live;
+    int donefd; /* each finishing thread adds 1: wakes the main loop */
+};
+
+struct conn {
+    struct thread_srv *t;
+    int fd;
+    socklen_t len;
+    struct sockaddr_storage peer;
+};
+
+static size_t live_count(void *arg)
+{
+    struct thread_srv *t = arg;
+    pthread_mutex_lock(&t->mu);
+    size_t n = t->live;
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}
+
+static void *client_thread(void *arg)
+{
+    struct conn *c = arg;
+    struct thread_srv *t = c->t;
+    srv_serve(t->s, c->fd, &c->peer, c->len);
+    free(c);
+    uint64_t one = 1;
+    if (write(t->donefd, &one, sizeof one) < 0)
+        log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
+    /* The last touch of shared state: once live reaches 0 the main thread may finish. */
+    pthread_mutex_lock(&t->mu);
+    t->live--;
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+static void spawn(struct thread_srv *t, pthread_attr_t *attr, int fd, struct sockaddr_storage *peer,
+                  socklen_t len)
+{
+    struct conn *c = malloc(sizeof *c);
+    if (!c) {
+        log_msg(LOG_ERR, "out of memory; dropping the connection");
+        close(fd);
+        return;
+    }
+    *c = (struct conn){.t = t, .fd = fd, .len = len, .peer = *peer};
+    pthread_mutex_lock(&t->mu);
+    t->live++;
+    pthread_mutex_unlock(&t->mu);
+    pthread_t tid;
+    int e = pthread_create(&tid, attr, client_thread, c);
+    if (e != 0) {
+        log_msg(LOG_ERR, "pthread_create: %s; dropping the connection", strerror(e));
+        pthread_mutex_lock(&t->mu);
+        t->live--;
+        pthread_mutex_unlock(&t->mu);
+        close(fd);
+        free(c);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct srv_model model = {"thread", CAP_MAX_CLIENTS, SRV_NONBLOCK | SRV_THREADS};
+    struct srv s;
+    struct thread_srv t = {.s = &s, .mu = PTHREAD_MUTEX_INITIALIZER};
+    srv_start(&s, &model, argc, argv);
+
+    pthread_attr_t attr;
+    t.donefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (t.donefd < 0 || pthread_attr_init(&attr) != 0 ||
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0) {
+        log_msg(LOG_ERR, "thread set-up: %s", strerror(errno));
+        return 1;
+    }
+
+    while (srv_level(&s) == 0) {
+        bool full = s.opt.max_clients > 0 && live_count(&t) >= (size_t)s.opt.max_clients;
+        struct pollfd p[3] = {{.fd = s.sigfd, .events = POLLIN},
+                              {.fd = t.donefd, .events = POLLIN},
+                              {.fd = s.lfd, .events = POLLIN}};
+        if (poll(p, full ? 2 : 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_msg(LOG_ERR, "poll: %s", strerror(errno));
+            break;
+        }
+        if (p[0].revents) {
+            srv_signals(&s);
+            continue;
+        }
+        if (p[1].revents) {
+            uint64_t v;
+            if (read(t.donefd, &v, sizeof v) < 0 && errno != EAGAIN)
+                log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
+            continue;
+        }
+        struct sockaddr_storage peer;
+        socklen_t len;
+        int fd, r = srv_accept(&s, &fd, &peer, &len);
+        if (r < 0)
+            break;
+        if (r > 0)
+            spawn(&t, &attr, fd, &peer, len);
+    }
+
+    close(s.lfd); /* only this thread accepts: closing refuses new clients */
+    s.lfd = -1;
+    srv_set_level(&s, 1);
+    struct srv_drain_ops ops = {live_count, NULL, NULL, t.donefd, &t};
+    srv_drain(&s, &ops);
+    pthread_attr_destroy(&attr);
+    int status = srv_finish(&s);
+    close(t.donefd);
+    return status;
+}
