@@ -26,8 +26,18 @@ static int fail(char *err, size_t errlen, const char *what)
 static int relay_ready(int rfd, pid_t mid)
 {
     char line[1024];
-    ssize_t n = io_readn(rfd, line, sizeof line - 1);
+    ssize_t n = 0;
+    /* Up to the end of the one line: the daemon's children may hold the pipe open. */
+    while (n < (ssize_t)sizeof line - 1) {
+        ssize_t r = read(rfd, line + n, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || line[n++] == '\n')
+            break;
+    }
     close(rfd);
+    if (n > 0 && line[n - 1] != '\n')
+        n = 0;
     int st;
     while (waitpid(mid, &st, 0) < 0 && errno == EINTR)
         ;

@@ -133,9 +133,9 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     if (s->lfd < 0)
         errx(1, "%s", e);
 
-    int ready_fd = -1;
+    s->ready_fd = -1;
     if (s->opt.daemon) {
-        rc = daemon_start(&ready_fd, e, sizeof e);
+        rc = daemon_start(&s->ready_fd, e, sizeof e);
         if (rc < 0)
             errx(1, "%s", e);
         if (rc != DAEMON_CHILD)
@@ -166,11 +166,15 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     s->serve.limits.max_bytes = s->opt.max_bytes;
     s->serve.timeout_ms = s->opt.timeout_s > 0 ? s->opt.timeout_s * 1000 : -1;
     s->serve.stats = s->stats;
+}
 
+void srv_ready(struct srv *s)
+{
     char line[1200];
     listening_line(s, line, sizeof line);
-    if (ready_fd >= 0) {
-        daemon_ready(ready_fd, line);
+    if (s->ready_fd >= 0) {
+        daemon_ready(s->ready_fd, line);
+        s->ready_fd = -1;
     } else if (io_writen(STDOUT_FILENO, line, strlen(line)) < 0) {
         err(1, "stdout");
     }
@@ -262,6 +266,10 @@ unsigned srv_signals(struct srv *s)
 
 int srv_child_init(struct srv *s)
 {
+    if (s->ready_fd >= 0) {
+        close(s->ready_fd);
+        s->ready_fd = -1;
+    }
     close(s->sigfd);
     s->sigfd = make_signalfd(false);
     if (s->sigfd < 0)

@@ -39,12 +39,16 @@ struct srv {
     struct serve_cfg serve;
     struct serve_stop stop;
     struct timespec started;
+    int ready_fd; /* daemon mode: the pipe to the waiting foreground process */
 };
 
 /* Start-up: on any error prints a message and exits (2 for bad usage, 1 otherwise); it is
- * the one place besides main that may. On return the server is listening and has printed its
- * "listening" line. */
+ * the one place besides main that may. On return the socket is bound and listening. */
 void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv);
+
+/* Announces readiness once the model's workers exist: the "listening" line on stdout (in
+ * daemon mode, handed to the foreground process, which prints it and exits). */
+void srv_ready(struct srv *s);
 
 /* Reads pending signals. Returns a mask of SRV_SIG_STOP (the stop level rose) and
  * SRV_SIG_CHLD. */

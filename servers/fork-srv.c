@@ -69,6 +69,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    srv_ready(&s);
     while (srv_level(&s) == 0) {
         bool full = s.opt.max_clients > 0 && f.kids.live >= (size_t)s.opt.max_clients;
         struct pollfd p[2] = {{.fd = s.sigfd, .events = POLLIN}, {.fd = s.lfd, .events = POLLIN}};

@@ -17,6 +17,7 @@ int main(int argc, char **argv)
     struct srv s;
     srv_start(&s, &model, argc, argv);
 
+    srv_ready(&s);
     while (srv_level(&s) == 0) {
         struct pollfd p[2] = {{.fd = s.sigfd, .events = POLLIN}, {.fd = s.lfd, .events = POLLIN}};
         if (poll(p, 2, -1) < 0) {

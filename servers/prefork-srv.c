@@ -181,6 +181,7 @@ int main(int argc, char **argv)
     p.window_ms = srv_now_ms();
     int wait_ms = refill(&p);
 
+    srv_ready(&s);
     while (srv_level(&s) == 0) {
         struct pollfd pf = {.fd = s.sigfd, .events = POLLIN};
         int r = poll(&pf, 1, wait_ms);

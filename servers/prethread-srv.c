@@ -98,6 +98,7 @@ int main(int argc, char **argv)
         srv_set_level(&s, 2);
     }
 
+    srv_ready(&s);
     /* The main thread only takes signals; the pool does everything else. */
     while (srv_level(&s) == 0 && live_count(&p) > 0) {
         /* donefd only wakes the loop when a worker has quit on an accept error. */

@@ -94,6 +94,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    srv_ready(&s);
     while (srv_level(&s) == 0) {
         bool full = s.opt.max_clients > 0 && live_count(&t) >= (size_t)s.opt.max_clients;
         struct pollfd p[3] = {{.fd = s.sigfd, .events = POLLIN},

@@ -1,0 +1,203 @@
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "payload.h"
+
+bool model_selected(const char *model)
+{
+    const char *list = getenv("SRV_MODELS");
+    if (!list || !*list)
+        return true;
+    size_t n = strlen(model);
+    for (const char *p = list; (p = strstr(p, model)); p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+            return true;
+    return false;
+}
+
+/* Reads one line from fd within timeout_ms; returns its length (0 on EOF or timeout). */
+static size_t read_line_fd(int fd, char *buf, size_t n, int timeout_ms)
+{
+    size_t len = 0;
+    while (len + 1 < n) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, timeout_ms);
+        if (r <= 0)
+            break;
+        ssize_t got = read(fd, buf + len, 1);
+        if (got <= 0)
+            break;
+        len++;
+        if (buf[len - 1] == '\n')
+            break;
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+void server_start(struct server *s, const char *model, const char *const *args)
+{
+    const char *dir = getenv("SRV_BIN");
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s-srv", dir && *dir ? dir : "bin", model);
+    memset(s, 0, sizeof *s);
+    snprintf(s->model, sizeof s->model, "%s", model);
+    snprintf(s->err_path, sizeof s->err_path, "/tmp/cb-test-%s-%ld.err", model, (long)getpid());
+
+    const char *argv[32] = {path, "-p", "0"};
+    int argc = 3;
+    for (; args && *args && argc < 30; args++)
+        argv[argc++] = *args;
+    argv[argc] = NULL;
+
+    int p[2];
+    cr_assert_eq(pipe(p), 0, "pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int e = open(s->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(p[1], 1);
+        if (e >= 0)
+            dup2(e, 2);
+        close(p[0]);
+        execv(path, (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    s->pid = pid;
+    s->out = p[0];
+    read_line_fd(s->out, s->listening, sizeof s->listening, 10000);
+    cr_assert(strstr(s->listening, "\"event\":\"listening\""),
+              "%s printed no listening line (got '%s')", path, s->listening);
+    s->port = (int)json_num(s->listening, "port");
+}
+
+int server_stop(struct server *s, char *stats, size_t n)
+{
+    kill(s->pid, SIGTERM);
+    char line[1024] = "";
+    /* Bounded: the grace time is 10 s by default; the wait is there only to avoid a hang. */
+    while (read_line_fd(s->out, line, sizeof line, 30000) > 0)
+        if (strstr(line, "\"event\":\"stats\""))
+            break;
+    if (stats)
+        snprintf(stats, n, "%s", line);
+    int st = 0;
+    while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    close(s->out);
+    server_check_clean(s);
+    return st;
+}
+
+void server_check_clean(const struct server *s)
+{
+    FILE *f = fopen(s->err_path, "r");
+    if (!f)
+        return;
+    char line[1024];
+    bool dirty = false;
+    while (fgets(line, sizeof line, f)) {
+        if (strstr(line, "Sanitizer") || strstr(line, "runtime error:")) {
+            fprintf(stderr, "%s: %s", s->model, line);
+            dirty = true;
+        }
+    }
+    fclose(f);
+    cr_expect_not(dirty, "%s-srv wrote a sanitizer report to %s", s->model, s->err_path);
+    if (!dirty)
+        unlink(s->err_path);
+}
+
+int tcp_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    cr_assert_eq(r, 0, "connect to port %d: %s", port, strerror(errno));
+    return fd;
+}
+
+size_t read_greeting(int fd, char *buf, size_t n)
+{
+    size_t len = read_line_fd(fd, buf, n, 30000);
+    cr_assert_gt(len, 0, "no greeting");
+    cr_assert_eq(buf[len - 1], '\n', "greeting '%s' does not end in a newline", buf);
+    return len;
+}
+
+uint64_t recv_payload(int fd, uint64_t n)
+{
+    static char buf[1 << 16];
+    uint64_t got = 0;
+    while (got < n) {
+        size_t want = n - got < sizeof buf ? (size_t)(n - got) : sizeof buf;
+        ssize_t r = read(fd, buf, want);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        size_t bad = payload_check(buf, (size_t)r, got);
+        cr_assert_eq(bad, (size_t)r, "payload byte %llu is wrong", (unsigned long long)(got + bad));
+        got += (uint64_t)r;
+    }
+    return got;
+}
+
+void send_str(int fd, const char *s)
+{
+    cr_assert_eq(io_writen(fd, s, strlen(s)), (ssize_t)strlen(s), "send: %s", strerror(errno));
+}
+
+size_t read_all(int fd, char *buf, size_t n)
+{
+    size_t len = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + len, n - 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || (len += (size_t)r) == n - 1)
+            break;
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+int fd_count(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
+    DIR *d = opendir(path);
+    cr_assert(d, "%s: %s", path, strerror(errno));
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+long long json_num(const char *line, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    if (!p)
+        return -1;
+    return strtoll(p + strlen(pat), NULL, 10);
+}

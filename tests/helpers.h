@@ -1,0 +1,53 @@
+/* Test helpers: start a real server binary on an ephemeral port, talk the protocol to it,
+ * stop it and collect its stats line. Failures end the test through Criterion's asserts. */
+#ifndef TEST_HELPERS_H
+#define TEST_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct server {
+    pid_t pid;
+    int port;
+    int out; /* the server's stdout */
+    char model[32];
+    char err_path[256]; /* its stderr, kept for sanitizer checks */
+    char listening[512];
+};
+
+/* The models selected by SRV_MODELS (default all five); true if model is among them. */
+bool model_selected(const char *model);
+
+/* Starts bin/<model>-srv -p 0 [args...] (NULL-terminated) from SRV_BIN (default "bin"). */
+void server_start(struct server *s, const char *model, const char *const *args);
+
+/* SIGTERM, then waits. Returns the exit status (as waitpid) and copies the stats line. */
+int server_stop(struct server *s, char *stats, size_t n);
+
+/* Fails the test if the server's stderr holds a sanitizer report. */
+void server_check_clean(const struct server *s);
+
+int tcp_connect(int port);
+
+/* Reads the greeting line into buf (NUL-terminated); returns its length. */
+size_t read_greeting(int fd, char *buf, size_t n);
+
+/* Receives exactly n payload bytes and checks each against the formula; returns the bytes
+ * received (less than n when the server closed early). */
+uint64_t recv_payload(int fd, uint64_t n);
+
+/* Writes the whole string. */
+void send_str(int fd, const char *s);
+
+/* Reads until EOF or n - 1 bytes; returns the count (NUL-terminated). */
+size_t read_all(int fd, char *buf, size_t n);
+
+/* Number of open descriptors of a process. */
+int fd_count(pid_t pid);
+
+/* Reads a numeric field from a one-line JSON object; -1 if absent. */
+long long json_num(const char *line, const char *key);
+
+#endif

@@ -1,0 +1,115 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define ARGV(...)                                                                                  \
+    (char *[])                                                                                     \
+    {                                                                                              \
+        "test-srv", __VA_ARGS__, NULL                                                              \
+    }
+#define ARGC(...) ((int)(sizeof((char *[]){"test-srv", __VA_ARGS__}) / sizeof(char *)))
+#define PARSE(caps, o, ...)                                                                        \
+    cli_parse_server(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), caps, o, err, sizeof err)
+
+static char err[512];
+static const unsigned POOL_P = CAP_WORKERS | CAP_LOCK_MUTEX | CAP_LOCK_FCNTL;
+
+Test(cli, defaults)
+{
+    struct srv_opts o;
+    char *argv[] = {"x", NULL};
+    cr_assert_eq(cli_parse_server(1, argv, POOL_P, &o, err, sizeof err), CLI_OK, "%s", err);
+    cr_expect_str_eq(o.port, "12345");
+    cr_expect_str_eq(o.host, "127.0.0.1");
+    cr_expect_eq(o.backlog, 511);
+    cr_expect_eq(o.workers, 8);
+    cr_expect_eq(o.max_work, 100000000);
+    cr_expect_eq(o.max_bytes, 1073741824);
+    cr_expect_eq(o.timeout_s, 60);
+    cr_expect_eq(o.lock, LOCK_NONE);
+}
+
+Test(cli, every_option)
+{
+    struct srv_opts o;
+    int r = PARSE(POOL_P, &o, "-H", "::1", "-p", "0", "-b", "32", "-w", "4", "--accept-lock",
+                  "fcntl", "--max-work", "1000", "--max-bytes", "2000", "--timeout", "5", "--grace",
+                  "3", "-P", "/tmp/p", "--stats", "/tmp/s");
+    cr_assert_eq(r, CLI_OK, "%s", err);
+    cr_expect_str_eq(o.host, "::1");
+    cr_expect_str_eq(o.port, "0");
+    cr_expect_eq(o.backlog, 32);
+    cr_expect_eq(o.workers, 4);
+    cr_expect_eq(o.lock, LOCK_FCNTL);
+    cr_expect_eq(o.max_work, 1000);
+    cr_expect_eq(o.max_bytes, 2000);
+    cr_expect_eq(o.timeout_s, 5);
+    cr_expect_eq(o.grace_s, 3);
+    cr_expect_str_eq(o.pidfile, "/tmp/p");
+    cr_expect_str_eq(o.stats_file, "/tmp/s");
+}
+
+Test(cli, options_a_model_cannot_use_are_refused)
+{
+    struct srv_opts o;
+    cr_expect_eq(PARSE(0, &o, "-w", "4"), CLI_ERR);
+    cr_expect(strstr(err, "no worker pool"), "%s", err);
+    cr_expect_eq(PARSE(0, &o, "--accept-lock", "mutex"), CLI_ERR);
+    cr_expect_eq(PARSE(0, &o, "--max-clients", "4"), CLI_ERR);
+    cr_expect_eq(PARSE(CAP_MAX_CLIENTS, &o, "-w", "4"), CLI_ERR);
+    cr_expect_eq(PARSE(CAP_MAX_CLIENTS, &o, "--max-clients", "4"), CLI_OK, "%s", err);
+    cr_expect_eq(PARSE(CAP_WORKERS | CAP_LOCK_MUTEX, &o, "--accept-lock", "fcntl"), CLI_ERR);
+    cr_expect(strstr(err, "threads use mutex"), "%s", err);
+    cr_expect_eq(PARSE(CAP_WORKERS | CAP_LOCK_MUTEX, &o, "--accept-lock", "mutex"), CLI_OK);
+    cr_expect_eq(PARSE(POOL_P, &o, "--max-clients", "3"), CLI_ERR);
+}
+
+Test(cli, bad_values)
+{
+    struct srv_opts o;
+    cr_expect_eq(PARSE(POOL_P, &o, "-p", "65536"), CLI_ERR);
+    cr_expect_eq(PARSE(POOL_P, &o, "-p", "12x"), CLI_ERR);
+    cr_expect_eq(PARSE(POOL_P, &o, "-b", "0"), CLI_ERR);
+    cr_expect_eq(PARSE(POOL_P, &o, "-w", "-1"), CLI_ERR);
+    cr_expect_eq(PARSE(POOL_P, &o, "-w", "0"), CLI_ERR);
+    cr_expect_eq(PARSE(POOL_P, &o, "--accept-lock", "spin"), CLI_ERR);
+    cr_expect_eq(PARSE(POOL_P, &o, "--timeout", "99999999999999999999"), CLI_ERR);
+    cr_expect_eq(PARSE(POOL_P, &o, "-U", "/tmp/s", "-p", "1"), CLI_ERR);
+    cr_expect_eq(PARSE(POOL_P, &o, "--user", "nobody"), CLI_ERR, "--user without -d");
+    cr_expect_eq(PARSE(POOL_P, &o, "--bogus"), CLI_ERR);
+    cr_expect_eq(PARSE(POOL_P, &o, "stray"), CLI_ERR);
+    cr_expect_eq(PARSE(POOL_P, &o, "-p"), CLI_ERR);
+    cr_expect(strstr(err, "needs a value"), "%s", err);
+}
+
+Test(cli, help_and_version)
+{
+    struct srv_opts o;
+    cr_expect_eq(PARSE(0, &o, "-h"), CLI_HELP);
+    cr_expect_eq(PARSE(0, &o, "--version"), CLI_VERS);
+}
+
+Test(cli, numbers_and_durations)
+{
+    uint64_t v;
+    cr_expect_eq(cli_u64("42", 0, 100, &v), 0);
+    cr_expect_eq(v, 42);
+    cr_expect_eq(cli_u64("101", 0, 100, &v), -1);
+    cr_expect_eq(cli_u64("", 0, 100, &v), -1);
+    cr_expect_eq(cli_u64(" 1", 0, 100, &v), -1);
+    cr_expect_eq(cli_u64("18446744073709551616", 0, UINT64_MAX, &v), -1);
+    cr_expect_eq(cli_duration_us("5", &v), 0);
+    cr_expect_eq(v, 5000000);
+    cr_expect_eq(cli_duration_us("1.5s", &v), 0);
+    cr_expect_eq(v, 1500000);
+    cr_expect_eq(cli_duration_us("250ms", &v), 0);
+    cr_expect_eq(v, 250000);
+    cr_expect_eq(cli_duration_us("2m", &v), 0);
+    cr_expect_eq(v, 120000000);
+    cr_expect_eq(cli_duration_us("10us", &v), 0);
+    cr_expect_eq(v, 10);
+    cr_expect_eq(cli_duration_us("5 s", &v), -1);
+    cr_expect_eq(cli_duration_us("-1", &v), -1);
+    cr_expect_eq(cli_duration_us("1d", &v), -1);
+}

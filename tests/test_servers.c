@@ -1,0 +1,361 @@
+/* Integration: every server binary, started on an ephemeral port, against real clients.
+ * One table of models; SRV_BIN picks the build (plain, asan, tsan) and SRV_MODELS a subset. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+struct model {
+    char name[16];
+    int concurrent; /* serves several clients at once */
+};
+
+static struct model models[] = {
+    {"iterative", 0}, {"fork", 1}, {"thread", 1}, {"prefork", 1}, {"prethread", 1},
+};
+
+#define MODEL_TEST(test)                                                                           \
+    ParameterizedTestParameters(servers, test)                                                     \
+    {                                                                                              \
+        return cr_make_param_array(struct model, models, sizeof models / sizeof *models);          \
+    }                                                                                              \
+    ParameterizedTest(struct model *m, servers, test, .init = setup)
+
+/* Orphans of a server (children it failed to reap) become ours, so "no process left" can be
+ * checked with waitpid(-1). */
+static void setup(void)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+static void skip_unselected(const struct model *m)
+{
+    if (!model_selected(m->name))
+        cr_skip_test("%s not selected by SRV_MODELS", m->name);
+}
+
+static void expect_clean_exit(struct server *s, const char *stats)
+{
+    int st = server_stop(s, (char *)stats, stats ? 1024 : 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s-srv: exit status 0x%x", s->model, st);
+    /* Nothing may be left: every child of the server was reaped by it. */
+    pid_t left = waitpid(-1, NULL, WNOHANG);
+    cr_expect(left == -1 && errno == ECHILD, "%s-srv left process %ld behind", s->model,
+              (long)left);
+}
+
+MODEL_TEST(greeting)
+{
+    skip_unselected(m);
+    struct server s;
+    server_start(&s, m->name, NULL);
+    int fd = tcp_connect(s.port);
+    char g[512];
+    size_t n = read_greeting(fd, g, sizeof g);
+    cr_expect_leq(n, 255, "greeting of %zu bytes", n);
+    cr_expect(strstr(g, m->name), "greeting '%s' does not name %s", g, m->name);
+    close(fd);
+    expect_clean_exit(&s, NULL);
+}
+
+MODEL_TEST(exact_byte_counts)
+{
+    skip_unselected(m);
+    struct server s;
+    server_start(&s, m->name, NULL);
+    static const uint64_t sizes[] = {1, 500000, 64u << 20};
+    for (size_t i = 0; i < 3; i++) {
+        int fd = tcp_connect(s.port);
+        char g[512], line[64];
+        read_greeting(fd, g, sizeof g);
+        snprintf(line, sizeof line, "1000 %llu\n", (unsigned long long)sizes[i]);
+        send_str(fd, line);
+        cr_expect_eq(recv_payload(fd, sizes[i]), sizes[i]);
+        shutdown(fd, SHUT_WR);
+        char extra[16];
+        cr_expect_eq(read_all(fd, extra, sizeof extra), 0, "bytes beyond BYTES=%llu",
+                     (unsigned long long)sizes[i]);
+        close(fd);
+    }
+    /* BYTES=0 sends nothing: the next answer on the connection starts at its own byte 0. */
+    int fd = tcp_connect(s.port);
+    char g[512];
+    read_greeting(fd, g, sizeof g);
+    send_str(fd, "1000 0\n10 3\n");
+    shutdown(fd, SHUT_WR);
+    char buf[64];
+    size_t n = read_all(fd, buf, sizeof buf);
+    cr_expect_eq(n, 3, "BYTES=0 then BYTES=3 gave %zu bytes", n);
+    close(fd);
+    char stats[1024];
+    expect_clean_exit(&s, stats);
+    cr_expect_eq(json_num(stats, "requests"), 5, "%s", stats);
+    cr_expect_eq(json_num(stats, "bytes_sent"), 1 + 500000 + (64 << 20) + 3, "%s", stats);
+    cr_expect_eq(json_num(stats, "primes"), 4 * 168 + 4, "%s", stats);
+}
+
+MODEL_TEST(several_and_pipelined_requests)
+{
+    skip_unselected(m);
+    struct server s;
+    server_start(&s, m->name, NULL);
+    int fd = tcp_connect(s.port);
+    char g[512];
+    read_greeting(fd, g, sizeof g);
+    for (int i = 1; i <= 5; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "%d %d\n", 100 * i, 1000 * i);
+        send_str(fd, line);
+        cr_expect_eq(recv_payload(fd, (uint64_t)(1000 * i)), (uint64_t)(1000 * i));
+    }
+    /* Three requests in one segment, with the liberal forms. */
+    send_str(fd, "100 10\n\t200  20 \r\n 300\t30\n");
+    for (int i = 1; i <= 3; i++)
+        cr_expect_eq(recv_payload(fd, (uint64_t)(10 * i)), (uint64_t)(10 * i), "answer %d", i);
+    close(fd);
+    char stats[1024];
+    expect_clean_exit(&s, stats);
+    cr_expect_eq(json_num(stats, "requests"), 8, "%s", stats);
+}
+
+static const char *const bad_inputs[] = {
+    "abc\n",
+    "5\n",
+    "1 2 3\n",
+    "-1 5\n",
+    "99999999999999999999999 1\n",
+    "100000001 1\n",
+    "1 1073741825\n",
+    "\n",
+    "\x01\x02\xff\xfe",
+    "1 2\0\n",
+    "GET / HTTP/1.0\r\n\r\n",
+    NULL, /* 600 bytes without a newline, made below */
+};
+
+MODEL_TEST(bad_input_gets_err_and_the_server_goes_on)
+{
+    skip_unselected(m);
+    struct server s;
+    server_start(&s, m->name, NULL);
+    char longline[601];
+    memset(longline, '1', 600);
+    longline[600] = '\0';
+    size_t n_bad = sizeof bad_inputs / sizeof *bad_inputs;
+    for (size_t i = 0; i < n_bad; i++) {
+        const char *in = bad_inputs[i] ? bad_inputs[i] : longline;
+        size_t len = i == 9 ? 5 : strlen(in);
+        int fd = tcp_connect(s.port);
+        char g[512], reply[256];
+        read_greeting(fd, g, sizeof g);
+        cr_assert_eq(write(fd, in, len), (ssize_t)len);
+        size_t n = read_all(fd, reply, sizeof reply); /* EOF: the server closed */
+        cr_expect(n > 4 && strncmp(reply, "ERR ", 4) == 0 && reply[n - 1] == '\n',
+                  "input %zu: reply '%s'", i, reply);
+        close(fd);
+        /* And the next client is served. */
+        fd = tcp_connect(s.port);
+        read_greeting(fd, g, sizeof g);
+        send_str(fd, "100 100\n");
+        cr_expect_eq(recv_payload(fd, 100), 100, "after bad input %zu", i);
+        close(fd);
+    }
+    char stats[1024];
+    expect_clean_exit(&s, stats);
+    cr_expect_eq(json_num(stats, "bad_requests"), (long long)n_bad, "%s", stats);
+    cr_expect_eq(json_num(stats, "requests"), (long long)n_bad, "%s", stats);
+}
+
+MODEL_TEST(client_vanishing_mid_payload)
+{
+    skip_unselected(m);
+    struct server s;
+    server_start(&s, m->name, NULL);
+    for (int i = 0; i < 3; i++) {
+        int fd = tcp_connect(s.port);
+        char g[512], buf[1000];
+        read_greeting(fd, g, sizeof g);
+        send_str(fd, "10 67108864\n");
+        cr_expect_eq(read(fd, buf, sizeof buf) > 0, 1);
+        struct linger lg = {1, 0}; /* close with a reset, as a crashed client would */
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(fd);
+    }
+    int fd = tcp_connect(s.port);
+    char g[512];
+    read_greeting(fd, g, sizeof g);
+    send_str(fd, "1000 500000\n");
+    cr_expect_eq(recv_payload(fd, 500000), 500000);
+    close(fd);
+    char stats[1024];
+    expect_clean_exit(&s, stats);
+    cr_expect_eq(json_num(stats, "requests"), 1, "%s", stats);
+}
+
+MODEL_TEST(idle_client_does_not_delay_others)
+{
+    skip_unselected(m);
+    if (!m->concurrent)
+        cr_skip_test("the iterative server serves one client at a time by design");
+    struct server s;
+    const char *pool[] = {"-w", "2", NULL};
+    server_start(&s, m->name, strstr(m->name, "pre") ? pool : NULL);
+    int idle = tcp_connect(s.port); /* connects, then says nothing */
+    char g[512];
+    read_greeting(idle, g, sizeof g);
+    int fd = tcp_connect(s.port);
+    read_greeting(fd, g, sizeof g);
+    send_str(fd, "250000 500000\n");
+    cr_expect_eq(recv_payload(fd, 500000), 500000);
+    close(fd);
+    close(idle);
+    expect_clean_exit(&s, NULL);
+}
+
+MODEL_TEST(descriptors_stable_over_500_connections)
+{
+    skip_unselected(m);
+    struct server s;
+    server_start(&s, m->name, NULL);
+    /* Warm up first: a sanitizer runtime may hold a descriptor briefly after start-up. */
+    int before = 0;
+    for (int i = -20; i < 500; i++) {
+        if (i == 0) {
+            usleep(100000);
+            before = fd_count(s.pid);
+        }
+        int fd = tcp_connect(s.port);
+        char g[512];
+        read_greeting(fd, g, sizeof g);
+        send_str(fd, "10 10\n");
+        cr_assert_eq(recv_payload(fd, 10), 10, "connection %d", i);
+        close(fd);
+    }
+    /* The last child or thread may still be closing its socket; wait for it to settle. */
+    int after = fd_count(s.pid);
+    for (int tries = 0; tries < 100 && after != before; tries++) {
+        usleep(20000);
+        after = fd_count(s.pid);
+    }
+    cr_expect_eq(after, before, "%s-srv: %d descriptors before, %d after 500 connections", m->name,
+                 before, after);
+    char stats[1024];
+    expect_clean_exit(&s, stats);
+    cr_expect_eq(json_num(stats, "connections"), 520, "%s", stats);
+}
+
+struct load {
+    int port;
+    atomic_int done;     /* requests answered in full */
+    atomic_int stopping; /* set once SIGTERM was sent */
+};
+
+static void *load_client(void *arg)
+{
+    struct load *l = arg;
+    for (int i = 0; i < 200; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->port)};
+        sa.sin_addr.s_addr = htonl(0x7f000001);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+            close(fd);
+            break; /* refused: the server has stopped accepting */
+        }
+        char g[512];
+        ssize_t r = read(fd, g, sizeof g);
+        bool ok = r > 0 && write(fd, "20000 100000\n", 13) == 13;
+        uint64_t got = 0;
+        static __thread char buf[65536];
+        while (ok && got < 100000 && (r = read(fd, buf, sizeof buf)) > 0)
+            got += (uint64_t)r;
+        close(fd);
+        if (got == 100000)
+            atomic_fetch_add(&l->done, 1);
+        else if (atomic_load(&l->stopping))
+            break;
+    }
+    return NULL;
+}
+
+MODEL_TEST(sigterm_under_load)
+{
+    skip_unselected(m);
+    struct server s;
+    server_start(&s, m->name, NULL);
+    struct load l = {.port = s.port};
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        pthread_create(&t[i], NULL, load_client, &l);
+    while (atomic_load(&l.done) < 100)
+        usleep(1000);
+    atomic_store(&l.stopping, 1);
+    char stats[1024];
+    expect_clean_exit(&s, stats);
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    cr_expect(strstr(stats, "\"event\":\"stats\""), "no stats line: '%s'", stats);
+    cr_expect_eq(json_num(stats, "requests"), atomic_load(&l.done),
+                 "server counted %lld requests, clients received %d in full",
+                 json_num(stats, "requests"), atomic_load(&l.done));
+}
+
+MODEL_TEST(daemon_mode_pid_file)
+{
+    skip_unselected(m);
+    char pidfile[128];
+    snprintf(pidfile, sizeof pidfile, "/tmp/cb-test-%s-%ld.pid", m->name, (long)getpid());
+    unlink(pidfile);
+    struct server s;
+    const char *args[] = {"-d", "-P", pidfile, NULL};
+    server_start(&s, m->name, args);
+    int st;
+    waitpid(s.pid, &st, 0); /* the foreground process exits once the daemon is ready */
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "foreground exit 0x%x", st);
+    FILE *f = fopen(pidfile, "r");
+    cr_assert(f, "no pid file %s", pidfile);
+    long pid = 0;
+    cr_expect_eq(fscanf(f, "%ld", &pid), 1);
+    fclose(f);
+    cr_expect_eq(pid, json_num(s.listening, "pid"), "pid file %ld, listening line %s", pid,
+                 s.listening);
+    cr_expect_neq(pid, (long)s.pid, "the daemon is a new process");
+
+    int fd = tcp_connect(s.port);
+    char g[512];
+    read_greeting(fd, g, sizeof g);
+    send_str(fd, "100 100\n");
+    cr_expect_eq(recv_payload(fd, 100), 100);
+    close(fd);
+
+    /* A second server with the same pid file refuses to start. */
+    struct server s2;
+    const char *args2[] = {"-P", pidfile, NULL};
+    memset(&s2, 0, sizeof s2);
+    char cmd[512];
+    const char *dir = getenv("SRV_BIN");
+    snprintf(cmd, sizeof cmd, "%s/%s-srv -p 0 -P %s >/dev/null 2>&1", dir ? dir : "bin", m->name,
+             pidfile);
+    (void)args2;
+    cr_expect_neq(system(cmd), 0, "a second server started with a live pid file");
+
+    kill((pid_t)pid, SIGTERM);
+    /* The daemon was reparented to this test (subreaper): its exit is ours to reap. */
+    cr_expect_eq(waitpid((pid_t)pid, &st, 0), pid);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "daemon exit 0x%x", st);
+    cr_expect_neq(access(pidfile, F_OK), 0, "pid file %s left behind", pidfile);
+    close(s.out);
+    server_check_clean(&s);
+}
