@@ -35,19 +35,34 @@ SERVERS  := $(MODELS:%=$(BIN)/%-srv)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
-TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o $(BUILD)/client/hist.o
 TESTS    := $(BIN)/unit-tests
+LOADGEN  := $(BIN)/loadgen
+CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/engine.o $(BUILD)/client/result.o \
+              $(BUILD)/client/hist.o
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 .PHONY: all tests test help clean format format-check deps check-deps
 .DEFAULT_GOAL := all
 
-all: $(SERVERS)                                   ## build the five servers into bin/
+all: $(SERVERS) $(LOADGEN)                        ## build the five servers and loadgen into bin/
 
-$(BUILD) $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BIN):
+$(BUILD) $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BUILD)/client $(BIN):
 	@mkdir -p $@
 
-$(BUILD)/%.o: %.c | $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/%.o: %.c | $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BUILD)/client
+	$(CC) $(CPPFLAGS) -Iclient -I$(BUILD) $(ALL_CFLAGS) -c $< -o $@
+
+# The commit the client reports in its results; rewritten only when it changes.
+$(BUILD)/commit.h: FORCE | $(BUILD)
+	@echo '#define GIT_COMMIT "$(GIT_COMMIT)"' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+$(BUILD)/client/loadgen.o: $(BUILD)/commit.h
+.PHONY: FORCE
+FORCE:
+
+$(LOADGEN): $(CLIENT_OBJ) $(BUILD)/libcb.a | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libcb.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -73,7 +88,7 @@ check-deps:                                       ## install what the build and 
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
            TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
 
-tests: $(SERVERS) $(TESTS)                        ## build the servers and the test binary
+tests: $(SERVERS) $(LOADGEN) $(TESTS)          ## build the servers, loadgen and the test binary
 
 test: check-deps                                  ## build and run every test: unit, integration, ASan+UBSan, TSan
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined tests

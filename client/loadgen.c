@@ -1,0 +1,788 @@
+/* loadgen: the load generator. Threads start together (a barrier, as the book's client
+ * threads do), each drives its share of the connections from its own epoll loop (engine.c),
+ * and their histograms and counters are merged after join. Prints a short summary like wrk's
+ * and, with --json, the full result (written to a temporary file and renamed, so a result
+ * file is whole or absent). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commit.h"
+#include "loadgen.h"
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: loadgen [-H HOST] [-p PORT] [-c CONNS] [-t THREADS] [-n REQUESTS | -d DURATION]\n"
+        "               [--warmup DUR] [-w WORK] [-b BYTES] [-k REQS_PER_CONN] [-R RATE]\n"
+        "               [--timeout DUR] [--verify] [--json FILE] [--label TEXT] [--progress]\n"
+        "               [-4 | -6 | -U PATH]\n"
+        "       loadgen HOST THREADS REQS WORK BYTES    (the book's client)\n\n"
+        "  -H, --host HOST        server address (default 127.0.0.1)\n"
+        "  -p, --port PORT        server port (default 12345)\n"
+        "  -U, --unix PATH        connect to a Unix stream socket instead\n"
+        "  -4, -6                 use IPv4 or IPv6 only\n"
+        "  -c, --connections N    concurrent connections (default 1)\n"
+        "  -t, --threads N        client threads, each with its own epoll loop\n"
+        "                         (default: the number of CPUs, at most -c)\n"
+        "  -n, --requests N       measured requests in all (default 1000 without -d)\n"
+        "  -d, --duration DUR     measure for DUR (e.g. 10s, 500ms, 2m) instead of -n\n"
+        "      --warmup DUR       run first for DUR without measuring (default 0)\n"
+        "  -w, --work N           WORK: sieve up to N (default 250000)\n"
+        "  -b, --bytes N          BYTES: payload size (default 500000)\n"
+        "  -k, --per-conn N       requests per connection: 1 (default) opens a new\n"
+        "                         connection per request, 0 keeps one for the whole run\n"
+        "  -R, --rate RPS         open loop: RPS requests per second in all, each timed\n"
+        "                         from when it was due (default: closed loop)\n"
+        "      --timeout DUR      fail a request not done within DUR (default 30s)\n"
+        "      --verify           check every payload byte against the formula\n"
+        "      --json FILE        write the full result as JSON to FILE\n"
+        "      --label TEXT       a label stored in the JSON result\n"
+        "      --progress         a status line per second on stderr (default when stderr\n"
+        "                         is a terminal); --no-progress turns it off\n"
+        "  -h, --help             this text\n"
+        "  -V, --version          print the version\n");
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "loadgen: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (try --help)\n");
+    return -1;
+}
+
+enum { O_WARMUP = 256, O_TIMEOUT, O_VERIFY, O_JSON, O_LABEL, O_PROGRESS, O_NO_PROGRESS };
+
+static const struct option long_opts[] = {
+    {"host", required_argument, NULL, 'H'},
+    {"port", required_argument, NULL, 'p'},
+    {"unix", required_argument, NULL, 'U'},
+    {"connections", required_argument, NULL, 'c'},
+    {"threads", required_argument, NULL, 't'},
+    {"requests", required_argument, NULL, 'n'},
+    {"duration", required_argument, NULL, 'd'},
+    {"warmup", required_argument, NULL, O_WARMUP},
+    {"work", required_argument, NULL, 'w'},
+    {"bytes", required_argument, NULL, 'b'},
+    {"per-conn", required_argument, NULL, 'k'},
+    {"rate", required_argument, NULL, 'R'},
+    {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"verify", no_argument, NULL, O_VERIFY},
+    {"json", required_argument, NULL, O_JSON},
+    {"label", required_argument, NULL, O_LABEL},
+    {"progress", no_argument, NULL, O_PROGRESS},
+    {"no-progress", no_argument, NULL, O_NO_PROGRESS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static int num(const char *arg, const char *name, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (cli_u64(arg, min, max, out) < 0) {
+        fprintf(stderr, "loadgen: %s: '%s' is not a whole number from %llu to %llu\n", name, arg,
+                (unsigned long long)min, (unsigned long long)max);
+        return -1;
+    }
+    return 0;
+}
+
+static int dur(const char *arg, const char *name, uint64_t *out)
+{
+    if (cli_duration_us(arg, out) < 0)
+        return bad_usage("%s: not a duration like 10s, 500ms or 2m", name);
+    return 0;
+}
+
+/* Returns 0 to run, 1 when --help/--version was printed, -1 on bad usage (message printed). */
+static int parse(int argc, char **argv, struct lg_opts *o)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    *o = (struct lg_opts){.argc = argc,
+                          .argv = argv,
+                          .host = "127.0.0.1",
+                          .port = "12345",
+                          .family = AF_UNSPEC,
+                          .conns = 1,
+                          .work = 250000,
+                          .bytes = 500000,
+                          .per_conn = 1,
+                          .timeout_us = 30000000,
+                          .progress = isatty(STDERR_FILENO)};
+    bool threads_given = false, n_given = false, d_given = false, host_given = false;
+    uint64_t v;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":H:p:U:46c:t:n:d:w:b:k:R:hV", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'H':
+            o->host = optarg;
+            host_given = true;
+            break;
+        case 'p':
+            if (num(optarg, "-p", 1, 65535, &v))
+                return -1;
+            o->port = optarg;
+            host_given = true;
+            break;
+        case 'U':
+            o->unix_path = optarg;
+            break;
+        case '4':
+            o->family = AF_INET;
+            break;
+        case '6':
+            o->family = AF_INET6;
+            break;
+        case 'c':
+            if (num(optarg, "-c", 1, 1000000, &v))
+                return -1;
+            o->conns = (long)v;
+            break;
+        case 't':
+            if (num(optarg, "-t", 1, 1024, &v))
+                return -1;
+            o->threads = (long)v;
+            threads_given = true;
+            break;
+        case 'n':
+            if (num(optarg, "-n", 1, UINT64_C(1) << 40, &o->requests))
+                return -1;
+            n_given = true;
+            break;
+        case 'd':
+            if (dur(optarg, "-d", &o->duration_us))
+                return -1;
+            if (o->duration_us == 0)
+                return bad_usage("-d %s: the duration must be above zero", optarg);
+            d_given = true;
+            break;
+        case O_WARMUP:
+            if (dur(optarg, "--warmup", &o->warmup_us))
+                return -1;
+            break;
+        case 'w':
+            if (num(optarg, "-w", 0, UINT64_C(9223372036854775807), &o->work))
+                return -1;
+            break;
+        case 'b':
+            if (num(optarg, "-b", 0, UINT64_C(9223372036854775807), &o->bytes))
+                return -1;
+            break;
+        case 'k':
+            if (num(optarg, "-k", 0, UINT64_C(1) << 40, &o->per_conn))
+                return -1;
+            break;
+        case 'R': {
+            char *end;
+            errno = 0;
+            o->rate = strtod(optarg, &end);
+            if (errno || *end || !(o->rate > 0) || !isfinite(o->rate))
+                return bad_usage("-R %s: the rate must be a number of requests per second above 0",
+                                 optarg);
+            break;
+        }
+        case O_TIMEOUT:
+            if (dur(optarg, "--timeout", &o->timeout_us))
+                return -1;
+            if (o->timeout_us == 0)
+                return bad_usage("--timeout %s: must be above zero", optarg);
+            break;
+        case O_VERIFY:
+            o->verify = true;
+            break;
+        case O_JSON:
+            o->json_path = optarg;
+            break;
+        case O_LABEL:
+            o->label = optarg;
+            break;
+        case O_PROGRESS:
+            o->progress = true;
+            break;
+        case O_NO_PROGRESS:
+            o->progress = false;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        case 'V':
+            printf("loadgen %s (%s)\n", PROJECT_VERSION, GIT_COMMIT);
+            return 1;
+        case ':':
+            return bad_usage("option %s needs a value", argv[optind - 1]);
+        default:
+            return bad_usage("unknown option %s", argv[optind - 1]);
+        }
+    }
+
+    int rest = argc - optind;
+    if (rest == 5) {
+        /* The book's form: HOST THREADS REQS WORK BYTES. */
+        uint64_t th, reqs;
+        o->book = true;
+        o->host = argv[optind];
+        if (num(argv[optind + 1], "THREADS", 1, 100000, &th) ||
+            num(argv[optind + 2], "REQS", 1, 1000000, &reqs) ||
+            num(argv[optind + 3], "WORK", 0, UINT64_C(9223372036854775807), &o->work) ||
+            num(argv[optind + 4], "BYTES", 0, UINT64_C(9223372036854775807), &o->bytes))
+            return -1;
+        o->conns = (long)th;
+        o->requests = th * reqs;
+        n_given = true;
+    } else if (rest != 0) {
+        return bad_usage("unexpected argument '%s'", argv[optind]);
+    }
+
+    if (n_given && d_given)
+        return bad_usage("%s", "-n and -d are alternatives: give one");
+    if (!n_given && !d_given)
+        o->requests = 1000;
+    if (o->unix_path && (host_given || o->family != AF_UNSPEC))
+        return bad_usage("%s",
+                         "-U connects to a Unix socket; it cannot be combined with -H, -p, -4 "
+                         "or -6");
+    if (o->bytes == 0 && o->per_conn != 1)
+        return bad_usage("%s", "BYTES=0 with -k other than 1: the server sends no reply, so a "
+                               "request on a kept connection has no end to time");
+    if (!threads_given)
+        o->threads = ncpu > 0 ? ncpu : 1;
+    if (o->threads > o->conns) {
+        if (threads_given)
+            fprintf(stderr, "loadgen: %ld threads for %ld connections; using %ld\n", o->threads,
+                    o->conns, o->conns);
+        o->threads = o->conns;
+    }
+    if (o->requests && o->requests < (uint64_t)o->conns && !o->book)
+        fprintf(stderr, "loadgen: note: %llu requests on %ld connections leaves some idle\n",
+                (unsigned long long)o->requests, o->conns);
+    return 0;
+}
+
+static int resolve(struct lg_opts *o)
+{
+    if (o->unix_path) {
+        struct sockaddr_un *sa = (struct sockaddr_un *)&o->addr;
+        if (strlen(o->unix_path) >= sizeof sa->sun_path) {
+            fprintf(stderr, "loadgen: %s: path too long\n", o->unix_path);
+            return -1;
+        }
+        sa->sun_family = AF_UNIX;
+        strcpy(sa->sun_path, o->unix_path);
+        o->addrlen = sizeof *sa;
+        snprintf(o->addr_str, sizeof o->addr_str, "unix:%s", o->unix_path);
+        return 0;
+    }
+    struct addrinfo hints = {
+        .ai_family = o->family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *res;
+    int rc = getaddrinfo(o->host, o->port, &hints, &res);
+    if (rc != 0) {
+        fprintf(stderr, "loadgen: %s port %s: %s\n", o->host, o->port, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&o->addr, res->ai_addr, res->ai_addrlen);
+    o->addrlen = res->ai_addrlen;
+    char h[NI_MAXHOST];
+    getnameinfo(res->ai_addr, res->ai_addrlen, h, sizeof h, NULL, 0, NI_NUMERICHOST);
+    snprintf(o->addr_str, sizeof o->addr_str, res->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", h,
+             o->port);
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* Each connection takes one descriptor; raise the soft limit (and the hard one if allowed). */
+static int raise_nofile(long conns)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 0;
+    rlim_t need = (rlim_t)conns + 64;
+    if (rl.rlim_cur >= need)
+        return 0;
+    struct rlimit want = {need, rl.rlim_max > need ? rl.rlim_max : need};
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+        return 0;
+    want.rlim_max = rl.rlim_max;
+    want.rlim_cur = rl.rlim_max;
+    if (rl.rlim_max >= need && setrlimit(RLIMIT_NOFILE, &want) == 0)
+        return 0;
+    fprintf(stderr,
+            "loadgen: %ld connections need %llu descriptors, but the limit is %llu (hard %llu); "
+            "raise it with ulimit -n or use fewer connections\n",
+            conns, (unsigned long long)need, (unsigned long long)rl.rlim_cur,
+            (unsigned long long)rl.rlim_max);
+    return -1;
+}
+
+struct worker {
+    pthread_t tid;
+    int index;
+    struct lg_shared *sh;
+    pthread_barrier_t *ready, *go;
+    struct lg_result res;
+    int rc;
+    atomic_int finished;
+    char err[256];
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    pthread_barrier_wait(w->ready);
+    pthread_barrier_wait(w->go); /* main has set t0 between the two */
+    w->rc = lg_engine_run(w->sh, w->index, &w->res, w->err, sizeof w->err);
+    atomic_store(&w->finished, 1);
+    return NULL;
+}
+
+static double tv_s(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void iso_time(char *buf, size_t n, time_t t)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void fmt_us(char *buf, size_t n, double us)
+{
+    if (us < 1000)
+        snprintf(buf, n, "%.0fus", us);
+    else if (us < 1e6)
+        snprintf(buf, n, "%.2fms", us / 1e3);
+    else
+        snprintf(buf, n, "%.2fs", us / 1e6);
+}
+
+static void fmt_bytes(char *buf, size_t n, double b)
+{
+    const char *u[] = {"B", "KB", "MB", "GB", "TB"};
+    int i = 0;
+    while (b >= 1000 && i < 4) {
+        b /= 1000;
+        i++;
+    }
+    snprintf(buf, n, "%.2f%s", b, u[i]);
+}
+
+struct run_info {
+    double elapsed_s, utime_s, stime_s;
+    time_t started, completed;
+};
+
+static void print_summary(const struct lg_opts *o, const struct lg_result *r,
+                          const struct run_info *ri)
+{
+    char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
+    static const double ps[] = {50, 90, 99, 99.9};
+    printf("  %ld threads and %ld connections, WORK %llu BYTES %llu, %s, %s\n", o->threads,
+           o->conns, (unsigned long long)o->work, (unsigned long long)o->bytes,
+           o->per_conn == 1   ? "a new connection per request"
+           : o->per_conn == 0 ? "connections kept for the whole run"
+                              : "connections reused",
+           o->rate > 0 ? "open loop" : "closed loop");
+    if (r->lat[PH_TOTAL].total == 0)
+        printf("  no request completed\n");
+    else
+        printf("  %-10s %9s %9s %9s %9s %9s %9s %9s\n", "Latency", "p50", "p90", "p99", "p99.9",
+               "max", "mean", "stdev");
+    for (int p = 0; p < PH_COUNT; p++) {
+        const struct hist *h = &r->lat[p];
+        if (h->total == 0)
+            continue;
+        fmt_us(a, sizeof a, (double)hist_percentile(h, ps[0]));
+        fmt_us(b, sizeof b, (double)hist_percentile(h, ps[1]));
+        fmt_us(c, sizeof c, (double)hist_percentile(h, ps[2]));
+        fmt_us(d, sizeof d, (double)hist_percentile(h, ps[3]));
+        fmt_us(e, sizeof e, (double)h->max);
+        fmt_us(f, sizeof f, hist_mean(h));
+        fmt_us(g, sizeof g, hist_stddev(h));
+        printf("  %-10s %9s %9s %9s %9s %9s %9s %9s\n", lg_phase_names[p], a, b, c, d, e, f, g);
+    }
+    fmt_bytes(a, sizeof a, (double)r->bytes);
+    printf("  %llu requests in %.2fs, %s read, %llu connections\n",
+           (unsigned long long)r->requests_ok, ri->elapsed_s, a,
+           (unsigned long long)r->connections_opened);
+    uint64_t errs = 0;
+    for (int i = 0; i < E_COUNT; i++)
+        errs += r->errors[i];
+    if (errs) {
+        printf("  Errors:");
+        for (int i = 0; i < E_COUNT; i++)
+            if (r->errors[i])
+                printf(" %s %llu", lg_err_names[i], (unsigned long long)r->errors[i]);
+        printf("\n  First error: %s\n", r->first_error);
+    }
+    if (r->in_flight_at_end)
+        printf("  In flight at the end: %llu\n", (unsigned long long)r->in_flight_at_end);
+    double cpu = ri->elapsed_s > 0 ? (ri->utime_s + ri->stime_s) / ri->elapsed_s * 100 : 0;
+    fmt_bytes(b, sizeof b, ri->elapsed_s > 0 ? (double)r->bytes / ri->elapsed_s : 0);
+    printf("Requests/sec: %10.2f\n",
+           ri->elapsed_s > 0 ? (double)r->requests_ok / ri->elapsed_s : 0);
+    printf("Transfer/sec: %10s\n", b);
+    printf("Client CPU:   %9.1f%% (user %.2fs, sys %.2fs)\n", cpu, ri->utime_s, ri->stime_s);
+    if (ri->elapsed_s >= 1.0 && cpu > 90.0 * (double)o->threads)
+        fprintf(stderr,
+                "loadgen: warning: the client used %.0f%% CPU over %ld thread(s): it may be the "
+                "bottleneck, not the server\n",
+                cpu, o->threads);
+}
+
+static void print_book(const struct lg_opts *o, const struct lg_result *r)
+{
+    /* As the book's client: each request's wait for the greeting, per client. */
+    printf("client request   greeting_ms   total_ms\n");
+    for (long cl = 0; cl < o->conns; cl++)
+        for (size_t i = 0; i < r->nreqs; i++) {
+            const struct lg_request *q = &r->reqs[i];
+            if ((long)q->conn != cl)
+                continue;
+            if (q->error >= 0)
+                printf("%6ld %7u   %s\n", cl + 1, q->seq + 1, lg_err_names[q->error]);
+            else
+                printf("%6ld %7u %13.3f %10.3f\n", cl + 1, q->seq + 1,
+                       (double)q->phase_us[PH_GREETING] / 1e3, (double)q->phase_us[PH_TOTAL] / 1e3);
+        }
+}
+
+/* ---- JSON ---- */
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void json_hist(FILE *f, const struct hist *h)
+{
+    static const double ps[] = {50, 75, 90, 99, 99.9, 99.99};
+    static const char *const names[] = {"p50", "p75", "p90", "p99", "p999", "p9999"};
+    fprintf(f, "{\"count\":%llu,\"min\":%llu,\"mean\":%.3f,\"stddev\":%.3f",
+            (unsigned long long)h->total, (unsigned long long)(h->total ? h->min : 0), hist_mean(h),
+            hist_stddev(h));
+    for (int i = 0; i < 6; i++)
+        fprintf(f, ",\"%s\":%llu", names[i], (unsigned long long)hist_percentile(h, ps[i]));
+    fprintf(f, ",\"max\":%llu,\"spectrum\":[", (unsigned long long)h->max);
+    double pct[256];
+    uint64_t val[256];
+    size_t n = hist_spectrum(h, 5, pct, val, 256);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s[%.6f,%llu]", i ? "," : "", pct[i], (unsigned long long)val[i]);
+    fprintf(f, "]}");
+}
+
+static void json_lat(FILE *f, const char *key, const struct hist *lat)
+{
+    fprintf(f, ",\"%s\":{", key);
+    for (int p = 0; p < PH_COUNT; p++) {
+        fprintf(f, "%s\"%s\":", p ? "," : "", lg_phase_names[p]);
+        json_hist(f, &lat[p]);
+    }
+    fprintf(f, "}");
+}
+
+static void read_first_line(const char *path, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (!fgets(buf, (int)n, f))
+        buf[0] = '\0';
+    fclose(f);
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
+static void cpu_model(char *buf, size_t n)
+{
+    snprintf(buf, n, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "model name", 10)) {
+            char *p = strchr(line, ':');
+            if (p) {
+                p += 1 + strspn(p + 1, " \t");
+                p[strcspn(p, "\n")] = '\0';
+                snprintf(buf, n, "%s", p);
+            }
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static void json_context(FILE *f, const struct run_info *ri)
+{
+    struct utsname u;
+    uname(&u);
+    char cpu[256], la[128], smc[32], t1[32], t2[32];
+    cpu_model(cpu, sizeof cpu);
+    read_first_line("/proc/loadavg", la, sizeof la);
+    read_first_line("/proc/sys/net/core/somaxconn", smc, sizeof smc);
+    double l1 = 0, l5 = 0, l15 = 0;
+    sscanf(la, "%lf %lf %lf", &l1, &l5, &l15);
+    iso_time(t1, sizeof t1, ri->started);
+    iso_time(t2, sizeof t2, ri->completed);
+    fprintf(f, ",\"context\":{\"host_name\":");
+    json_string(f, u.nodename);
+    fprintf(f, ",\"kernel\":");
+    json_string(f, u.release);
+    fprintf(f, ",\"cpu_model\":");
+    json_string(f, cpu);
+    fprintf(f,
+            ",\"num_cpus\":%ld,\"load_avg\":[%.2f,%.2f,%.2f],\"somaxconn\":%ld,"
+            "\"started_at\":\"%s\",\"completed_at\":\"%s\"}",
+            sysconf(_SC_NPROCESSORS_ONLN), l1, l5, l15, atol(smc), t1, t2);
+}
+
+static void json_config(FILE *f, const struct lg_opts *o)
+{
+    fprintf(f, ",\"config\":{\"argv\":[");
+    for (int i = 0; i < o->argc; i++) {
+        if (i)
+            fputc(',', f);
+        json_string(f, o->argv[i]);
+    }
+    fprintf(f, "],\"book_form\":%s,\"address\":", o->book ? "true" : "false");
+    json_string(f, o->addr_str);
+    fprintf(f, ",\"host\":");
+    json_string(f, o->unix_path ? "" : o->host);
+    fprintf(f, ",\"port\":%d,\"unix_path\":", o->unix_path ? 0 : atoi(o->port));
+    json_string(f, o->unix_path ? o->unix_path : "");
+    fprintf(f,
+            ",\"connections\":%ld,\"threads\":%ld,\"requests\":%llu,\"duration_s\":%.6f,"
+            "\"warmup_s\":%.6f,\"work\":%llu,\"bytes\":%llu,\"reqs_per_conn\":%llu,"
+            "\"rate_rps\":%.3f,\"mode\":\"%s\",\"timeout_s\":%.6f,\"verify\":%s,\"label\":",
+            o->conns, o->threads, (unsigned long long)o->requests, (double)o->duration_us / 1e6,
+            (double)o->warmup_us / 1e6, (unsigned long long)o->work, (unsigned long long)o->bytes,
+            (unsigned long long)o->per_conn, o->rate, o->rate > 0 ? "open" : "closed",
+            (double)o->timeout_us / 1e6, o->verify ? "true" : "false");
+    json_string(f, o->label ? o->label : "");
+    fprintf(f, "}");
+}
+
+static int write_json(const struct lg_opts *o, const struct lg_result *r, const struct run_info *ri)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o->json_path, (long)getpid()) >= (int)sizeof tmp) {
+        fprintf(stderr, "loadgen: --json %s: path too long\n", o->json_path);
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "loadgen: --json: %s: %s\n", tmp, strerror(errno));
+        return -1;
+    }
+    fprintf(f,
+            "{\"schema_version\":1,\"tool\":{\"name\":\"loadgen\",\"version\":\"%s\","
+            "\"git_commit\":\"%s\"}",
+            PROJECT_VERSION, GIT_COMMIT);
+    json_context(f, ri);
+    json_config(f, o);
+    double el = ri->elapsed_s;
+    fprintf(f,
+            ",\"totals\":{\"requests_ok\":%llu,\"bytes\":%llu,\"elapsed_s\":%.6f,\"rps\":%.3f,"
+            "\"mbps\":%.3f,\"connections_opened\":%llu,\"in_flight_at_end\":%llu,"
+            "\"warmup_requests\":%llu}",
+            (unsigned long long)r->requests_ok, (unsigned long long)r->bytes, el,
+            el > 0 ? (double)r->requests_ok / el : 0, el > 0 ? (double)r->bytes * 8 / el / 1e6 : 0,
+            (unsigned long long)r->connections_opened, (unsigned long long)r->in_flight_at_end,
+            (unsigned long long)r->warmup_requests);
+    fprintf(f, ",\"errors\":{");
+    for (int i = 0; i < E_COUNT; i++)
+        fprintf(f, "%s\"%s\":%llu", i ? "," : "", lg_err_names[i],
+                (unsigned long long)r->errors[i]);
+    fprintf(f, "}");
+    json_lat(f, "latency_us", r->lat);
+    if (o->rate > 0)
+        json_lat(f, "latency_us_uncorrected", r->lat_unc);
+    fprintf(f, ",\"timeline\":[");
+    for (size_t i = 0; i < r->nseconds; i++)
+        fprintf(f, "%s{\"t\":%zu,\"requests\":%llu,\"errors\":%llu,\"p99_us\":%llu}", i ? "," : "",
+                i, (unsigned long long)r->seconds[i].requests,
+                (unsigned long long)r->seconds[i].errors,
+                (unsigned long long)hist_percentile(r->seconds[i].total, 99));
+    fprintf(f, "]");
+    double cpu = el > 0 ? (ri->utime_s + ri->stime_s) / el * 100 : 0;
+    fprintf(f, ",\"client\":{\"utime_s\":%.6f,\"stime_s\":%.6f,\"cpu_pct\":%.2f}", ri->utime_s,
+            ri->stime_s, cpu);
+    if (r->nreqs) {
+        fprintf(f, ",\"requests\":[");
+        for (size_t i = 0; i < r->nreqs; i++) {
+            const struct lg_request *q = &r->reqs[i];
+            fprintf(f, "%s{\"conn\":%u,\"seq\":%u,\"start_us\":%lld", i ? "," : "", q->conn, q->seq,
+                    (long long)q->start_us);
+            for (int p = 0; p < PH_COUNT; p++)
+                if (q->phase_us[p] >= 0)
+                    fprintf(f, ",\"%s_us\":%lld", lg_phase_names[p], (long long)q->phase_us[p]);
+            fprintf(f, ",\"error\":");
+            if (q->error >= 0)
+                json_string(f, lg_err_names[q->error]);
+            else
+                fprintf(f, "null");
+            fprintf(f, "}");
+        }
+        fprintf(f, "]");
+    }
+    fprintf(f, "}\n");
+    int bad = ferror(f);
+    bad |= fflush(f) != 0;
+    bad |= fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, o->json_path) < 0) {
+        fprintf(stderr, "loadgen: --json %s: %s\n", o->json_path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmp_req(const void *a, const void *b)
+{
+    const struct lg_request *x = a, *y = b;
+    if (x->conn != y->conn)
+        return x->conn < y->conn ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int main(int argc, char **argv)
+{
+    struct lg_opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc != 0)
+        return rc > 0 ? 0 : EXIT_USAGE;
+    if (resolve(&o) < 0 || raise_nofile(o.conns) < 0)
+        return 1;
+
+    struct lg_live *live = calloc((size_t)o.threads, sizeof *live);
+    struct worker *w = calloc((size_t)o.threads, sizeof *w);
+    struct lg_shared sh = {.opt = &o, .live = live};
+    pthread_barrier_t ready, go;
+    if (!live || !w || pthread_barrier_init(&ready, NULL, (unsigned)o.threads + 1) ||
+        pthread_barrier_init(&go, NULL, (unsigned)o.threads + 1)) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        return 1;
+    }
+    for (long i = 0; i < o.threads; i++) {
+        w[i].index = (int)i;
+        w[i].sh = &sh;
+        w[i].ready = &ready;
+        w[i].go = &go;
+        if (lg_result_init(&w[i].res, o.rate > 0) < 0) {
+            fprintf(stderr, "loadgen: out of memory for histograms\n");
+            return 1;
+        }
+        int e = pthread_create(&w[i].tid, NULL, worker_main, &w[i]);
+        if (e != 0) {
+            fprintf(stderr, "loadgen: thread %ld: %s\n", i, strerror(e));
+            return 1;
+        }
+    }
+
+    if (!o.book)
+        printf("Running %s%s test @ %s\n", o.requests ? "" : "timed ",
+               o.rate > 0 ? "open-loop" : "closed-loop", o.addr_str);
+    fflush(stdout);
+    pthread_barrier_wait(&ready);
+    struct run_info ri = {.started = time(NULL)};
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    sh.t0_ns = lg_now_ns();
+    sh.measure_ns = sh.t0_ns + (int64_t)o.warmup_us * 1000;
+    sh.end_ns = o.requests ? INT64_MAX : sh.measure_ns + (int64_t)o.duration_us * 1000;
+    pthread_barrier_wait(&go);
+
+    if (o.progress) {
+        /* The main thread only reports; it reads the workers' relaxed counters. */
+        uint64_t last = 0;
+        for (int sec = 1;; sec++) {
+            struct timespec ts = {1, 0};
+            bool running = false;
+            nanosleep(&ts, NULL);
+            for (long i = 0; i < o.threads; i++)
+                running |= !atomic_load(&w[i].finished);
+            uint64_t req = 0, err = 0;
+            for (long i = 0; i < o.threads; i++) {
+                req += atomic_load_explicit(&live[i].requests, memory_order_relaxed);
+                err += atomic_load_explicit(&live[i].errors, memory_order_relaxed);
+            }
+            fprintf(stderr, "[%3ds] %llu requests, %llu/s, %llu errors\n", sec,
+                    (unsigned long long)req, (unsigned long long)(req - last),
+                    (unsigned long long)err);
+            last = req;
+            if (!running)
+                break;
+        }
+    }
+    for (long i = 0; i < o.threads; i++)
+        pthread_join(w[i].tid, NULL);
+    int64_t t1 = lg_now_ns();
+    getrusage(RUSAGE_SELF, &ru1);
+    ri.completed = time(NULL);
+    ri.elapsed_s = (double)(t1 - sh.measure_ns) / 1e9;
+    if (ri.elapsed_s < 0)
+        ri.elapsed_s = 0;
+    ri.utime_s = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
+    ri.stime_s = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
+
+    struct lg_result total;
+    if (lg_result_init(&total, o.rate > 0) < 0)
+        return 1;
+    int status = 0;
+    for (long i = 0; i < o.threads; i++) {
+        if (w[i].rc != 0) {
+            fprintf(stderr, "loadgen: thread %ld: %s\n", i, w[i].err);
+            status = 1;
+        }
+        if (lg_result_merge(&total, &w[i].res) < 0) {
+            fprintf(stderr, "loadgen: out of memory merging results\n");
+            return 1;
+        }
+        lg_result_free(&w[i].res);
+    }
+    qsort(total.reqs, total.nreqs, sizeof *total.reqs, cmp_req);
+    if (o.book)
+        print_book(&o, &total);
+    print_summary(&o, &total, &ri);
+    if (o.json_path && write_json(&o, &total, &ri) < 0)
+        status = 1;
+    lg_result_free(&total);
+    pthread_barrier_destroy(&ready);
+    pthread_barrier_destroy(&go);
+    free(w);
+    free(live);
+    return status;
+}

@@ -1,0 +1,103 @@
+/* loadgen: the shared types of the load generator (options, per-thread results) between its
+ * engine, its report writer and main. */
+#ifndef LOADGEN_H
+#define LOADGEN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "hist.h"
+
+enum phase { PH_CONNECT, PH_GREETING, PH_RESPONSE, PH_TOTAL, PH_COUNT };
+
+enum err_class {
+    E_CONNECT_REFUSED,
+    E_CONNECT_TIMEOUT,
+    E_RESET,
+    E_SHORT_READ,
+    E_ERR_REPLY,
+    E_NO_GREETING,
+    E_TIMEOUT,
+    E_VERIFY_FAILED,
+    E_OTHER,
+    E_COUNT
+};
+
+extern const char *const lg_phase_names[PH_COUNT];
+extern const char *const lg_err_names[E_COUNT];
+
+struct lg_opts {
+    /* as given */
+    int argc;
+    char **argv;
+    bool book; /* the positional form: HOST THREADS REQS WORK BYTES */
+    /* resolved */
+    const char *host, *port, *unix_path;
+    int family; /* AF_UNSPEC, AF_INET, AF_INET6 */
+    long conns, threads;
+    uint64_t requests;    /* -n: total measured requests; 0 with -d */
+    uint64_t duration_us; /* -d */
+    uint64_t warmup_us;
+    uint64_t work, bytes;
+    uint64_t per_conn; /* -k: requests per connection; 0 = unlimited */
+    double rate;       /* -R: requests per second over all connections; 0 = closed loop */
+    uint64_t timeout_us;
+    bool verify, progress;
+    const char *json_path, *label;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char addr_str[128];
+};
+
+/* One request as the book plots it (kept for runs of at most LG_REQUEST_LOG requests). */
+#define LG_REQUEST_LOG 10000
+struct lg_request {
+    uint32_t conn;              /* connection slot */
+    uint32_t seq;               /* request number within the slot */
+    int64_t start_us;           /* from the start of measurement */
+    int64_t phase_us[PH_COUNT]; /* -1: not measured (keep-alive requests have no connect) */
+    int8_t error;               /* -1 ok, else enum err_class */
+};
+
+struct lg_second {
+    uint64_t requests, errors;
+    struct hist *total; /* 2 significant digits, for the per-second p99 */
+};
+
+/* Everything one engine thread measured; merged after join. */
+struct lg_result {
+    struct hist lat[PH_COUNT];
+    struct hist lat_unc[PH_COUNT]; /* uncorrected (only with -R) */
+    uint64_t requests_ok, bytes, connections_opened, in_flight_at_end, warmup_requests;
+    uint64_t errors[E_COUNT];
+    struct lg_second *seconds;
+    size_t nseconds, capseconds;
+    struct lg_request *reqs;
+    size_t nreqs, capreqs;
+    char first_error[160];
+};
+
+int lg_result_init(struct lg_result *r, bool corrected);
+void lg_result_free(struct lg_result *r);
+int lg_result_merge(struct lg_result *dst, const struct lg_result *src);
+
+/* Live counters the main thread reads for --progress (relaxed atomics, no lock). */
+struct lg_live {
+    _Atomic uint64_t requests, errors;
+};
+
+/* The engine: runs thread `index` of opt->threads with its share of connections. */
+struct lg_shared {
+    const struct lg_opts *opt;
+    int64_t t0_ns;              /* when every thread starts, set by main between the two barriers */
+    int64_t measure_ns, end_ns; /* warm-up end; end of run (duration mode) or INT64_MAX */
+    struct lg_live *live;
+};
+int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, char *err,
+                  size_t errlen);
+
+int64_t lg_now_ns(void);
+
+#endif

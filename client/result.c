@@ -1,0 +1,80 @@
+/* result: the per-thread result container and its merge. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "loadgen.h"
+
+int lg_result_init(struct lg_result *r, bool corrected)
+{
+    memset(r, 0, sizeof *r);
+    for (int p = 0; p < PH_COUNT; p++) {
+        if (hist_init(&r->lat[p], 3, HIST_MAX_US) < 0)
+            return -1;
+        if (corrected && hist_init(&r->lat_unc[p], 3, HIST_MAX_US) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void lg_result_free(struct lg_result *r)
+{
+    for (int p = 0; p < PH_COUNT; p++) {
+        hist_free(&r->lat[p]);
+        hist_free(&r->lat_unc[p]);
+    }
+    for (size_t i = 0; i < r->nseconds; i++) {
+        hist_free(r->seconds[i].total);
+        free(r->seconds[i].total);
+    }
+    free(r->seconds);
+    free(r->reqs);
+    memset(r, 0, sizeof *r);
+}
+
+int lg_result_merge(struct lg_result *d, const struct lg_result *s)
+{
+    for (int p = 0; p < PH_COUNT; p++) {
+        if (hist_merge(&d->lat[p], &s->lat[p]) < 0)
+            return -1;
+        if (d->lat_unc[p].counts && hist_merge(&d->lat_unc[p], &s->lat_unc[p]) < 0)
+            return -1;
+    }
+    d->requests_ok += s->requests_ok;
+    d->bytes += s->bytes;
+    d->connections_opened += s->connections_opened;
+    d->in_flight_at_end += s->in_flight_at_end;
+    d->warmup_requests += s->warmup_requests;
+    for (int e = 0; e < E_COUNT; e++)
+        d->errors[e] += s->errors[e];
+    if (!d->first_error[0])
+        memcpy(d->first_error, s->first_error, sizeof d->first_error);
+
+    if (s->nseconds > d->nseconds) {
+        struct lg_second *g = realloc(d->seconds, s->nseconds * sizeof *g);
+        if (!g)
+            return -1;
+        d->seconds = g;
+        for (size_t i = d->nseconds; i < s->nseconds; i++) {
+            memset(&d->seconds[i], 0, sizeof d->seconds[i]);
+            d->seconds[i].total = malloc(sizeof *d->seconds[i].total);
+            if (!d->seconds[i].total || hist_init(d->seconds[i].total, 2, HIST_MAX_US) < 0)
+                return -1;
+        }
+        d->nseconds = d->capseconds = s->nseconds;
+    }
+    for (size_t i = 0; i < s->nseconds; i++) {
+        d->seconds[i].requests += s->seconds[i].requests;
+        d->seconds[i].errors += s->seconds[i].errors;
+        hist_merge(d->seconds[i].total, s->seconds[i].total);
+    }
+    if (s->nreqs) {
+        struct lg_request *g = realloc(d->reqs, (d->nreqs + s->nreqs) * sizeof *g);
+        if (!g)
+            return -1;
+        memcpy(g + d->nreqs, s->reqs, s->nreqs * sizeof *g);
+        d->reqs = g;
+        d->nreqs += s->nreqs;
+        d->capreqs = d->nreqs;
+    }
+    return 0;
+}
