@@ -10,6 +10,7 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Ilib -MMD -MP
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS)
 LDLIBS   += -lpthread -lm
+LDFLAGS  += -Wl,-z,now -Wl,-z,relro
 
 # SANITIZE=address,undefined or SANITIZE=thread builds instrumented copies beside the plain
 # ones: objects in build/<name>/, binaries in bin/<name>/.
@@ -92,12 +93,13 @@ tests: $(SERVERS) $(LOADGEN) $(TESTS)          ## build the servers, loadgen and
 
 test: check-deps                                  ## build and run every test: unit, integration, ASan+UBSan, TSan
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined tests
-	@$(MAKE) --no-print-directory SANITIZE=thread bin/tsan/thread-srv bin/tsan/prethread-srv
+	@$(MAKE) --no-print-directory SANITIZE=thread bin/tsan/thread-srv bin/tsan/prethread-srv bin/tsan/loadgen
 	@$(MAKE) --no-print-directory tests
 	@echo "== AddressSanitizer + UBSan: unit tests, and integration tests on all five servers"
 	@$(SAN_ENV) SRV_BIN=bin/asan bin/asan/unit-tests
-	@echo "== ThreadSanitizer: integration tests on the threaded servers"
+	@echo "== ThreadSanitizer: integration tests on the threaded servers and loadgen"
 	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread" bin/unit-tests --filter 'servers/*'
+	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread" bin/unit-tests --filter 'loadgen/*'
 	@echo "== plain build: every test"
 	@SRV_BIN=bin bin/unit-tests
 

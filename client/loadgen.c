@@ -773,7 +773,8 @@ int main(int argc, char **argv)
         }
         lg_result_free(&w[i].res);
     }
-    qsort(total.reqs, total.nreqs, sizeof *total.reqs, cmp_req);
+    if (total.nreqs > 1)
+        qsort(total.reqs, total.nreqs, sizeof *total.reqs, cmp_req);
     if (o.book)
         print_book(&o, &total);
     print_summary(&o, &total, &ri);
