@@ -313,7 +313,7 @@ Test(loadgen, connect_refused)
     socklen_t len = sizeof sa;
     bind(fd, (struct sockaddr *)&sa, sizeof sa);
     getsockname(fd, (struct sockaddr *)&sa, &len); /* a port bound but not listening */
-    char json[256], out[256], args[256];
+    char json[256], out[256], args[512];
     tmp_path(json, sizeof json, "refused.json");
     tmp_path(out, sizeof out, "refused.out");
     snprintf(args, sizeof args, "-p %d -n 5 --json %s", ntohs(sa.sin_port), json);
