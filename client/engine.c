@@ -266,7 +266,7 @@ static enum err_class errno_class(int err, enum state st)
     }
 }
 
-static void drive(struct engine *e, struct slot *s, int64_t now);
+static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev);
 
 static void start_request(struct engine *e, struct slot *s, int64_t now)
 {
@@ -279,7 +279,7 @@ static void start_request(struct engine *e, struct slot *s, int64_t now)
     if (s->fd >= 0) {
         s->fresh = false;
         s->state = S_SENDING;
-        drive(e, s, now);
+        drive(e, s, now, EPOLLOUT);
         return;
     }
     s->fresh = true;
@@ -291,11 +291,9 @@ static void start_request(struct engine *e, struct slot *s, int64_t now)
         fail(e, s, E_OTHER, now, errno);
         return;
     }
+    /* No TCP_NODELAY: a request is one small write with nothing unacknowledged before it, so
+     * Nagle's algorithm never holds it back, and the syscall would cost on every connection. */
     e->res->connections_opened++;
-    if (o->addr.ss_family != AF_UNIX) {
-        int one = 1;
-        setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = s};
     if (epoll_ctl(e->ep, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
         fail(e, s, E_OTHER, now, errno);
@@ -304,34 +302,42 @@ static void start_request(struct engine *e, struct slot *s, int64_t now)
     s->state = S_CONNECTING;
     if (connect(s->fd, (struct sockaddr *)&o->addr, o->addrlen) == 0) {
         s->connected = now;
-        s->state = S_GREETING;
-        drive(e, s, now);
+        s->state = S_GREETING; /* the greeting's arrival will be an event of its own */
     } else if (errno != EINPROGRESS) {
         int err = errno;
         fail(e, s, errno_class(err, S_CONNECTING), now, err);
     }
 }
 
-static void drive(struct engine *e, struct slot *s, int64_t now)
+/* Runs the slot's state machine on an event (ev: the epoll events) until it must wait. Reads
+ * are only tried when the event says data is there, and a request just sent waits for its
+ * answer's event: the socket is registered edge-triggered, and Linux queues an event for every
+ * arrival, so no read is spent on EAGAIN. That keeps a request to socket, epoll_ctl, connect,
+ * two recv, one send and close. */
+static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
 {
     for (;;) {
         switch (s->state) {
         case S_CONNECTING: {
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-                err = errno;
-            if (err == EINPROGRESS || err == EALREADY)
-                return;
-            if (err) {
-                fail(e, s, errno_class(err, S_CONNECTING), now, err);
+            if (ev & (EPOLLERR | EPOLLHUP)) {
+                int err = 0;
+                socklen_t len = sizeof err;
+                if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                    err = errno;
+                fail(e, s, errno_class(err ? err : ECONNREFUSED, S_CONNECTING), now, err);
                 return;
             }
+            if (!(ev & (EPOLLOUT | EPOLLIN)))
+                return;
             s->connected = lg_now_ns();
             s->state = S_GREETING;
+            if (!(ev & EPOLLIN))
+                return;
             break;
         }
         case S_GREETING: {
+            if (!(ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
+                return;
             ssize_t n = recv(s->fd, s->line + s->linelen, sizeof s->line - s->linelen, 0);
             if (n < 0) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -382,9 +388,11 @@ static void drive(struct engine *e, struct slot *s, int64_t now)
                 return;
             }
             s->state = S_RECEIVING;
-            break;
+            return; /* the answer comes as an event */
         }
         case S_RECEIVING: {
+            if (!(ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
+                return;
             uint64_t want = e->opt->bytes - s->got;
             size_t cap = want < e->buflen ? (size_t)want : e->buflen;
             ssize_t n = recv(s->fd, e->buf, cap, 0);
@@ -534,7 +542,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         now = lg_now_ns();
         for (int i = 0; i < n; i++) {
             struct slot *s = evs[i].data.ptr;
-            drive(&e, s, now);
+            drive(&e, s, now, evs[i].events);
         }
         if (now >= next_scan) {
             check_timeouts(&e, now);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,6 +117,14 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
         err(1, "sigprocmask");
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
         err(1, "signal");
+
+    /* One descriptor per client: take the whole hard limit, as nginx's worker_rlimit_nofile. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            log_msg(LOG_WARNING, "RLIMIT_NOFILE: %s", strerror(errno));
+    }
 
     payload_block();
     s->stats = stats_create();
