@@ -109,9 +109,15 @@ static struct slot *heap_pop(struct engine *e)
     return top;
 }
 
-static void close_conn(struct slot *s)
+static void close_conn(const struct engine *e, struct slot *s)
 {
     if (s->fd >= 0) {
+        if (e->opt->close_rst) {
+            /* An abortive close: no FIN exchange and no TIME_WAIT. Safe here because every
+             * byte asked for has been read and nothing of ours is unsent. */
+            struct linger lg = {1, 0};
+            setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
         close(s->fd); /* close(2) also removes it from the epoll set */
         s->fd = -1;
     }
@@ -176,7 +182,7 @@ static void advance(struct engine *e, struct slot *s, int64_t now)
         s->left--;
     s->seq++;
     if (s->left == 0 || now >= e->sh->end_ns) {
-        close_conn(s);
+        close_conn(e, s);
         s->state = S_DONE;
         e->done_slots++;
         return;
@@ -208,7 +214,7 @@ static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now
             snprintf(e->res->first_error, sizeof e->res->first_error, "%s%s%s", lg_err_names[c],
                      sys_errno ? ": " : "", sys_errno ? strerror(sys_errno) : "");
     }
-    close_conn(s);
+    close_conn(e, s);
     advance(e, s, now);
 }
 
@@ -246,7 +252,7 @@ static void complete(struct engine *e, struct slot *s, int64_t now)
         e->res->warmup_requests++;
     }
     if (e->opt->per_conn != 0 && s->on_conn >= e->opt->per_conn)
-        close_conn(s);
+        close_conn(e, s);
     advance(e, s, now);
 }
 
@@ -555,7 +561,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         struct slot *s = &e.slots[i];
         if (s->state >= S_CONNECTING && s->state <= S_RECEIVING && s->measured)
             out->in_flight_at_end++;
-        close_conn(s);
+        close_conn(&e, s);
     }
     close(e.ep);
     free(e.slots);

@@ -31,7 +31,8 @@ static void usage(FILE *f)
         f,
         "usage: loadgen [-H HOST] [-p PORT] [-c CONNS] [-t THREADS] [-n REQUESTS | -d DURATION]\n"
         "               [--warmup DUR] [-w WORK] [-b BYTES] [-k REQS_PER_CONN] [-R RATE]\n"
-        "               [--timeout DUR] [--verify] [--json FILE] [--label TEXT] [--progress]\n"
+        "               [--timeout DUR] [--verify] [--close fin|rst] [--json FILE]\n"
+        "               [--label TEXT] [--progress]\n"
         "               [-4 | -6 | -U PATH]\n"
         "       loadgen HOST THREADS REQS WORK BYTES    (the book's client)\n\n"
         "  -H, --host HOST        server address (default 127.0.0.1)\n"
@@ -52,6 +53,8 @@ static void usage(FILE *f)
         "                         from when it was due (default: closed loop)\n"
         "      --timeout DUR      fail a request not done within DUR (default 30s)\n"
         "      --verify           check every payload byte against the formula\n"
+        "      --close fin|rst    how a finished connection ends: fin (default, a normal\n"
+        "                         close) or rst (abortive: no FIN exchange, no TIME_WAIT)\n"
         "      --json FILE        write the full result as JSON to FILE\n"
         "      --label TEXT       a label stored in the JSON result\n"
         "      --progress         a status line per second on stderr (default when stderr\n"
@@ -68,7 +71,7 @@ static int bad_usage(const char *fmt, const char *arg)
     return -1;
 }
 
-enum { O_WARMUP = 256, O_TIMEOUT, O_VERIFY, O_JSON, O_LABEL, O_PROGRESS, O_NO_PROGRESS };
+enum { O_WARMUP = 256, O_TIMEOUT, O_VERIFY, O_JSON, O_LABEL, O_PROGRESS, O_NO_PROGRESS, O_CLOSE };
 
 static const struct option long_opts[] = {
     {"host", required_argument, NULL, 'H'},
@@ -89,6 +92,7 @@ static const struct option long_opts[] = {
     {"label", required_argument, NULL, O_LABEL},
     {"progress", no_argument, NULL, O_PROGRESS},
     {"no-progress", no_argument, NULL, O_NO_PROGRESS},
+    {"close", required_argument, NULL, O_CLOSE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -219,6 +223,14 @@ static int parse(int argc, char **argv, struct lg_opts *o)
             break;
         case O_NO_PROGRESS:
             o->progress = false;
+            break;
+        case O_CLOSE:
+            if (!strcmp(optarg, "fin"))
+                o->close_rst = false;
+            else if (!strcmp(optarg, "rst"))
+                o->close_rst = true;
+            else
+                return bad_usage("--close %s: fin or rst", optarg);
             break;
         case 'h':
             usage(stdout);
@@ -585,11 +597,13 @@ static void json_config(FILE *f, const struct lg_opts *o)
     fprintf(f,
             ",\"connections\":%ld,\"threads\":%ld,\"requests\":%llu,\"duration_s\":%.6f,"
             "\"warmup_s\":%.6f,\"work\":%llu,\"bytes\":%llu,\"reqs_per_conn\":%llu,"
-            "\"rate_rps\":%.3f,\"mode\":\"%s\",\"timeout_s\":%.6f,\"verify\":%s,\"label\":",
+            "\"rate_rps\":%.3f,\"mode\":\"%s\",\"timeout_s\":%.6f,\"verify\":%s,"
+            "\"close\":\"%s\",\"label\":",
             o->conns, o->threads, (unsigned long long)o->requests, (double)o->duration_us / 1e6,
             (double)o->warmup_us / 1e6, (unsigned long long)o->work, (unsigned long long)o->bytes,
             (unsigned long long)o->per_conn, o->rate, o->rate > 0 ? "open" : "closed",
-            (double)o->timeout_us / 1e6, o->verify ? "true" : "false");
+            (double)o->timeout_us / 1e6, o->verify ? "true" : "false",
+            o->close_rst ? "rst" : "fin");
     json_string(f, o->label ? o->label : "");
     fprintf(f, "}");
 }

@@ -45,6 +45,7 @@ struct lg_opts {
     double rate;       /* -R: requests per second over all connections; 0 = closed loop */
     uint64_t timeout_us;
     bool verify, progress;
+    bool close_rst; /* --close rst: abortive close (RST) instead of FIN */
     const char *json_path, *label;
     struct sockaddr_storage addr;
     socklen_t addrlen;

@@ -103,6 +103,7 @@ static const char *const json_fields[] = {
     ".context | (.host_name, .kernel, .cpu_model, .started_at, .completed_at | type == "
     "\"string\") and (.num_cpus, .somaxconn | type == \"number\") and (.load_avg | length == 3)",
     ".config | (.argv | type == \"array\") and .connections == 4 and .requests == 200 and "
+    ".close == \"fin\" and "
     ".work == 1000 and .bytes == 3000 and .reqs_per_conn == 1 and .mode == \"closed\"",
     ".totals | .requests_ok == 200 and .bytes == 600000 and .elapsed_s > 0 and .rps > 0 and "
     ".mbps > 0 and .connections_opened == 200 and .in_flight_at_end == 0",
@@ -166,6 +167,10 @@ Test(loadgen, keep_alive_and_book_form)
     snprintf(args, sizeof args, "-p %d -c 2 -n 10 -k 5 -w 10 -b 10 --json %s", s.port, json);
     cr_expect_eq(loadgen(args, out), 0);
     cr_expect_eq(jq_num(json, ".totals.connections_opened"), 2);
+    snprintf(args, sizeof args, "-p %d -c 4 -n 40 --close rst -w 10 -b 10 --json %s", s.port, json);
+    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, "if .config.close == \"rst\" then .totals.requests_ok else -1 end"),
+                 40);
     snprintf(args, sizeof args, "-p %d --json %s 127.0.0.1 3 4 1000 500", s.port, json);
     cr_expect_eq(loadgen(args, out), 0);
     cr_expect_eq(jq_num(json, ".totals.requests_ok"), 12);
@@ -173,7 +178,7 @@ Test(loadgen, keep_alive_and_book_form)
     cr_expect(file_has(out, "greeting_ms"), "book table printed");
     char stats[1024];
     server_stop(&s, stats, sizeof stats);
-    cr_expect_eq(json_num(stats, "requests"), 300 + 10 + 12, "%s", stats);
+    cr_expect_eq(json_num(stats, "requests"), 300 + 10 + 40 + 12, "%s", stats);
     unlink(json);
     unlink(out);
 }
