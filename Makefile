@@ -31,8 +31,8 @@ LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 BUILD    := build/$(FLAVOR)
 
-MODELS   := iterative fork thread prefork prethread
-SERVERS  := $(MODELS:%=$(BIN)/%-srv)
+ALL_MODELS := iterative fork thread prefork prethread
+SERVERS  := $(ALL_MODELS:%=$(BIN)/%-srv)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -43,7 +43,8 @@ CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/engine.o $(BUILD)/client
               $(BUILD)/client/hist.o
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all tests test help clean format format-check deps check-deps
+.PHONY: all tests test help clean format format-check check-deps bench book sweep-backlog \
+        sweep-pool plots smoke reference-plots
 .DEFAULT_GOAL := all
 
 all: $(SERVERS) $(LOADGEN)                        ## build the five servers and loadgen into bin/
@@ -102,6 +103,41 @@ test: check-deps                                  ## build and run every test: u
 	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread" bin/unit-tests --filter 'loadgen/*'
 	@echo "== plain build: every test"
 	@SRV_BIN=bin bin/unit-tests
+
+# ---- benchmarks ----
+# Any suite field can be overridden: make bench SUITE=default MODELS="prefork prethread" CONC="8 64"
+SUITE ?= default
+BENCH_OPTS = $(if $(MODELS),--models "$(MODELS)") $(if $(CONC),--conc "$(CONC)") \
+             $(if $(WORK),--work "$(WORK)") $(if $(BYTES),--bytes "$(BYTES)") \
+             $(if $(BACKLOG),--backlog "$(BACKLOG)") $(if $(WORKERS),--workers "$(WORKERS)") \
+             $(if $(LOCKS),--locks "$(LOCKS)") $(if $(REPS),--reps "$(REPS)") \
+             $(if $(DURATION),--duration "$(DURATION)") $(if $(WARMUP),--warmup "$(WARMUP)") \
+             $(if $(SEED),--seed "$(SEED)") $(if $(OUT),--out "$(OUT)")
+
+bench: check-deps all                             ## run a suite (SUITE=default) and draw its plots
+	bench/run $(SUITE) $(BENCH_OPTS)
+
+book: check-deps all                              ## the book's experiment: tables 5.6 and 5.7, waiting times
+	@dir=$$(bench/run book $(BENCH_OPTS)) && cat "$$dir/plots/book-tables.md"
+
+sweep-backlog: check-deps all                     ## backlog 1..1024 against bursts of new connections
+	bench/run backlog $(BENCH_OPTS)
+
+sweep-pool: check-deps all                        ## pool sizes 1..64, with and without the accept lock
+	bench/run pool $(BENCH_OPTS)
+
+smoke: check-deps all                             ## the small suite CI runs (under 2 minutes)
+	bench/run smoke $(BENCH_OPTS)
+
+RUN ?= results/$(SUITE)-latest
+plots: check-deps                                 ## draw a run's plots again from its JSON: RUN=DIR
+	bench/plot $(RUN)
+
+# The committed reference images are drawn from the committed reference results.
+reference-plots: check-deps                       ## redraw plots/reference/ from results/reference/
+	@for d in results/reference/*/; do \
+		n=$$(basename $$d); bench/plot $$d plots/reference/$$n || exit 1; \
+	done
 
 format:                                           ## format the C sources with .clang-format
 	clang-format -i lib/*.[ch] servers/*.c tests/*.[ch] $(wildcard client/*.[ch])
