@@ -44,7 +44,7 @@ CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/engine.o $(BUILD)/client
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 .PHONY: all tests test help clean format format-check check-deps bench book sweep-backlog \
-        sweep-pool plots smoke reference-plots
+        sweep-pool plots smoke reference-plots fuzz
 .DEFAULT_GOAL := all
 
 all: $(SERVERS) $(LOADGEN)                        ## build the five servers and loadgen into bin/
@@ -104,6 +104,27 @@ test: check-deps                                  ## build and run every test: u
 	@echo "== plain build: every test"
 	@SRV_BIN=bin bin/unit-tests
 
+# ---- fuzzing (clang's libFuzzer) ----
+FUZZ_TIME ?= 60
+FUZZ_CC   ?= clang
+FUZZERS   := build/fuzz/fuzz_proto build/fuzz/fuzz_lines
+build/fuzz:
+	@mkdir -p $@
+build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c lib/proto.c | build/fuzz
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Ilib $^ -o $@
+build/fuzz/fuzz_lines: tests/fuzz/fuzz_lines.c lib/io.c | build/fuzz
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Ilib $^ -o $@
+
+fuzz: $(FUZZERS)                                  ## fuzz the parser and the line reader, FUZZ_TIME s each (60)
+	@for f in proto lines; do \
+		mkdir -p build/fuzz/corpus-$$f; \
+		echo "== fuzz_$$f for $(FUZZ_TIME) s"; \
+		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 -print_final_stats=1 \
+			-artifact_prefix=build/fuzz/crash-$$f- build/fuzz/corpus-$$f tests/fuzz/corpus/$$f \
+			2>build/fuzz/fuzz_$$f.log || { tail -n 40 build/fuzz/fuzz_$$f.log; exit 1; }; \
+		grep -E "^stat::number_of_executed_units|^Done" build/fuzz/fuzz_$$f.log || true; \
+	done
+
 # ---- benchmarks ----
 # Any suite field can be overridden: make bench SUITE=default MODELS="prefork prethread" CONC="8 64"
 SUITE ?= default
@@ -117,8 +138,12 @@ BENCH_OPTS = $(if $(MODELS),--models "$(MODELS)") $(if $(CONC),--conc "$(CONC)")
 bench: check-deps all                             ## run a suite (SUITE=default) and draw its plots
 	bench/run $(SUITE) $(BENCH_OPTS)
 
-book: check-deps all                              ## the book's experiment: tables 5.6 and 5.7, waiting times
-	@dir=$$(bench/run book $(BENCH_OPTS)) && cat "$$dir/plots/book-tables.md"
+book: check-deps all                              ## the book's experiment, as given and scaled: tables 5.6, 5.7
+	@dir=$$(bench/run book $(BENCH_OPTS)) && echo "## book: WORK 250000" && \
+		cat "$$dir/plots/book-tables.md"
+	@dir=$$(bench/run book-scaled $(BENCH_OPTS)) && echo && \
+		echo "## book-scaled: WORK 30000000, a request costing about what it cost the book" && \
+		cat "$$dir/plots/book-tables.md"
 
 sweep-backlog: check-deps all                     ## backlog 1..1024 against bursts of new connections
 	bench/run backlog $(BENCH_OPTS)
@@ -140,10 +165,10 @@ reference-plots: check-deps                       ## redraw plots/reference/ fro
 	done
 
 format:                                           ## format the C sources with .clang-format
-	clang-format -i lib/*.[ch] servers/*.c tests/*.[ch] $(wildcard client/*.[ch])
+	clang-format -i lib/*.[ch] servers/*.c tests/*.[ch] tests/fuzz/*.c $(wildcard client/*.[ch])
 
 format-check:                                     ## fail if any C source is not formatted
-	clang-format --dry-run --Werror lib/*.[ch] servers/*.c tests/*.[ch] $(wildcard client/*.[ch])
+	clang-format --dry-run --Werror lib/*.[ch] servers/*.c tests/*.[ch] tests/fuzz/*.c $(wildcard client/*.[ch])
 
 clean:                                            ## remove build/ and bin/
 	rm -rf build bin

@@ -15,7 +15,8 @@ if [[ "${1:-}" == "--bench" ]]; then
     need+=("wrk:wrk" "nginx:nginx-light")
 fi
 if [[ "${1:-}" == "--ci" ]]; then
-    need+=("clang-format:clang-format" "shellcheck:shellcheck" "clang:clang" "wrk:wrk" "nginx:nginx-light")
+    need+=("clang-format:clang-format" "shellcheck:shellcheck" "clang:clang" "wrk:wrk" "nginx:nginx-light"
+        "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev")
 fi
 
 missing=()

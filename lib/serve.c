@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -82,6 +83,19 @@ static int send_payload(const struct serve_cfg *cfg, struct serve_stop *st, int 
     return SEND_OK;
 }
 
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sends "ERR <reason>" and closes gently: closing a socket with unread input makes the
+ * kernel send a reset, which can reach the client before it has read the ERR line. So the
+ * write side is shut first and pending input is discarded, for at most LINGER_MS and
+ * LINGER_BYTES, so that an abusive client cannot hold the worker with it. */
+#define LINGER_MS    200
+#define LINGER_BYTES (64 * 1024)
 static void reply_err(const struct serve_cfg *cfg, struct serve_stop *st, int fd, const char *peer,
                       const char *reason)
 {
@@ -90,7 +104,20 @@ static void reply_err(const struct serve_cfg *cfg, struct serve_stop *st, int fd
     uint64_t sent = 0;
     log_msg(LOG_NOTICE, "%s: bad request: %s", peer, reason);
     stats_add(&cfg->stats->bad_requests, 1);
-    send_all(cfg, st, fd, line, (size_t)n, &sent);
+    if (send_all(cfg, st, fd, line, (size_t)n, &sent) != SEND_OK || shutdown(fd, SHUT_WR) < 0)
+        return;
+    long long end = now_ms() + LINGER_MS;
+    size_t drained = 0;
+    char junk[4096];
+    while (drained < LINGER_BYTES) {
+        long long left = end - now_ms();
+        if (left <= 0 || io_wait(fd, POLLIN, st->abort_fd, (int)left) != IO_READY)
+            break;
+        ssize_t got = io_recv_some(fd, junk, sizeof junk);
+        if (got <= 0)
+            break;
+        drained += (size_t)got;
+    }
 }
 
 uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
@@ -100,6 +127,7 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
     char buf[2 * PROTO_LINE_MAX + 2];
     size_t len = 0;
     uint64_t answered = 0, sent = 0;
+    long long line_deadline = -1; /* while a request line is awaited: when it must be whole */
 
     net_addr_str(peer, peerlen, who, sizeof who);
     stats_add(&cfg->stats->connections, 1);
@@ -123,11 +151,21 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
         if (used == PROTO_INCOMPLETE) {
             if (serve_stop_level(st) >= 1)
                 break; /* draining: no request in progress, so this connection is done */
-            int r = io_wait(fd, POLLIN, st->fd, cfg->timeout_ms);
+            /* The timeout bounds the whole line, not the gap between bytes: a client that
+             * trickles one byte at a time (slowloris) is dropped like an idle one. */
+            int wait_ms = -1;
+            if (cfg->timeout_ms >= 0) {
+                long long now = now_ms();
+                if (line_deadline < 0)
+                    line_deadline = now + cfg->timeout_ms;
+                wait_ms = line_deadline > now ? (int)(line_deadline - now) : 0;
+            }
+            int r = io_wait(fd, POLLIN, st->fd, wait_ms);
             if (r == IO_STOP)
                 continue;
             if (r == IO_TIMEOUT) {
-                log_msg(LOG_INFO, "%s: idle for %d ms, closing", who, cfg->timeout_ms);
+                log_msg(LOG_INFO, "%s: no complete request within %d ms, closing", who,
+                        cfg->timeout_ms);
                 break;
             }
             if (r < 0)
@@ -140,6 +178,7 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
             continue;
         }
 
+        line_deadline = -1;
         int64_t primes = sieve_count(req.work);
         if (primes < 0) {
             reply_err(cfg, st, fd, who, "out of memory for the sieve");

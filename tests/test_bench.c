@@ -1,0 +1,147 @@
+/* The bench scripts: the summary filter against fixed cells with known statistics, a small
+ * suite end to end (a failed cell recorded, plots drawn), and a run killed midway and resumed. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int sh(const char *fmt, const char *a, const char *b)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, fmt, a, b);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* jq -e FILTER FILE succeeds. */
+static void expect_jq(const char *file, const char *filter)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "jq -e '%s' %s >/dev/null", filter, file);
+    cr_expect_eq(system(cmd), 0, "jq -e '%s' %s", filter, file);
+}
+
+/* bench/run with the binaries under test (SRV_BIN, made absolute). */
+static void bench_env(void)
+{
+    const char *d = getenv("SRV_BIN");
+    char abs[PATH_MAX];
+    if (realpath(d && *d ? d : "bin", abs))
+        setenv("BENCH_BIN", abs, 1);
+}
+
+static int count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strstr(e->d_name, ".json") && !strstr(e->d_name, ".tmp");
+    closedir(d);
+    return n;
+}
+
+Test(bench, summary_of_known_cells)
+{
+    const char *out = "/tmp/cb-bench-summary.json";
+    cr_assert_eq(sh("jq -s -f bench/summary.jq tests/fixtures/bench/cells/*.json >%s%s", out, ""),
+                 0);
+    /* prethread: rps 100, 120, 110 -> median 110, mean 110, sd 10, CI 110 +- 4.303 * 10 / sqrt 3 */
+    expect_jq(out, ".configs | length == 2");
+    expect_jq(out, ".configs[0].model == \"iterative\" and .configs[1].model == \"prethread\"");
+    expect_jq(out, ".configs[1].stats.rps | .n == 3 and .median == 110 and .mean == 110 and "
+                   ".stddev == 10 and .cv == 0.090909 and .ci95 == [85.156618, 134.843382]");
+    expect_jq(out, ".configs[1] | .noisy == false and .failed == 0 and .reps == 3");
+    expect_jq(out, ".configs[1].stats | .p99_us.median == 2000 and .cpu_ms_per_req.median == 2 "
+                   "and .listen_overflows.median == 2 and .errors.median == 1");
+    /* iterative: rps 100, 160, 100 and one failed cell -> median 100, mean 120, CV 0.29: noisy */
+    expect_jq(out, ".configs[0].stats.rps | .n == 3 and .median == 100 and .mean == 120 and "
+                   ".stddev == 34.641016 and .ci95 == [33.94, 206.06]");
+    expect_jq(out, ".configs[0] | .noisy and .failed == 1 and .reps == 4 and "
+                   ".errors_seen == [\"server did not start\"]");
+    expect_jq(out, ".configs[1].spectrum == [[0,50],[50,100],[100,2000]] and "
+                   ".configs[1].median_rep == 3");
+    unlink(out);
+}
+
+Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
+{
+    bench_env();
+    const char *dir = "/tmp/cb-bench-e2e";
+    sh("rm -rf %s%s", dir, "");
+    /* Backlog 0 is refused by the server: that cell fails, is recorded, and the suite goes on. */
+    int rc = sh("bench/run smoke --models prethread --conc 2 --backlog '0 16' --reps 2 "
+                "--duration 0.3s --warmup 0 --seed 7 --out %s >%s.out 2>&1",
+                dir, dir);
+    cr_expect_eq(rc, 0, "bench/run exit %d (see %s.out)", rc, dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/cells", dir);
+    cr_expect_eq(count_files(path), 4);
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    expect_jq(path, ".seed == 7 and (.cells | length == 4) and .suite == \"smoke\" and "
+                    "(.completed_at | type == \"string\") and (.git_commit | type == \"string\")");
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "[.configs[] | {backlog, failed, n: .stats.rps.n}] == "
+                    "[{backlog: 0, failed: 2, n: null}, {backlog: 16, failed: 0, n: 2}]");
+    expect_jq(path, ".configs[0].errors_seen[0] | startswith(\"server did not start\")");
+    snprintf(path, sizeof path, "%s/cells/prethread-c2-w250000-b500000-bl16-wk8-none-r1.json", dir);
+    expect_jq(path, ".status == \"ok\" and .server.event == \"stats\" and "
+                    ".loadgen.totals.requests_ok > 0 and (.kernel.listen_overflows | type == "
+                    "\"number\") and .server.requests >= .loadgen.totals.requests_ok");
+    static const char *const plots[] = {"throughput", "latency", "cpu", "overflows"};
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 2; k++) {
+            struct stat st;
+            snprintf(path, sizeof path, "%s/plots/%s.%s", dir, plots[i], k ? "svg" : "png");
+            cr_expect(stat(path, &st) == 0 && st.st_size > 1000, "plot %s missing or empty", path);
+        }
+    /* The plots come again from the JSON alone, the same. */
+    cr_expect_eq(sh("bench/plot %s %s/again >/dev/null 2>&1", dir, dir), 0);
+    cr_expect_eq(sh("cmp -s %s/plots/throughput.svg %s/again/throughput.svg", dir, dir), 0,
+                 "a redrawn plot differs");
+    sh("rm -rf %s %s.out", dir, dir);
+}
+
+Test(bench, killed_midway_and_resumed, .timeout = 120)
+{
+    bench_env();
+    const char *dir = "/tmp/cb-bench-resume";
+    sh("rm -rf %s%s", dir, "");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl("bench/run", "bench/run", "smoke", "--models", "prethread", "--conc", "1 2", "--reps",
+              "2", "--duration", "0.5s", "--warmup", "0", "--no-plots", "--out", dir, (char *)NULL);
+        _exit(127);
+    }
+    char cells[512];
+    snprintf(cells, sizeof cells, "%s/cells", dir);
+    /* Stop it once two of the four cells are written. */
+    for (int i = 0; i < 600 && count_files(cells) < 2; i++)
+        usleep(50000);
+    cr_assert_geq(count_files(cells), 2, "no progress");
+    kill(pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    int done = count_files(cells);
+    cr_expect(done >= 2 && done < 4, "%d cells before the interruption", done);
+    char summary[512];
+    snprintf(summary, sizeof summary, "%s/summary.json", dir);
+    cr_expect_neq(access(summary, F_OK), 0, "no summary for an unfinished run");
+
+    cr_expect_eq(sh("bench/run --resume %s --no-plots >%s.out 2>&1", dir, dir), 0);
+    cr_expect_eq(count_files(cells), 4);
+    expect_jq(summary, "[.configs[] | .stats.rps.n] == [2, 2] and all(.configs[]; .failed == 0)");
+    sh("rm -rf %s %s.out", dir, dir);
+}
