@@ -87,7 +87,7 @@ check-deps:                                       ## install what the build and 
 
 # The sanitizer runs come first and the plain run last, so the output ends with Criterion's
 # synthesis line. Server processes started by the tests are the instrumented copies.
-SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
            TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
 
 tests: $(SERVERS) $(LOADGEN) $(TESTS)          ## build the servers, loadgen and the test binary
@@ -98,9 +98,10 @@ test: check-deps                                  ## build and run every test: u
 	@$(MAKE) --no-print-directory tests
 	@echo "== AddressSanitizer + UBSan: unit tests, and integration tests on all five servers"
 	@$(SAN_ENV) SRV_BIN=bin/asan bin/asan/unit-tests
-	@echo "== ThreadSanitizer: integration tests on the threaded servers and loadgen"
+	@echo "== ThreadSanitizer: integration and fault tests on the threaded servers, and loadgen"
 	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread" bin/unit-tests --filter 'servers/*'
 	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread" bin/unit-tests --filter 'loadgen/*'
+	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread" bin/unit-tests --filter 'faults/*'
 	@echo "== plain build: every test"
 	@SRV_BIN=bin bin/unit-tests
 

@@ -62,8 +62,8 @@ def metrics: {
             spectrum: ($mid.loadgen.latency_us.total.spectrum // []),
             waits_ms: (if ($mid.loadgen.requests // null) != null
                        and ($mid.loadgen.requests | length) <= 1000
-                then [$mid.loadgen.requests | sort_by(.start_us, .conn)[]
-                      | ((.greeting_us // -1000) / 1000)]
+                then [$mid.loadgen.requests[] | select(.greeting_us != null)
+                      | .greeting_us / 1000] | sort
                 else null end)
           })
     | sort_by((.model | model_rank), .conc, .work, .bytes, .backlog, (.workers // 0), .lock))

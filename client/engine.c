@@ -70,6 +70,13 @@ int64_t lg_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Earlier due time first; equal times in slot order, so that slots due together start in a
+ * fixed order (a heap alone would pop them in an arbitrary one). */
+static bool due_before(const struct slot *a, const struct slot *b)
+{
+    return a->intended < b->intended || (a->intended == b->intended && a->id < b->id);
+}
+
 static void heap_swap(struct engine *e, size_t a, size_t b)
 {
     struct slot *t = e->heap[a];
@@ -84,7 +91,7 @@ static void heap_push(struct engine *e, struct slot *s)
     size_t i = e->heap_len++;
     e->heap[i] = s;
     s->heap_pos = i;
-    while (i > 0 && e->heap[(i - 1) / 2]->intended > e->heap[i]->intended) {
+    while (i > 0 && due_before(e->heap[i], e->heap[(i - 1) / 2])) {
         heap_swap(e, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
@@ -97,9 +104,9 @@ static struct slot *heap_pop(struct engine *e)
     e->heap[0]->heap_pos = 0;
     for (size_t i = 0;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < e->heap_len && e->heap[l]->intended < e->heap[m]->intended)
+        if (l < e->heap_len && due_before(e->heap[l], e->heap[m]))
             m = l;
-        if (r < e->heap_len && e->heap[r]->intended < e->heap[m]->intended)
+        if (r < e->heap_len && due_before(e->heap[r], e->heap[m]))
             m = r;
         if (m == i)
             break;

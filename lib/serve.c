@@ -17,6 +17,13 @@
 #include "payload.h"
 #include "sieve.h"
 
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int serve_stop_level(struct serve_stop *st)
 {
     if (st->own_signals) {
@@ -26,10 +33,27 @@ int serve_stop_level(struct serve_stop *st)
                 int lv = atomic_load(&st->level);
                 if (lv < 2)
                     atomic_store(&st->level, lv + 1);
+                if (lv == 0)
+                    st->abort_at_ms = now_ms() + st->grace_ms;
+                if (st->listen_fd >= 0)
+                    net_stop_accepting(st->listen_fd); /* new clients are refused at once */
             }
         }
+        if (atomic_load(&st->level) == 1 && now_ms() >= st->abort_at_ms)
+            atomic_store(&st->level, 2);
     }
     return atomic_load(&st->level);
+}
+
+/* How long a wait may last: the timeout, cut to the end of the grace time while draining. */
+static int wait_limit(const struct serve_stop *st, int lv, int timeout_ms)
+{
+    if (!st->own_signals || lv != 1)
+        return timeout_ms;
+    long long left = st->abort_at_ms - now_ms();
+    if (left < 0)
+        left = 0;
+    return timeout_ms < 0 || left < timeout_ms ? (int)left : timeout_ms;
 }
 
 void serve_greeting(struct serve_cfg *cfg, const char *model, long pid)
@@ -59,8 +83,9 @@ static int send_all(const struct serve_cfg *cfg, struct serve_stop *st, int fd, 
         int lv = serve_stop_level(st);
         if (lv >= 2)
             return SEND_FAIL;
-        int r = io_wait(fd, POLLOUT, serve_stop_fd(st, lv), cfg->timeout_ms);
-        if (r == IO_STOP)
+        int limit = wait_limit(st, lv, cfg->timeout_ms);
+        int r = io_wait(fd, POLLOUT, serve_stop_fd(st, lv), limit);
+        if (r == IO_STOP || (r == IO_TIMEOUT && limit != cfg->timeout_ms))
             continue; /* the level is read again on the next pass */
         if (r != IO_READY)
             return SEND_FAIL;
@@ -81,13 +106,6 @@ static int send_payload(const struct serve_cfg *cfg, struct serve_stop *st, int 
         off += chunk;
     }
     return SEND_OK;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Sends "ERR <reason>" and closes gently: closing a socket with unread input makes the

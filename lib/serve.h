@@ -24,6 +24,10 @@ struct serve_stop {
     int fd;
     int abort_fd;
     bool own_signals;
+    int listen_fd;         /* with own_signals: a listener stopped (net_stop_accepting) as soon as a
+                            * stop is seen, by a process that accepts and serves in one thread; or -1 */
+    int grace_ms;          /* with own_signals: the drain turns into an abort after this long */
+    long long abort_at_ms; /* set when the drain begins (monotonic ms) */
     atomic_int level;
 };
 
@@ -33,7 +37,8 @@ static inline int serve_stop_fd(const struct serve_stop *st, int level)
     return level == 0 ? st->fd : st->abort_fd;
 }
 
-/* Current level; with own_signals, first takes any pending SIGTERM/SIGINT (one step each). */
+/* Current level; with own_signals, first takes any pending SIGTERM/SIGINT (one step each)
+ * and moves from draining to aborting once the grace time is over. */
 int serve_stop_level(struct serve_stop *st);
 
 struct serve_cfg {

@@ -169,6 +169,8 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
         s->stop.own_signals = true;
         s->stop.fd = s->stop.abort_fd = s->sigfd;
     }
+    s->stop.listen_fd = -1;
+    s->stop.grace_ms = s->opt.grace_s * 1000;
 
     serve_greeting(&s->serve, m->name, (long)getpid());
     s->serve.limits.max_work = s->opt.max_work;
@@ -285,6 +287,8 @@ int srv_child_init(struct srv *s)
         return -1;
     s->stop.own_signals = true;
     s->stop.fd = s->stop.abort_fd = s->sigfd;
+    s->stop.listen_fd = -1;
+    s->stop.grace_ms = s->opt.grace_s * 1000;
     atomic_store(&s->stop.level, 0);
     return 0;
 }

@@ -1,7 +1,15 @@
-# latency.gp: median and 99th percentile of the total request time against the swept value,
-# log scale. Columns: x, p50_ms, p99_ms (medians over repetitions).
+# latency.gp: the median, 99th and 99.9th percentiles of the total request time against the
+# swept value, log scale. Columns: x, p50_ms, p99_ms, p999_ms (medians over repetitions).
+# The 99.9th shows what the 99th can hide: connections whose SYN was dropped by a full listen
+# queue wait for the client's retransmission, one second or more.
 load plotdir."/common.gp"
-set multiplot layout 1, 2 title ttl
+if (fmt eq "svg") {
+    set terminal svg size 1200,480 font "DejaVu Sans,12" background rgb "white"
+} else {
+    set terminal pngcairo size 1200,480 font "DejaVu Sans,10" background rgb "white"
+}
+set output out.".".fmt
+set multiplot layout 1, 3 title ttl
 set key inside left top
 set logscale y 10
 if (logx) { set logscale x 2 }
@@ -13,5 +21,8 @@ plot for [i = 1:words(series)] file(word(series, i)) using 1:2 with linespoints 
      title word(series, i)
 set title "p99 of total time"
 plot for [i = 1:words(series)] file(word(series, i)) using 1:3 with linespoints \
+     lw 2 pt 7 ps 0.6 lc rgb color(word(series, i)) dt dash(word(series, i)) notitle
+set title "p99.9 of total time"
+plot for [i = 1:words(series)] file(word(series, i)) using 1:4 with linespoints \
      lw 2 pt 7 ps 0.6 lc rgb color(word(series, i)) dt dash(word(series, i)) notitle
 unset multiplot

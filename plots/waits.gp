@@ -1,9 +1,9 @@
 # waits.gp: the book's figures 5.5, 5.7, 5.9 and 5.11: how long each of the 30 concurrent
-# requests waited for the greeting (connect until greeting), in the order they started, one
-# line per model. Columns: request number, ms.
+# requests waited for the greeting (connect until greeting), in the order they were served
+# (shortest wait first), one line per model. Columns: request number, ms.
 load plotdir."/common.gp"
 set title ttl
-set xlabel "request (in the order started)"
+set xlabel "request, in the order served"
 set ylabel "wait for the greeting, ms"
 set xrange [0.5:*]
 set yrange [0:*]

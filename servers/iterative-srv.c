@@ -16,6 +16,7 @@ int main(int argc, char **argv)
     static const struct srv_model model = {"iterative", 0, SRV_NONBLOCK};
     struct srv s;
     srv_start(&s, &model, argc, argv);
+    s.stop.listen_fd = s.lfd; /* a stop seen mid-connection refuses new clients at once */
 
     srv_ready(&s);
     while (srv_level(&s) == 0) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +52,12 @@ static size_t read_line_fd(int fd, char *buf, size_t n, int timeout_ms)
 
 void server_start(struct server *s, const char *model, const char *const *args)
 {
+    server_start_limited(s, model, args, 0, 0);
+}
+
+void server_start_limited(struct server *s, const char *model, const char *const *args,
+                          unsigned long nofile, unsigned long as_bytes)
+{
     const char *dir = getenv("SRV_BIN");
     char path[256];
     snprintf(path, sizeof path, "%s/%s-srv", dir && *dir ? dir : "bin", model);
@@ -69,6 +76,14 @@ void server_start(struct server *s, const char *model, const char *const *args)
     pid_t pid = fork();
     cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
     if (pid == 0) {
+        if (nofile) {
+            struct rlimit rl = {nofile, nofile};
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        if (as_bytes) {
+            struct rlimit rl = {as_bytes, as_bytes};
+            setrlimit(RLIMIT_AS, &rl);
+        }
         int e = open(s->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(p[1], 1);
         if (e >= 0)
@@ -89,6 +104,11 @@ void server_start(struct server *s, const char *model, const char *const *args)
 int server_stop(struct server *s, char *stats, size_t n)
 {
     kill(s->pid, SIGTERM);
+    return server_wait(s, stats, n);
+}
+
+int server_wait(struct server *s, char *stats, size_t n)
+{
     char line[1024] = "";
     /* Bounded: the grace time is 10 s by default; the wait is there only to avoid a hang. */
     while (read_line_fd(s->out, line, sizeof line, 30000) > 0)
@@ -200,4 +220,71 @@ long long json_num(const char *line, const char *key)
     if (!p)
         return -1;
     return strtoll(p + strlen(pat), NULL, 10);
+}
+
+int child_pids(pid_t parent, pid_t *out, int max)
+{
+    DIR *d = opendir("/proc");
+    cr_assert(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < max;) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *rp = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+        char state;
+        long ppid;
+        if (rp && sscanf(rp + 1, " %c %ld", &state, &ppid) == 2 && ppid == (long)parent)
+            out[n++] = (pid_t)atol(e->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+int thread_count(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
+long long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    char *rp = strrchr(buf, ')');
+    unsigned long long ut = 0, st = 0;
+    /* after the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+     * utime stime */
+    if (!rp ||
+        sscanf(rp + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (long long)(ut + st);
+}
+
+bool sanitized_build(void)
+{
+    const char *d = getenv("SRV_BIN");
+    return d && (strstr(d, "asan") || strstr(d, "tsan"));
 }

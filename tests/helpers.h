@@ -23,8 +23,15 @@ bool model_selected(const char *model);
 /* Starts bin/<model>-srv -p 0 [args...] (NULL-terminated) from SRV_BIN (default "bin"). */
 void server_start(struct server *s, const char *model, const char *const *args);
 
+/* The same, with RLIMIT_NOFILE and RLIMIT_AS set for the server (0: unchanged). */
+void server_start_limited(struct server *s, const char *model, const char *const *args,
+                          unsigned long nofile, unsigned long as_bytes);
+
 /* SIGTERM, then waits. Returns the exit status (as waitpid) and copies the stats line. */
 int server_stop(struct server *s, char *stats, size_t n);
+
+/* Waits for a server already signalled; the same results as server_stop. */
+int server_wait(struct server *s, char *stats, size_t n);
 
 /* Fails the test if the server's stderr holds a sanitizer report. */
 void server_check_clean(const struct server *s);
@@ -49,5 +56,17 @@ int fd_count(pid_t pid);
 
 /* Reads a numeric field from a one-line JSON object; -1 if absent. */
 long long json_num(const char *line, const char *key);
+
+/* The pids whose parent is parent (at most max); their count. */
+int child_pids(pid_t parent, pid_t *out, int max);
+
+/* Threads of a process, from /proc; -1 if it is gone. */
+int thread_count(pid_t pid);
+
+/* User + system clock ticks of a process (not its children), from /proc; -1 if gone. */
+long long cpu_ticks(pid_t pid);
+
+/* True when SRV_BIN names a sanitizer build (address-space limits do not apply there). */
+bool sanitized_build(void);
 
 #endif

@@ -1,0 +1,680 @@
+/* Hostile clients and faults: each test applies one fault to the real server binaries and
+ * checks that the model's defence holds. Every load is bounded in requests and time; where a
+ * test must wait for something to happen it polls with a generous bound, and never asserts
+ * how fast anything was. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "io.h"
+#include "payload.h"
+
+struct model {
+    char name[16];
+};
+
+static struct model models[] = {{"iterative"}, {"fork"}, {"thread"}, {"prefork"}, {"prethread"}};
+
+static void setup(void)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+#define MODEL_TEST(test, ...)                                                                      \
+    ParameterizedTestParameters(faults, test)                                                      \
+    {                                                                                              \
+        return cr_make_param_array(struct model, models, sizeof models / sizeof *models);          \
+    }                                                                                              \
+    ParameterizedTest(struct model *m, faults, test, .init = setup, __VA_ARGS__)
+
+static void skip_unselected(const char *model)
+{
+    if (!model_selected(model))
+        cr_skip_test("%s not selected by SRV_MODELS", model);
+}
+
+/* A non-blocking connect that does not fail the test: the socket, or -1. */
+static int try_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* Waits up to ms for fd to be readable. */
+static bool readable_within(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, ms) == 1;
+}
+
+/* One whole request on a new connection; true when every byte came back right. */
+static bool request_ok(int port, const char *line, uint64_t bytes)
+{
+    int fd = try_connect(port);
+    if (fd < 0)
+        return false;
+    char g[512];
+    struct timeval tv = {30, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    bool ok = read(fd, g, sizeof g) > 0 && io_writen(fd, line, strlen(line)) > 0;
+    uint64_t got = 0;
+    static __thread char buf[65536];
+    while (ok && got < bytes) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r <= 0 || payload_check(buf, (size_t)r, got) != (size_t)r)
+            break;
+        got += (uint64_t)r;
+    }
+    close(fd);
+    return ok && got == bytes;
+}
+
+/* ---- malformed input at volume ---- */
+
+struct blob {
+    char name[128];
+    char *data;
+    size_t len;
+};
+
+static struct blob corpus[128];
+static size_t corpus_n;
+
+static void load_corpus(void)
+{
+    DIR *d = opendir("tests/corpus/bad");
+    cr_assert(d, "tests/corpus/bad: %s", strerror(errno));
+    for (struct dirent *e; (e = readdir(d)) && corpus_n < 128;) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "tests/corpus/bad/%s", e->d_name);
+        FILE *f = fopen(path, "rb");
+        cr_assert(f);
+        struct blob *b = &corpus[corpus_n++];
+        snprintf(b->name, sizeof b->name, "%.100s", e->d_name);
+        b->data = malloc(1 << 17);
+        b->len = fread(b->data, 1, 1 << 17, f);
+        fclose(f);
+    }
+    closedir(d);
+    cr_assert_geq(corpus_n, 50, "the corpus holds %zu malformed requests", corpus_n);
+}
+
+struct volume {
+    int port;
+    atomic_int next, valid_ok, bad_ok;
+    char failure[256];
+    pthread_mutex_t mu;
+};
+
+static void note_failure(struct volume *v, const char *what)
+{
+    pthread_mutex_lock(&v->mu);
+    if (!v->failure[0])
+        snprintf(v->failure, sizeof v->failure, "%s", what);
+    pthread_mutex_unlock(&v->mu);
+}
+
+static void *volume_client(void *arg)
+{
+    struct volume *v = arg;
+    for (int i; (i = atomic_fetch_add(&v->next, 1)) < 2000;) {
+        if (i % 2 == 0) {
+            if (request_ok(v->port, "1000 1000\n", 1000))
+                atomic_fetch_add(&v->valid_ok, 1);
+            else
+                note_failure(v, "a valid request was not answered in full");
+            continue;
+        }
+        const struct blob *b = &corpus[(size_t)(i / 2) % corpus_n];
+        int fd = try_connect(v->port);
+        if (fd < 0) {
+            note_failure(v, "connect failed");
+            continue;
+        }
+        struct timeval tv = {30, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char g[512], reply[512];
+        size_t n = 0;
+        if (read(fd, g, sizeof g) > 0) {
+            io_writen(fd, b->data, b->len); /* may fail once the server has refused: fine */
+            ssize_t r;
+            while (n < sizeof reply - 1 && (r = read(fd, reply + n, sizeof reply - 1 - n)) > 0)
+                n += (size_t)r;
+        }
+        reply[n] = '\0';
+        close(fd);
+        if (n > 4 && !strncmp(reply, "ERR ", 4) && reply[n - 1] == '\n')
+            atomic_fetch_add(&v->bad_ok, 1);
+        else {
+            char what[256];
+            snprintf(what, sizeof what, "%.100s got '%.60s' instead of an ERR line", b->name,
+                     reply);
+            note_failure(v, what);
+        }
+    }
+    return NULL;
+}
+
+MODEL_TEST(malformed_requests_at_volume, .timeout = 300)
+{
+    skip_unselected(m->name);
+    load_corpus();
+    struct server s;
+    server_start(&s, m->name, NULL);
+    struct volume v = {.port = s.port, .mu = PTHREAD_MUTEX_INITIALIZER};
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        pthread_create(&t[i], NULL, volume_client, &v);
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    cr_expect_eq(atomic_load(&v.valid_ok), 1000, "%s: first failure: %s", m->name, v.failure);
+    cr_expect_eq(atomic_load(&v.bad_ok), 1000, "%s: first failure: %s", m->name, v.failure);
+    char stats[1024];
+    int st = server_stop(&s, stats, sizeof stats);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
+    cr_expect_eq(json_num(stats, "bad_requests"), 1000, "%s", stats);
+    cr_expect_eq(json_num(stats, "requests"), 1000, "%s", stats);
+}
+
+/* ---- clients that hang: slowloris ---- */
+
+struct slowloris {
+    int fds[500];
+    int n;
+    atomic_int stop;
+};
+
+/* Each connection sends one more digit every 500 ms: always a valid prefix, never a line. */
+static void *trickle(void *arg)
+{
+    struct slowloris *sl = arg;
+    while (!atomic_load(&sl->stop)) {
+        for (int i = 0; i < sl->n; i++)
+            if (sl->fds[i] >= 0)
+                send(sl->fds[i], "1", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        usleep(500000);
+    }
+    return NULL;
+}
+
+static pthread_t slowloris_start(struct slowloris *sl, int port, int n)
+{
+    sl->n = 0;
+    atomic_store(&sl->stop, 0);
+    for (int i = 0; i < n; i++) {
+        int fd = try_connect(port);
+        cr_assert_geq(fd, 0, "slow connection %d: %s", i, strerror(errno));
+        sl->fds[sl->n++] = fd;
+    }
+    pthread_t t;
+    pthread_create(&t, NULL, trickle, sl);
+    return t;
+}
+
+static void slowloris_stop(struct slowloris *sl, pthread_t t)
+{
+    atomic_store(&sl->stop, 1);
+    pthread_join(t, NULL);
+    for (int i = 0; i < sl->n; i++)
+        close(sl->fds[i]);
+}
+
+Test(faults, slowloris_with_timeout_prethread_keeps_serving, .init = setup, .timeout = 180)
+{
+    skip_unselected("prethread");
+    struct server s;
+    const char *args[] = {"-w", "50", "--timeout", "1", NULL};
+    server_start(&s, "prethread", args);
+    struct slowloris sl;
+    pthread_t t = slowloris_start(&sl, s.port, 500);
+    /* Queued behind 500 slow clients, each dropped after 1 s by one of 50 workers. */
+    int fd = tcp_connect(s.port);
+    cr_expect(readable_within(fd, 120000), "no greeting while slow clients are dropped");
+    close(fd);
+    cr_expect(request_ok(s.port, "1000 1000\n", 1000), "served with slow clients active");
+    slowloris_stop(&sl, t);
+    char stats[1024];
+    server_stop(&s, stats, sizeof stats);
+    cr_expect_geq(json_num(stats, "connections"), 500, "%s", stats);
+}
+
+Test(faults, slowloris_without_timeout_exhausts_the_pool, .init = setup, .timeout = 120)
+{
+    skip_unselected("prethread");
+    struct server s;
+    const char *args[] = {"-w", "50", "--timeout", "0", NULL};
+    server_start(&s, "prethread", args);
+    struct slowloris sl;
+    pthread_t t = slowloris_start(&sl, s.port, 500);
+    int fd = tcp_connect(s.port);
+    /* Every worker holds a slow client that never finishes its line. */
+    cr_expect_not(readable_within(fd, 4000), "greeted although the pool should be exhausted");
+    slowloris_stop(&sl, t); /* the slow clients go away: the pool is free again */
+    cr_expect(readable_within(fd, 60000), "not served after the slow clients left");
+    close(fd);
+    cr_expect(request_ok(s.port, "1000 1000\n", 1000));
+    server_stop(&s, NULL, 0);
+}
+
+Test(faults, slowloris_against_thread_srv_is_reclaimed, .init = setup, .timeout = 120)
+{
+    skip_unselected("thread");
+    struct server s;
+    const char *args[] = {"--timeout", "1", NULL};
+    server_start(&s, "thread", args);
+    struct slowloris sl;
+    pthread_t t = slowloris_start(&sl, s.port, 500);
+    /* A thread per client: the others are served at once, and the slow ones' threads end. */
+    cr_expect(request_ok(s.port, "1000 1000\n", 1000), "served beside 500 slow clients");
+    int threads = thread_count(s.pid);
+    for (int i = 0; i < 600 && threads > 1; i++) {
+        usleep(100000);
+        threads = thread_count(s.pid);
+    }
+    cr_expect_eq(threads, 1, "%d threads left while the slow clients still trickle", threads);
+    slowloris_stop(&sl, t);
+    server_stop(&s, NULL, 0);
+}
+
+/* ---- resource exhaustion ---- */
+
+MODEL_TEST(descriptor_exhaustion_pauses_without_spinning, .timeout = 120)
+{
+    skip_unselected(m->name);
+    struct server s;
+    const char *args[] = {"--timeout", "0", NULL};
+    server_start_limited(&s, m->name, args, 64, 0);
+    int fds[200], n = 0;
+    for (int i = 0; i < 200; i++) {
+        int fd = try_connect(s.port); /* the backlog takes what the server cannot */
+        if (fd >= 0)
+            fds[n++] = fd;
+    }
+    usleep(500000);
+    /* Over 2 s of exhaustion the server's own CPU stays low: it pauses, it does not spin. */
+    long long t0 = cpu_ticks(s.pid);
+    sleep(2);
+    long long used = cpu_ticks(s.pid) - t0;
+    long hz = sysconf(_SC_CLK_TCK);
+    cr_expect(t0 >= 0 && used < hz, "%s: %lld ticks of CPU in 2 s (%ld per second)", m->name, used,
+              hz);
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    bool served = false;
+    for (int i = 0; i < 100 && !served; i++)
+        served = request_ok(s.port, "1000 1000\n", 1000);
+    cr_expect(served, "%s: not serving once the load dropped", m->name);
+    int st = server_stop(&s, NULL, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
+}
+
+static void max_clients_holds(const char *model)
+{
+    skip_unselected(model);
+    struct server s;
+    const char *args[] = {"--max-clients", "4", "--timeout", "0", NULL};
+    server_start(&s, model, args);
+    int fds[20];
+    for (int i = 0; i < 20; i++)
+        fds[i] = tcp_connect(s.port);
+    usleep(300000);
+    int greeted = 0;
+    for (int i = 0; i < 20; i++)
+        greeted += readable_within(fds[i], 0);
+    cr_expect_eq(greeted, 4, "%s: %d of 20 idle clients in service, cap 4", model, greeted);
+    pid_t kids[64];
+    int workers = !strcmp(model, "fork") ? child_pids(s.pid, kids, 64) : thread_count(s.pid) - 1;
+    cr_expect_leq(workers, 4, "%s: %d workers for a cap of 4", model, workers);
+    for (int i = 0; i < 20; i++)
+        close(fds[i]);
+    cr_expect(request_ok(s.port, "1000 1000\n", 1000), "%s: served once the clients left", model);
+    server_stop(&s, NULL, 0);
+}
+
+Test(faults, fork_max_clients_queues_beyond_the_cap, .init = setup, .timeout = 60)
+{
+    max_clients_holds("fork");
+}
+
+Test(faults, thread_max_clients_queues_beyond_the_cap, .init = setup, .timeout = 60)
+{
+    max_clients_holds("thread");
+}
+
+static void expect_err(int port, const char *line, const char *reason)
+{
+    int fd = tcp_connect(port);
+    char g[512], reply[256];
+    read_greeting(fd, g, sizeof g);
+    send_str(fd, line);
+    read_all(fd, reply, sizeof reply);
+    close(fd);
+    cr_expect(strstr(reply, reason) != NULL, "'%s' got '%s', want '%s'", line, reply, reason);
+}
+
+MODEL_TEST(limits_and_sieve_allocation_failure, .timeout = 60)
+{
+    skip_unselected(m->name);
+    if (sanitized_build())
+        cr_skip_test("sanitizers reserve more address space than the limit allows");
+    struct server s;
+    /* 256 MiB of address space: a 600 MB sieve cannot be allocated. */
+    const char *args[] = {"--max-work", "1000000000", "--max-bytes", "1000", NULL};
+    server_start_limited(&s, m->name, args, 0, 256ul << 20);
+    expect_err(s.port, "1000000001 1\n", "ERR WORK exceeds max-work");
+    expect_err(s.port, "1 1001\n", "ERR BYTES exceeds max-bytes");
+    expect_err(s.port, "600000000 10\n", "ERR out of memory for the sieve");
+    cr_expect(request_ok(s.port, "250000 1000\n", 1000), "%s still serves", m->name);
+    char stats[1024];
+    int st = server_stop(&s, stats, sizeof stats);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
+    cr_expect_eq(json_num(stats, "bad_requests"), 3, "%s", stats);
+}
+
+Test(faults, prethread_worker_that_cannot_start_is_logged, .init = setup, .timeout = 60)
+{
+    skip_unselected("prethread");
+    if (sanitized_build())
+        cr_skip_test("sanitizers reserve more address space than the limit allows");
+    struct server s;
+    /* 8 MiB stacks in 160 MiB of address space: most of the 64 threads cannot start. */
+    const char *args[] = {"-w", "64", NULL};
+    server_start_limited(&s, "prethread", args, 0, 160ul << 20);
+    cr_expect(request_ok(s.port, "1000 1000\n", 1000), "the workers that started serve");
+    FILE *f = fopen(s.err_path, "r");
+    cr_assert(f, "no log at %s", s.err_path);
+    char line[512];
+    bool logged = false;
+    while (fgets(line, sizeof line, f))
+        logged |= strstr(line, "pthread_create") && strstr(line, "continuing without it");
+    fclose(f);
+    cr_expect(logged, "no log line for a worker that failed to start");
+    int st = server_stop(&s, NULL, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
+}
+
+/* ---- dying workers ---- */
+
+Test(faults, prefork_child_killed_is_respawned, .init = setup, .timeout = 60)
+{
+    skip_unselected("prefork");
+    struct server s;
+    const char *args[] = {"-w", "4", NULL};
+    server_start(&s, "prefork", args);
+    pid_t before[16], after[16];
+    cr_assert_eq(child_pids(s.pid, before, 16), 4);
+    kill(before[0], SIGKILL);
+    kill(before[2], SIGKILL);
+    int n = 0;
+    bool renewed = false;
+    for (int i = 0; i < 200 && !renewed; i++) {
+        usleep(50000);
+        n = child_pids(s.pid, after, 16);
+        renewed = n == 4;
+        for (int k = 0; k < n && renewed; k++)
+            renewed = after[k] != before[0] && after[k] != before[2];
+    }
+    cr_expect(renewed, "pool has %d children after two were killed", n);
+    /* Four clients at once, each needing its own child. */
+    int fds[4];
+    for (int i = 0; i < 4; i++)
+        fds[i] = tcp_connect(s.port);
+    for (int i = 0; i < 4; i++)
+        cr_expect(readable_within(fds[i], 30000), "client %d not greeted by the full pool", i);
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    int st = server_stop(&s, NULL, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
+}
+
+Test(faults, fork_child_killed_mid_request_leaves_no_zombie, .init = setup, .timeout = 60)
+{
+    skip_unselected("fork");
+    struct server s;
+    server_start(&s, "fork", NULL);
+    int fd = tcp_connect(s.port);
+    char g[512], buf[1000];
+    read_greeting(fd, g, sizeof g);
+    send_str(fd, "1000 67108864\n");
+    cr_assert_gt(read(fd, buf, sizeof buf), 0); /* the child is now sending */
+    pid_t kids[8];
+    cr_assert_eq(child_pids(s.pid, kids, 8), 1);
+    kill(kids[0], SIGKILL);
+    bool gone = false;
+    for (int i = 0; i < 200 && !gone; i++) {
+        usleep(50000);
+        gone = child_pids(s.pid, kids, 8) == 0; /* reaped: not even a zombie is left */
+    }
+    cr_expect(gone, "the killed child was not reaped");
+    close(fd);
+    cr_expect(request_ok(s.port, "1000 1000\n", 1000));
+    int st = server_stop(&s, NULL, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
+}
+
+/* ---- shutdown under load ---- */
+
+struct slow_reader {
+    int port;
+    atomic_int fast;    /* set: read at full speed from now on */
+    atomic_int started; /* got at least one payload byte */
+    atomic_int complete;
+    atomic_int short_reads;
+};
+
+#define SR_BYTES (16u << 20)
+
+/* Asks for 16 MiB and reads them slowly (about 1.6 MB/s) through a small receive window, so
+ * the server stays mid-send for seconds, more than its socket buffers can hold. */
+static void *slow_reader(void *arg)
+{
+    struct slow_reader *r = arg;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int small = 16384; /* before connect, so the window is small from the start */
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)r->port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {60, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char g[512];
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || read(fd, g, sizeof g) <= 0 ||
+        io_writen(fd, "1000 16777216\n", 14) < 0) {
+        close(fd);
+        return NULL;
+    }
+    static __thread char buf[65536];
+    uint64_t got = 0;
+    bool counted = false;
+    while (got < SR_BYTES) {
+        bool fast = atomic_load(&r->fast);
+        ssize_t n = read(fd, buf, fast ? sizeof buf : 16384);
+        if (n <= 0)
+            break;
+        got += (uint64_t)n;
+        if (!counted) {
+            atomic_fetch_add(&r->started, 1);
+            counted = true;
+        }
+        if (!fast)
+            usleep(10000);
+    }
+    close(fd);
+    if (got == SR_BYTES)
+        atomic_fetch_add(&r->complete, 1);
+    else if (counted)
+        atomic_fetch_add(&r->short_reads, 1);
+    return NULL;
+}
+
+static void start_readers(struct slow_reader *r, pthread_t *t, int n, int want_started)
+{
+    for (int i = 0; i < n; i++)
+        pthread_create(&t[i], NULL, slow_reader, r);
+    for (int i = 0; i < 400 && atomic_load(&r->started) < want_started; i++)
+        usleep(25000);
+}
+
+MODEL_TEST(sigterm_while_64_clients_are_mid_request, .timeout = 120)
+{
+    skip_unselected(m->name);
+    char pidfile[128];
+    snprintf(pidfile, sizeof pidfile, "/tmp/cb-faults-%s-%ld.pid", m->name, (long)getpid());
+    struct server s;
+    const char *args[] = {"-w", "64", "-P", pidfile, NULL};
+    server_start(&s, m->name, strstr(m->name, "pre") ? args : args + 2);
+    struct slow_reader r = {.port = s.port};
+    pthread_t t[64];
+    int in_service = !strcmp(m->name, "iterative") ? 1 : 64;
+    start_readers(&r, t, 64, in_service);
+    int started = atomic_load(&r.started);
+    cr_expect_geq(started, in_service, "%s: %d clients mid-request", m->name, started);
+
+    kill(s.pid, SIGTERM);
+    /* New connections are refused once the server has stopped accepting. */
+    bool refused = false;
+    for (int i = 0; i < 200 && !refused; i++) {
+        int fd = try_connect(s.port);
+        refused = fd < 0 && errno == ECONNREFUSED;
+        if (fd >= 0)
+            close(fd);
+        if (!refused)
+            usleep(10000);
+    }
+    cr_expect(refused, "%s: still accepting after SIGTERM", m->name);
+    atomic_store(&r.fast, 1); /* now let every request in progress finish quickly */
+    char stats[1024];
+    int st = server_wait(&s, stats, sizeof stats);
+    for (int i = 0; i < 64; i++)
+        pthread_join(t[i], NULL);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit 0x%x", m->name, st);
+    cr_expect_eq(atomic_load(&r.short_reads), 0, "%s: %d requests in progress were cut", m->name,
+                 atomic_load(&r.short_reads));
+    cr_expect_geq(atomic_load(&r.complete), started, "%s", m->name);
+    cr_expect_eq(json_num(stats, "requests"), atomic_load(&r.complete), "%s", stats);
+    cr_expect_neq(access(pidfile, F_OK), 0, "%s: pid file left behind", m->name);
+    pid_t left = waitpid(-1, NULL, WNOHANG);
+    cr_expect(left == -1 && errno == ECHILD, "%s: process %ld left behind", m->name, (long)left);
+}
+
+static void expect_cut_short(const char *model, const char *const *args, bool second_signal)
+{
+    skip_unselected(model);
+    struct server s;
+    server_start(&s, model, args);
+    struct slow_reader r = {.port = s.port};
+    pthread_t t[8];
+    start_readers(&r, t, 8, strcmp(model, "iterative") ? 8 : 1);
+    kill(s.pid, SIGTERM);
+    if (second_signal) {
+        usleep(100000);
+        kill(s.pid, SIGTERM);
+    }
+    /* The readers need seconds per request; an exit long before that means it did not wait. */
+    int st = 0;
+    pid_t got = 0;
+    for (int i = 0; i < 100 && got == 0; i++) {
+        usleep(50000);
+        got = waitpid(s.pid, &st, WNOHANG);
+    }
+    cr_expect_eq(got, s.pid, "%s did not stop at once", model);
+    if (got == 0) {
+        kill(s.pid, SIGKILL);
+        waitpid(s.pid, &st, 0);
+    }
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit 0x%x", model, st);
+    cr_expect_gt(atomic_load(&r.short_reads), 0, "%s: nothing was cut short", model);
+    close(s.out);
+    server_check_clean(&s);
+    pid_t left = waitpid(-1, NULL, WNOHANG);
+    cr_expect(left == -1 && errno == ECHILD, "%s: process %ld left behind", model, (long)left);
+}
+
+MODEL_TEST(second_sigterm_stops_at_once, .timeout = 120)
+{
+    const char *args[] = {"--grace", "300", NULL};
+    expect_cut_short(m->name, args, true);
+}
+
+MODEL_TEST(grace_time_running_out_stops_at_once, .timeout = 120)
+{
+    const char *args[] = {"--grace", "1", NULL};
+    expect_cut_short(m->name, args, false);
+}
+
+/* ---- daemon mode ---- */
+
+MODEL_TEST(daemon_detaches_and_drops_privileges, .timeout = 60)
+{
+    skip_unselected(m->name);
+    if (geteuid() != 0)
+        cr_skip_test("--user needs root");
+    struct passwd *pw = getpwnam("nobody");
+    cr_assert(pw, "no user nobody");
+    char pidfile[128];
+    snprintf(pidfile, sizeof pidfile, "/tmp/cb-daemon-%s-%ld.pid", m->name, (long)getpid());
+    struct server s;
+    const char *args[] = {"-d", "-P", pidfile, "--user", "nobody", NULL};
+    server_start(&s, m->name, args);
+    int st;
+    waitpid(s.pid, &st, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "foreground exit 0x%x", st);
+    pid_t pid = (pid_t)json_num(s.listening, "pid");
+    cr_assert_gt(pid, 0);
+    cr_expect_neq(getsid(pid), getsid(0), "the daemon has a session of its own");
+    cr_expect_neq(getsid(pid), pid, "the daemon is not a session leader (second fork)");
+    char path[64], target[256] = "";
+    snprintf(path, sizeof path, "/proc/%ld/cwd", (long)pid);
+    cr_expect(readlink(path, target, sizeof target - 1) > 0 && !strcmp(target, "/"), "cwd '%s'",
+              target);
+    for (int fd = 0; fd <= 2; fd++) {
+        snprintf(path, sizeof path, "/proc/%ld/fd/%d", (long)pid, fd);
+        memset(target, 0, sizeof target);
+        cr_expect(readlink(path, target, sizeof target - 1) > 0 && !strcmp(target, "/dev/null"),
+                  "fd %d is '%s'", fd, target);
+    }
+    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    char line[256];
+    long uid = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Uid: %ld", &uid) == 1)
+            break;
+    fclose(f);
+    cr_expect_eq(uid, (long)pw->pw_uid, "uid %ld after --user nobody", uid);
+    cr_expect(request_ok(s.port, "1000 1000\n", 1000), "the daemon serves");
+    kill(pid, SIGTERM);
+    cr_expect_eq(waitpid(pid, &st, 0), pid);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "daemon exit 0x%x", st);
+    close(s.out);
+    unlink(pidfile); /* nobody may not remove it from /tmp's sticky directory: not a failure */
+}
