@@ -106,6 +106,7 @@ static void child_main(struct prefork_srv *p)
 
 static void spawn(struct prefork_srv *p)
 {
+    p->spawned_in_window++; /* attempts, failed ones too: the refill loop must end */
     pid_t pid = fork();
     if (pid < 0) {
         log_msg(LOG_ERR, "fork: %s", strerror(errno));
@@ -117,7 +118,6 @@ static void spawn(struct prefork_srv *p)
         log_msg(LOG_ERR, "child table: %s", strerror(errno));
         kill(pid, SIGKILL);
     }
-    p->spawned_in_window++;
 }
 
 /* Keeps the pool full. Children that die as soon as they start (a broken system) are not

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
+
 static int sh(const char *fmt, const char *a, const char *b)
 {
     char cmd[4096];
@@ -144,4 +146,86 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
     cr_expect_eq(count_files(cells), 4);
     expect_jq(summary, "[.configs[] | .stats.rps.n] == [2, 2] and all(.configs[]; .failed == 0)");
     sh("rm -rf %s %s.out", dir, dir);
+}
+
+/* ---- the harness under faults ---- */
+
+/* A server that dies in the middle of its cell: a wrapper that execs the real server (keeping
+ * its pid) after arranging its SIGKILL. */
+Test(bench, server_dying_mid_cell_is_recorded_and_the_suite_goes_on, .timeout = 120)
+{
+    bench_env();
+    const char *real = getenv("BENCH_BIN");
+    const char *dir = "/tmp/cb-bench-dying";
+    sh("rm -rf %s %s.bin", dir, dir);
+    char wrapper_dir[256], path[512];
+    snprintf(wrapper_dir, sizeof wrapper_dir, "%s.bin", dir);
+    mkdir(wrapper_dir, 0755);
+    snprintf(path, sizeof path, "%s/prethread-srv", wrapper_dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f, "#!/bin/sh\n(sleep 0.4; kill -9 $$) &\nexec %s/prethread-srv \"$@\"\n", real);
+    fclose(f);
+    chmod(path, 0755);
+    snprintf(path, sizeof path, "ln -s %s/loadgen %s/loadgen", real, wrapper_dir);
+    cr_assert_eq(system(path), 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --reps 2 --duration 1s "
+             "--warmup 0 --no-plots --out %s >%s.out 2>&1",
+             wrapper_dir, dir, dir);
+    int st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "bench/run exit 0x%x", st);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path,
+              ".configs[0].failed == 2 and (.configs[0].errors_seen | all(test(\"server \")))");
+    sh("rm -rf %s %s.bin", dir, dir);
+    sh("rm -f %s.out%s", dir, "");
+}
+
+static bool mount_tiny(const char *where, const char *size)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && mount -t tmpfs -o size=%s tmpfs %s 2>/dev/null",
+             where, size, where);
+    return system(cmd) == 0;
+}
+
+Test(bench, full_disk_stops_the_run_and_keeps_whole_cells, .timeout = 120)
+{
+    bench_env();
+    const char *mnt = "/tmp/cb-bench-full";
+    if (!mount_tiny(mnt, "48k"))
+        cr_skip_test("cannot mount a tmpfs here (needs root)");
+    char dir[256], cmd[1024];
+    snprintf(dir, sizeof dir, "%s/run", mnt);
+    snprintf(cmd, sizeof cmd,
+             "bench/run smoke --models prethread --conc '1 2' --reps 3 --duration 0.3s "
+             "--warmup 0 --no-plots --out %s >/tmp/cb-bench-full.out 2>&1",
+             dir);
+    int st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 1, "bench/run on a full disk: exit 0x%x", st);
+    cr_expect_eq(
+        sh("grep -q 'disk full\\|cannot write\\|cannot create' %s%s", "/tmp/cb-bench-full.out", ""),
+        0, "no clear message (see /tmp/cb-bench-full.out)");
+    /* Whatever cells were written are whole JSON. */
+    snprintf(cmd, sizeof cmd,
+             "for f in %s/cells/*.json; do [ -e \"$f\" ] || continue; jq -e .id \"$f\" "
+             ">/dev/null || exit 1; done",
+             dir);
+    cr_expect_eq(system(cmd), 0, "a partial cell file was left");
+
+    /* loadgen's --json on the same full disk: an error, and no partial file. */
+    struct server s;
+    server_start(&s, "prethread", NULL);
+    snprintf(cmd, sizeof cmd,
+             "%s/loadgen -p %d -n 200 -w 10 -b 10 --json %s/lg.json >/dev/null 2>&1",
+             getenv("BENCH_BIN"), s.port, mnt);
+    st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 1, "loadgen on a full disk: exit 0x%x", st);
+    snprintf(cmd, sizeof cmd, "%s/lg.json", mnt);
+    cr_expect_neq(access(cmd, F_OK), 0, "a partial result file was left");
+    server_stop(&s, NULL, 0);
+    sh("umount %s%s", mnt, "");
+    unlink("/tmp/cb-bench-full.out");
 }
