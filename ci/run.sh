@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What CI runs on a fresh machine: dependencies, lint, a -Werror build, every test (the README's
-# test command), the reference plots redrawn from the committed results (they must come out the
-# same), and the smoke suite with its plots.
+# test command), both fuzzers for 60 s each, the reference plots redrawn from the committed
+# results (they must come out the same), and the smoke suite with its plots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,9 @@ make format-check
 shellcheck bench/run bench/plot bench/compare-models bench/loadgen-vs-wrk ci/*.sh
 make WERROR=1 tests
 make WERROR=1 test
+
+echo "== fuzzing, 60 s per target"
+make fuzz FUZZ_TIME=60
 
 echo "== reference plots, redrawn from results/reference/"
 tmp=$(mktemp -d)
