@@ -322,6 +322,19 @@ static void start_request(struct engine *e, struct slot *s, int64_t now)
     }
 }
 
+/* After a recv or send returned -1: 1 to try again (EINTR), 0 to wait for the next event
+ * (EAGAIN), -1 when the request has failed (counted in its class). */
+static int after_error(struct engine *e, struct slot *s, int64_t now)
+{
+    if (errno == EINTR)
+        return 1;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return 0;
+    int err = errno;
+    fail(e, s, errno_class(err, s->state), now, err);
+    return -1;
+}
+
 /* Runs the slot's state machine on an event (ev: the epoll events) until it must wait. Reads
  * are only tried when the event says data is there, and a request just sent waits for its
  * answer's event: the socket is registered edge-triggered, and Linux queues an event for every
@@ -353,12 +366,8 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
                 return;
             ssize_t n = recv(s->fd, s->line + s->linelen, sizeof s->line - s->linelen, 0);
             if (n < 0) {
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    return;
-                if (errno == EINTR)
+                if (after_error(e, s, now) > 0)
                     continue;
-                int err = errno;
-                fail(e, s, errno_class(err, S_GREETING), now, err);
                 return;
             }
             if (n == 0) {
@@ -384,12 +393,8 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
         case S_SENDING: {
             ssize_t n = send(s->fd, e->req + s->reqoff, e->reqlen - s->reqoff, MSG_NOSIGNAL);
             if (n < 0) {
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    return;
-                if (errno == EINTR)
+                if (after_error(e, s, now) > 0)
                     continue;
-                int err = errno;
-                fail(e, s, errno_class(err, S_SENDING), now, err);
                 return;
             }
             s->reqoff += (size_t)n;
@@ -410,12 +415,8 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
             size_t cap = want < e->buflen ? (size_t)want : e->buflen;
             ssize_t n = recv(s->fd, e->buf, cap, 0);
             if (n < 0) {
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    return;
-                if (errno == EINTR)
+                if (after_error(e, s, now) > 0)
                     continue;
-                int err = errno;
-                fail(e, s, errno_class(err, S_RECEIVING), now, err);
                 return;
             }
             if (n == 0) {

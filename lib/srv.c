@@ -293,6 +293,47 @@ int srv_child_init(struct srv *s)
     return 0;
 }
 
+void srv_accept_loop(struct srv *s, const struct srv_loop *l)
+{
+    while (srv_level(s) == 0) {
+        bool paused = l->paused && l->paused(l->arg);
+        struct pollfd p[3];
+        nfds_t n = 0;
+        p[n++] = (struct pollfd){.fd = s->sigfd, .events = POLLIN};
+        nfds_t wake = n;
+        if (l->wakefd >= 0)
+            p[n++] = (struct pollfd){.fd = l->wakefd, .events = POLLIN};
+        nfds_t listener = n;
+        if (!paused)
+            p[n++] = (struct pollfd){.fd = s->lfd, .events = POLLIN};
+        if (poll(p, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_msg(LOG_ERR, "poll: %s", strerror(errno));
+            return;
+        }
+        if (p[0].revents) {
+            if ((srv_signals(s) & SRV_SIG_CHLD) && l->on_chld)
+                l->on_chld(l->arg);
+            continue;
+        }
+        if (l->wakefd >= 0 && p[wake].revents) {
+            if (l->on_wake)
+                l->on_wake(l->arg);
+            continue;
+        }
+        if (paused || !p[listener].revents)
+            continue;
+        struct sockaddr_storage peer;
+        socklen_t len;
+        int fd, r = srv_accept(s, &fd, &peer, &len);
+        if (r < 0)
+            return;
+        if (r > 0)
+            l->on_conn(l->arg, fd, &peer, len);
+    }
+}
+
 void srv_serve(struct srv *s, int fd, const struct sockaddr_storage *peer, socklen_t len)
 {
     serve_conn(&s->serve, &s->stop, fd, (const struct sockaddr *)peer, len);
@@ -357,6 +398,38 @@ void srv_kids_kill(struct srv_kids *k, int sig)
     for (size_t i = 0; i < k->cap; i++)
         if (k->pid[i] > 0 && kill(k->pid[i], sig) < 0 && errno != ESRCH)
             log_msg(LOG_ERR, "kill %ld: %s", (long)k->pid[i], strerror(errno));
+}
+
+struct kids_drain {
+    struct srv_kids *k;
+    void (*done)(size_t slot, int status, void *arg);
+    void *arg;
+};
+
+static size_t kids_live(void *arg)
+{
+    return ((struct kids_drain *)arg)->k->live;
+}
+
+static void kids_reap(void *arg)
+{
+    struct kids_drain *d = arg;
+    srv_kids_reap(d->k, d->done, d->arg);
+}
+
+static void kids_abort(void *arg)
+{
+    srv_kids_kill(((struct kids_drain *)arg)->k, SIGKILL);
+}
+
+void srv_kids_drain(struct srv *s, struct srv_kids *k,
+                    void (*done)(size_t slot, int status, void *arg), void *arg)
+{
+    struct kids_drain d = {k, done, arg};
+    struct srv_drain_ops ops = {kids_live, kids_reap, kids_abort, -1, &d};
+    srv_set_level(s, 1);
+    srv_kids_kill(k, SIGTERM);
+    srv_drain(s, &ops);
 }
 
 void srv_drain(struct srv *s, const struct srv_drain_ops *ops)

@@ -67,6 +67,21 @@ int srv_child_init(struct srv *s);
  * listener is gone (shut down for a stop, or an unexpected error, which is logged). */
 int srv_accept(struct srv *s, int *fd, struct sockaddr_storage *peer, socklen_t *len);
 
+/* The loop of a server with one accepting thread (iterative, fork, thread): waits on the
+ * signals, on wakefd when it is not -1, and on the listener unless paused(arg) says a cap is
+ * reached; gives every accepted connection to on_conn, which owns it from then on; runs
+ * on_chld(arg) after SIGCHLD and on_wake(arg) when wakefd is readable. Returns when a stop
+ * begins or the listener fails. */
+struct srv_loop {
+    void (*on_conn)(void *arg, int fd, struct sockaddr_storage *peer, socklen_t len);
+    bool (*paused)(void *arg);
+    void (*on_chld)(void *arg);
+    int wakefd;
+    void (*on_wake)(void *arg);
+    void *arg;
+};
+void srv_accept_loop(struct srv *s, const struct srv_loop *l);
+
 /* Serves one accepted connection and closes it. */
 void srv_serve(struct srv *s, int fd, const struct sockaddr_storage *peer, socklen_t len);
 
@@ -84,6 +99,12 @@ long srv_kids_add(struct srv_kids *k, pid_t pid);
 size_t srv_kids_reap(struct srv_kids *k, void (*done)(size_t slot, int status, void *arg),
                      void *arg);
 void srv_kids_kill(struct srv_kids *k, int sig);
+
+/* The end of a server with child processes: SIGTERM to every child, then srv_drain until all
+ * are reaped (SIGKILL at the grace deadline or on a second signal); done as in
+ * srv_kids_reap. */
+void srv_kids_drain(struct srv *s, struct srv_kids *k,
+                    void (*done)(size_t slot, int status, void *arg), void *arg);
 
 /* The drain after the first SIGTERM: waits until live(arg) is 0. wakefd (or -1) is an eventfd
  * that workers write when they finish. reap(arg) runs on SIGCHLD and on every wake; at the

@@ -6,7 +6,6 @@
  * per request of all models, and no bound on processes unless --max-clients is given: beyond
  * the cap, new clients wait in the listen backlog until a child exits. */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,23 +18,20 @@ struct fork_srv {
     struct srv_kids kids;
 };
 
-static size_t kids_live(void *arg)
+static bool full(void *arg)
 {
-    return ((struct fork_srv *)arg)->kids.live;
+    struct fork_srv *f = arg;
+    return f->s->opt.max_clients > 0 && f->kids.live >= (size_t)f->s->opt.max_clients;
 }
 
-static void kids_reap(void *arg)
+static void reap(void *arg)
 {
     srv_kids_reap(&((struct fork_srv *)arg)->kids, NULL, NULL);
 }
 
-static void kids_abort(void *arg)
+static void spawn(void *arg, int fd, struct sockaddr_storage *peer, socklen_t len)
 {
-    srv_kids_kill(&((struct fork_srv *)arg)->kids, SIGKILL);
-}
-
-static void spawn(struct fork_srv *f, int fd, struct sockaddr_storage *peer, socklen_t len)
-{
+    struct fork_srv *f = arg;
     pid_t pid = fork();
     if (pid < 0) {
         log_msg(LOG_ERR, "fork: %s; dropping the connection", strerror(errno));
@@ -70,36 +66,14 @@ int main(int argc, char **argv)
     }
 
     srv_ready(&s);
-    while (srv_level(&s) == 0) {
-        bool full = s.opt.max_clients > 0 && f.kids.live >= (size_t)s.opt.max_clients;
-        struct pollfd p[2] = {{.fd = s.sigfd, .events = POLLIN}, {.fd = s.lfd, .events = POLLIN}};
-        if (poll(p, full ? 1 : 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            log_msg(LOG_ERR, "poll: %s", strerror(errno));
-            break;
-        }
-        if (p[0].revents) {
-            if (srv_signals(&s) & SRV_SIG_CHLD)
-                kids_reap(&f);
-            continue;
-        }
-        struct sockaddr_storage peer;
-        socklen_t len;
-        int fd, r = srv_accept(&s, &fd, &peer, &len);
-        if (r < 0)
-            break;
-        if (r > 0)
-            spawn(&f, fd, &peer, len);
-    }
+    struct srv_loop loop = {
+        .on_conn = spawn, .paused = full, .on_chld = reap, .wakefd = -1, .arg = &f};
+    srv_accept_loop(&s, &loop);
 
     /* Only the parent holds the listening socket: closing it refuses new clients. */
     close(s.lfd);
     s.lfd = -1;
-    srv_set_level(&s, 1);
-    srv_kids_kill(&f.kids, SIGTERM);
-    struct srv_drain_ops ops = {kids_live, kids_reap, kids_abort, -1, &f};
-    srv_drain(&s, &ops);
+    srv_kids_drain(&s, &f.kids, NULL, NULL);
     srv_kids_free(&f.kids);
     return srv_finish(&s);
 }

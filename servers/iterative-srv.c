@@ -4,12 +4,12 @@
  * cost is concurrency: every client waits in the listen backlog until those before it are
  * done, so waiting time grows linearly with the queue, one slow or idle client stalls all
  * others (up to --timeout), and only one core is ever used. */
-#include <errno.h>
-#include <poll.h>
-#include <string.h>
-
-#include "log.h"
 #include "srv.h"
+
+static void serve_now(void *arg, int fd, struct sockaddr_storage *peer, socklen_t len)
+{
+    srv_serve(arg, fd, peer, len);
+}
 
 int main(int argc, char **argv)
 {
@@ -19,25 +19,7 @@ int main(int argc, char **argv)
     s.stop.listen_fd = s.lfd; /* a stop seen mid-connection refuses new clients at once */
 
     srv_ready(&s);
-    while (srv_level(&s) == 0) {
-        struct pollfd p[2] = {{.fd = s.sigfd, .events = POLLIN}, {.fd = s.lfd, .events = POLLIN}};
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            log_msg(LOG_ERR, "poll: %s", strerror(errno));
-            break;
-        }
-        if (p[0].revents) {
-            srv_signals(&s);
-            continue;
-        }
-        struct sockaddr_storage peer;
-        socklen_t len;
-        int fd, r = srv_accept(&s, &fd, &peer, &len);
-        if (r < 0)
-            break;
-        if (r > 0)
-            srv_serve(&s, fd, &peer, len);
-    }
+    struct srv_loop loop = {.on_conn = serve_now, .wakefd = -1, .arg = &s};
+    srv_accept_loop(&s, &loop);
     return srv_finish(&s);
 }

@@ -152,21 +152,6 @@ static void child_done(size_t slot, int status, void *arg)
                 WEXITSTATUS(status));
 }
 
-static size_t kids_live(void *arg)
-{
-    return ((struct prefork_srv *)arg)->kids.live;
-}
-
-static void kids_reap(void *arg)
-{
-    srv_kids_reap(&((struct prefork_srv *)arg)->kids, child_done, arg);
-}
-
-static void kids_abort(void *arg)
-{
-    srv_kids_kill(&((struct prefork_srv *)arg)->kids, SIGKILL);
-}
-
 int main(int argc, char **argv)
 {
     static const struct srv_model model = {"prefork", CAP_WORKERS | CAP_LOCK_MUTEX | CAP_LOCK_FCNTL,
@@ -190,7 +175,7 @@ int main(int argc, char **argv)
             break;
         }
         if (r > 0 && (srv_signals(&s) & SRV_SIG_CHLD))
-            kids_reap(&p);
+            srv_kids_reap(&p.kids, child_done, &p);
         if (srv_level(&s) == 0)
             wait_ms = refill(&p);
     }
@@ -199,9 +184,7 @@ int main(int argc, char **argv)
      * the middle of a request finish it, then exit on SIGTERM. */
     if (net_stop_accepting(s.lfd) < 0)
         log_msg(LOG_ERR, "shutdown: %s", strerror(errno));
-    srv_kids_kill(&p.kids, SIGTERM);
-    struct srv_drain_ops ops = {kids_live, kids_reap, kids_abort, -1, &p};
-    srv_drain(&s, &ops);
+    srv_kids_drain(&s, &p.kids, child_done, &p);
     srv_kids_free(&p.kids);
     if (p.lock_fd >= 0)
         close(p.lock_fd);

@@ -20,6 +20,7 @@ struct thread_srv {
     pthread_mutex_t mu;
     size_t live;
     int donefd; /* each finishing thread adds 1: wakes the main loop */
+    pthread_attr_t attr;
 };
 
 struct conn {
@@ -38,6 +39,19 @@ static size_t live_count(void *arg)
     return n;
 }
 
+static bool full(void *arg)
+{
+    struct thread_srv *t = arg;
+    return t->s->opt.max_clients > 0 && live_count(t) >= (size_t)t->s->opt.max_clients;
+}
+
+static void drain_wake(void *arg)
+{
+    uint64_t v;
+    if (read(((struct thread_srv *)arg)->donefd, &v, sizeof v) < 0 && errno != EAGAIN)
+        log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
+}
+
 static void *client_thread(void *arg)
 {
     struct conn *c = arg;
@@ -54,9 +68,9 @@ static void *client_thread(void *arg)
     return NULL;
 }
 
-static void spawn(struct thread_srv *t, pthread_attr_t *attr, int fd, struct sockaddr_storage *peer,
-                  socklen_t len)
+static void spawn(void *arg, int fd, struct sockaddr_storage *peer, socklen_t len)
 {
+    struct thread_srv *t = arg;
     struct conn *c = malloc(sizeof *c);
     if (!c) {
         log_msg(LOG_ERR, "out of memory; dropping the connection");
@@ -68,7 +82,7 @@ static void spawn(struct thread_srv *t, pthread_attr_t *attr, int fd, struct soc
     t->live++;
     pthread_mutex_unlock(&t->mu);
     pthread_t tid;
-    int e = pthread_create(&tid, attr, client_thread, c);
+    int e = pthread_create(&tid, &t->attr, client_thread, c);
     if (e != 0) {
         log_msg(LOG_ERR, "pthread_create: %s; dropping the connection", strerror(e));
         pthread_mutex_lock(&t->mu);
@@ -86,51 +100,24 @@ int main(int argc, char **argv)
     struct thread_srv t = {.s = &s, .mu = PTHREAD_MUTEX_INITIALIZER};
     srv_start(&s, &model, argc, argv);
 
-    pthread_attr_t attr;
     t.donefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (t.donefd < 0 || pthread_attr_init(&attr) != 0 ||
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0) {
+    if (t.donefd < 0 || pthread_attr_init(&t.attr) != 0 ||
+        pthread_attr_setdetachstate(&t.attr, PTHREAD_CREATE_DETACHED) != 0) {
         log_msg(LOG_ERR, "thread set-up: %s", strerror(errno));
         return 1;
     }
 
     srv_ready(&s);
-    while (srv_level(&s) == 0) {
-        bool full = s.opt.max_clients > 0 && live_count(&t) >= (size_t)s.opt.max_clients;
-        struct pollfd p[3] = {{.fd = s.sigfd, .events = POLLIN},
-                              {.fd = t.donefd, .events = POLLIN},
-                              {.fd = s.lfd, .events = POLLIN}};
-        if (poll(p, full ? 2 : 3, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            log_msg(LOG_ERR, "poll: %s", strerror(errno));
-            break;
-        }
-        if (p[0].revents) {
-            srv_signals(&s);
-            continue;
-        }
-        if (p[1].revents) {
-            uint64_t v;
-            if (read(t.donefd, &v, sizeof v) < 0 && errno != EAGAIN)
-                log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
-            continue;
-        }
-        struct sockaddr_storage peer;
-        socklen_t len;
-        int fd, r = srv_accept(&s, &fd, &peer, &len);
-        if (r < 0)
-            break;
-        if (r > 0)
-            spawn(&t, &attr, fd, &peer, len);
-    }
+    struct srv_loop loop = {
+        .on_conn = spawn, .paused = full, .wakefd = t.donefd, .on_wake = drain_wake, .arg = &t};
+    srv_accept_loop(&s, &loop);
 
     close(s.lfd); /* only this thread accepts: closing refuses new clients */
     s.lfd = -1;
     srv_set_level(&s, 1);
     struct srv_drain_ops ops = {live_count, NULL, NULL, t.donefd, &t};
     srv_drain(&s, &ops);
-    pthread_attr_destroy(&attr);
+    pthread_attr_destroy(&t.attr);
     int status = srv_finish(&s);
     close(t.donefd);
     return status;
