@@ -205,6 +205,15 @@ MODEL_TEST(malformed_requests_at_volume, .timeout = 300)
 
 /* ---- clients that hang: slowloris ---- */
 
+/* The threads of an idle server after one request: its main thread, and a sanitizer's
+ * background thread if any (ThreadSanitizer starts one with the first thread made). */
+static int idle_threads(struct server *s)
+{
+    cr_assert(request_ok(s->port, "10 10\n", 10));
+    usleep(200000);
+    return thread_count(s->pid);
+}
+
 struct slowloris {
     int fds[500];
     int n;
@@ -289,16 +298,18 @@ Test(faults, slowloris_against_thread_srv_is_reclaimed, .init = setup, .timeout 
     struct server s;
     const char *args[] = {"--timeout", "1", NULL};
     server_start(&s, "thread", args);
+    int idle = idle_threads(&s);
     struct slowloris sl;
     pthread_t t = slowloris_start(&sl, s.port, 500);
     /* A thread per client: the others are served at once, and the slow ones' threads end. */
     cr_expect(request_ok(s.port, "1000 1000\n", 1000), "served beside 500 slow clients");
     int threads = thread_count(s.pid);
-    for (int i = 0; i < 600 && threads > 1; i++) {
+    for (int i = 0; i < 600 && threads > idle; i++) {
         usleep(100000);
         threads = thread_count(s.pid);
     }
-    cr_expect_eq(threads, 1, "%d threads left while the slow clients still trickle", threads);
+    cr_expect_eq(threads, idle, "%d threads (%d when idle) while the slow clients still trickle",
+                 threads, idle);
     slowloris_stop(&sl, t);
     server_stop(&s, NULL, 0);
 }
@@ -318,13 +329,13 @@ MODEL_TEST(descriptor_exhaustion_pauses_without_spinning, .timeout = 120)
             fds[n++] = fd;
     }
     usleep(500000);
-    /* Over 2 s of exhaustion the server's own CPU stays low: it pauses, it does not spin. */
+    /* Over 2 s of exhaustion the server uses under 5% of a core: it pauses, it does not spin. */
     long long t0 = cpu_ticks(s.pid);
     sleep(2);
     long long used = cpu_ticks(s.pid) - t0;
     long hz = sysconf(_SC_CLK_TCK);
-    cr_expect(t0 >= 0 && used < hz, "%s: %lld ticks of CPU in 2 s (%ld per second)", m->name, used,
-              hz);
+    cr_expect(t0 >= 0 && used < hz / 10, "%s: %lld ticks of CPU in 2 s (%ld per second)", m->name,
+              used, hz);
     for (int i = 0; i < n; i++)
         close(fds[i]);
     bool served = false;
@@ -341,6 +352,7 @@ static void max_clients_holds(const char *model)
     struct server s;
     const char *args[] = {"--max-clients", "4", "--timeout", "0", NULL};
     server_start(&s, model, args);
+    int idle = idle_threads(&s);
     int fds[20];
     for (int i = 0; i < 20; i++)
         fds[i] = tcp_connect(s.port);
@@ -350,7 +362,7 @@ static void max_clients_holds(const char *model)
         greeted += readable_within(fds[i], 0);
     cr_expect_eq(greeted, 4, "%s: %d of 20 idle clients in service, cap 4", model, greeted);
     pid_t kids[64];
-    int workers = !strcmp(model, "fork") ? child_pids(s.pid, kids, 64) : thread_count(s.pid) - 1;
+    int workers = !strcmp(model, "fork") ? child_pids(s.pid, kids, 64) : thread_count(s.pid) - idle;
     cr_expect_leq(workers, 4, "%s: %d workers for a cap of 4", model, workers);
     for (int i = 0; i < 20; i++)
         close(fds[i]);
