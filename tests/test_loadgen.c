@@ -365,3 +365,39 @@ Test(loadgen, open_loop_sees_a_stall_closed_loop_hides_it)
     cr_expect_geq(open, 900000, "open loop p99.9 %lld us; the 1 s stall should show", open);
     cr_expect_lt(closed, 900000, "closed loop p99.9 %lld us", closed);
 }
+
+Test(loadgen, unix_socket_and_ipv6)
+{
+    char path[128], json[256], out[256], args[512];
+    snprintf(path, sizeof path, "/tmp/cb-lg-%ld.sock", (long)getpid());
+    tmp_path(json, sizeof json, "unix.json");
+    tmp_path(out, sizeof out, "unix.out");
+    struct server s;
+    /* server_start passes -p 0, which -U refuses: this server is started by the shell. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s/prethread-srv -U %s >%s.srv 2>&1 & echo $!", bin(), path, out);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    long pid = 0;
+    cr_assert_eq(fscanf(p, "%ld", &pid), 1);
+    pclose(p);
+    for (int i = 0; i < 100 && access(path, F_OK) != 0; i++)
+        usleep(50000);
+    snprintf(args, sizeof args, "-U %s -c 2 -n 50 -w 10 -b 100 --verify --json %s", path, json);
+    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, ".totals.requests_ok"), 50);
+    kill((pid_t)pid, SIGTERM); /* not our child: wait for its socket file to go */
+    for (int i = 0; i < 100 && access(path, F_OK) == 0; i++)
+        usleep(50000);
+    cr_expect_neq(access(path, F_OK), 0, "the socket file is removed on exit");
+
+    const char *v6[] = {"-H", "::1", NULL};
+    server_start(&s, "prethread", v6);
+    snprintf(args, sizeof args, "-6 -H ::1 -p %d -c 2 -n 50 -w 10 -b 100 --json %s", s.port, json);
+    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, ".totals.requests_ok"), 50);
+    cr_expect_eq(jq_num(json, "if (.config.address | startswith(\"[::1]\")) then 1 else 0 end"), 1);
+    server_stop(&s, NULL, 0);
+    unlink(json);
+    unlink(out);
+}
