@@ -163,6 +163,7 @@ plots: check-deps                                 ## draw a run's plots again fr
 reference-plots: check-deps                       ## redraw plots/reference/ from results/reference/
 	@for d in results/reference/*/; do \
 		n=$$(basename $$d); bench/plot $$d plots/reference/$$n || exit 1; \
+		rm -rf plots/reference/$$n/data; \
 	done
 
 format:                                           ## format the C sources with .clang-format

@@ -217,7 +217,7 @@ int net_stop_accepting(int lfd)
 void net_addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t n)
 {
     char host[INET6_ADDRSTRLEN + 1], serv[16];
-    if (sa->sa_family == AF_UNIX || len == 0) {
+    if (!sa || len == 0 || sa->sa_family == AF_UNIX) {
         snprintf(buf, n, "unix");
         return;
     }

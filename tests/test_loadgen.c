@@ -330,6 +330,36 @@ Test(loadgen, connect_refused)
     unlink(out);
 }
 
+/* A listener that never accepts, with its queue full: the kernel drops further SYNs, so a
+ * connect never completes. */
+Test(loadgen, connect_timeout)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+    socklen_t len = sizeof sa;
+    cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(listen(lfd, 0), 0);
+    getsockname(lfd, (struct sockaddr *)&sa, &len);
+    int fill[4];
+    for (int i = 0; i < 4; i++) { /* fill the accept queue; later SYNs are dropped */
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fill[i], (struct sockaddr *)&sa, sizeof sa);
+    }
+    usleep(100000);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "ctimeout.json");
+    tmp_path(out, sizeof out, "ctimeout.out");
+    snprintf(args, sizeof args, "-p %d -c 2 -n 4 --timeout 300ms --json %s", ntohs(sa.sin_port),
+             json);
+    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, ".errors.connect_timeout"), 4);
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(lfd);
+    unlink(json);
+    unlink(out);
+}
+
 /* A server frozen for a second: the open loop, timing each request from when it was due,
  * shows the stall in its tail; the closed loop, which simply stops sending, barely does. */
 static long long stalled_run(const char *mode_args)
