@@ -26,6 +26,16 @@ static long long now_ms(void)
 
 int serve_stop_level(struct serve_stop *st)
 {
+    int lv = atomic_load(&st->level);
+    if (lv == 1 && st->own_signals && now_ms() >= st->abort_at_ms) {
+        atomic_store(&st->level, 2);
+        lv = 2;
+    }
+    return lv;
+}
+
+int serve_stop_signals(struct serve_stop *st)
+{
     if (st->own_signals) {
         struct signalfd_siginfo si;
         while (read(st->fd, &si, sizeof si) == (ssize_t)sizeof si) {
@@ -39,10 +49,8 @@ int serve_stop_level(struct serve_stop *st)
                     net_stop_accepting(st->listen_fd); /* new clients are refused at once */
             }
         }
-        if (atomic_load(&st->level) == 1 && now_ms() >= st->abort_at_ms)
-            atomic_store(&st->level, 2);
     }
-    return atomic_load(&st->level);
+    return serve_stop_level(st);
 }
 
 /* How long a wait may last: the timeout, cut to the end of the grace time while draining. */
@@ -85,8 +93,12 @@ static int send_all(const struct serve_cfg *cfg, struct serve_stop *st, int fd, 
             return SEND_FAIL;
         int limit = wait_limit(st, lv, cfg->timeout_ms);
         int r = io_wait(fd, POLLOUT, serve_stop_fd(st, lv), limit);
-        if (r == IO_STOP || (r == IO_TIMEOUT && limit != cfg->timeout_ms))
-            continue; /* the level is read again on the next pass */
+        if (r == IO_STOP) {
+            serve_stop_signals(st);
+            continue;
+        }
+        if (r == IO_TIMEOUT && limit != cfg->timeout_ms)
+            continue; /* the grace time is over: the next pass sees the abort */
         if (r != IO_READY)
             return SEND_FAIL;
     }
@@ -114,13 +126,27 @@ static int send_payload(const struct serve_cfg *cfg, struct serve_stop *st, int 
  * LINGER_BYTES, so that an abusive client cannot hold the worker with it. */
 #define LINGER_MS    200
 #define LINGER_BYTES (64 * 1024)
-static void reply_err(const struct serve_cfg *cfg, struct serve_stop *st, int fd, const char *peer,
+/* The peer's address, formatted only when something is logged: not on the request path. */
+struct peer {
+    const struct sockaddr *sa;
+    socklen_t len;
+    char str[NET_ADDRSTR_MAX];
+};
+
+static const char *peer_str(struct peer *p)
+{
+    if (!p->str[0])
+        net_addr_str(p->sa, p->len, p->str, sizeof p->str);
+    return p->str;
+}
+
+static void reply_err(const struct serve_cfg *cfg, struct serve_stop *st, int fd, struct peer *peer,
                       const char *reason)
 {
     char line[128];
     int n = snprintf(line, sizeof line, "ERR %s\n", reason);
     uint64_t sent = 0;
-    log_msg(LOG_NOTICE, "%s: bad request: %s", peer, reason);
+    log_msg(LOG_NOTICE, "%s: bad request: %s", peer_str(peer), reason);
     stats_add(&cfg->stats->bad_requests, 1);
     if (send_all(cfg, st, fd, line, (size_t)n, &sent) != SEND_OK || shutdown(fd, SHUT_WR) < 0)
         return;
@@ -141,13 +167,12 @@ static void reply_err(const struct serve_cfg *cfg, struct serve_stop *st, int fd
 uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
                     const struct sockaddr *peer, socklen_t peerlen)
 {
-    char who[NET_ADDRSTR_MAX];
+    struct peer who = {.sa = peer, .len = peerlen};
     char buf[2 * PROTO_LINE_MAX + 2];
     size_t len = 0;
     uint64_t answered = 0, sent = 0;
     long long line_deadline = -1; /* while a request line is awaited: when it must be whole */
 
-    net_addr_str(peer, peerlen, who, sizeof who);
     stats_add(&cfg->stats->connections, 1);
     /* A payload is several sends; without TCP_NODELAY its last small segment waits for the
      * ACK of the one before, which the client delays (up to 40 ms on Linux). Unix sockets
@@ -163,7 +188,7 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
         long used = proto_parse(buf, len, &cfg->limits, &req, &perr);
 
         if (used == PROTO_BAD) {
-            reply_err(cfg, st, fd, who, proto_strerror(perr));
+            reply_err(cfg, st, fd, &who, proto_strerror(perr));
             break;
         }
         if (used == PROTO_INCOMPLETE) {
@@ -179,10 +204,12 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
                 wait_ms = line_deadline > now ? (int)(line_deadline - now) : 0;
             }
             int r = io_wait(fd, POLLIN, st->fd, wait_ms);
-            if (r == IO_STOP)
+            if (r == IO_STOP) {
+                serve_stop_signals(st);
                 continue;
+            }
             if (r == IO_TIMEOUT) {
-                log_msg(LOG_INFO, "%s: no complete request within %d ms, closing", who,
+                log_msg(LOG_INFO, "%s: no complete request within %d ms, closing", peer_str(&who),
                         cfg->timeout_ms);
                 break;
             }
@@ -199,7 +226,7 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
         line_deadline = -1;
         int64_t primes = sieve_count(req.work);
         if (primes < 0) {
-            reply_err(cfg, st, fd, who, "out of memory for the sieve");
+            reply_err(cfg, st, fd, &who, "out of memory for the sieve");
             break;
         }
         stats_add(&cfg->stats->primes, (uint64_t)primes);

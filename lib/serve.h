@@ -37,9 +37,13 @@ static inline int serve_stop_fd(const struct serve_stop *st, int level)
     return level == 0 ? st->fd : st->abort_fd;
 }
 
-/* Current level; with own_signals, first takes any pending SIGTERM/SIGINT (one step each)
- * and moves from draining to aborting once the grace time is over. */
+/* The current level, without a syscall; with own_signals it moves from draining to aborting
+ * once the grace time is over. */
 int serve_stop_level(struct serve_stop *st);
+
+/* With own_signals, first takes any pending SIGTERM/SIGINT (one step each) from the
+ * signalfd; then the current level. Called when st->fd was seen readable. */
+int serve_stop_signals(struct serve_stop *st);
 
 struct serve_cfg {
     char greeting[PROTO_GREETING_MAX + 1]; /* "\n"-terminated */

@@ -89,7 +89,7 @@ static void child_main(struct prefork_srv *p)
         log_msg(LOG_ERR, "signalfd: %s", strerror(errno));
         _exit(1);
     }
-    while (serve_stop_level(&s->stop) == 0) {
+    while (serve_stop_signals(&s->stop) == 0) {
         struct sockaddr_storage peer;
         socklen_t len;
         int fd;

@@ -249,15 +249,24 @@ static void *fake_main(void *arg)
     }
 }
 
+/* A TCP socket bound to an ephemeral loopback port, listening with backlog when it is >= 0;
+ * *sa receives the address. */
+static int loopback_socket(struct sockaddr_in *sa, int backlog)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    *sa = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+    socklen_t len = sizeof *sa;
+    cr_assert_eq(bind(fd, (struct sockaddr *)sa, sizeof *sa), 0);
+    cr_assert(backlog < 0 || listen(fd, backlog) == 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)sa, &len), 0);
+    return fd;
+}
+
 static void fake_start(struct fake *f, enum fake_mode mode)
 {
     f->mode = mode;
-    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-    socklen_t len = sizeof sa;
-    cr_assert_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(listen(f->lfd, 128), 0);
-    getsockname(f->lfd, (struct sockaddr *)&sa, &len);
+    struct sockaddr_in sa;
+    f->lfd = loopback_socket(&sa, 128);
     f->port = ntohs(sa.sin_port);
     pthread_t t;
     pthread_create(&t, NULL, fake_main, f);
@@ -313,11 +322,8 @@ Test(loadgen, reset)
 
 Test(loadgen, connect_refused)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-    socklen_t len = sizeof sa;
-    bind(fd, (struct sockaddr *)&sa, sizeof sa);
-    getsockname(fd, (struct sockaddr *)&sa, &len); /* a port bound but not listening */
+    struct sockaddr_in sa;
+    int fd = loopback_socket(&sa, -1); /* a port bound but not listening */
     char json[256], out[256], args[512];
     tmp_path(json, sizeof json, "refused.json");
     tmp_path(out, sizeof out, "refused.out");
@@ -334,12 +340,8 @@ Test(loadgen, connect_refused)
  * connect never completes. */
 Test(loadgen, connect_timeout)
 {
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-    socklen_t len = sizeof sa;
-    cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(listen(lfd, 0), 0);
-    getsockname(lfd, (struct sockaddr *)&sa, &len);
+    struct sockaddr_in sa;
+    int lfd = loopback_socket(&sa, 0);
     int fill[4];
     for (int i = 0; i < 4; i++) { /* fill the accept queue; later SYNs are dropped */
         fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
