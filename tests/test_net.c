@@ -116,7 +116,7 @@ Test(net, emfile_pauses_and_keeps_the_connection)
     struct rlimit low = {(rlim_t)(highest_fd() + 2), rl.rlim_max};
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
     int fd;
-    while (n < 4096 && (fd = dup(0)) >= 0)
+    while (n < 4096 && (fd = dup(lfd)) >= 0)
         filler[n++] = fd;
 
     struct sockaddr_storage peer;
