@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "io.h"
 #include "commit.h"
 #include "loadgen.h"
 
@@ -694,6 +695,10 @@ static int cmp_req(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+    if (io_std_open() < 0) {
+        perror("loadgen: /dev/null");
+        return 1;
+    }
     struct lg_opts o;
     int rc = parse(argc, argv, &o);
     if (rc != 0)

@@ -1,6 +1,7 @@
 #include "io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -137,4 +138,22 @@ ssize_t io_readline(struct io_lines *r, char *out, size_t max)
         }
         r->len += (size_t)got;
     }
+}
+
+int io_std_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* The lowest free descriptor is fd itself, since every one below it is open. */
+        int nul = open("/dev/null", O_RDWR);
+        if (nul < 0)
+            return -1;
+        if (nul != fd) {
+            close(nul);
+            errno = EBADF;
+            return -1;
+        }
+    }
+    return 0;
 }

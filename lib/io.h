@@ -27,6 +27,11 @@ ssize_t io_recv_some(int fd, void *buf, size_t n);
 enum { IO_READY = 1, IO_STOP = 2, IO_TIMEOUT = 0 };
 int io_wait(int fd, short events, int stopfd, int timeout_ms);
 
+/* Opens /dev/null on each of descriptors 0, 1 and 2 that is closed, so that no socket or file
+ * opened later lands on a standard stream (where a printf or a daemon's redirection would hit
+ * it). Call it first, before anything opens a descriptor. 0, or -1 with errno. */
+int io_std_open(void);
+
 /* A buffered line reader over a blocking descriptor. */
 #define IO_LINES_BUF 4096
 struct io_lines {

@@ -88,6 +88,8 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     s->model = m;
     s->lfd = -1;
     clock_gettime(CLOCK_MONOTONIC, &s->started);
+    if (io_std_open() < 0)
+        err(1, "/dev/null");
 
     int rc = cli_parse_server(argc, argv, m->caps, &s->opt, e, sizeof e);
     if (rc == CLI_HELP) {

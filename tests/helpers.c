@@ -88,7 +88,12 @@ void server_start_limited(struct server *s, const char *model, const char *const
         dup2(p[1], 1);
         if (e >= 0)
             dup2(e, 2);
+        if (e > 2)
+            close(e);
         close(p[0]);
+        /* Started with stdin closed, as a supervisor or a CI runner may: the server must not
+         * let its listener land on descriptor 0 (daemon mode would overwrite it). */
+        close(0);
         execv(path, (char *const *)argv);
         _exit(127);
     }

@@ -20,7 +20,8 @@ struct server {
 /* The models selected by SRV_MODELS (default all five); true if model is among them. */
 bool model_selected(const char *model);
 
-/* Starts bin/<model>-srv -p 0 [args...] (NULL-terminated) from SRV_BIN (default "bin"). */
+/* Starts bin/<model>-srv -p 0 [args...] (NULL-terminated) from SRV_BIN (default "bin"),
+ * with stdin closed. */
 void server_start(struct server *s, const char *model, const char *const *args);
 
 /* The same, with RLIMIT_NOFILE and RLIMIT_AS set for the server (0: unchanged). */

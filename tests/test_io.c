@@ -4,8 +4,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -173,4 +177,41 @@ Test(io, wait_reports_ready_stop_and_timeout)
     close(sv[1]);
     close(stop[0]);
     close(stop[1]);
+}
+
+static bool is_dev_null(int fd)
+{
+    char link[32], target[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n < 0)
+        return false;
+    target[n] = '\0';
+    return strcmp(target, "/dev/null") == 0;
+}
+
+/* In a child with stdin and stderr closed: both come back as /dev/null, stdout (open) is left
+ * alone, and the next socket lands above the standard streams. */
+Test(io, std_open_fills_closed_standard_streams)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        struct stat before, after;
+        if (fstat(1, &before) < 0)
+            _exit(10);
+        close(0);
+        close(2);
+        if (io_std_open() < 0)
+            _exit(11);
+        if (!is_dev_null(0) || !is_dev_null(2))
+            _exit(12);
+        if (fstat(1, &after) < 0 || after.st_ino != before.st_ino || after.st_dev != before.st_dev)
+            _exit(13);
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        _exit(s > 2 ? 0 : 14);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
 }
