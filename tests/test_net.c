@@ -99,7 +99,7 @@ static int highest_fd(void)
 
 /* With no descriptor left, accept reports EMFILE (after pausing) and leaves the connection
  * queued; once a descriptor is free the same connection is accepted. */
-Test(net, emfile_pauses_and_keeps_the_connection)
+Test(net, emfile_pauses_and_keeps_the_connection, .timeout = 10)
 {
     char err[256];
     int port;
@@ -118,6 +118,7 @@ Test(net, emfile_pauses_and_keeps_the_connection)
     int fd;
     while (n < 4096 && (fd = dup(lfd)) >= 0)
         filler[n++] = fd;
+    cr_assert_gt(n, 0, "no descriptor to fill: %s", strerror(errno));
 
     struct sockaddr_storage peer;
     socklen_t len;
@@ -125,12 +126,12 @@ Test(net, emfile_pauses_and_keeps_the_connection)
     cr_expect_eq(errno, EMFILE);
     while (n > 0)
         close(filler[--n]);
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
     int a = net_accept(lfd, &peer, &len);
     cr_expect_geq(a, 0, "accept after freeing descriptors: %s", strerror(errno));
     close(a);
     close(c);
     close(lfd);
-    setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static void *blocked_accept(void *arg)
