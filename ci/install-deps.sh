@@ -12,7 +12,7 @@ need=(
     "gnuplot:gnuplot-nox"
 )
 if [[ "${1:-}" == "--bench" ]]; then
-    need+=("wrk:wrk" "nginx:nginx-light")
+    need+=("wrk:wrk" "nginx:nginx-light" "/usr/bin/time:time" "ip:iproute2" "taskset:util-linux")
 fi
 if [[ "${1:-}" == "--ci" ]]; then
     need+=("clang-format:clang-format" "shellcheck:shellcheck" "clang:clang" "wrk:wrk" "nginx:nginx-light"
