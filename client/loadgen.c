@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "io.h"
 #include "commit.h"
+#include "io.h"
 #include "loadgen.h"
 
 #define EXIT_USAGE 2

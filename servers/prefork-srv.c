@@ -34,6 +34,8 @@ struct prefork_srv {
 static int lock_init(struct prefork_srv *p)
 {
     if (p->s->opt.lock == LOCK_FCNTL) {
+        /* A template for mkostemp: the file gets a unique name, is unlinked at once, and
+         * only its descriptor, shared by every child, is locked. */
         char path[] = "/tmp/prefork-srv.lock.XXXXXX";
         p->lock_fd = mkostemp(path, O_CLOEXEC);
         if (p->lock_fd < 0)
