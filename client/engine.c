@@ -7,7 +7,21 @@
  * Closed loop: a slot sends its next request as soon as the last one ends. Open loop (-R): a
  * slot's requests are due at fixed intervals; a request that starts late is timed from when it
  * was due, so a stalled server shows in the tail instead of silently slowing the client
- * (coordinated omission, corrected as wrk2 does); the uncorrected times are kept too. */
+ * (coordinated omission, corrected as wrk2 does); the uncorrected times are kept too. Only the
+ * total is corrected: a connect or greeting time plus the lateness means nothing. Requests due
+ * before the end that could not be sent at all (the slot was still waiting on an earlier one)
+ * are counted as due_not_sent and recorded in the corrected total as taking at least from
+ * their due time to the end, which wrk2 leaves out.
+ *
+ * What counts as an answer: every reply must begin with the payload's first bytes (checked
+ * always, every byte with --verify), so a refusal ("ERR ...") is an err_reply whatever BYTES
+ * is, and a byte beyond BYTES is a long_reply. With BYTES 0 no answer comes: the client
+ * half-closes after its request and the request ends when the server closes in turn, so an
+ * ERR line, or a reply that should not exist, is still seen.
+ *
+ * Times: a request starts when its own connect is issued (or, on a kept connection, its
+ * send); "sent" is taken before the send, so the response phase never reads below the
+ * server's time. A timed run counts what ends before its end, nothing after. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -17,6 +31,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,7 +40,20 @@
 #include "payload.h"
 #include "proto.h"
 
-enum state { S_IDLE, S_WAIT, S_CONNECTING, S_GREETING, S_SENDING, S_RECEIVING, S_DONE };
+enum state {
+    S_IDLE,
+    S_WAIT,
+    S_CONNECTING,
+    S_GREETING,
+    S_SENDING,
+    S_RECEIVING,
+    S_ERRLINE, /* the reply began as an ERR line: read it to its end */
+    S_DONE
+};
+
+/* The first bytes of every reply are checked against the payload even without --verify: it
+ * costs nothing and tells a payload from an ERR line. */
+#define HEAD_CHECK 16
 
 struct slot {
     int fd;
@@ -37,7 +65,6 @@ struct slot {
     int64_t intended, start, connected, greeted, sent, deadline;
     uint64_t got;
     size_t linelen, reqoff, heap_pos;
-    char head[4];
     char line[PROTO_GREETING_MAX + 1];
 };
 
@@ -47,6 +74,8 @@ struct engine {
     struct lg_result *res;
     struct lg_live *live;
     int ep;
+    bool measuring, stopping;
+    int64_t stop_ns;
     struct slot *slots;
     size_t nslots, done_slots;
     struct slot **heap; /* open loop: slots waiting for their due time, earliest first */
@@ -59,9 +88,9 @@ struct engine {
 };
 
 const char *const lg_phase_names[PH_COUNT] = {"connect", "greeting", "response", "total"};
-const char *const lg_err_names[E_COUNT] = {"connect_refused", "connect_timeout", "reset",
-                                           "short_read",      "err_reply",       "no_greeting",
-                                           "timeout",         "verify_failed",   "other"};
+const char *const lg_err_names[E_COUNT] = {
+    "connect_refused", "connect_timeout", "reset",         "short_read", "err_reply",
+    "no_greeting",     "timeout",         "verify_failed", "long_reply", "other"};
 
 int64_t lg_now_ns(void)
 {
@@ -182,6 +211,15 @@ static void log_request(struct engine *e, struct slot *s, const int64_t *ph, int
     q->error = (int8_t)err;
 }
 
+/* Open loop: request n of slot k is due at t0 + (k + n * conns) / rate, computed from the
+ * counts rather than summed, so that no rounding drifts: a second at 1200/s holds exactly
+ * 1200 due times. */
+static int64_t due_time(const struct engine *e, uint32_t id, uint64_t n)
+{
+    double g = (double)id + (double)n * (double)e->opt->conns;
+    return e->sh->t0_ns + (int64_t)(g * 1e9 / e->opt->rate);
+}
+
 /* After a request ends, ok or not: the next one, now or when it is due. */
 static void advance(struct engine *e, struct slot *s, int64_t now)
 {
@@ -194,32 +232,32 @@ static void advance(struct engine *e, struct slot *s, int64_t now)
         e->done_slots++;
         return;
     }
-    if (e->interval_ns == 0) {
-        /* Closed loop: due at once; the main loop starts it after this batch of events,
-         * which also keeps the stack flat when requests complete back to back. */
-        s->intended = now;
-        s->state = S_WAIT;
-        heap_push(e, s);
-        return;
-    }
-    s->intended += e->interval_ns;
+    /* Closed loop: due at once; the main loop starts it after this batch of events, which
+     * also keeps the stack flat when requests complete back to back. */
+    s->intended = e->interval_ns ? due_time(e, s->id, s->seq) : now;
     s->state = S_WAIT;
     heap_push(e, s);
+}
+
+static void count_error(struct engine *e, enum err_class c, int64_t now, int sys_errno)
+{
+    e->res->errors[c]++;
+    atomic_fetch_add_explicit(&e->live->errors, 1, memory_order_relaxed);
+    struct lg_second *sec = second_of(e, now);
+    if (sec)
+        sec->errors++;
+    if (!e->res->first_error[0])
+        snprintf(e->res->first_error, sizeof e->res->first_error, "%s%s%s", lg_err_names[c],
+                 sys_errno ? ": " : "", sys_errno ? strerror(sys_errno) : "");
 }
 
 static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now, int sys_errno)
 {
     if (s->measured) {
-        e->res->errors[c]++;
-        atomic_fetch_add_explicit(&e->live->errors, 1, memory_order_relaxed);
-        struct lg_second *sec = second_of(e, now);
-        if (sec)
-            sec->errors++;
+        count_error(e, c, now, sys_errno);
         int64_t ph[PH_COUNT] = {-1, -1, -1, -1};
         log_request(e, s, ph, (int)c);
-        if (!e->res->first_error[0])
-            snprintf(e->res->first_error, sizeof e->res->first_error, "%s%s%s", lg_err_names[c],
-                     sys_errno ? ": " : "", sys_errno ? strerror(sys_errno) : "");
+        e->res->last_end_ns = now;
     }
     close_conn(e, s);
     advance(e, s, now);
@@ -229,7 +267,6 @@ static void complete(struct engine *e, struct slot *s, int64_t now)
 {
     if (s->measured) {
         struct lg_result *r = e->res;
-        int64_t late = s->start - s->intended; /* >0 only in open loop */
         int64_t ph[PH_COUNT] = {-1, -1, -1, -1};
         if (s->fresh) {
             ph[PH_CONNECT] = (s->connected - s->start) / 1000;
@@ -240,14 +277,15 @@ static void complete(struct engine *e, struct slot *s, int64_t now)
         for (int p = 0; p < PH_COUNT; p++) {
             if (ph[p] < 0)
                 continue;
-            if (e->interval_ns) {
+            if (e->interval_ns)
                 hist_record(&r->lat_unc[p], (uint64_t)ph[p]);
-                ph[p] += late / 1000;
-            }
+            if (p == PH_TOTAL && e->interval_ns)
+                ph[p] = (now - s->intended) / 1000; /* from when it was due */
             hist_record(&r->lat[p], (uint64_t)ph[p]);
         }
         r->requests_ok++;
         r->bytes += s->got;
+        r->last_end_ns = now;
         atomic_fetch_add_explicit(&e->live->requests, 1, memory_order_relaxed);
         struct lg_second *sec = second_of(e, now);
         if (sec) {
@@ -283,16 +321,16 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev);
 
 static void start_request(struct engine *e, struct slot *s, int64_t now)
 {
-    s->start = now;
     s->measured = s->intended >= e->sh->measure_ns;
-    s->deadline = now + (int64_t)e->opt->timeout_us * 1000;
     s->got = 0;
     s->reqoff = 0;
     s->on_conn++;
     if (s->fd >= 0) {
         s->fresh = false;
+        s->start = lg_now_ns();
+        s->deadline = s->start + (int64_t)e->opt->timeout_us * 1000;
         s->state = S_SENDING;
-        drive(e, s, now, EPOLLOUT);
+        drive(e, s, s->start, EPOLLOUT);
         return;
     }
     s->fresh = true;
@@ -313,12 +351,16 @@ static void start_request(struct engine *e, struct slot *s, int64_t now)
         return;
     }
     s->state = S_CONNECTING;
+    /* The request's own start: slots due together would otherwise share the batch's time
+     * and read each other's connect calls as their own latency. */
+    s->start = lg_now_ns();
+    s->deadline = s->start + (int64_t)o->timeout_us * 1000;
     if (connect(s->fd, (struct sockaddr *)&o->addr, o->addrlen) == 0) {
-        s->connected = now;
+        s->connected = lg_now_ns();
         s->state = S_GREETING; /* the greeting's arrival will be an event of its own */
     } else if (errno != EINPROGRESS) {
         int err = errno;
-        fail(e, s, errno_class(err, S_CONNECTING), now, err);
+        fail(e, s, errno_class(err, S_CONNECTING), lg_now_ns(), err);
     }
 }
 
@@ -335,6 +377,36 @@ static int after_error(struct engine *e, struct slot *s, int64_t now)
     return -1;
 }
 
+/* A reply's bytes: the part up to BYTES must be payload (its first HEAD_CHECK bytes always
+ * checked, all of it with --verify); a reply that starts with 'E' where the payload has
+ * another byte is an ERR line; anything past BYTES is a long reply. Returns true when the
+ * slot is finished with (completed or failed). */
+static bool take_reply(struct engine *e, struct slot *s, const uint8_t *d, size_t n)
+{
+    const uint64_t bytes = e->opt->bytes;
+    if (s->got == 0 && d[0] == 'E' && (bytes == 0 || payload_byte(0) != 'E')) {
+        s->state = S_ERRLINE;
+        s->linelen = 0;
+        return false; /* the caller reads the line with the next recv */
+    }
+    size_t in = bytes - s->got < n ? (size_t)(bytes - s->got) : n;
+    size_t check = in;
+    if (!e->opt->verify && s->got < HEAD_CHECK)
+        check = HEAD_CHECK - s->got < in ? (size_t)(HEAD_CHECK - s->got) : in;
+    else if (!e->opt->verify)
+        check = 0;
+    if (check && payload_check(d, check, s->got) != check) {
+        fail(e, s, E_VERIFY_FAILED, lg_now_ns(), 0);
+        return true;
+    }
+    s->got += in;
+    if (in < n) {
+        fail(e, s, E_LONG_REPLY, lg_now_ns(), 0);
+        return true;
+    }
+    return false;
+}
+
 /* Runs the slot's state machine on an event (ev: the epoll events) until it must wait. Reads
  * are only tried when the event says data is there, and a request just sent waits for its
  * answer's event: the socket is registered edge-triggered, and Linux queues an event for every
@@ -344,6 +416,22 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
 {
     for (;;) {
         switch (s->state) {
+        case S_WAIT: {
+            /* A kept connection between requests: nothing may arrive. Bytes are the tail of
+             * a reply longer than asked; an end is the server closing an idle connection,
+             * and the next request simply opens a new one. */
+            if (s->fd < 0 || !(ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
+                return;
+            ssize_t n = recv(s->fd, e->buf, e->buflen, 0);
+            if (n < 0 && (errno == EINTR))
+                continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                return;
+            if (n > 0 && s->seq > 0 && now >= e->sh->measure_ns)
+                count_error(e, E_LONG_REPLY, now, 0);
+            close_conn(e, s);
+            return;
+        }
         case S_CONNECTING: {
             if (ev & (EPOLLERR | EPOLLHUP)) {
                 int err = 0;
@@ -355,7 +443,7 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
             }
             if (!(ev & (EPOLLOUT | EPOLLIN)))
                 return;
-            s->connected = lg_now_ns();
+            s->connected = now;
             s->state = S_GREETING;
             if (!(ev & EPOLLIN))
                 return;
@@ -391,6 +479,8 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
             break;
         }
         case S_SENDING: {
+            if (s->reqoff == 0)
+                s->sent = lg_now_ns(); /* before the send: the server may answer within it */
             ssize_t n = send(s->fd, e->req + s->reqoff, e->reqlen - s->reqoff, MSG_NOSIGNAL);
             if (n < 0) {
                 if (after_error(e, s, now) > 0)
@@ -400,9 +490,11 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
             s->reqoff += (size_t)n;
             if (s->reqoff < e->reqlen)
                 continue;
-            s->sent = now = lg_now_ns();
-            if (e->opt->bytes == 0) {
-                complete(e, s, now); /* nothing comes back: done once sent */
+            /* With BYTES 0 nothing comes back; a half-close tells the server there is no
+             * more, and its close in turn ends the request (after the sieve, or with ERR). */
+            if (e->opt->bytes == 0 && shutdown(s->fd, SHUT_WR) < 0) {
+                int err = errno;
+                fail(e, s, errno_class(err, S_SENDING), lg_now_ns(), err);
                 return;
             }
             s->state = S_RECEIVING;
@@ -411,32 +503,54 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
         case S_RECEIVING: {
             if (!(ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
                 return;
-            uint64_t want = e->opt->bytes - s->got;
-            size_t cap = want < e->buflen ? (size_t)want : e->buflen;
-            ssize_t n = recv(s->fd, e->buf, cap, 0);
+            ssize_t n = recv(s->fd, e->buf, e->buflen, 0);
             if (n < 0) {
                 if (after_error(e, s, now) > 0)
                     continue;
                 return;
             }
+            now = lg_now_ns();
             if (n == 0) {
-                /* The server closed. An "ERR" line is its refusal; anything else is short. */
-                fail(e, s, s->got >= 4 && !memcmp(s->head, "ERR ", 4) ? E_ERR_REPLY : E_SHORT_READ,
-                     now, 0);
+                if (s->got == e->opt->bytes) /* BYTES 0: the server's close is the answer */
+                    complete(e, s, now);
+                else
+                    fail(e, s, E_SHORT_READ, now, 0);
                 return;
             }
-            for (size_t i = 0; s->got + i < 4 && i < (size_t)n; i++)
-                s->head[s->got + i] = (char)e->buf[i];
-            if (e->opt->verify && payload_check(e->buf, (size_t)n, s->got) != (size_t)n) {
-                s->got += (uint64_t)n;
-                fail(e, s,
-                     s->got >= 4 && !memcmp(s->head, "ERR ", 4) ? E_ERR_REPLY : E_VERIFY_FAILED,
-                     now, 0);
+            if (take_reply(e, s, e->buf, (size_t)n))
+                return;
+            if (s->state == S_ERRLINE) {
+                size_t k = (size_t)n < sizeof s->line - 1 ? (size_t)n : sizeof s->line - 1;
+                memcpy(s->line, e->buf, k);
+                s->linelen = k;
+                if (memchr(s->line, '\n', k) || k == sizeof s->line - 1) {
+                    fail(e, s, strncmp(s->line, "ERR", 3) ? E_VERIFY_FAILED : E_ERR_REPLY, now, 0);
+                    return;
+                }
+                continue;
+            }
+            if (s->got == e->opt->bytes && e->opt->bytes > 0) {
+                complete(e, s, now);
                 return;
             }
-            s->got += (uint64_t)n;
-            if (s->got == e->opt->bytes) {
-                complete(e, s, lg_now_ns());
+            break;
+        }
+        case S_ERRLINE: {
+            /* The rest of an ERR line: classified at its "\n", at the server's close, or
+             * when it outgrows any line the protocol allows. */
+            if (!(ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
+                return;
+            ssize_t n = recv(s->fd, s->line + s->linelen, sizeof s->line - 1 - s->linelen, 0);
+            if (n < 0) {
+                if (after_error(e, s, now) > 0)
+                    continue;
+                return;
+            }
+            s->linelen += (size_t)n;
+            if (n == 0 || memchr(s->line + s->linelen - (size_t)n, '\n', (size_t)n) ||
+                s->linelen == sizeof s->line - 1) {
+                fail(e, s, strncmp(s->line, "ERR", 3) ? E_VERIFY_FAILED : E_ERR_REPLY, lg_now_ns(),
+                     0);
                 return;
             }
             break;
@@ -451,7 +565,7 @@ static void check_timeouts(struct engine *e, int64_t now)
 {
     for (size_t i = 0; i < e->nslots; i++) {
         struct slot *s = &e->slots[i];
-        if (s->state < S_CONNECTING || s->state > S_RECEIVING || now < s->deadline)
+        if (s->state < S_CONNECTING || s->state > S_ERRLINE || now < s->deadline)
             continue;
         enum err_class c = s->state == S_CONNECTING ? E_CONNECT_TIMEOUT
                            : s->state == S_GREETING ? E_NO_GREETING
@@ -475,6 +589,59 @@ static int wait_events(int ep, struct epoll_event *evs, int max, int64_t timeout
     return epoll_wait(ep, evs, max, (int)((timeout_ns + 999999) / 1000000));
 }
 
+/* This thread's CPU time so far (RUSAGE_THREAD: the kernel's exact runtime, split into user
+ * and system time by its tick sampling). */
+static void thread_cpu(double *user, double *sys)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) < 0) {
+        *user = *sys = 0;
+        return;
+    }
+    *user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+    *sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void begin_measuring(struct engine *e)
+{
+    double u, sy;
+    thread_cpu(&u, &sy);
+    e->res->cpu_user_s = -u;
+    e->res->cpu_sys_s = -sy;
+    e->measuring = true;
+}
+
+static bool in_flight(const struct slot *s)
+{
+    return s->state >= S_CONNECTING && s->state <= S_ERRLINE;
+}
+
+/* Open loop, at the end: the requests each slot had due before `end` but never started
+ * (it was still busy with an earlier one). Each counts in due_not_sent and enters the
+ * corrected total as taking at least until the end. */
+static void count_due_not_sent(struct engine *e, int64_t end)
+{
+    for (size_t i = 0; i < e->nslots; i++) {
+        struct slot *s = &e->slots[i];
+        if (s->state == S_DONE || s->state == S_IDLE)
+            continue;
+        uint64_t left = s->left, n = s->seq;
+        if (in_flight(s)) { /* its next request, not the one under way */
+            n++;
+            if (left != UINT64_MAX)
+                left--;
+        }
+        for (int64_t due; left > 0 && (due = due_time(e, s->id, n)) < end; n++) {
+            if (left != UINT64_MAX)
+                left--;
+            if (due < e->sh->measure_ns)
+                continue;
+            e->res->due_not_sent++;
+            hist_record(&e->res->lat[PH_TOTAL], (uint64_t)(end - due) / 1000);
+        }
+    }
+}
+
 int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, char *err,
                   size_t errlen)
 {
@@ -489,7 +656,9 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
     e.buf = malloc(e.buflen);
     e.ep = epoll_create1(EPOLL_CLOEXEC);
     int rl = proto_format_request(e.req, sizeof e.req, o->work, o->bytes);
-    if (!e.slots || !e.heap || !e.buf || e.ep < 0 || rl < 0) {
+    struct epoll_event sev = {.events = EPOLLIN | EPOLLET, .data.ptr = NULL};
+    if (!e.slots || !e.heap || !e.buf || e.ep < 0 || rl < 0 ||
+        (sh->stop_fd >= 0 && epoll_ctl(e.ep, EPOLL_CTL_ADD, sh->stop_fd, &sev) < 0)) {
         snprintf(err, errlen, "engine set-up: %s", strerror(errno));
         free(e.slots);
         free(e.heap);
@@ -500,7 +669,10 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
     }
     e.reqlen = (size_t)rl;
     if (o->rate > 0) {
+        /* Used as "open loop?" and for nothing else since due_time() keeps the schedule. */
         e.interval_ns = (int64_t)((double)o->conns * 1e9 / o->rate);
+        if (e.interval_ns < 1)
+            e.interval_ns = 1;
         /* The default 50 us timer slack would make every due request start late. */
         prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     }
@@ -527,35 +699,64 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         struct slot *s = &e.slots[i];
         if (s->state == S_DONE)
             continue;
-        /* Open loop: slot k is due at t0 + k / rate, so the starts are spread evenly. */
-        s->intended = e.interval_ns ? t0 + (int64_t)((double)(lo + i) * 1e9 / o->rate) : t0;
+        /* Open loop: the slots' first requests are spread evenly over one interval. */
+        s->intended = e.interval_ns ? due_time(&e, s->id, 0) : t0;
         s->state = S_WAIT;
         heap_push(&e, s);
     }
 
     struct epoll_event evs[256];
     int64_t next_scan = t0 + 100000000;
+    int64_t end = sh->end_ns; /* becomes the stop's grace limit when a stop comes */
     for (;;) {
         int64_t now = lg_now_ns();
-        while (e.heap_len > 0 && e.heap[0]->intended <= now) {
+        if (!e.measuring && now >= sh->measure_ns)
+            begin_measuring(&e);
+        /* A request due at or after the end is not started (a timed run of 1 s at 1200/s
+         * sends 1200, not 1201). */
+        while (!e.stopping && e.heap_len > 0 && e.heap[0]->intended <= now &&
+               e.heap[0]->intended < sh->end_ns) {
             struct slot *s = heap_pop(&e);
             start_request(&e, s, now);
         }
-        if (now >= sh->end_ns || e.done_slots == e.nslots)
+        if (now >= end || e.done_slots == e.nslots)
             break;
+        if (e.stopping) {
+            bool busy = false;
+            for (size_t i = 0; i < e.nslots && !busy; i++)
+                busy = in_flight(&e.slots[i]);
+            if (!busy)
+                break;
+        }
         int64_t wake = next_scan;
-        if (e.heap_len > 0 && e.heap[0]->intended < wake)
+        if (!e.stopping && e.heap_len > 0 && e.heap[0]->intended < wake)
             wake = e.heap[0]->intended;
-        if (sh->end_ns < wake)
-            wake = sh->end_ns;
+        if (!e.measuring && sh->measure_ns < wake)
+            wake = sh->measure_ns;
+        if (end < wake)
+            wake = end;
         int n = wait_events(e.ep, evs, 256, wake > now ? wake - now : 0);
         if (n < 0 && errno != EINTR) {
             snprintf(err, errlen, "epoll_wait: %s", strerror(errno));
             break;
         }
         now = lg_now_ns();
+        if (!e.measuring && now >= sh->measure_ns)
+            begin_measuring(&e);
+        if (now >= sh->end_ns)
+            break; /* what ended after the end is not counted */
         for (int i = 0; i < n; i++) {
             struct slot *s = evs[i].data.ptr;
+            if (!s) {
+                /* The stop: nothing new from now on; what is in flight gets a grace time. */
+                e.stopping = true;
+                e.stop_ns = atomic_load(&sh->stop_ns);
+                if (e.stop_ns <= 0 || e.stop_ns > now)
+                    e.stop_ns = now;
+                if (e.stop_ns + LG_STOP_GRACE_NS < end)
+                    end = e.stop_ns + LG_STOP_GRACE_NS;
+                continue;
+            }
             drive(&e, s, now, evs[i].events);
         }
         if (now >= next_scan) {
@@ -564,10 +765,19 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         }
     }
 
-    /* The end of a timed run: what is still under way is counted, not lost. */
+    if (e.measuring) {
+        double u, sy;
+        thread_cpu(&u, &sy);
+        out->cpu_user_s += u;
+        out->cpu_sys_s += sy;
+    }
+    int64_t due_end = e.stopping && e.stop_ns < sh->end_ns ? e.stop_ns : sh->end_ns;
+    if (e.interval_ns && due_end != INT64_MAX)
+        count_due_not_sent(&e, due_end);
+    /* The end of a timed or stopped run: what is still under way is counted, not lost. */
     for (size_t i = 0; i < e.nslots; i++) {
         struct slot *s = &e.slots[i];
-        if (s->state >= S_CONNECTING && s->state <= S_RECEIVING && s->measured)
+        if (in_flight(s) && s->measured)
             out->in_flight_at_end++;
         close_conn(&e, s);
     }

@@ -1,18 +1,30 @@
 /* loadgen: the load generator. Threads start together (a barrier, as the book's client
  * threads do), each drives its share of the connections from its own epoll loop (engine.c),
  * and their histograms and counters are merged after join. Prints a short summary like wrk's
- * and, with --json, the full result (written to a temporary file and renamed, so a result
- * file is whole or absent). */
+ * and, with --json, the full result (written whole or not at all; its path is checked before
+ * the run starts).
+ *
+ * The main thread only waits: for the workers, for SIGINT/SIGTERM (taken through a signalfd;
+ * no handler) and for the next progress line. A first signal stops the run and still reports
+ * it, marked interrupted; a second one exits at once.
+ *
+ * Exit status: 0; 1 when the run could not be made (cannot resolve, no descriptors, cannot
+ * write the result); 2 for bad usage; 3 with --fail-on-errors when any request failed;
+ * 128 + the signal's number when a signal stopped the run. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
@@ -23,8 +35,10 @@
 #include "commit.h"
 #include "io.h"
 #include "loadgen.h"
+#include "outfile.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE  2
+#define EXIT_ERRORS 3
 
 static void usage(FILE *f)
 {
@@ -32,8 +46,8 @@ static void usage(FILE *f)
         f,
         "usage: loadgen [-H HOST] [-p PORT] [-c CONNS] [-t THREADS] [-n REQUESTS | -d DURATION]\n"
         "               [--warmup DUR] [-w WORK] [-b BYTES] [-k REQS_PER_CONN] [-R RATE]\n"
-        "               [--timeout DUR] [--verify] [--close fin|rst] [--json FILE]\n"
-        "               [--label TEXT] [--progress]\n"
+        "               [--timeout DUR] [--verify] [--close fin|rst] [--json FILE|-]\n"
+        "               [--label TEXT] [--progress] [--fail-on-errors]\n"
         "               [-4 | -6 | -U PATH]\n"
         "       loadgen HOST THREADS REQS WORK BYTES    (the book's client)\n\n"
         "  -H, --host HOST        server address (default 127.0.0.1)\n"
@@ -56,12 +70,18 @@ static void usage(FILE *f)
         "      --verify           check every payload byte against the formula\n"
         "      --close fin|rst    how a finished connection ends: fin (default, a normal\n"
         "                         close) or rst (abortive: no FIN exchange, no TIME_WAIT)\n"
-        "      --json FILE        write the full result as JSON to FILE\n"
+        "      --json FILE        write the full result as JSON to FILE (- for stdout; the\n"
+        "                         summary then goes to stderr)\n"
         "      --label TEXT       a label stored in the JSON result\n"
         "      --progress         a status line per second on stderr (default when stderr\n"
         "                         is a terminal); --no-progress turns it off\n"
+        "      --fail-on-errors   exit with status 3 when any request failed\n"
         "  -h, --help             this text\n"
-        "  -V, --version          print the version\n");
+        "  -V, --version          print the version\n\n"
+        "A first SIGINT or SIGTERM stops the run: requests in flight get 1 s to finish, then\n"
+        "the summary and the JSON (\"interrupted\": true) are written; a second one exits at\n"
+        "once. Exit status: 0 done, 1 could not run or save, 2 bad usage, 3 errors with\n"
+        "--fail-on-errors, 128+N stopped by signal N.\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -72,7 +92,17 @@ static int bad_usage(const char *fmt, const char *arg)
     return -1;
 }
 
-enum { O_WARMUP = 256, O_TIMEOUT, O_VERIFY, O_JSON, O_LABEL, O_PROGRESS, O_NO_PROGRESS, O_CLOSE };
+enum {
+    O_WARMUP = 256,
+    O_TIMEOUT,
+    O_VERIFY,
+    O_JSON,
+    O_LABEL,
+    O_PROGRESS,
+    O_NO_PROGRESS,
+    O_CLOSE,
+    O_FAIL_ON_ERRORS
+};
 
 static const struct option long_opts[] = {
     {"host", required_argument, NULL, 'H'},
@@ -94,6 +124,7 @@ static const struct option long_opts[] = {
     {"progress", no_argument, NULL, O_PROGRESS},
     {"no-progress", no_argument, NULL, O_NO_PROGRESS},
     {"close", required_argument, NULL, O_CLOSE},
+    {"fail-on-errors", no_argument, NULL, O_FAIL_ON_ERRORS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -132,6 +163,7 @@ static int parse(int argc, char **argv, struct lg_opts *o)
                           .timeout_us = 30000000,
                           .progress = isatty(STDERR_FILENO)};
     bool threads_given = false, n_given = false, d_given = false, host_given = false;
+    bool v4 = false, v6 = false;
     uint64_t v;
     int c;
     opterr = 0;
@@ -152,9 +184,11 @@ static int parse(int argc, char **argv, struct lg_opts *o)
             break;
         case '4':
             o->family = AF_INET;
+            v4 = true;
             break;
         case '6':
             o->family = AF_INET6;
+            v6 = true;
             break;
         case 'c':
             if (num(optarg, "-c", 1, 1000000, &v))
@@ -225,6 +259,9 @@ static int parse(int argc, char **argv, struct lg_opts *o)
         case O_NO_PROGRESS:
             o->progress = false;
             break;
+        case O_FAIL_ON_ERRORS:
+            o->fail_on_errors = true;
+            break;
         case O_CLOSE:
             if (!strcmp(optarg, "fin"))
                 o->close_rst = false;
@@ -260,12 +297,26 @@ static int parse(int argc, char **argv, struct lg_opts *o)
         o->conns = (long)th;
         o->requests = th * reqs;
         n_given = true;
-    } else if (rest != 0) {
-        return bad_usage("unexpected argument '%s'", argv[optind]);
+    } else if (rest > 5) {
+        return bad_usage("unexpected argument '%s'", argv[optind + 5]);
+    } else if (rest > 0) {
+        static const char *const names[] = {"HOST", "THREADS", "REQS", "WORK", "BYTES"};
+        char missing[64] = "";
+        for (int i = rest; i < 5; i++) {
+            strcat(missing, " ");
+            strcat(missing, names[i]);
+        }
+        fprintf(stderr,
+                "loadgen: the book's form takes five arguments, HOST THREADS REQS WORK BYTES; "
+                "%d given, missing:%s (or use options: try --help)\n",
+                rest, missing);
+        return -1;
     }
 
     if (n_given && d_given)
         return bad_usage("%s", "-n and -d are alternatives: give one");
+    if (v4 && v6)
+        return bad_usage("%s", "-4 and -6 are alternatives: give one (neither: either family)");
     if (!n_given && !d_given)
         o->requests = 1000;
     if (o->unix_path && (host_given || o->family != AF_UNSPEC))
@@ -282,6 +333,13 @@ static int parse(int argc, char **argv, struct lg_opts *o)
             fprintf(stderr, "loadgen: %ld threads for %ld connections; using %ld\n", o->threads,
                     o->conns, o->conns);
         o->threads = o->conns;
+    }
+    if (o->json_path) {
+        char e[512];
+        if (outfile_check(o->json_path, e, sizeof e) < 0) {
+            fprintf(stderr, "loadgen: --json %s\n", e);
+            return -1;
+        }
     }
     if (o->requests && o->requests < (uint64_t)o->conns && !o->book)
         fprintf(stderr, "loadgen: note: %llu requests on %ld connections leaves some idle\n",
@@ -350,9 +408,9 @@ struct worker {
     int index;
     struct lg_shared *sh;
     pthread_barrier_t *ready, *go;
+    int done_fd; /* an eventfd main waits on: each worker adds 1 when it ends */
     struct lg_result res;
     int rc;
-    atomic_int finished;
     char err[256];
 };
 
@@ -362,13 +420,12 @@ static void *worker_main(void *arg)
     pthread_barrier_wait(w->ready);
     pthread_barrier_wait(w->go); /* main has set t0 between the two */
     w->rc = lg_engine_run(w->sh, w->index, &w->res, w->err, sizeof w->err);
-    atomic_store(&w->finished, 1);
+    uint64_t one = 1;
+    if (write(w->done_fd, &one, sizeof one) < 0) {
+        /* An eventfd write only fails on overflow, which a count of threads cannot reach;
+         * main would then still find the thread ended at its next tick. */
+    }
     return NULL;
-}
-
-static double tv_s(struct timeval tv)
-{
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
 static void iso_time(char *buf, size_t n, time_t t)
@@ -400,26 +457,46 @@ static void fmt_bytes(char *buf, size_t n, double b)
 }
 
 struct run_info {
-    double elapsed_s, utime_s, stime_s;
+    double elapsed_s, utime_s, stime_s; /* the measured interval, and the client's CPU in it */
     time_t started, completed;
+    int signal; /* the signal that stopped the run, 0 if none */
+    FILE *out;  /* where the summary goes: stdout, or stderr when the JSON goes to stdout */
 };
+
+static uint64_t error_total(const struct lg_result *r)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < E_COUNT; i++)
+        n += r->errors[i];
+    return n;
+}
+
+/* Requests actually sent per second (ended, failed or still in flight): the achieved rate
+ * of an open loop, against its target. */
+static double sent_rate(const struct lg_result *r, double elapsed_s)
+{
+    if (elapsed_s <= 0)
+        return 0;
+    return (double)(r->requests_ok + error_total(r) + r->in_flight_at_end) / elapsed_s;
+}
 
 static void print_summary(const struct lg_opts *o, const struct lg_result *r,
                           const struct run_info *ri)
 {
+    FILE *out = ri->out;
     char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
     static const double ps[] = {50, 90, 99, 99.9};
-    printf("  %ld threads and %ld connections, WORK %llu BYTES %llu, %s, %s\n", o->threads,
-           o->conns, (unsigned long long)o->work, (unsigned long long)o->bytes,
-           o->per_conn == 1   ? "a new connection per request"
-           : o->per_conn == 0 ? "connections kept for the whole run"
-                              : "connections reused",
-           o->rate > 0 ? "open loop" : "closed loop");
+    fprintf(out, "  %ld threads and %ld connections, WORK %llu BYTES %llu, %s, %s\n", o->threads,
+            o->conns, (unsigned long long)o->work, (unsigned long long)o->bytes,
+            o->per_conn == 1   ? "a new connection per request"
+            : o->per_conn == 0 ? "connections kept for the whole run"
+                               : "connections reused",
+            o->rate > 0 ? "open loop" : "closed loop");
     if (r->lat[PH_TOTAL].total == 0)
-        printf("  no request completed\n");
+        fprintf(out, "  no request completed\n");
     else
-        printf("  %-10s %9s %9s %9s %9s %9s %9s %9s\n", "Latency", "p50", "p90", "p99", "p99.9",
-               "max", "mean", "stdev");
+        fprintf(out, "  %-10s %9s %9s %9s %9s %9s %9s %9s\n", "Latency", "p50", "p90", "p99",
+                "p99.9", "max", "mean", "stdev");
     for (int p = 0; p < PH_COUNT; p++) {
         const struct hist *h = &r->lat[p];
         if (h->total == 0)
@@ -431,51 +508,73 @@ static void print_summary(const struct lg_opts *o, const struct lg_result *r,
         fmt_us(e, sizeof e, (double)h->max);
         fmt_us(f, sizeof f, hist_mean(h));
         fmt_us(g, sizeof g, hist_stddev(h));
-        printf("  %-10s %9s %9s %9s %9s %9s %9s %9s\n", lg_phase_names[p], a, b, c, d, e, f, g);
+        fprintf(out, "  %-10s %9s %9s %9s %9s %9s %9s %9s\n", lg_phase_names[p], a, b, c, d, e, f,
+                g);
     }
+    if (o->rate > 0)
+        fprintf(out,
+                "  (open loop: total is timed from each request's due time%s; the other "
+                "phases are not)\n",
+                r->due_not_sent ? " and holds the requests due but not sent" : "");
     fmt_bytes(a, sizeof a, (double)r->bytes);
-    printf("  %llu requests in %.2fs, %s read, %llu connections\n",
-           (unsigned long long)r->requests_ok, ri->elapsed_s, a,
-           (unsigned long long)r->connections_opened);
-    uint64_t errs = 0;
-    for (int i = 0; i < E_COUNT; i++)
-        errs += r->errors[i];
-    if (errs) {
-        printf("  Errors:");
+    fprintf(out, "  %llu requests in %.2fs, %s read, %llu connections\n",
+            (unsigned long long)r->requests_ok, ri->elapsed_s, a,
+            (unsigned long long)r->connections_opened);
+    if (error_total(r)) {
+        fprintf(out, "  Errors:");
         for (int i = 0; i < E_COUNT; i++)
             if (r->errors[i])
-                printf(" %s %llu", lg_err_names[i], (unsigned long long)r->errors[i]);
-        printf("\n  First error: %s\n", r->first_error);
+                fprintf(out, " %s %llu", lg_err_names[i], (unsigned long long)r->errors[i]);
+        fprintf(out, "\n  First error: %s\n", r->first_error);
     }
     if (r->in_flight_at_end)
-        printf("  In flight at the end: %llu\n", (unsigned long long)r->in_flight_at_end);
-    double cpu = ri->elapsed_s > 0 ? (ri->utime_s + ri->stime_s) / ri->elapsed_s * 100 : 0;
-    fmt_bytes(b, sizeof b, ri->elapsed_s > 0 ? (double)r->bytes / ri->elapsed_s : 0);
-    printf("Requests/sec: %10.2f\n",
-           ri->elapsed_s > 0 ? (double)r->requests_ok / ri->elapsed_s : 0);
-    printf("Transfer/sec: %10s\n", b);
-    printf("Client CPU:   %9.1f%% (user %.2fs, sys %.2fs)\n", cpu, ri->utime_s, ri->stime_s);
-    if (ri->elapsed_s >= 1.0 && cpu > 90.0 * (double)o->threads)
-        fprintf(stderr,
-                "loadgen: warning: the client used %.0f%% CPU over %ld thread(s): it may be the "
-                "bottleneck, not the server\n",
-                cpu, o->threads);
+        fprintf(out, "  In flight at the end: %llu\n", (unsigned long long)r->in_flight_at_end);
+    double el = ri->elapsed_s;
+    if (el > 0) {
+        fmt_bytes(b, sizeof b, (double)r->bytes / el);
+        fprintf(out, "Requests/sec: %10.2f\n", (double)r->requests_ok / el);
+        fprintf(out, "Bytes/sec:    %10s\n", b);
+    } else {
+        fprintf(out, "Requests/sec: n/a (nothing measured)\n");
+    }
+    if (o->rate > 0) {
+        fprintf(out, "Target rate:  %10.2f/s, achieved %.2f/s\n", o->rate, sent_rate(r, el));
+        if (r->due_not_sent)
+            fprintf(out,
+                    "  %llu requests were due but never sent: the server could not keep up "
+                    "with -R %.0f (they count in the total's tail from their due time)\n",
+                    (unsigned long long)r->due_not_sent, o->rate);
+    }
+    if (el > 0) {
+        double cpu = (ri->utime_s + ri->stime_s) / el * 100;
+        fprintf(out, "Client CPU:   %9.1f%% (user %.2fs, sys %.2fs)\n", cpu, ri->utime_s,
+                ri->stime_s);
+        if (el >= 1.0 && cpu > 90.0 * (double)o->threads)
+            fprintf(stderr,
+                    "loadgen: warning: the client used %.0f%% CPU over %ld thread(s): it may be "
+                    "the bottleneck, not the server\n",
+                    cpu, o->threads);
+    }
+    if (ri->signal)
+        fprintf(out, "Interrupted by SIG%s: these figures cover the run until then.\n",
+                sigabbrev_np(ri->signal));
 }
 
-static void print_book(const struct lg_opts *o, const struct lg_result *r)
+static void print_book(const struct lg_opts *o, const struct lg_result *r, FILE *out)
 {
     /* As the book's client: each request's wait for the greeting, per client. */
-    printf("client request   greeting_ms   total_ms\n");
+    fprintf(out, "client request   greeting_ms   total_ms\n");
     for (long cl = 0; cl < o->conns; cl++)
         for (size_t i = 0; i < r->nreqs; i++) {
             const struct lg_request *q = &r->reqs[i];
             if ((long)q->conn != cl)
                 continue;
             if (q->error >= 0)
-                printf("%6ld %7u   %s\n", cl + 1, q->seq + 1, lg_err_names[q->error]);
+                fprintf(out, "%6ld %7u   %s\n", cl + 1, q->seq + 1, lg_err_names[q->error]);
             else
-                printf("%6ld %7u %13.3f %10.3f\n", cl + 1, q->seq + 1,
-                       (double)q->phase_us[PH_GREETING] / 1e3, (double)q->phase_us[PH_TOTAL] / 1e3);
+                fprintf(out, "%6ld %7u %13.3f %10.3f\n", cl + 1, q->seq + 1,
+                        (double)q->phase_us[PH_GREETING] / 1e3,
+                        (double)q->phase_us[PH_TOTAL] / 1e3);
         }
 }
 
@@ -609,38 +708,41 @@ static void json_config(FILE *f, const struct lg_opts *o)
     fprintf(f, "}");
 }
 
+/* The whole result into memory first, then written in one go by outfile_write. */
 static int write_json(const struct lg_opts *o, const struct lg_result *r, const struct run_info *ri)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o->json_path, (long)getpid()) >= (int)sizeof tmp) {
-        fprintf(stderr, "loadgen: --json %s: path too long\n", o->json_path);
-        return -1;
-    }
-    FILE *f = fopen(tmp, "w");
+    char *doc = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&doc, &len);
     if (!f) {
-        fprintf(stderr, "loadgen: --json: %s: %s\n", tmp, strerror(errno));
+        fprintf(stderr, "loadgen: --json %s: %s\n", o->json_path, strerror(errno));
         return -1;
     }
     fprintf(f,
             "{\"schema_version\":1,\"tool\":{\"name\":\"loadgen\",\"version\":\"%s\","
-            "\"git_commit\":\"%s\"}",
-            PROJECT_VERSION, GIT_COMMIT);
+            "\"git_commit\":\"%s\"},\"interrupted\":%s",
+            PROJECT_VERSION, GIT_COMMIT, ri->signal ? "true" : "false");
     json_context(f, ri);
     json_config(f, o);
     double el = ri->elapsed_s;
     fprintf(f,
             ",\"totals\":{\"requests_ok\":%llu,\"bytes\":%llu,\"elapsed_s\":%.6f,\"rps\":%.3f,"
-            "\"mbps\":%.3f,\"connections_opened\":%llu,\"in_flight_at_end\":%llu,"
-            "\"warmup_requests\":%llu}",
+            "\"bytes_per_s\":%.3f,\"connections_opened\":%llu,\"in_flight_at_end\":%llu,"
+            "\"warmup_requests\":%llu,\"due_not_sent\":%llu",
             (unsigned long long)r->requests_ok, (unsigned long long)r->bytes, el,
-            el > 0 ? (double)r->requests_ok / el : 0, el > 0 ? (double)r->bytes * 8 / el / 1e6 : 0,
+            el > 0 ? (double)r->requests_ok / el : 0, el > 0 ? (double)r->bytes / el : 0,
             (unsigned long long)r->connections_opened, (unsigned long long)r->in_flight_at_end,
-            (unsigned long long)r->warmup_requests);
+            (unsigned long long)r->warmup_requests, (unsigned long long)r->due_not_sent);
+    if (o->rate > 0)
+        fprintf(f, ",\"target_rps\":%.3f,\"achieved_rps\":%.3f", o->rate, sent_rate(r, el));
+    fprintf(f, "}");
     fprintf(f, ",\"errors\":{");
     for (int i = 0; i < E_COUNT; i++)
         fprintf(f, "%s\"%s\":%llu", i ? "," : "", lg_err_names[i],
                 (unsigned long long)r->errors[i]);
     fprintf(f, "}");
+    /* Which phases of latency_us are timed from the due time (open loop): only the total. */
+    fprintf(f, ",\"corrected_phases\":[%s]", o->rate > 0 ? "\"total\"" : "");
     json_lat(f, "latency_us", r->lat);
     if (o->rate > 0)
         json_lat(f, "latency_us_uncorrected", r->lat_unc);
@@ -651,9 +753,12 @@ static int write_json(const struct lg_opts *o, const struct lg_result *r, const 
                 (unsigned long long)r->seconds[i].errors,
                 (unsigned long long)hist_percentile(r->seconds[i].total, 99));
     fprintf(f, "]");
-    double cpu = el > 0 ? (ri->utime_s + ri->stime_s) / el * 100 : 0;
-    fprintf(f, ",\"client\":{\"utime_s\":%.6f,\"stime_s\":%.6f,\"cpu_pct\":%.2f}", ri->utime_s,
-            ri->stime_s, cpu);
+    fprintf(f, ",\"client\":{\"utime_s\":%.6f,\"stime_s\":%.6f,\"cpu_pct\":", ri->utime_s,
+            ri->stime_s);
+    if (el > 0)
+        fprintf(f, "%.2f}", (ri->utime_s + ri->stime_s) / el * 100);
+    else
+        fprintf(f, "null}"); /* nothing measured: no interval to divide by */
     if (r->nreqs) {
         fprintf(f, ",\"requests\":[");
         for (size_t i = 0; i < r->nreqs; i++) {
@@ -674,15 +779,18 @@ static int write_json(const struct lg_opts *o, const struct lg_result *r, const 
     }
     fprintf(f, "}\n");
     int bad = ferror(f);
-    bad |= fflush(f) != 0;
-    bad |= fsync(fileno(f)) != 0;
     bad |= fclose(f) != 0;
-    if (bad || rename(tmp, o->json_path) < 0) {
-        fprintf(stderr, "loadgen: --json %s: %s\n", o->json_path, strerror(errno));
-        unlink(tmp);
-        return -1;
+    char e[512];
+    int rc = 0;
+    if (bad) {
+        fprintf(stderr, "loadgen: --json %s: out of memory\n", o->json_path);
+        rc = -1;
+    } else if (outfile_write(o->json_path, doc, len, e, sizeof e) < 0) {
+        fprintf(stderr, "loadgen: --json %s\n", e);
+        rc = -1;
     }
-    return 0;
+    free(doc);
+    return rc;
 }
 
 static int cmp_req(const void *a, const void *b)
@@ -691,6 +799,72 @@ static int cmp_req(const void *a, const void *b)
     if (x->conn != y->conn)
         return x->conn < y->conn ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Waits for the workers, printing progress once a second if asked. The first SIGINT or
+ * SIGTERM stops the run (returns its number once the workers are done); a second one exits
+ * at once. */
+static int wait_workers(const struct lg_opts *o, struct lg_shared *sh, int sigfd, int done_fd,
+                        const struct lg_live *live)
+{
+    long finished = 0;
+    int stopped_by = 0;
+    uint64_t last = 0;
+    int64_t next_tick = sh->t0_ns + 1000000000;
+    for (int sec = 1; finished < o->threads;) {
+        int timeout = -1;
+        if (o->progress) {
+            int64_t left = next_tick - lg_now_ns();
+            timeout = left > 0 ? (int)((left + 999999) / 1000000) : 0;
+        }
+        struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = done_fd, .events = POLLIN}};
+        int n = poll(p, 2, timeout);
+        if (n < 0 && errno != EINTR) {
+            perror("loadgen: poll");
+            break;
+        }
+        if (n > 0 && p[0].revents) {
+            struct signalfd_siginfo si;
+            if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (stopped_by) {
+                    static const char msg[] =
+                        "loadgen: second signal: exiting now, nothing saved\n";
+                    if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+                        /* nothing more to do: we are leaving */
+                    }
+                    _exit(128 + (int)si.ssi_signo);
+                }
+                stopped_by = (int)si.ssi_signo;
+                atomic_store(&sh->stop_ns, lg_now_ns());
+                uint64_t one = 1;
+                if (write(sh->stop_fd, &one, sizeof one) < 0)
+                    perror("loadgen: eventfd");
+                fprintf(stderr,
+                        "loadgen: SIG%s: stopping; requests in flight get 1 s to finish "
+                        "(again to exit at once)\n",
+                        sigabbrev_np(stopped_by));
+            }
+        }
+        if (n > 0 && p[1].revents) {
+            uint64_t v;
+            if (read(done_fd, &v, sizeof v) == (ssize_t)sizeof v)
+                finished += (long)v;
+        }
+        if (o->progress && lg_now_ns() >= next_tick && finished < o->threads) {
+            uint64_t req = 0, err = 0;
+            for (long i = 0; i < o->threads; i++) {
+                req += atomic_load_explicit(&live[i].requests, memory_order_relaxed);
+                err += atomic_load_explicit(&live[i].errors, memory_order_relaxed);
+            }
+            fprintf(stderr, "[%3ds] %llu requests, %llu/s, %llu errors\n", sec,
+                    (unsigned long long)req, (unsigned long long)(req - last),
+                    (unsigned long long)err);
+            last = req;
+            sec++;
+            next_tick += 1000000000;
+        }
+    }
+    return stopped_by;
 }
 
 int main(int argc, char **argv)
@@ -705,11 +879,33 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : EXIT_USAGE;
     if (resolve(&o) < 0 || raise_nofile(o.conns) < 0)
         return 1;
+    /* With the JSON on standard output, the summary goes to standard error. */
+    bool json_out = o.json_path &&
+                    (!strcmp(o.json_path, "-") || !strcmp(o.json_path, "/dev/stdout") ||
+                     !strcmp(o.json_path, "/dev/fd/1") || !strcmp(o.json_path, "/proc/self/fd/1"));
+    struct run_info ri = {.out = json_out ? stderr : stdout};
 
+    /* Blocked before any thread exists, so that every thread inherits the mask and the
+     * signals reach only the signalfd. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0) {
+        fprintf(stderr, "loadgen: cannot block signals\n");
+        return 1;
+    }
+    int sigfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    int done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct lg_live *live = calloc((size_t)o.threads, sizeof *live);
     struct worker *w = calloc((size_t)o.threads, sizeof *w);
-    struct lg_shared sh = {.opt = &o, .live = live};
+    struct lg_shared sh = {.opt = &o, .live = live, .stop_fd = stop_fd};
     pthread_barrier_t ready, go;
+    if (sigfd < 0 || done_fd < 0 || stop_fd < 0) {
+        perror("loadgen: signalfd/eventfd");
+        return 1;
+    }
     if (!live || !w || pthread_barrier_init(&ready, NULL, (unsigned)o.threads + 1) ||
         pthread_barrier_init(&go, NULL, (unsigned)o.threads + 1)) {
         fprintf(stderr, "loadgen: out of memory\n");
@@ -720,6 +916,7 @@ int main(int argc, char **argv)
         w[i].sh = &sh;
         w[i].ready = &ready;
         w[i].go = &go;
+        w[i].done_fd = done_fd;
         if (lg_result_init(&w[i].res, o.rate > 0) < 0) {
             fprintf(stderr, "loadgen: out of memory for histograms\n");
             return 1;
@@ -732,50 +929,20 @@ int main(int argc, char **argv)
     }
 
     if (!o.book)
-        printf("Running %s%s test @ %s\n", o.requests ? "" : "timed ",
-               o.rate > 0 ? "open-loop" : "closed-loop", o.addr_str);
-    fflush(stdout);
+        fprintf(ri.out, "Running %s%s test @ %s\n", o.requests ? "" : "timed ",
+                o.rate > 0 ? "open-loop" : "closed-loop", o.addr_str);
+    fflush(ri.out);
     pthread_barrier_wait(&ready);
-    struct run_info ri = {.started = time(NULL)};
-    struct rusage ru0, ru1;
-    getrusage(RUSAGE_SELF, &ru0);
+    ri.started = time(NULL);
     sh.t0_ns = lg_now_ns();
     sh.measure_ns = sh.t0_ns + (int64_t)o.warmup_us * 1000;
     sh.end_ns = o.requests ? INT64_MAX : sh.measure_ns + (int64_t)o.duration_us * 1000;
     pthread_barrier_wait(&go);
 
-    if (o.progress) {
-        /* The main thread only reports; it reads the workers' relaxed counters. */
-        uint64_t last = 0;
-        for (int sec = 1;; sec++) {
-            struct timespec ts = {1, 0};
-            bool running = false;
-            nanosleep(&ts, NULL);
-            for (long i = 0; i < o.threads; i++)
-                running |= !atomic_load(&w[i].finished);
-            uint64_t req = 0, err = 0;
-            for (long i = 0; i < o.threads; i++) {
-                req += atomic_load_explicit(&live[i].requests, memory_order_relaxed);
-                err += atomic_load_explicit(&live[i].errors, memory_order_relaxed);
-            }
-            fprintf(stderr, "[%3ds] %llu requests, %llu/s, %llu errors\n", sec,
-                    (unsigned long long)req, (unsigned long long)(req - last),
-                    (unsigned long long)err);
-            last = req;
-            if (!running)
-                break;
-        }
-    }
+    ri.signal = wait_workers(&o, &sh, sigfd, done_fd, live);
     for (long i = 0; i < o.threads; i++)
         pthread_join(w[i].tid, NULL);
-    int64_t t1 = lg_now_ns();
-    getrusage(RUSAGE_SELF, &ru1);
     ri.completed = time(NULL);
-    ri.elapsed_s = (double)(t1 - sh.measure_ns) / 1e9;
-    if (ri.elapsed_s < 0)
-        ri.elapsed_s = 0;
-    ri.utime_s = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
-    ri.stime_s = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
 
     struct lg_result total;
     if (lg_result_init(&total, o.rate > 0) < 0)
@@ -792,17 +959,41 @@ int main(int argc, char **argv)
         }
         lg_result_free(&w[i].res);
     }
+
+    /* The measured interval: a timed run's duration (cut short by a stop), or until the last
+     * measured request ended; never a later wake-up of this thread. */
+    int64_t stop = atomic_load(&sh.stop_ns);
+    int64_t end = total.last_end_ns;
+    if (!o.requests)
+        end = sh.end_ns;
+    if (ri.signal && stop > 0 && (o.requests || stop < end))
+        end = stop > total.last_end_ns ? stop : total.last_end_ns;
+    ri.elapsed_s = end > sh.measure_ns ? (double)(end - sh.measure_ns) / 1e9 : 0;
+    ri.utime_s = total.cpu_user_s;
+    ri.stime_s = total.cpu_sys_s;
+
     if (total.nreqs > 1)
         qsort(total.reqs, total.nreqs, sizeof *total.reqs, cmp_req);
     if (o.book)
-        print_book(&o, &total);
+        print_book(&o, &total, ri.out);
     print_summary(&o, &total, &ri);
+    fflush(ri.out);
     if (o.json_path && write_json(&o, &total, &ri) < 0)
         status = 1;
+    if (status == 0 && o.fail_on_errors && error_total(&total) > 0) {
+        fprintf(stderr, "loadgen: %llu request(s) failed (--fail-on-errors)\n",
+                (unsigned long long)error_total(&total));
+        status = EXIT_ERRORS;
+    }
+    if (ri.signal)
+        status = 128 + ri.signal;
     lg_result_free(&total);
     pthread_barrier_destroy(&ready);
     pthread_barrier_destroy(&go);
     free(w);
     free(live);
+    close(sigfd);
+    close(done_fd);
+    close(stop_fd);
     return status;
 }

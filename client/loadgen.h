@@ -21,6 +21,7 @@ enum err_class {
     E_NO_GREETING,
     E_TIMEOUT,
     E_VERIFY_FAILED,
+    E_LONG_REPLY, /* bytes beyond the answer */
     E_OTHER,
     E_COUNT
 };
@@ -45,7 +46,8 @@ struct lg_opts {
     double rate;       /* -R: requests per second over all connections; 0 = closed loop */
     uint64_t timeout_us;
     bool verify, progress;
-    bool close_rst; /* --close rst: abortive close (RST) instead of FIN */
+    bool fail_on_errors; /* exit 3 when any request failed */
+    bool close_rst;      /* --close rst: abortive close (RST) instead of FIN */
     const char *json_path, *label;
     struct sockaddr_storage addr;
     socklen_t addrlen;
@@ -67,11 +69,16 @@ struct lg_second {
     struct hist *total; /* 2 significant digits, for the per-second p99 */
 };
 
-/* Everything one engine thread measured; merged after join. */
+/* Everything one engine thread measured; merged after join. In open loop only lat[PH_TOTAL]
+ * is corrected for coordinated omission (timed from the due time, and holding the requests
+ * due but never sent); the other phases are the same in lat and lat_unc. */
 struct lg_result {
     struct hist lat[PH_COUNT];
     struct hist lat_unc[PH_COUNT]; /* uncorrected (only with -R) */
     uint64_t requests_ok, bytes, connections_opened, in_flight_at_end, warmup_requests;
+    uint64_t due_not_sent;        /* open loop: due before the end, never started */
+    int64_t last_end_ns;          /* when the last measured request ended (ok or not); 0: none */
+    double cpu_user_s, cpu_sys_s; /* this thread's CPU over its measured interval */
     uint64_t errors[E_COUNT];
     struct lg_second *seconds;
     size_t nseconds, capseconds;
@@ -89,11 +96,19 @@ struct lg_live {
     _Atomic uint64_t requests, errors;
 };
 
-/* The engine: runs thread `index` of opt->threads with its share of connections. */
+/* The engine: runs thread `index` of opt->threads with its share of connections.
+ *
+ * Stopping early (a signal to main): main stores the time in stop_ns and makes stop_fd
+ * readable (an eventfd never drained; each engine registers it edge-triggered, so each sees
+ * it once). An engine then starts nothing new, lets what is in flight finish for up to
+ * LG_STOP_GRACE_NS, and counts the rest as in flight at the end. */
+#define LG_STOP_GRACE_NS INT64_C(1000000000)
 struct lg_shared {
     const struct lg_opts *opt;
     int64_t t0_ns;              /* when every thread starts, set by main between the two barriers */
     int64_t measure_ns, end_ns; /* warm-up end; end of run (duration mode) or INT64_MAX */
+    int stop_fd;
+    _Atomic int64_t stop_ns; /* 0 until a stop is asked for */
     struct lg_live *live;
 };
 int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, char *err,

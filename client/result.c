@@ -44,6 +44,11 @@ int lg_result_merge(struct lg_result *d, const struct lg_result *s)
     d->connections_opened += s->connections_opened;
     d->in_flight_at_end += s->in_flight_at_end;
     d->warmup_requests += s->warmup_requests;
+    d->due_not_sent += s->due_not_sent;
+    if (s->last_end_ns > d->last_end_ns)
+        d->last_end_ns = s->last_end_ns;
+    d->cpu_user_s += s->cpu_user_s;
+    d->cpu_sys_s += s->cpu_sys_s;
     for (int e = 0; e < E_COUNT; e++)
         d->errors[e] += s->errors[e];
     if (!d->first_error[0])

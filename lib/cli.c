@@ -103,6 +103,21 @@ static int number(const char *arg, const char *name, uint64_t min, uint64_t max,
     return CLI_OK;
 }
 
+/* A duration as loadgen takes it ("5s", "500ms", "2m"; a bare number is seconds), in whole
+ * milliseconds up to max_s seconds. */
+static int duration_ms(const char *arg, const char *name, uint64_t max_s, int *out, char *err,
+                       size_t errlen)
+{
+    uint64_t us;
+    if (cli_duration_us(arg, &us) < 0 || us > max_s * 1000000)
+        return bad(err, errlen, "%s: '%s' is not a duration like 5s, 500ms or 2m (at most %llus)",
+                   name, arg, (unsigned long long)max_s);
+    if (us > 0 && us < 1000)
+        return bad(err, errlen, "%s: '%s' is below the resolution of 1ms", name, arg);
+    *out = (int)((us + 500) / 1000);
+    return CLI_OK;
+}
+
 int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, char *err,
                      size_t errlen)
 {
@@ -114,8 +129,8 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         .lock = LOCK_NONE,
         .max_work = SRV_DEFAULT_MAX_WORK,
         .max_bytes = SRV_DEFAULT_MAX_BYTES,
-        .timeout_s = SRV_DEFAULT_TIMEOUT,
-        .grace_s = SRV_DEFAULT_GRACE,
+        .timeout_ms = SRV_DEFAULT_TIMEOUT_MS,
+        .grace_ms = SRV_DEFAULT_GRACE_MS,
     };
     const char *prog = argc > 0 ? argv[0] : "srv";
     const char *slash = strrchr(prog, '/');
@@ -195,14 +210,12 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
                 return CLI_ERR;
             break;
         case OPT_TIMEOUT:
-            if (number(optarg, "--timeout", 0, 86400, &v, err, errlen))
+            if (duration_ms(optarg, "--timeout", 86400, &o->timeout_ms, err, errlen))
                 return CLI_ERR;
-            o->timeout_s = (int)v;
             break;
         case OPT_GRACE:
-            if (number(optarg, "--grace", 0, 3600, &v, err, errlen))
+            if (duration_ms(optarg, "--grace", 3600, &o->grace_ms, err, errlen))
                 return CLI_ERR;
-            o->grace_s = (int)v;
             break;
         case 'd':
             o->daemon = true;
@@ -246,7 +259,7 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
     fprintf(
         f,
         "usage: %s [-H HOST] [-p PORT | -U PATH] [-b BACKLOG]%s%s%s\n"
-        "       [--max-work N] [--max-bytes N] [--timeout SEC] [--grace SEC]\n"
+        "       [--max-work N] [--max-bytes N] [--timeout DUR] [--grace DUR]\n"
         "       [-d] [-P PIDFILE] [--user NAME] [--stats FILE] [-h] [-V]\n\n"
         "  -H, --host HOST       address to bind (default %s; '::' or 0.0.0.0 for all)\n"
         "  -p, --port PORT       TCP port, 0 for any free port (default %s)\n"
@@ -269,8 +282,9 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         f,
         "      --max-work N      largest WORK accepted (default %llu)\n"
         "      --max-bytes N     largest BYTES accepted (default %llu)\n"
-        "      --timeout SEC     drop a client idle or not reading for SEC (default %d; 0 off)\n"
-        "      --grace SEC       on SIGTERM, time allowed for requests in flight (default %d)\n"
+        "      --timeout DUR     drop a client whose request line or reading takes longer\n"
+        "                        than DUR, e.g. 5s or 500ms (default %ds; 0 off)\n"
+        "      --grace DUR       on SIGTERM, time allowed for requests in flight (default %ds)\n"
         "  -d, --daemon          detach, log to syslog\n"
         "  -P, --pidfile PATH    write the pid to PATH, remove it on exit\n"
         "      --user NAME       with -d: switch to user NAME after binding\n"
@@ -278,5 +292,5 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         "  -h, --help            this text\n"
         "  -V, --version         print the version\n",
         (unsigned long long)SRV_DEFAULT_MAX_WORK, (unsigned long long)SRV_DEFAULT_MAX_BYTES,
-        SRV_DEFAULT_TIMEOUT, SRV_DEFAULT_GRACE);
+        SRV_DEFAULT_TIMEOUT_MS / 1000, SRV_DEFAULT_GRACE_MS / 1000);
 }

@@ -34,20 +34,20 @@ struct srv_opts {
     enum accept_lock lock;
     long max_clients; /* 0: no cap */
     uint64_t max_work, max_bytes;
-    int timeout_s; /* idle and send timeout; 0: none */
-    int grace_s;   /* shutdown grace time */
+    int timeout_ms; /* whole-line, idle and send timeout; 0: none */
+    int grace_ms;   /* shutdown grace time */
     bool daemon;
     const char *pidfile, *user, *stats_file;
 };
 
-#define SRV_DEFAULT_HOST      "127.0.0.1"
-#define SRV_DEFAULT_PORT      "12345"
-#define SRV_DEFAULT_BACKLOG   511
-#define SRV_DEFAULT_WORKERS   8
-#define SRV_DEFAULT_MAX_WORK  UINT64_C(100000000)
-#define SRV_DEFAULT_MAX_BYTES UINT64_C(1073741824)
-#define SRV_DEFAULT_TIMEOUT   60
-#define SRV_DEFAULT_GRACE     10
+#define SRV_DEFAULT_HOST       "127.0.0.1"
+#define SRV_DEFAULT_PORT       "12345"
+#define SRV_DEFAULT_BACKLOG    511
+#define SRV_DEFAULT_WORKERS    8
+#define SRV_DEFAULT_MAX_WORK   UINT64_C(100000000)
+#define SRV_DEFAULT_MAX_BYTES  UINT64_C(1073741824)
+#define SRV_DEFAULT_TIMEOUT_MS 60000
+#define SRV_DEFAULT_GRACE_MS   10000
 
 /* Parses argv into *o (defaults first). caps says what the model named prog can use. */
 int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, char *err,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "outfile.h"
 
 static int fail(char *err, size_t errlen, const char *what)
 {
@@ -129,29 +130,9 @@ int pidfile_check(const char *path, char *err, size_t errlen)
 
 int pidfile_write(const char *path, char *err, size_t errlen)
 {
-    char tmp[4096], buf[32];
-    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return fail(err, errlen, path);
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return fail(err, errlen, tmp);
+    char buf[32];
     int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-    if (io_writen(fd, buf, (size_t)n) < 0 || fsync(fd) < 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        errno = e;
-        return fail(err, errlen, tmp);
-    }
-    if (close(fd) < 0 || rename(tmp, path) < 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
-        return fail(err, errlen, path);
-    }
-    return 0;
+    return outfile_write(path, buf, (size_t)n, err, errlen);
 }
 
 void pidfile_remove(const char *path)

@@ -58,12 +58,14 @@ int net_listen(const char *host, const char *port, int backlog, bool nonblock, i
     }
     /* With no host, prefer the IPv6 wildcard: it also takes IPv4 unless bindv6only is set. */
     int fd = -1, e = 0;
+    const struct addrinfo *last = NULL; /* the last address tried */
     for (int pass = 0; pass < 2 && fd < 0; pass++) {
         for (ai = res; ai; ai = ai->ai_next) {
             if (!host && (pass == 0) != (ai->ai_family == AF_INET6))
                 continue;
             if (host && pass == 1)
                 break;
+            last = ai;
             fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
             if (fd < 0) {
                 e = errno;
@@ -79,9 +81,17 @@ int net_listen(const char *host, const char *port, int backlog, bool nonblock, i
             fd = -1;
         }
     }
+    if (fd < 0) {
+        /* Name the address and port that failed, as the user would write them: "[::]:12345". */
+        char where[NET_ADDRSTR_MAX];
+        if (last)
+            net_addr_str(last->ai_addr, last->ai_addrlen, where, sizeof where);
+        else
+            snprintf(where, sizeof where, "%s:%s", host ? host : "*", port);
+        freeaddrinfo(res);
+        return fail(err, errlen, "listen on %s: %s", where, e ? e : EADDRNOTAVAIL);
+    }
     freeaddrinfo(res);
-    if (fd < 0)
-        return fail(err, errlen, "listen on %s: %s", host ? host : "*", e ? e : EADDRNOTAVAIL);
     if (bound_port)
         *bound_port = sock_port(fd);
     return fd;

@@ -17,6 +17,7 @@
 #include "io.h"
 #include "log.h"
 #include "net.h"
+#include "outfile.h"
 #include "payload.h"
 
 long long srv_now_ms(void)
@@ -133,8 +134,12 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     if (!s->stats)
         err(1, "shared stats mapping");
 
-    if (s->opt.pidfile && pidfile_check(s->opt.pidfile, e, sizeof e) < 0)
-        errx(1, "%s", e);
+    /* Every file the server will write is checked now, not found unwritable at the end. */
+    if (s->opt.pidfile && (outfile_check(s->opt.pidfile, e, sizeof e) < 0 ||
+                           pidfile_check(s->opt.pidfile, e, sizeof e) < 0))
+        errx(2, "-P %s", e);
+    if (s->opt.stats_file && outfile_check(s->opt.stats_file, e, sizeof e) < 0)
+        errx(2, "--stats %s", e);
 
     bool nb = (m->flags & SRV_NONBLOCK) != 0;
     if (s->opt.unix_path)
@@ -172,12 +177,12 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
         s->stop.fd = s->stop.abort_fd = s->sigfd;
     }
     s->stop.listen_fd = -1;
-    s->stop.grace_ms = s->opt.grace_s * 1000;
+    s->stop.grace_ms = s->opt.grace_ms;
 
     serve_greeting(&s->serve, m->name, (long)getpid());
     s->serve.limits.max_work = s->opt.max_work;
     s->serve.limits.max_bytes = s->opt.max_bytes;
-    s->serve.timeout_ms = s->opt.timeout_s > 0 ? s->opt.timeout_s * 1000 : -1;
+    s->serve.timeout_ms = s->opt.timeout_ms > 0 ? s->opt.timeout_ms : -1;
     s->serve.stats = s->stats;
 }
 
@@ -290,7 +295,7 @@ int srv_child_init(struct srv *s)
     s->stop.own_signals = true;
     s->stop.fd = s->stop.abort_fd = s->sigfd;
     s->stop.listen_fd = -1;
-    s->stop.grace_ms = s->opt.grace_s * 1000;
+    s->stop.grace_ms = s->opt.grace_ms;
     atomic_store(&s->stop.level, 0);
     return 0;
 }
@@ -436,16 +441,16 @@ void srv_kids_drain(struct srv *s, struct srv_kids *k,
 
 void srv_drain(struct srv *s, const struct srv_drain_ops *ops)
 {
-    long long deadline = srv_now_ms() + (long long)s->opt.grace_s * 1000;
+    long long deadline = srv_now_ms() + s->opt.grace_ms;
     bool aborted = false;
 
     while (ops->live(ops->arg) > 0) {
         if (!aborted && (srv_level(s) >= 2 || srv_now_ms() >= deadline)) {
             if (srv_level(s) < 2)
                 log_msg(LOG_WARNING,
-                        "grace time of %d s over; %zu worker(s) still busy, "
+                        "grace time of %d ms over; %zu worker(s) still busy, "
                         "stopping them",
-                        s->opt.grace_s, ops->live(ops->arg));
+                        s->opt.grace_ms, ops->live(ops->arg));
             srv_set_level(s, 2);
             if (ops->abort)
                 ops->abort(ops->arg);
@@ -473,23 +478,6 @@ void srv_drain(struct srv *s, const struct srv_drain_ops *ops)
     }
 }
 
-static void write_stats_file(const char *path, const char *line)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        log_msg(LOG_ERR, "--stats %s: %s", tmp, strerror(errno));
-        return;
-    }
-    int bad = fputs(line, f) < 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) < 0) {
-        log_msg(LOG_ERR, "--stats %s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-}
-
 int srv_finish(struct srv *s)
 {
     struct timespec now;
@@ -503,7 +491,7 @@ int srv_finish(struct srv *s)
         .wall_s = (double)(now.tv_sec - s->started.tv_sec) +
                   (double)(now.tv_nsec - s->started.tv_nsec) / 1e9,
     };
-    char line[1024];
+    char line[1024], e[512];
     int status = 0;
     if (stats_format(line, sizeof line, s->stats, &info) < 0) {
         log_msg(LOG_ERR, "stats: %s", strerror(errno));
@@ -511,8 +499,8 @@ int srv_finish(struct srv *s)
     } else {
         if (io_writen(STDOUT_FILENO, line, strlen(line)) < 0)
             status = 1;
-        if (s->opt.stats_file)
-            write_stats_file(s->opt.stats_file, line);
+        if (s->opt.stats_file && outfile_write(s->opt.stats_file, line, strlen(line), e, sizeof e))
+            log_msg(LOG_ERR, "--stats %s", e);
     }
     if (s->lfd >= 0)
         close(s->lfd);

@@ -26,7 +26,7 @@ Test(cli, defaults)
     cr_expect_eq(o.workers, 8);
     cr_expect_eq(o.max_work, 100000000);
     cr_expect_eq(o.max_bytes, 1073741824);
-    cr_expect_eq(o.timeout_s, 60);
+    cr_expect_eq(o.timeout_ms, 60000);
     cr_expect_eq(o.lock, LOCK_NONE);
 }
 
@@ -44,8 +44,8 @@ Test(cli, every_option)
     cr_expect_eq(o.lock, LOCK_FCNTL);
     cr_expect_eq(o.max_work, 1000);
     cr_expect_eq(o.max_bytes, 2000);
-    cr_expect_eq(o.timeout_s, 5);
-    cr_expect_eq(o.grace_s, 3);
+    cr_expect_eq(o.timeout_ms, 5000);
+    cr_expect_eq(o.grace_ms, 3000);
     cr_expect_str_eq(o.pidfile, "/tmp/p");
     cr_expect_str_eq(o.stats_file, "/tmp/s");
 }
@@ -81,6 +81,22 @@ Test(cli, bad_values)
     cr_expect_eq(PARSE(POOL_P, &o, "stray"), CLI_ERR);
     cr_expect_eq(PARSE(POOL_P, &o, "-p"), CLI_ERR);
     cr_expect(strstr(err, "needs a value"), "%s", err);
+}
+
+/* The servers take the same durations as loadgen: a bare number is seconds. */
+Test(cli, timeout_and_grace_take_durations)
+{
+    struct srv_opts o;
+    cr_assert_eq(PARSE(POOL_P, &o, "--timeout", "500ms", "--grace", "1.5s"), CLI_OK, "%s", err);
+    cr_expect_eq(o.timeout_ms, 500, "timeout %d ms", o.timeout_ms);
+    cr_expect_eq(o.grace_ms, 1500, "grace %d ms", o.grace_ms);
+    cr_assert_eq(PARSE(POOL_P, &o, "--timeout", "2m", "--grace", "0"), CLI_OK, "%s", err);
+    cr_expect_eq(o.timeout_ms, 120000);
+    cr_expect_eq(o.grace_ms, 0);
+    cr_expect_eq(PARSE(POOL_P, &o, "--timeout", "5x"), CLI_ERR);
+    cr_expect(strstr(err, "500ms"), "the message shows the form: %s", err);
+    cr_expect_eq(PARSE(POOL_P, &o, "--grace", "2h"), CLI_ERR, "above the 3600 s cap");
+    cr_expect_eq(PARSE(POOL_P, &o, "--timeout", "10us"), CLI_ERR, "below a millisecond");
 }
 
 Test(cli, help_and_version)

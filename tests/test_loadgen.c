@@ -1,15 +1,20 @@
 /* loadgen as a user runs it: option refusals, exact counts against the real servers, the JSON
  * result checked field by field with jq, every error class against a misbehaving fake
- * server, and the open loop's view of a server stopped for a second. */
+ * server, and the open loop's view of a server stopped for a second. Then each measurement
+ * defect once found, against fake servers with known behaviour and timing: ERR replies at any
+ * BYTES, bytes beyond the answer, the measured interval (progress, teardown, CPU), the open
+ * loop's end and overload, per-request start times, signals, output paths, exit codes. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,17 +58,23 @@ static void tmp_path(char *buf, size_t n, const char *tag)
     snprintf(buf, n, "/tmp/cb-lg-%ld-%s", (long)getpid(), tag);
 }
 
+/* The value of a jq filter: a number, or 1 for true and 0 for false; -1 when absent. */
 static long long jq_num(const char *json, const char *filter)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "jq -e '%s' %s", filter, json);
+    char cmd[1024], tok[64] = "";
+    snprintf(cmd, sizeof cmd, "jq '%s' %s 2>/dev/null", filter, json);
     FILE *p = popen(cmd, "r");
     cr_assert(p);
-    long long v = -1;
-    if (fscanf(p, "%lld", &v) != 1)
-        v = -1;
+    if (fscanf(p, "%63s", tok) != 1)
+        tok[0] = '\0';
     pclose(p);
-    return v;
+    if (!strcmp(tok, "true"))
+        return 1;
+    if (!strcmp(tok, "false"))
+        return 0;
+    char *end;
+    long long v = strtoll(tok, &end, 10);
+    return end != tok && !*end ? v : -1;
 }
 
 Test(loadgen, refuses_bad_usage_with_status_2)
@@ -82,8 +93,13 @@ Test(loadgen, refuses_bad_usage_with_status_2)
         {"-R 0", "rate"},
         {"--bogus", "unknown option"},
         {"-U /tmp/x -p 5", "-U"},
-        {"a b c", "unexpected"},
+        {"a b c", "missing: WORK BYTES"},
+        {"127.0.0.1 2 3 1000", "missing: BYTES"},
+        {"127.0.0.1 2 3 1000 5 6", "unexpected argument '6'"},
         {"127.0.0.1 2 x 1 1", "REQS"},
+        {"-4 -6", "alternatives"},
+        {"--json /nonexistent-dir/x.json", "/nonexistent-dir/x.json: directory"},
+        {"--json /tmp", "is a directory"},
     };
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         cr_expect_eq(loadgen(t[i].args, out), 2, "'%s' was not refused", t[i].args);
@@ -106,9 +122,14 @@ static const char *const json_fields[] = {
     ".close == \"fin\" and "
     ".work == 1000 and .bytes == 3000 and .reqs_per_conn == 1 and .mode == \"closed\"",
     ".totals | .requests_ok == 200 and .bytes == 600000 and .elapsed_s > 0 and .rps > 0 and "
-    ".mbps > 0 and .connections_opened == 200 and .in_flight_at_end == 0",
-    ".errors | keys == [\"connect_refused\",\"connect_timeout\",\"err_reply\",\"no_greeting\","
-    "\"other\",\"reset\",\"short_read\",\"timeout\",\"verify_failed\"] and all(.[]; . == 0)",
+    "((.bytes_per_s / (.bytes / .elapsed_s) - 1) | . * . < 1e-6) and .connections_opened == 200 "
+    "and "
+    ".in_flight_at_end == 0 and .due_not_sent == 0 and (has(\"target_rps\") | not) and "
+    "(has(\"mbps\") | not)",
+    ".errors | keys == [\"connect_refused\",\"connect_timeout\",\"err_reply\",\"long_reply\","
+    "\"no_greeting\",\"other\",\"reset\",\"short_read\",\"timeout\",\"verify_failed\"] and "
+    "all(.[]; . == 0)",
+    ".interrupted == false and .corrected_phases == []",
     ".latency_us | keys == [\"connect\",\"greeting\",\"response\",\"total\"] and all(.[]; "
     ".min <= .p50 and .p50 <= .p75 and .p75 <= .p90 and .p90 <= .p99 and .p99 <= .p999 and "
     ".p999 <= .p9999 and .p9999 <= .max and .mean > 0 and .stddev >= 0 and .count == 200 and "
@@ -117,7 +138,7 @@ static const char *const json_fields[] = {
     "([.[][1]] == ([.[][1]] | sort))",
     ".timeline | length >= 1 and (map(.requests) | add) == 200 and all(.[]; has(\"t\") and "
     "has(\"errors\") and has(\"p99_us\"))",
-    ".client | .utime_s >= 0 and .stime_s >= 0 and .cpu_pct >= 0",
+    ".client | .utime_s >= 0 and .stime_s >= 0 and .cpu_pct > 0",
     ".requests | length == 200 and all(.[]; .error == null and .total_us >= .response_us)",
     "has(\"latency_us_uncorrected\") | not",
 };
@@ -143,9 +164,15 @@ Test(loadgen, exact_counts_and_json_against_each_server)
             snprintf(cmd, sizeof cmd, "jq -e '%s' %s >/dev/null", json_fields[f], json);
             cr_expect_eq(system(cmd), 0, "%s: jq -e '%s' failed", models[m], json_fields[f]);
         }
+        /* BYTES 0: no answer comes; the request ends at the server's close after the
+         * client's half-close, so every model's count still matches. */
+        snprintf(args, sizeof args, "-p %d -c 2 -n 20 -w 1000 -b 0 --json %s", s.port, json);
+        cr_expect_eq(loadgen(args, out), 0, "%s: loadgen -b 0 failed", models[m]);
+        cr_expect_eq(jq_num(json, ".totals.requests_ok"), 20, "%s: -b 0", models[m]);
+        cr_expect_eq(jq_num(json, "[.errors[]] | add"), 0, "%s: -b 0", models[m]);
         char stats[1024];
         server_stop(&s, stats, sizeof stats);
-        cr_expect_eq(json_num(stats, "requests"), 200, "%s: %s", models[m], stats);
+        cr_expect_eq(json_num(stats, "requests"), 220, "%s: %s", models[m], stats);
         cr_expect_eq(json_num(stats, "bytes_sent"), 600000, "%s: %s", models[m], stats);
     }
     unlink(json);
@@ -192,13 +219,58 @@ enum fake_mode {
     SENDS_ERR,
     STALLS,
     WRONG_BYTES,
-    RESETS
+    RESETS,
+    /* These serve every request on a connection, a thread per connection: */
+    ANSWERS,    /* the payload asked for, after delay_ms */
+    LONG_REPLY, /* the payload asked for and 10 bytes more, in one write */
 };
 
 struct fake {
     int lfd, port;
     enum fake_mode mode;
+    int delay_ms;
+    atomic_int accepted;
 };
+
+struct fake_conn {
+    struct fake *f;
+    int fd;
+};
+
+/* Reads one request line and returns BYTES, or -1 at the end of the connection. */
+static long long fake_request(int fd)
+{
+    char line[128];
+    size_t n = 0;
+    while (n < sizeof line - 1) {
+        ssize_t r = read(fd, line + n, 1);
+        if (r <= 0)
+            return -1;
+        if (line[n++] == '\n')
+            break;
+    }
+    line[n] = '\0';
+    unsigned long long work, bytes;
+    return sscanf(line, "%llu %llu", &work, &bytes) == 2 ? (long long)bytes : -1;
+}
+
+static void *fake_conn_main(void *arg)
+{
+    struct fake_conn *c = arg;
+    const char *greet = "fake server\n";
+    io_writen(c->fd, greet, strlen(greet));
+    for (long long bytes; (bytes = fake_request(c->fd)) >= 0;) {
+        if (c->f->delay_ms)
+            usleep((useconds_t)c->f->delay_ms * 1000);
+        size_t n = (size_t)bytes + (c->f->mode == LONG_REPLY ? 10 : 0);
+        cr_assert_leq(n, PAYLOAD_BLOCK, "fake answers at most one payload block");
+        if (io_writen(c->fd, payload_block(), n) < 0)
+            break;
+    }
+    close(c->fd);
+    free(c);
+    return NULL;
+}
 
 static void *fake_main(void *arg)
 {
@@ -207,10 +279,21 @@ static void *fake_main(void *arg)
         int fd = accept(f->lfd, NULL, NULL);
         if (fd < 0)
             return NULL;
+        atomic_fetch_add(&f->accepted, 1);
         char req[128];
         const char *greet = "fake server\n";
         static char junk[4096];
         switch (f->mode) {
+        case ANSWERS:
+        case LONG_REPLY: {
+            struct fake_conn *c = malloc(sizeof *c);
+            cr_assert(c);
+            *c = (struct fake_conn){f, fd};
+            pthread_t t;
+            cr_assert_eq(pthread_create(&t, NULL, fake_conn_main, c), 0);
+            pthread_detach(t);
+            continue;
+        }
         case NEVER_GREETS:
             continue; /* the descriptor stays open: no greeting ever comes */
         case CLOSES_EARLY:
@@ -265,6 +348,8 @@ static int loopback_socket(struct sockaddr_in *sa, int backlog)
 static void fake_start(struct fake *f, enum fake_mode mode)
 {
     f->mode = mode;
+    f->delay_ms = 0;
+    atomic_init(&f->accepted, 0);
     struct sockaddr_in sa;
     f->lfd = loopback_socket(&sa, 128);
     f->port = ntohs(sa.sin_port);
@@ -314,6 +399,22 @@ Test(loadgen, stalled_server_times_out)
 Test(loadgen, wrong_bytes_fail_verification)
 {
     expect_class(WRONG_BYTES, "verify_failed", "--verify");
+}
+/* The first bytes of an answer are always checked: a reply that is not the payload is not
+ * counted as a success because --verify was not given. */
+Test(loadgen, wrong_first_bytes_fail_without_verify)
+{
+    expect_class(WRONG_BYTES, "verify_failed", "");
+}
+/* Bytes beyond BYTES: with a new connection per request, and on a kept connection where the
+ * surplus would otherwise be read as the start of the next answer. */
+Test(loadgen, long_reply_new_connections)
+{
+    expect_class(LONG_REPLY, "long_reply", "");
+}
+Test(loadgen, long_reply_kept_connection)
+{
+    expect_class(LONG_REPLY, "long_reply", "-k 0");
 }
 Test(loadgen, reset)
 {
@@ -431,5 +532,394 @@ Test(loadgen, unix_socket_and_ipv6)
     cr_expect_eq(jq_num(json, "if (.config.address | startswith(\"[::1]\")) then 1 else 0 end"), 1);
     server_stop(&s, NULL, 0);
     unlink(json);
+    unlink(out);
+}
+
+/* ---- the measured numbers, against servers with known behaviour ---- */
+
+/* A refusing server: every request gets an ERR line. Whatever BYTES is (shorter than the
+ * line, one byte, none at all), each is an err_reply, never a success. */
+Test(loadgen, err_reply_whatever_bytes)
+{
+    const char *limit[] = {"--max-work", "10", NULL};
+    struct server s;
+    server_start(&s, "prethread", limit);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "errb.json");
+    tmp_path(out, sizeof out, "errb.out");
+    static const char *const bytes[] = {"6", "1", "0"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "-p %d -n 20 -w 100 -b %s --json %s", s.port, bytes[i], json);
+        cr_expect_eq(loadgen(args, out), 0);
+        cr_expect_eq(jq_num(json, ".errors.err_reply"), 20, "-b %s", bytes[i]);
+        cr_expect_eq(jq_num(json, ".totals.requests_ok"), 0, "-b %s", bytes[i]);
+    }
+    /* The same server, requests it accepts: BYTES 0 still ends each one. */
+    snprintf(args, sizeof args, "-p %d -n 20 -w 5 -b 0 --json %s", s.port, json);
+    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, ".totals.requests_ok"), 20);
+    cr_expect_eq(jq_num(json, "[.errors[]] | add"), 0);
+    char stats[1024];
+    server_stop(&s, stats, sizeof stats);
+    cr_expect_eq(json_num(stats, "bad_requests"), 60, "%s", stats);
+    cr_expect_eq(json_num(stats, "requests"), 20, "%s", stats);
+    unlink(json);
+    unlink(out);
+}
+
+static double jq_real(const char *json, const char *filter)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "jq -e '%s' %s", filter, json);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    double v = -1;
+    if (fscanf(p, "%lf", &v) != 1)
+        v = -1;
+    pclose(p);
+    return v;
+}
+
+/* The measured interval ends with the last request, not at the progress loop's next
+ * one-second wake-up: one request of 300 ms measures about 0.3 s, not 1 s. */
+Test(loadgen, progress_does_not_stretch_the_interval)
+{
+    struct fake f;
+    fake_start(&f, ANSWERS);
+    f.delay_ms = 300;
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "prog.json");
+    tmp_path(out, sizeof out, "prog.out");
+    snprintf(args, sizeof args, "-p %d -c 1 -n 1 -w 1 -b 10 --progress --json %s", f.port, json);
+    cr_expect_eq(loadgen(args, out), 0);
+    double el = jq_real(json, ".totals.elapsed_s");
+    cr_expect_geq(el, 0.3, "elapsed %.3f s below the server's own 0.3 s", el);
+    cr_expect_lt(el, 0.9, "elapsed %.3f s: the progress loop's wake-up was counted", el);
+    unlink(json);
+    unlink(out);
+}
+
+/* A timed run measures exactly its duration, and nothing that ends after it: no teardown in
+ * elapsed_s, no timeline bucket past the end. */
+Test(loadgen, timed_run_is_its_duration)
+{
+    struct fake f;
+    fake_start(&f, ANSWERS);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "dur.json");
+    tmp_path(out, sizeof out, "dur.out");
+    snprintf(args, sizeof args, "-p %d -c 8 -d 2 -w 1 -b 10 --json %s", f.port, json);
+    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, ".totals.elapsed_s == 2"), 1, "elapsed %.6f s",
+                 jq_real(json, ".totals.elapsed_s"));
+    cr_expect_eq(jq_num(json, "[.timeline[].t] == [0,1]"), 1, "timeline %lld buckets",
+                 jq_num(json, ".timeline | length"));
+    cr_expect_eq(jq_num(json, "(.timeline | map(.requests) | add) == .totals.requests_ok"), 1);
+    unlink(json);
+    unlink(out);
+}
+
+/* The client's CPU is its CPU over the measured interval: after a busy warm-up, one thread
+ * cannot show more than one core's worth. */
+Test(loadgen, cpu_is_measured_over_the_measured_interval)
+{
+    struct server s;
+    server_start(&s, "prethread", NULL);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "cpu.json");
+    tmp_path(out, sizeof out, "cpu.out");
+    snprintf(args, sizeof args, "-p %d -t 1 -c 2 --warmup 1s -d 0.5s -w 0 -b 1 --json %s", s.port,
+             json);
+    cr_expect_eq(loadgen(args, out), 0);
+    double cpu = jq_real(json, ".client.cpu_pct");
+    cr_expect_gt(cpu, 0, "cpu %.1f%%", cpu);
+    cr_expect_leq(cpu, 110, "one thread at %.1f%%: warm-up CPU was counted", cpu);
+    cr_expect_gt(jq_num(json, ".totals.warmup_requests"), 0);
+    server_stop(&s, NULL, 0);
+    unlink(json);
+    unlink(out);
+}
+
+/* Starts loadgen with args in the background (stdout and stderr to out); returns its pid. */
+static pid_t loadgen_bg(const char *args, const char *out)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "exec %s/loadgen --no-progress %s >%s 2>&1", bin(), args, out);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_status(pid_t pid)
+{
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Stopped during its warm-up, a run has measured nothing: no CPU figure, no rate, and the
+ * result still written, marked interrupted. */
+Test(loadgen, stopped_in_warmup_reports_nothing_measured)
+{
+    struct fake f;
+    fake_start(&f, ANSWERS);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "warm.json");
+    tmp_path(out, sizeof out, "warm.out");
+    snprintf(args, sizeof args, "-p %d -c 2 --warmup 10s -d 1 -w 1 -b 10 --json %s", f.port, json);
+    pid_t pid = loadgen_bg(args, out);
+    usleep(500000);
+    kill(pid, SIGINT);
+    cr_expect_eq(wait_status(pid), 128 + SIGINT);
+    cr_expect_eq(jq_num(json, ".interrupted"), 1, "written and marked");
+    cr_expect_eq(jq_num(json, ".totals.elapsed_s == 0 and .client.cpu_pct == null"), 1);
+    cr_expect_not(file_has(out, "Client CPU"), "a CPU figure with nothing to divide by");
+    cr_expect(file_has(out, "nothing measured"));
+    unlink(json);
+    unlink(out);
+}
+
+/* Open loop against a server that can do 200/s (5 ms a request, one connection): of the 400
+ * requests due in 1 s, each is sent, in flight or counted as due but not sent, and those
+ * enter the corrected total from their due time. */
+Test(loadgen, open_loop_overload_counts_what_was_due)
+{
+    struct fake f;
+    fake_start(&f, ANSWERS);
+    f.delay_ms = 5;
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "over.json");
+    tmp_path(out, sizeof out, "over.out");
+    snprintf(args, sizeof args, "-p %d -c 1 -k 0 -R 400 -d 1 -w 1 -b 10 --json %s", f.port, json);
+    cr_expect_eq(loadgen(args, out), 0);
+    long long ok = jq_num(json, ".totals.requests_ok");
+    long long notsent = jq_num(json, ".totals.due_not_sent");
+    long long flying = jq_num(json, ".totals.in_flight_at_end");
+    long long errs = jq_num(json, "[.errors[]] | add");
+    cr_expect_eq(ok + notsent + flying + errs, 400,
+                 "ok %lld + not sent %lld + in flight %lld + "
+                 "errors %lld",
+                 ok, notsent, flying, errs);
+    cr_expect_leq(ok, 201, "at 5 ms a request at most 201 fit in 1 s, got %lld", ok);
+    cr_expect_geq(notsent, 150, "due but not sent %lld", notsent);
+    cr_expect_eq(jq_num(json, ".latency_us.total.count"), ok + notsent);
+    /* The last request due was waiting for about half a second when the run ended. */
+    cr_expect_geq(jq_num(json, ".latency_us.total.max"), 450000);
+    cr_expect_eq(jq_num(json, ".totals.target_rps == 400 and .totals.achieved_rps < 300"), 1);
+    cr_expect(file_has(out, "due but never sent"), "said on the terminal");
+    /* Only the total is corrected: the other phases are the uncorrected ones. */
+    cr_expect_eq(jq_num(json, ".corrected_phases == [\"total\"] and .latency_us.response == "
+                              ".latency_us_uncorrected.response and .latency_us.connect == "
+                              ".latency_us_uncorrected.connect"),
+                 1);
+    unlink(json);
+    unlink(out);
+}
+
+/* A request due exactly at the end of a timed run is not started: 1 s at 1200/s is 1200. */
+Test(loadgen, open_loop_sends_what_is_due_before_the_end)
+{
+    struct fake f;
+    fake_start(&f, ANSWERS);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "edge.json");
+    tmp_path(out, sizeof out, "edge.out");
+    snprintf(args, sizeof args, "-p %d -c 1 -R 1200 -d 1 -w 1 -b 10 --json %s", f.port, json);
+    cr_expect_eq(loadgen(args, out), 0);
+    long long opened = jq_num(json, ".totals.connections_opened");
+    cr_expect_leq(opened, 1200, "%lld connections for 1200 due requests", opened);
+    cr_expect_eq(jq_num(json, ".totals | .requests_ok + .due_not_sent + .in_flight_at_end"), 1200);
+    cr_expect_eq(atomic_load(&f.accepted), opened);
+    unlink(json);
+    unlink(out);
+}
+
+/* Runs loadgen under strace with a delay injected after a syscall returns; false (and the
+ * test skipped) without strace. */
+static bool loadgen_delayed(const char *syscall, const char *args, const char *out)
+{
+    if (system("command -v strace >/dev/null 2>&1") != 0)
+        return false;
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "strace -f -qq -o /dev/null -e trace=%s -e inject=%s:delay_exit=100000 "
+             "%s/loadgen --no-progress %s >%s 2>&1",
+             syscall, syscall, bin(), args, out);
+    cr_expect_eq(system(cmd), 0, "%s", cmd);
+    return true;
+}
+
+/* Each request's start is taken when its own connect is issued: with every socket() call
+ * made to take 100 ms, the slots started together must not read their neighbours' (or their
+ * own) set-up as connect time. The last slot of the batch has nothing between its connect and
+ * its event. */
+Test(loadgen, each_request_starts_at_its_own_connect)
+{
+    struct fake f;
+    fake_start(&f, ANSWERS);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "start.json");
+    tmp_path(out, sizeof out, "start.out");
+    snprintf(args, sizeof args, "-p %d -t 1 -c 4 -n 4 -w 1 -b 10 --json %s", f.port, json);
+    if (!loadgen_delayed("socket", args, out))
+        cr_skip_test("strace is not installed");
+    long long least = jq_num(json, "[.requests[].connect_us] | min");
+    cr_expect_geq(least, 0);
+    cr_expect_lt(least, 50000, "the fastest connect read %lld us: it includes socket() calls",
+                 least);
+    unlink(json);
+    unlink(out);
+}
+
+/* "Sent" is taken before send(): with each send made to take 100 ms to return, the response
+ * phase covers that time instead of starting after the answer may already be there. */
+Test(loadgen, response_is_timed_from_before_the_send)
+{
+    struct fake f;
+    fake_start(&f, ANSWERS);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "sent.json");
+    tmp_path(out, sizeof out, "sent.out");
+    snprintf(args, sizeof args, "-p %d -c 1 -n 2 -w 1 -b 10 --json %s", f.port, json);
+    if (!loadgen_delayed("sendto", args, out))
+        cr_skip_test("strace is not installed");
+    long long least = jq_num(json, ".latency_us.response.min");
+    cr_expect_geq(least, 100000, "response %lld us is shorter than the send itself", least);
+    unlink(json);
+    unlink(out);
+}
+
+/* ---- stopping, output files, exit codes ---- */
+
+/* A first SIGINT stops the run and still reports it: summary, JSON marked interrupted,
+ * status 130. */
+Test(loadgen, first_signal_reports_and_saves)
+{
+    struct server s;
+    server_start(&s, "prethread", NULL);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "int.json");
+    tmp_path(out, sizeof out, "int.out");
+    snprintf(args, sizeof args, "-p %d -c 4 -d 30 -w 0 -b 1 --json %s", s.port, json);
+    pid_t pid = loadgen_bg(args, out);
+    usleep(1000000);
+    kill(pid, SIGINT);
+    cr_expect_eq(wait_status(pid), 128 + SIGINT);
+    cr_expect_eq(jq_num(json, ".interrupted"), 1);
+    cr_expect_gt(jq_num(json, ".totals.requests_ok"), 0);
+    double el = jq_real(json, ".totals.elapsed_s");
+    cr_expect(el > 0.5 && el < 10, "elapsed %.3f s covers the run until the signal", el);
+    cr_expect(file_has(out, "Requests/sec") && file_has(out, "Interrupted by SIGINT"));
+    server_stop(&s, NULL, 0);
+    unlink(json);
+    unlink(out);
+}
+
+/* Against a server that never finishes an answer: the first signal gives the requests in
+ * flight a second and counts them; a second signal exits at once, saving nothing. */
+Test(loadgen, signals_against_a_stalled_server)
+{
+    struct fake f;
+    fake_start(&f, STALLS);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "stall2.json");
+    tmp_path(out, sizeof out, "stall2.out");
+    snprintf(args, sizeof args, "-p %d -c 2 -d 60 -w 1 -b 1000 --json %s", f.port, json);
+    pid_t pid = loadgen_bg(args, out);
+    usleep(300000);
+    kill(pid, SIGTERM);
+    cr_expect_eq(wait_status(pid), 128 + SIGTERM);
+    cr_expect_eq(jq_num(json, ".interrupted and .totals.in_flight_at_end == 2"), 1);
+    unlink(json);
+
+    pid = loadgen_bg(args, out);
+    usleep(300000);
+    kill(pid, SIGINT);
+    usleep(100000);
+    kill(pid, SIGINT);
+    cr_expect_eq(wait_status(pid), 128 + SIGINT);
+    cr_expect_neq(access(json, F_OK), 0, "nothing saved after a second signal");
+    cr_expect(file_has(out, "second signal"));
+    unlink(out);
+}
+
+/* --json -: the result alone on stdout, the summary on stderr. A FIFO or /dev/stdout is
+ * written in place, never replaced; a symbolic link keeps pointing at its target. */
+Test(loadgen, json_to_stdout_fifo_and_links)
+{
+    struct fake f;
+    fake_start(&f, ANSWERS);
+    char base[256], cmd[2048];
+    tmp_path(base, sizeof base, "jout");
+    snprintf(cmd, sizeof cmd,
+             "%s/loadgen --no-progress -p %d -n 5 -w 1 -b 10 --json - >%s.stdout 2>%s.stderr && "
+             "jq -e '.totals.requests_ok == 5' %s.stdout >/dev/null && grep -q Requests/sec "
+             "%s.stderr",
+             bin(), f.port, base, base, base, base);
+    cr_expect_eq(system(cmd), 0, "--json -: %s", cmd);
+    /* A regression here replaces the machine's /dev/stdout (as root): put the link back. */
+    struct stat st;
+    if (lstat("/dev/stdout", &st) == 0 && S_ISLNK(st.st_mode)) {
+        snprintf(cmd, sizeof cmd,
+                 "%s/loadgen --no-progress -p %d -n 5 -w 1 -b 10 --json /dev/stdout >%s.stdout "
+                 "2>/dev/null && jq -e '.totals.requests_ok == 5' %s.stdout >/dev/null",
+                 bin(), f.port, base, base);
+        cr_expect_eq(system(cmd), 0, "--json /dev/stdout: %s", cmd);
+        if (lstat("/dev/stdout", &st) == 0 && !S_ISLNK(st.st_mode)) {
+            cr_expect_fail("--json /dev/stdout replaced the link /dev/stdout");
+            unlink("/dev/stdout");
+            cr_assert_eq(symlink("/proc/self/fd/1", "/dev/stdout"), 0);
+        }
+    }
+    snprintf(cmd, sizeof cmd,
+             "rm -f %s.fifo && mkfifo %s.fifo && { timeout 20 cat %s.fifo >%s.read & } && "
+             "%s/loadgen --no-progress -p %d -n 5 -w 1 -b 10 --json %s.fifo >/dev/null && wait && "
+             "test -p %s.fifo && jq -e '.totals.requests_ok == 5' %s.read >/dev/null",
+             base, base, base, base, bin(), f.port, base, base, base);
+    cr_expect_eq(system(cmd), 0, "--json FIFO: %s", cmd);
+    snprintf(cmd, sizeof cmd,
+             "rm -f %s.link %s.target && ln -s %s.target %s.link && "
+             "%s/loadgen --no-progress -p %d -n 5 -w 1 -b 10 --json %s.link >/dev/null && "
+             "test -L %s.link && jq -e '.totals.requests_ok == 5' %s.target >/dev/null",
+             base, base, base, base, bin(), f.port, base, base, base);
+    cr_expect_eq(system(cmd), 0, "--json LINK: %s", cmd);
+    snprintf(cmd, sizeof cmd, "rm -f %s.stdout %s.stderr %s.fifo %s.read %s.link %s.target", base,
+             base, base, base, base, base);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* An output path that cannot be written is refused before any request is made. */
+Test(loadgen, json_path_checked_before_the_run)
+{
+    struct fake f;
+    fake_start(&f, ANSWERS);
+    char out[256], args[512];
+    tmp_path(out, sizeof out, "path.out");
+    snprintf(args, sizeof args, "-p %d -n 5 --json /missing/dir/x.json", f.port);
+    cr_expect_eq(loadgen(args, out), 2);
+    cr_expect(file_has(out, "/missing/dir/x.json"), "names the path");
+    cr_expect_not(file_has(out, ".tmp"), "not a temporary file's name");
+    cr_expect_eq(atomic_load(&f.accepted), 0, "no request was made");
+    unlink(out);
+}
+
+/* --fail-on-errors: status 3 when any request failed, 0 otherwise. */
+Test(loadgen, fail_on_errors_exit_status)
+{
+    struct fake bad, good;
+    fake_start(&bad, SENDS_ERR);
+    fake_start(&good, ANSWERS);
+    char out[256], args[512];
+    tmp_path(out, sizeof out, "foe.out");
+    snprintf(args, sizeof args, "-p %d -n 4 -w 1 -b 10 --fail-on-errors", bad.port);
+    cr_expect_eq(loadgen(args, out), 3);
+    snprintf(args, sizeof args, "-p %d -n 4 -w 1 -b 10", bad.port);
+    cr_expect_eq(loadgen(args, out), 0, "errors are data without the option");
+    snprintf(args, sizeof args, "-p %d -n 4 -w 1 -b 10 --fail-on-errors", good.port);
+    cr_expect_eq(loadgen(args, out), 0);
     unlink(out);
 }

@@ -359,3 +359,53 @@ MODEL_TEST(daemon_mode_pid_file)
     close(s.out);
     server_check_clean(&s);
 }
+
+/* Runs a server binary with args (a shell fragment) to completion; its status, stderr in
+ * err (NUL-terminated). */
+static int run_srv(const struct model *m, const char *args, char *err, size_t n)
+{
+    const char *d = getenv("SRV_BIN");
+    char cmd[1024], path[] = "/tmp/cb-srv-err-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "timeout 10 %s/%s-srv %s </dev/null >/dev/null 2>%s",
+             d && *d ? d : "bin", m->name, args, path);
+    int st = system(cmd);
+    FILE *f = fopen(path, "r");
+    size_t k = f ? fread(err, 1, n - 1, f) : 0;
+    err[k] = '\0';
+    if (f)
+        fclose(f);
+    unlink(path);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* The files a server writes at the end are checked at the start: a missing directory for
+ * --stats or -P refuses to start (status 2, the path named), instead of failing after the run. */
+MODEL_TEST(output_paths_checked_at_start)
+{
+    skip_unselected(m);
+    char err[2048];
+    cr_expect_eq(run_srv(m, "-p 0 --stats /missing/dir/s.json", err, sizeof err), 2, "%s", err);
+    cr_expect(strstr(err, "/missing/dir/s.json"), "%s", err);
+    cr_expect_eq(run_srv(m, "-p 0 -P /missing/dir/x.pid", err, sizeof err), 2, "%s", err);
+    cr_expect(strstr(err, "/missing/dir/x.pid"), "%s", err);
+    cr_expect_eq(run_srv(m, "-p 0 --stats /tmp", err, sizeof err), 2, "%s", err);
+    cr_expect(strstr(err, "is a directory"), "%s", err);
+}
+
+/* A port in use: the message names the address and port as a user writes them. */
+MODEL_TEST(address_in_use_names_address_and_port)
+{
+    skip_unselected(m);
+    const char *v6[] = {"-H", "::1", NULL};
+    struct server s;
+    server_start(&s, "prethread", v6);
+    char args[64], want[64], err[2048];
+    snprintf(args, sizeof args, "-H ::1 -p %d", s.port);
+    snprintf(want, sizeof want, "[::1]:%d: Address already in use", s.port);
+    cr_expect_eq(run_srv(m, args, err, sizeof err), 1, "%s", err);
+    cr_expect(strstr(err, want), "wanted '%s' in: %s", want, err);
+    server_stop(&s, NULL, 0);
+}
