@@ -36,7 +36,12 @@ for run in results/reference/*/; do
 done
 
 echo "== smoke suite"
-dir=$(bench/run smoke --out "$tmp/smoke")
+rc=0
+dir=$(bench/run smoke --out "$tmp/smoke") || rc=$?
+[[ $rc -eq 0 || $rc -eq 3 ]] || {
+    echo "ci: bench/run smoke exited with $rc" >&2
+    exit 1
+}
 jq -e '[.configs[].failed] | add == 0' "$dir/summary.json" >/dev/null || {
     echo "ci: smoke suite had failed cells:" >&2
     jq -r '.configs[] | select(.failed > 0) | "\(.model) c=\(.conc): \(.errors_seen)"' \

@@ -55,6 +55,9 @@ enum state {
  * costs nothing and tells a payload from an ERR line. */
 #define HEAD_CHECK 16
 
+/* Requests started in a row before pending events are taken (a zero-timeout wait). */
+#define START_BATCH 4
+
 struct slot {
     int fd;
     enum state state;
@@ -713,12 +716,18 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         if (!e.measuring && now >= sh->measure_ns)
             begin_measuring(&e);
         /* A request due at or after the end is not started (a timed run of 1 s at 1200/s
-         * sends 1200, not 1201). */
+         * sends 1200, not 1201). At most START_BATCH are started before events are looked at
+         * again, so that the connections started first are not timed through the set-up of
+         * all the others (100 connections due together would read a millisecond more). */
+        int started = 0;
         while (!e.stopping && e.heap_len > 0 && e.heap[0]->intended <= now &&
-               e.heap[0]->intended < sh->end_ns) {
+               e.heap[0]->intended < sh->end_ns && started < START_BATCH) {
             struct slot *s = heap_pop(&e);
             start_request(&e, s, now);
+            started++;
         }
+        bool more_due = !e.stopping && e.heap_len > 0 && e.heap[0]->intended <= now &&
+                        e.heap[0]->intended < sh->end_ns;
         if (now >= end || e.done_slots == e.nslots)
             break;
         if (e.stopping) {
@@ -735,7 +744,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
             wake = sh->measure_ns;
         if (end < wake)
             wake = end;
-        int n = wait_events(e.ep, evs, 256, wake > now ? wake - now : 0);
+        int n = wait_events(e.ep, evs, 256, wake > now && !more_due ? wake - now : 0);
         if (n < 0 && errno != EINTR) {
             snprintf(err, errlen, "epoll_wait: %s", strerror(errno));
             break;

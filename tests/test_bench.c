@@ -39,6 +39,23 @@ static void bench_env(void)
         setenv("BENCH_BIN", abs, 1);
 }
 
+/* A directory of binaries for bench/run: loadgen and prethread-srv, the server a shell
+ * wrapper that runs `pre` (shell code that may exit) before exec'ing the real one. */
+static void wrapper_bin(const char *dir, const char *pre)
+{
+    const char *real = getenv("BENCH_BIN");
+    char path[512];
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/prethread-srv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f, "#!/bin/sh\n%s\nexec %s/prethread-srv \"$@\"\n", pre, real);
+    fclose(f);
+    chmod(path, 0755);
+    snprintf(path, sizeof path, "ln -sf %s/loadgen %s/loadgen", real, dir);
+    cr_assert_eq(system(path), 0);
+}
+
 static int count_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -78,12 +95,20 @@ Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
 {
     bench_env();
     const char *dir = "/tmp/cb-bench-e2e";
-    sh("rm -rf %s%s", dir, "");
-    /* Backlog 0 is refused by the server: that cell fails, is recorded, and the suite goes on. */
-    int rc = sh("bench/run smoke --models prethread --conc 2 --backlog '0 16' --reps 2 "
-                "--duration 0.3s --warmup 0 --seed 7 --out %s >%s.out 2>&1",
-                dir, dir);
-    cr_expect_eq(rc, 0, "bench/run exit %d (see %s.out)", rc, dir);
+    sh("rm -rf %s %s.bin", dir, dir);
+    /* A server that refuses backlog 8 (a wrapper over the real one): those cells fail, are
+     * recorded, the suite goes on, and bench/run then exits 3. */
+    char wrapper[256], cmd[1024];
+    snprintf(wrapper, sizeof wrapper, "%s.bin", dir);
+    wrapper_bin(wrapper,
+                "case \" $* \" in *\" -b 8 \"*) echo 'backlog 8 refused' >&2; exit 1;; esac");
+    snprintf(cmd, sizeof cmd,
+             "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --backlog '8 16' --reps 2 "
+             "--duration 0.3s --warmup 0 --seed 7 --out %s >%s.out 2>&1",
+             wrapper, dir, dir);
+    int st = system(cmd);
+    int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    cr_expect_eq(rc, 3, "bench/run exit %d (see %s.out)", rc, dir);
     char path[512];
     snprintf(path, sizeof path, "%s/cells", dir);
     cr_expect_eq(count_files(path), 4);
@@ -92,7 +117,7 @@ Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
                     "(.completed_at | type == \"string\") and (.git_commit | type == \"string\")");
     snprintf(path, sizeof path, "%s/summary.json", dir);
     expect_jq(path, "[.configs[] | {backlog, failed, n: .stats.rps.n}] == "
-                    "[{backlog: 0, failed: 2, n: null}, {backlog: 16, failed: 0, n: 2}]");
+                    "[{backlog: 8, failed: 2, n: null}, {backlog: 16, failed: 0, n: 2}]");
     expect_jq(path, ".configs[0].errors_seen[0] | startswith(\"server did not start\")");
     snprintf(path, sizeof path, "%s/cells/prethread-c2-w250000-b500000-bl16-wk8-none-r1.json", dir);
     expect_jq(path, ".status == \"ok\" and .server.event == \"stats\" and "
@@ -101,15 +126,16 @@ Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
     static const char *const plots[] = {"throughput", "latency", "cpu", "overflows"};
     for (int i = 0; i < 4; i++)
         for (int k = 0; k < 2; k++) {
-            struct stat st;
+            struct stat sb;
             snprintf(path, sizeof path, "%s/plots/%s.%s", dir, plots[i], k ? "svg" : "png");
-            cr_expect(stat(path, &st) == 0 && st.st_size > 1000, "plot %s missing or empty", path);
+            cr_expect(stat(path, &sb) == 0 && sb.st_size > 1000, "plot %s missing or empty", path);
         }
     /* The plots come again from the JSON alone, the same. */
     cr_expect_eq(sh("bench/plot %s %s/again >/dev/null 2>&1", dir, dir), 0);
     cr_expect_eq(sh("cmp -s %s/plots/throughput.svg %s/again/throughput.svg", dir, dir), 0,
                  "a redrawn plot differs");
     sh("rm -rf %s %s.out", dir, dir);
+    sh("rm -rf %s.bin%s", dir, "");
 }
 
 Test(bench, killed_midway_and_resumed, .timeout = 120)
@@ -155,27 +181,18 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
 Test(bench, server_dying_mid_cell_is_recorded_and_the_suite_goes_on, .timeout = 120)
 {
     bench_env();
-    const char *real = getenv("BENCH_BIN");
     const char *dir = "/tmp/cb-bench-dying";
     sh("rm -rf %s %s.bin", dir, dir);
     char wrapper_dir[256], path[512];
     snprintf(wrapper_dir, sizeof wrapper_dir, "%s.bin", dir);
-    mkdir(wrapper_dir, 0755);
-    snprintf(path, sizeof path, "%s/prethread-srv", wrapper_dir);
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fprintf(f, "#!/bin/sh\n(sleep 0.4; kill -9 $$) &\nexec %s/prethread-srv \"$@\"\n", real);
-    fclose(f);
-    chmod(path, 0755);
-    snprintf(path, sizeof path, "ln -s %s/loadgen %s/loadgen", real, wrapper_dir);
-    cr_assert_eq(system(path), 0);
+    wrapper_bin(wrapper_dir, "(sleep 0.4; kill -9 $$) &");
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --reps 2 --duration 1s "
              "--warmup 0 --no-plots --out %s >%s.out 2>&1",
              wrapper_dir, dir, dir);
     int st = system(cmd);
-    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "bench/run exit 0x%x", st);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 3, "bench/run exit 0x%x, not 3", st);
     snprintf(path, sizeof path, "%s/summary.json", dir);
     expect_jq(path,
               ".configs[0].failed == 2 and (.configs[0].errors_seen | all(test(\"server \")))");
@@ -228,4 +245,52 @@ Test(bench, full_disk_stops_the_run_and_keeps_whole_cells, .timeout = 120)
     server_stop(&s, NULL, 0);
     sh("umount %s%s", mnt, "");
     unlink("/tmp/cb-bench-full.out");
+}
+
+/* Every script answers -h and --help on stdout with status 0; bench/run refuses a missing
+ * suite and every bad value before the first cell, with one line and status 2. */
+Test(bench, help_usage_and_validation)
+{
+    bench_env();
+    static const char *const scripts[] = {"run", "plot", "compare-models", "loadgen-vs-wrk"};
+    for (size_t i = 0; i < 4; i++)
+        for (int k = 0; k < 2; k++) {
+            char cmd[512];
+            snprintf(cmd, sizeof cmd,
+                     "out=$(bench/%s %s 2>/tmp/cb-help.err) && [ ! -s /tmp/cb-help.err ] && "
+                     "echo \"$out\" | grep -q 'usage: bench/%s'",
+                     scripts[i], k ? "--help" : "-h", scripts[i]);
+            cr_expect_eq(system(cmd), 0, "%s", cmd);
+        }
+    static const struct {
+        const char *args, *says;
+    } bad[] = {
+        {"", "no suite given"},
+        {"nosuch", "no suite 'nosuch'"},
+        {"smoke --conc 0", "--conc '0'"},
+        {"smoke --conc '4 x'", "--conc 'x'"},
+        {"smoke --models 'prethread foo'", "no model 'foo'"},
+        {"smoke --reps 0", "--reps '0'"},
+        {"smoke --duration 5x", "--duration '5x'"},
+        {"smoke --locks spin", "--locks 'spin'"},
+        {"smoke --backlog 0", "--backlog '0'"},
+        {"smoke --bogus", "unknown argument '--bogus'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd,
+                 "bench/run %s --out /tmp/cb-never >/dev/null 2>/tmp/cb-bad.err; s=$?; "
+                 "[ $s -eq 2 ] && grep -q -- \"%s\" /tmp/cb-bad.err && [ ! -e /tmp/cb-never ]",
+                 bad[i].args, bad[i].says);
+        cr_expect_eq(system(cmd), 0, "bench/run %s: not refused with '%s'", bad[i].args,
+                     bad[i].says);
+    }
+    /* A model whose binary was not built. */
+    cr_expect_eq(system("mkdir -p /tmp/cb-empty-bin && BENCH_BIN=/tmp/cb-empty-bin bench/run smoke "
+                        "--out /tmp/cb-never >/dev/null 2>/tmp/cb-bad.err; [ $? -eq 2 ] && "
+                        "grep -q 'missing; run make' /tmp/cb-bad.err"),
+                 0);
+    unlink("/tmp/cb-help.err");
+    unlink("/tmp/cb-bad.err");
+    rmdir("/tmp/cb-empty-bin");
 }
