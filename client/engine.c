@@ -254,8 +254,24 @@ static void count_error(struct engine *e, enum err_class c, int64_t now, int sys
                  sys_errno ? ": " : "", sys_errno ? strerror(sys_errno) : "");
 }
 
+/* A timed run counts nothing that ended at or after its end, even within the last batch of
+ * events: such a request was still under way when the run ended. */
+static bool after_end(struct engine *e, struct slot *s, int64_t now)
+{
+    if (now < e->sh->end_ns)
+        return false;
+    if (s->measured)
+        e->res->in_flight_at_end++;
+    close_conn(e, s);
+    s->state = S_DONE;
+    e->done_slots++;
+    return true;
+}
+
 static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now, int sys_errno)
 {
+    if (after_end(e, s, now))
+        return;
     if (s->measured) {
         count_error(e, c, now, sys_errno);
         int64_t ph[PH_COUNT] = {-1, -1, -1, -1};
@@ -268,6 +284,8 @@ static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now
 
 static void complete(struct engine *e, struct slot *s, int64_t now)
 {
+    if (after_end(e, s, now))
+        return;
     if (s->measured) {
         struct lg_result *r = e->res;
         int64_t ph[PH_COUNT] = {-1, -1, -1, -1};
@@ -430,7 +448,7 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
                 continue;
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 return;
-            if (n > 0 && s->seq > 0 && now >= e->sh->measure_ns)
+            if (n > 0 && s->seq > 0 && now >= e->sh->measure_ns && now < e->sh->end_ns)
                 count_error(e, E_LONG_REPLY, now, 0);
             close_conn(e, s);
             return;

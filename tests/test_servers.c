@@ -270,6 +270,11 @@ static void *load_client(void *arg)
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->port)};
         sa.sin_addr.s_addr = htonl(0x7f000001);
+        /* A handshake that completes just as the server stops accepting can be dropped by
+         * the kernel without a reset: the client then sees an open connection that nobody
+         * holds. A bounded read lets such a client give up instead of waiting forever. */
+        struct timeval tv = {10, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
             close(fd);
             break; /* refused: the server has stopped accepting */
