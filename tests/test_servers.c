@@ -414,3 +414,26 @@ MODEL_TEST(address_in_use_names_address_and_port)
     cr_expect(strstr(err, want), "wanted '%s' in: %s", want, err);
     server_stop(&s, NULL, 0);
 }
+
+/* --timeout and --grace take loadgen's durations on every model: with --timeout 300ms a
+ * client that says nothing after the greeting is closed (the read sees the end, not its own
+ * 10 s bound running out). */
+MODEL_TEST(timeout_takes_a_duration)
+{
+    skip_unselected(m);
+    const char *args[] = {"--timeout", "300ms", "--grace", "1.5s", NULL};
+    struct server s;
+    server_start(&s, m->name, args);
+    int fd = tcp_connect(s.port);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char g[512];
+    read_greeting(fd, g, sizeof g);
+    char c;
+    errno = 0;
+    ssize_t r = read(fd, &c, 1);
+    cr_expect_eq(r, 0, "%s: read returned %zd (%s): not closed by --timeout 300ms", m->name, r,
+                 strerror(errno));
+    close(fd);
+    expect_clean_exit(&s, NULL);
+}
