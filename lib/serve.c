@@ -11,10 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "io.h"
 #include "log.h"
 #include "net.h"
-#include "payload.h"
 #include "sieve.h"
 
 static long long now_ms(void)
@@ -66,8 +66,10 @@ static int wait_limit(const struct serve_stop *st, int lv, int timeout_ms)
 
 void serve_greeting(struct serve_cfg *cfg, const char *model, long pid)
 {
-    snprintf(cfg->greeting, sizeof cfg->greeting,
-             "%s server ready (pid %ld): send \"WORK BYTES\"\n", model, pid);
+    int n = snprintf(cfg->greeting, sizeof cfg->greeting,
+                     "%s server ready (pid %ld): send \"WORK BYTES\"\n", model, pid);
+    cfg->conn.greeting = cfg->greeting;
+    cfg->conn.greeting_len = n < (int)sizeof cfg->greeting ? (size_t)n : sizeof cfg->greeting - 1;
 }
 
 enum { SEND_OK, SEND_FAIL };
@@ -105,27 +107,6 @@ static int send_all(const struct serve_cfg *cfg, struct serve_stop *st, int fd, 
     return SEND_OK;
 }
 
-static int send_payload(const struct serve_cfg *cfg, struct serve_stop *st, int fd, uint64_t bytes,
-                        uint64_t *sent)
-{
-    const uint8_t *blk = payload_block();
-    uint64_t off = 0;
-    while (off < bytes) {
-        /* Whole 64 KiB blocks line up with the payload's period, so no offset math is needed. */
-        size_t chunk = bytes - off < PAYLOAD_BLOCK ? (size_t)(bytes - off) : PAYLOAD_BLOCK;
-        if (send_all(cfg, st, fd, blk, chunk, sent) != SEND_OK)
-            return SEND_FAIL;
-        off += chunk;
-    }
-    return SEND_OK;
-}
-
-/* Sends "ERR <reason>" and closes gently: closing a socket with unread input makes the
- * kernel send a reset, which can reach the client before it has read the ERR line. So the
- * write side is shut first and pending input is discarded, for at most LINGER_MS and
- * LINGER_BYTES, so that an abusive client cannot hold the worker with it. */
-#define LINGER_MS    200
-#define LINGER_BYTES (64 * 1024)
 /* The peer's address, formatted only when something is logged: not on the request path. */
 struct peer {
     const struct sockaddr *sa;
@@ -140,60 +121,79 @@ static const char *peer_str(struct peer *p)
     return p->str;
 }
 
-static void reply_err(const struct serve_cfg *cfg, struct serve_stop *st, int fd, struct peer *peer,
-                      const char *reason)
+/* The shared tally of what the connection did, added to the process's counters. */
+static void flush_tally(const struct serve_cfg *cfg, struct conn *c)
 {
-    char line[128];
-    int n = snprintf(line, sizeof line, "ERR %s\n", reason);
-    uint64_t sent = 0;
-    log_msg(LOG_NOTICE, "%s: bad request: %s", peer_str(peer), reason);
-    stats_add(&cfg->stats->bad_requests, 1);
-    if (send_all(cfg, st, fd, line, (size_t)n, &sent) != SEND_OK || shutdown(fd, SHUT_WR) < 0)
+    struct conn_tally t = conn_tally_take(c);
+    if (t.requests)
+        stats_add(&cfg->stats->requests, t.requests);
+    if (t.bad_requests)
+        stats_add(&cfg->stats->bad_requests, t.bad_requests);
+    if (t.bytes_sent)
+        stats_add(&cfg->stats->bytes_sent, t.bytes_sent);
+    if (t.primes)
+        stats_add(&cfg->stats->primes, t.primes);
+}
+
+/* After an ERR line: the write side shut, input discarded until the peer closes, the conn
+ * has seen CONN_LINGER_BYTES, or CONN_LINGER_MS are over, so an abusive client cannot hold
+ * the worker with it. */
+static void linger(struct serve_stop *st, int fd, struct conn *c)
+{
+    if (shutdown(fd, SHUT_WR) < 0)
         return;
-    long long end = now_ms() + LINGER_MS;
-    size_t drained = 0;
-    char junk[4096];
-    while (drained < LINGER_BYTES) {
+    long long end = now_ms() + CONN_LINGER_MS;
+    while (c->state == CONN_LINGER) {
         long long left = end - now_ms();
         if (left <= 0 || io_wait(fd, POLLIN, st->abort_fd, (int)left) != IO_READY)
             break;
-        ssize_t got = io_recv_some(fd, junk, sizeof junk);
-        if (got <= 0)
-            break;
-        drained += (size_t)got;
+        size_t room;
+        char *p = conn_inbuf(c, &room);
+        ssize_t got = io_recv_some(fd, p, room);
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            continue;
+        conn_received(c, got > 0 ? (size_t)got : 0);
     }
 }
 
+/* The blocking driver of a conn: each state's wait is done here, bounded by the timeout and
+ * cut short by the stop descriptor. */
 uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
                     const struct sockaddr *peer, socklen_t peerlen)
 {
     struct peer who = {.sa = peer, .len = peerlen};
-    char buf[2 * PROTO_LINE_MAX + 2];
-    size_t len = 0;
-    uint64_t answered = 0, sent = 0;
+    struct conn c;
+    uint64_t answered = 0;
     long long line_deadline = -1; /* while a request line is awaited: when it must be whole */
 
+    conn_init(&c, &cfg->conn);
     stats_add(&cfg->stats->connections, 1);
     /* A payload is several sends; without TCP_NODELAY its last small segment waits for the
      * ACK of the one before, which the client delays (up to 40 ms on Linux). Unix sockets
      * have no such option; the error is ignored. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (send_all(cfg, st, fd, cfg->greeting, strlen(cfg->greeting), &sent) != SEND_OK)
-        goto out;
 
-    for (;;) {
-        struct proto_request req;
-        enum proto_error perr;
-        long used = proto_parse(buf, len, &cfg->limits, &req, &perr);
-
-        if (used == PROTO_BAD) {
-            reply_err(cfg, st, fd, &who, proto_strerror(perr));
+    while (c.state != CONN_DONE) {
+        switch (c.state) {
+        case CONN_SEND: {
+            const void *p;
+            size_t n = conn_output(&c, &p);
+            uint64_t sent = 0;
+            int ok = send_all(cfg, st, fd, p, n, &sent);
+            conn_sent(&c, (size_t)sent);
+            if (c.state != CONN_SEND) {
+                struct conn_tally t = c.tally;
+                answered += t.requests;
+                flush_tally(cfg, &c);
+            }
+            if (ok != SEND_OK)
+                goto out;
             break;
         }
-        if (used == PROTO_INCOMPLETE) {
+        case CONN_READ: {
             if (serve_stop_level(st) >= 1)
-                break; /* draining: no request in progress, so this connection is done */
+                goto out; /* draining: no request in progress, so this connection is done */
             /* The timeout bounds the whole line, not the gap between bytes: a client that
              * trickles one byte at a time (slowloris) is dropped like an idle one. */
             int wait_ms = -1;
@@ -206,40 +206,39 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
             int r = io_wait(fd, POLLIN, st->fd, wait_ms);
             if (r == IO_STOP) {
                 serve_stop_signals(st);
-                continue;
+                break;
             }
             if (r == IO_TIMEOUT) {
                 log_msg(LOG_INFO, "%s: no complete request within %d ms, closing", peer_str(&who),
                         cfg->timeout_ms);
-                break;
+                goto out;
             }
             if (r < 0)
+                goto out;
+            size_t room;
+            char *p = conn_inbuf(&c, &room);
+            ssize_t got = io_recv_some(fd, p, room);
+            if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 break;
-            ssize_t got = io_recv_some(fd, buf + len, sizeof buf - len);
-            if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-                break; /* the client closed or reset: the normal end of a connection */
-            if (got > 0)
-                len += (size_t)got;
-            continue;
-        }
-
-        line_deadline = -1;
-        int64_t primes = sieve_count(req.work);
-        if (primes < 0) {
-            reply_err(cfg, st, fd, &who, "out of memory for the sieve");
+            if (got < 0)
+                goto out; /* a reset: the client is gone */
+            conn_received(&c, (size_t)got);
             break;
         }
-        stats_add(&cfg->stats->primes, (uint64_t)primes);
-        uint64_t before = sent;
-        int ok = send_payload(cfg, st, fd, req.bytes, &sent);
-        stats_add(&cfg->stats->bytes_sent, sent - before);
-        if (ok != SEND_OK)
+        case CONN_WORK: {
+            line_deadline = -1;
+            conn_work_done(&c, sieve_count(conn_request(&c)->work));
             break;
-        stats_add(&cfg->stats->requests, 1);
-        answered++;
-        len -= (size_t)used;
-        memmove(buf, buf + used, len);
+        }
+        case CONN_LINGER:
+            log_msg(LOG_NOTICE, "%s: bad request: %s", peer_str(&who), c.reason);
+            linger(st, fd, &c);
+            goto out;
+        case CONN_DONE:
+            break;
+        }
     }
 out:
+    flush_tally(cfg, &c);
     return answered;
 }

@@ -1,7 +1,7 @@
-/* serve: one client connection, the same for every model. Sends the greeting, then reads
- * request lines (pipelined ones too), runs the sieve, sends the payload, and answers a bad
- * line with "ERR <reason>\n" before closing. Every wait is bounded by the idle timeout and cut
- * short by the stop descriptor, so a drain on SIGTERM never waits on an idle client. */
+/* serve: the blocking driver of a conn (lib/conn.h), the same for every blocking model. The
+ * conn says what the protocol needs next (greeting, request line, sieve, payload, ERR line,
+ * linger); serve does each step's I/O and waits here, every wait bounded by the timeout and
+ * cut short by the stop descriptor, so a drain on SIGTERM never waits on an idle client. */
 #ifndef SERVE_H
 #define SERVE_H
 
@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "conn.h"
 #include "proto.h"
 #include "stats.h"
 
@@ -47,12 +48,13 @@ int serve_stop_signals(struct serve_stop *st);
 
 struct serve_cfg {
     char greeting[PROTO_GREETING_MAX + 1]; /* "\n"-terminated */
-    struct proto_limits limits;
-    int timeout_ms; /* -1: none */
+    struct conn_cfg conn;                  /* the greeting and limits, for each conn */
+    int timeout_ms;                        /* -1: none */
     struct stats *stats;
 };
 
-/* Formats cfg->greeting for model and pid. */
+/* Formats cfg->greeting for model and pid, and points cfg->conn at it (so cfg must not be
+ * copied afterwards). */
 void serve_greeting(struct serve_cfg *cfg, const char *model, long pid);
 
 /* Serves fd until the client closes, errs, times out, or a stop ends it. Does not close fd.

@@ -180,8 +180,8 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     s->stop.grace_ms = s->opt.grace_ms;
 
     serve_greeting(&s->serve, m->name, (long)getpid());
-    s->serve.limits.max_work = s->opt.max_work;
-    s->serve.limits.max_bytes = s->opt.max_bytes;
+    s->serve.conn.limits.max_work = s->opt.max_work;
+    s->serve.conn.limits.max_bytes = s->opt.max_bytes;
     s->serve.timeout_ms = s->opt.timeout_ms > 0 ? s->opt.timeout_ms : -1;
     s->serve.stats = s->stats;
 }

@@ -23,7 +23,7 @@ struct thread_srv {
     pthread_attr_t attr;
 };
 
-struct conn {
+struct client {
     struct thread_srv *t;
     int fd;
     socklen_t len;
@@ -54,7 +54,7 @@ static void drain_wake(void *arg)
 
 static void *client_thread(void *arg)
 {
-    struct conn *c = arg;
+    struct client *c = arg;
     struct thread_srv *t = c->t;
     srv_serve(t->s, c->fd, &c->peer, c->len);
     free(c);
@@ -71,13 +71,13 @@ static void *client_thread(void *arg)
 static void spawn(void *arg, int fd, struct sockaddr_storage *peer, socklen_t len)
 {
     struct thread_srv *t = arg;
-    struct conn *c = malloc(sizeof *c);
+    struct client *c = malloc(sizeof *c);
     if (!c) {
         log_msg(LOG_ERR, "out of memory; dropping the connection");
         close(fd);
         return;
     }
-    *c = (struct conn){.t = t, .fd = fd, .len = len, .peer = *peer};
+    *c = (struct client){.t = t, .fd = fd, .len = len, .peer = *peer};
     pthread_mutex_lock(&t->mu);
     t->live++;
     pthread_mutex_unlock(&t->mu);

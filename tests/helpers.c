@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -292,4 +293,20 @@ bool sanitized_build(void)
 {
     const char *d = getenv("SRV_BIN");
     return d && (strstr(d, "asan") || strstr(d, "tsan"));
+}
+
+const char *guarded(const char *s, size_t len)
+{
+    static char *area;
+    long pg = sysconf(_SC_PAGESIZE);
+    if (!area) {
+        area =
+            mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        cr_assert_neq(area, MAP_FAILED);
+        cr_assert_eq(mprotect(area + pg, (size_t)pg, PROT_NONE), 0);
+    }
+    cr_assert_leq(len, (size_t)pg);
+    char *p = area + pg - len;
+    memcpy(p, s, len);
+    return p;
 }

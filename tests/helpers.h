@@ -70,4 +70,8 @@ long long cpu_ticks(pid_t pid);
 /* True when SRV_BIN names a sanitizer build (address-space limits do not apply there). */
 bool sanitized_build(void);
 
+/* len bytes of s copied to the end of a page followed by a PROT_NONE page, so that a read
+ * past them crashes instead of passing by luck (one page at most; each call reuses it). */
+const char *guarded(const char *s, size_t len);
+
 #endif

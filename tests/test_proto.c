@@ -2,29 +2,12 @@
  * a read past the end of the buffer crashes the test instead of passing by luck. */
 #include <criterion/criterion.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "proto.h"
 
 static const struct proto_limits lim = {.max_work = 100000000, .max_bytes = 1073741824};
-
-/* Copies len bytes to the end of a page that is followed by an inaccessible one. */
-static const char *guarded(const char *s, size_t len)
-{
-    static char *area;
-    long pg = sysconf(_SC_PAGESIZE);
-    if (!area) {
-        area =
-            mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        cr_assert_neq(area, MAP_FAILED);
-        cr_assert_eq(mprotect(area + pg, (size_t)pg, PROT_NONE), 0);
-    }
-    cr_assert_leq(len, (size_t)pg);
-    char *p = area + pg - len;
-    memcpy(p, s, len);
-    return p;
-}
 
 struct ok_case {
     const char *in;

@@ -41,7 +41,7 @@ static void start(struct served *s, int *client, pthread_t *t)
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     memset(s, 0, sizeof *s);
     serve_greeting(&s->cfg, "unit", 42);
-    s->cfg.limits = (struct proto_limits){.max_work = 1000000, .max_bytes = 1 << 20};
+    s->cfg.conn.limits = (struct proto_limits){.max_work = 1000000, .max_bytes = 1 << 20};
     s->cfg.timeout_ms = 5000;
     s->cfg.stats = stats_create();
     cr_assert(s->cfg.stats);
