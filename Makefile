@@ -31,7 +31,7 @@ LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 BUILD    := build/$(FLAVOR)
 
-ALL_MODELS := iterative fork thread prefork prethread
+ALL_MODELS := iterative fork thread prefork prethread reactor
 SERVERS  := $(ALL_MODELS:%=$(BIN)/%-srv)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -75,6 +75,7 @@ $(BIN)/fork-srv:      $(BUILD)/servers/fork-srv.o      $(BUILD)/libcb.a | $(BIN)
 $(BIN)/thread-srv:    $(BUILD)/servers/thread-srv.o    $(BUILD)/libcb.a | $(BIN)  # a thread per client
 $(BIN)/prefork-srv:   $(BUILD)/servers/prefork-srv.o   $(BUILD)/libcb.a | $(BIN)  # a pool of processes
 $(BIN)/prethread-srv: $(BUILD)/servers/prethread-srv.o $(BUILD)/libcb.a | $(BIN)  # a pool of threads
+$(BIN)/reactor-srv:   $(BUILD)/servers/reactor-srv.o   $(BUILD)/libcb.a | $(BIN)  # one event loop, one thread
 
 $(SERVERS):
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)

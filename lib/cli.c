@@ -58,6 +58,7 @@ enum {
     OPT_GRACE,
     OPT_USER,
     OPT_STATS,
+    OPT_POLLER,
 };
 
 static const struct option long_opts[] = {
@@ -76,6 +77,7 @@ static const struct option long_opts[] = {
     {"pidfile", required_argument, NULL, 'P'},
     {"user", required_argument, NULL, OPT_USER},
     {"stats", required_argument, NULL, OPT_STATS},
+    {"poller", required_argument, NULL, OPT_POLLER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -126,6 +128,7 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         .port = SRV_DEFAULT_PORT,
         .backlog = SRV_DEFAULT_BACKLOG,
         .workers = (caps & CAP_WORKERS) ? SRV_DEFAULT_WORKERS : 1,
+        .poller = "epoll",
         .lock = LOCK_NONE,
         .max_work = SRV_DEFAULT_MAX_WORK,
         .max_bytes = SRV_DEFAULT_MAX_BYTES,
@@ -228,6 +231,13 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         case OPT_USER:
             o->user = optarg;
             break;
+        case OPT_POLLER:
+            if (!(caps & CAP_POLLER))
+                return bad(err, errlen, "--poller: %s has no event loop (reactor-srv has)", prog);
+            if (strcmp(optarg, "epoll") && strcmp(optarg, "poll") && strcmp(optarg, "select"))
+                return bad(err, errlen, "--poller: '%s' is not epoll, poll or select", optarg);
+            o->poller = optarg;
+            break;
         case OPT_STATS:
             o->stats_file = optarg;
             break;
@@ -258,7 +268,7 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
 {
     fprintf(
         f,
-        "usage: %s [-H HOST] [-p PORT | -U PATH] [-b BACKLOG]%s%s%s\n"
+        "usage: %s [-H HOST] [-p PORT | -U PATH] [-b BACKLOG]%s%s%s%s\n"
         "       [--max-work N] [--max-bytes N] [--timeout DUR] [--grace DUR]\n"
         "       [-d] [-P PIDFILE] [--user NAME] [--stats FILE] [-h] [-V]\n\n"
         "  -H, --host HOST       address to bind (default %s; '::' or 0.0.0.0 for all)\n"
@@ -269,8 +279,9 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         (caps & CAP_LOCK_FCNTL)   ? " [--accept-lock none|mutex|fcntl]"
         : (caps & CAP_LOCK_MUTEX) ? " [--accept-lock none|mutex]"
                                   : "",
-        (caps & CAP_MAX_CLIENTS) ? " [--max-clients N]" : "", SRV_DEFAULT_HOST, SRV_DEFAULT_PORT,
-        SRV_DEFAULT_BACKLOG);
+        (caps & CAP_MAX_CLIENTS) ? " [--max-clients N]" : "",
+        (caps & CAP_POLLER) ? "\n       [--poller epoll|poll|select]" : "", SRV_DEFAULT_HOST,
+        SRV_DEFAULT_PORT, SRV_DEFAULT_BACKLOG);
     if (caps & CAP_WORKERS)
         fprintf(f, "  -w, --workers N       pool size (default %d)\n", SRV_DEFAULT_WORKERS);
     if (caps & (CAP_LOCK_MUTEX | CAP_LOCK_FCNTL))
@@ -278,6 +289,10 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
     if (caps & CAP_MAX_CLIENTS)
         fprintf(f, "      --max-clients N   at most N clients served at once; more wait in the\n"
                    "                        backlog (default 0: no cap)\n");
+    if (caps & CAP_POLLER)
+        fprintf(f,
+                "      --poller P        the event loop's poller: epoll, poll or select\n"
+                "                        (default epoll; select takes descriptors < 1024 only)\n");
     fprintf(
         f,
         "      --max-work N      largest WORK accepted (default %llu)\n"

@@ -22,7 +22,8 @@ enum {
     CAP_WORKERS = 1 << 0,     /* -w: a fixed pool */
     CAP_LOCK_MUTEX = 1 << 1,  /* --accept-lock mutex */
     CAP_LOCK_FCNTL = 1 << 2,  /* --accept-lock fcntl */
-    CAP_MAX_CLIENTS = 1 << 3, /* --max-clients: per-client spawning */
+    CAP_MAX_CLIENTS = 1 << 3, /* --max-clients: a cap on connections served at once */
+    CAP_POLLER = 1 << 4,      /* --poller: an event loop's choice of epoll, poll, select */
 };
 
 struct srv_opts {
@@ -38,6 +39,7 @@ struct srv_opts {
     int grace_ms;   /* shutdown grace time */
     bool daemon;
     const char *pidfile, *user, *stats_file;
+    const char *poller; /* --poller: "epoll" (default), "poll" or "select" */
 };
 
 #define SRV_DEFAULT_HOST       "127.0.0.1"

@@ -188,7 +188,7 @@ int net_connect_unix(const char *path, char *err, size_t errlen)
     return fd;
 }
 
-int net_accept(int lfd, struct sockaddr_storage *peer, socklen_t *peerlen)
+int net_accept_now(int lfd, struct sockaddr_storage *peer, socklen_t *peerlen)
 {
     for (;;) {
         socklen_t len = sizeof *peer;
@@ -197,26 +197,22 @@ int net_accept(int lfd, struct sockaddr_storage *peer, socklen_t *peerlen)
             *peerlen = len;
             return fd;
         }
-        switch (errno) {
-        case EINTR:
-        case ECONNABORTED:
-        case EPROTO:
-            continue;
-        case EMFILE:
-        case ENFILE:
-        case ENOBUFS:
-        case ENOMEM: {
-            int e = errno;
-            struct timespec ts = {0, NET_ACCEPT_BACKOFF_MS * 1000000L};
-            while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-            errno = e;
+        if (errno != EINTR && errno != ECONNABORTED && errno != EPROTO)
             return -1;
-        }
-        default:
-            return -1;
-        }
     }
+}
+
+int net_accept(int lfd, struct sockaddr_storage *peer, socklen_t *peerlen)
+{
+    int fd = net_accept_now(lfd, peer, peerlen);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+        int e = errno;
+        struct timespec ts = {0, NET_ACCEPT_BACKOFF_MS * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+        errno = e;
+    }
+    return fd;
 }
 
 int net_stop_accepting(int lfd)

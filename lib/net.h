@@ -35,6 +35,10 @@ int net_connect_unix(const char *path, char *err, size_t errlen);
 #define NET_ACCEPT_BACKOFF_MS 100
 int net_accept(int lfd, struct sockaddr_storage *peer, socklen_t *peerlen);
 
+/* The same without the pause, for an event loop, which must never sleep: it pauses by
+ * taking the listener out of its poller for NET_ACCEPT_BACKOFF_MS instead. */
+int net_accept_now(int lfd, struct sockaddr_storage *peer, socklen_t *peerlen);
+
 /* Stops a listening socket shared by threads or processes: every accept(2) blocked on it, in
  * any process, returns EINVAL, and new connections are refused. Linux semantics. */
 int net_stop_accepting(int lfd);

@@ -485,6 +485,7 @@ int srv_finish(struct srv *s)
     struct stats_line info = {
         .model = s->model->name,
         .workers = (s->model->caps & CAP_WORKERS)       ? s->opt.workers
+                   : (s->model->flags & SRV_EVENT)      ? 1
                    : (s->model->caps & CAP_MAX_CLIENTS) ? s->opt.max_clients
                                                         : 1,
         .backlog = s->opt.backlog,

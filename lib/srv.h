@@ -21,6 +21,7 @@
 enum {
     SRV_NONBLOCK = 1 << 0, /* the listening socket is polled before accept */
     SRV_THREADS = 1 << 1,  /* workers are threads: stop reaches them through eventfds */
+    SRV_EVENT = 1 << 2,    /* an event loop: --max-clients caps connections, not workers */
 };
 
 struct srv_model {

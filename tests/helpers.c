@@ -19,12 +19,31 @@
 #include "io.h"
 #include "payload.h"
 
+const char *model_base(const char *model, char *buf, size_t n)
+{
+    const char *variant = strchr(model, ':');
+    snprintf(buf, n, "%.*s", variant ? (int)(variant - model) : (int)strlen(model), model);
+    return buf;
+}
+
+const char *server_cmd(const char *model, char *buf, size_t n)
+{
+    const char *dir = getenv("SRV_BIN");
+    const char *variant = strchr(model, ':');
+    char base[32];
+    snprintf(buf, n, "%s/%s-srv%s%s", dir && *dir ? dir : "bin",
+             model_base(model, base, sizeof base), variant ? " --poller " : "",
+             variant ? variant + 1 : "");
+    return buf;
+}
+
 bool model_selected(const char *model)
 {
     const char *list = getenv("SRV_MODELS");
     if (!list || !*list)
         return true;
-    size_t n = strlen(model);
+    const char *variant = strchr(model, ':'); /* "reactor:poll" is selected by "reactor" */
+    size_t n = variant ? (size_t)(variant - model) : strlen(model);
     for (const char *p = list; (p = strstr(p, model)); p += n)
         if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
             return true;
@@ -60,14 +79,22 @@ void server_start_limited(struct server *s, const char *model, const char *const
                           unsigned long nofile, unsigned long as_bytes)
 {
     const char *dir = getenv("SRV_BIN");
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s-srv", dir && *dir ? dir : "bin", model);
+    char path[256], base[32];
+    /* "reactor:poll" is reactor-srv --poller poll: one table row per poller. */
+    const char *variant = strchr(model, ':');
+    snprintf(base, sizeof base, "%.*s", variant ? (int)(variant - model) : (int)strlen(model),
+             model);
+    snprintf(path, sizeof path, "%s/%s-srv", dir && *dir ? dir : "bin", base);
     memset(s, 0, sizeof *s);
     snprintf(s->model, sizeof s->model, "%s", model);
-    snprintf(s->err_path, sizeof s->err_path, "/tmp/cb-test-%s-%ld.err", model, (long)getpid());
+    snprintf(s->err_path, sizeof s->err_path, "/tmp/cb-test-%s-%ld.err", base, (long)getpid());
 
     const char *argv[32] = {path, "-p", "0"};
     int argc = 3;
+    if (variant) {
+        argv[argc++] = "--poller";
+        argv[argc++] = variant + 1;
+    }
     for (; args && *args && argc < 30; args++)
         argv[argc++] = *args;
     argv[argc] = NULL;

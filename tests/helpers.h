@@ -20,8 +20,15 @@ struct server {
 /* The models selected by SRV_MODELS (default all five); true if model is among them. */
 bool model_selected(const char *model);
 
+/* The command that starts model as a shell fragment: "DIR/name-srv" and, for a model
+ * "name:poller", " --poller poller". */
+const char *server_cmd(const char *model, char *buf, size_t n);
+
+/* The model's name without its variant ("reactor" for "reactor:poll"). */
+const char *model_base(const char *model, char *buf, size_t n);
+
 /* Starts bin/<model>-srv -p 0 [args...] (NULL-terminated) from SRV_BIN (default "bin"),
- * with stdin closed. */
+ * with stdin closed. A model "name:poller" is name-srv --poller poller. */
 void server_start(struct server *s, const char *model, const char *const *args);
 
 /* The same, with RLIMIT_NOFILE and RLIMIT_AS set for the server (0: unchanged). */

@@ -31,7 +31,8 @@ struct model {
     char name[16];
 };
 
-static struct model models[] = {{"iterative"}, {"fork"}, {"thread"}, {"prefork"}, {"prethread"}};
+static struct model models[] = {{"iterative"}, {"fork"},    {"thread"},       {"prefork"},
+                                {"prethread"}, {"reactor"}, {"reactor:poll"}, {"reactor:select"}};
 
 static void setup(void)
 {

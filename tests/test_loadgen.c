@@ -145,11 +145,12 @@ static const char *const json_fields[] = {
 
 Test(loadgen, exact_counts_and_json_against_each_server)
 {
-    static const char *const models[] = {"iterative", "fork", "thread", "prefork", "prethread"};
+    static const char *const models[] = {"iterative", "fork",    "thread",       "prefork",
+                                         "prethread", "reactor", "reactor:poll", "reactor:select"};
     char json[256], out[256];
     tmp_path(json, sizeof json, "result.json");
     tmp_path(out, sizeof out, "out");
-    for (size_t m = 0; m < 5; m++) {
+    for (size_t m = 0; m < sizeof models / sizeof *models; m++) {
         if (!model_selected(models[m]))
             continue;
         struct server s;

@@ -24,7 +24,8 @@ struct model {
 };
 
 static struct model models[] = {
-    {"iterative", 0}, {"fork", 1}, {"thread", 1}, {"prefork", 1}, {"prethread", 1},
+    {"iterative", 0}, {"fork", 1},    {"thread", 1},       {"prefork", 1},
+    {"prethread", 1}, {"reactor", 1}, {"reactor:poll", 1}, {"reactor:select", 1},
 };
 
 #define MODEL_TEST(test)                                                                           \
@@ -66,7 +67,9 @@ MODEL_TEST(greeting)
     char g[512];
     size_t n = read_greeting(fd, g, sizeof g);
     cr_expect_leq(n, 255, "greeting of %zu bytes", n);
-    cr_expect(strstr(g, m->name), "greeting '%s' does not name %s", g, m->name);
+    char base[32];
+    cr_expect(strstr(g, model_base(m->name, base, sizeof base)), "greeting '%s' does not name %s",
+              g, m->name);
     close(fd);
     expect_clean_exit(&s, NULL);
 }
@@ -321,7 +324,7 @@ MODEL_TEST(daemon_mode_pid_file)
 {
     skip_unselected(m);
     char pidfile[128];
-    snprintf(pidfile, sizeof pidfile, "/tmp/cb-test-%s-%ld.pid", m->name, (long)getpid());
+    snprintf(pidfile, sizeof pidfile, "/tmp/cb-test-%ld-%s.pid", (long)getpid(), m->name);
     unlink(pidfile);
     struct server s;
     const char *args[] = {"-d", "-P", pidfile, NULL};
@@ -349,9 +352,8 @@ MODEL_TEST(daemon_mode_pid_file)
     struct server s2;
     const char *args2[] = {"-P", pidfile, NULL};
     memset(&s2, 0, sizeof s2);
-    char cmd[512];
-    const char *dir = getenv("SRV_BIN");
-    snprintf(cmd, sizeof cmd, "%s/%s-srv -p 0 -P %s >/dev/null 2>&1", dir ? dir : "bin", m->name,
+    char cmd[512], srv[256];
+    snprintf(cmd, sizeof cmd, "%s -p 0 -P %s >/dev/null 2>&1", server_cmd(m->name, srv, sizeof srv),
              pidfile);
     (void)args2;
     cr_expect_neq(system(cmd), 0, "a second server started with a live pid file");
@@ -369,13 +371,12 @@ MODEL_TEST(daemon_mode_pid_file)
  * err (NUL-terminated). */
 static int run_srv(const struct model *m, const char *args, char *err, size_t n)
 {
-    const char *d = getenv("SRV_BIN");
-    char cmd[1024], path[] = "/tmp/cb-srv-err-XXXXXX";
+    char cmd[1024], srv[256], path[] = "/tmp/cb-srv-err-XXXXXX";
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     close(fd);
-    snprintf(cmd, sizeof cmd, "timeout 10 %s/%s-srv %s </dev/null >/dev/null 2>%s",
-             d && *d ? d : "bin", m->name, args, path);
+    snprintf(cmd, sizeof cmd, "timeout 10 %s %s </dev/null >/dev/null 2>%s",
+             server_cmd(m->name, srv, sizeof srv), args, path);
     int st = system(cmd);
     FILE *f = fopen(path, "r");
     size_t k = f ? fread(err, 1, n - 1, f) : 0;
