@@ -31,7 +31,8 @@ LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 BUILD    := build/$(FLAVOR)
 
-ALL_MODELS := iterative fork thread prefork prethread reactor
+# The models come from the registry, servers/models (one line each, with what it is).
+ALL_MODELS := $(shell awk '!/^\#/ && NF >= 5 { print $$1 }' servers/models)
 SERVERS  := $(ALL_MODELS:%=$(BIN)/%-srv)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -47,7 +48,7 @@ GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
         sweep-pool plots smoke reference-plots fuzz
 .DEFAULT_GOAL := all
 
-all: $(SERVERS) $(LOADGEN)                        ## build the five servers and loadgen into bin/
+all: $(SERVERS) $(LOADGEN)                        ## build every server (servers/models) and loadgen into bin/
 
 $(BUILD) $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BUILD)/client $(BIN):
 	@mkdir -p $@
@@ -69,15 +70,8 @@ $(LOADGEN): $(CLIENT_OBJ) $(BUILD)/libcb.a | $(BIN)
 $(BUILD)/libcb.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-# One line per model, as unpv13e's Makefile: each is a thin skeleton over lib/.
-$(BIN)/iterative-srv: $(BUILD)/servers/iterative-srv.o $(BUILD)/libcb.a | $(BIN)  # one client at a time
-$(BIN)/fork-srv:      $(BUILD)/servers/fork-srv.o      $(BUILD)/libcb.a | $(BIN)  # a process per client
-$(BIN)/thread-srv:    $(BUILD)/servers/thread-srv.o    $(BUILD)/libcb.a | $(BIN)  # a thread per client
-$(BIN)/prefork-srv:   $(BUILD)/servers/prefork-srv.o   $(BUILD)/libcb.a | $(BIN)  # a pool of processes
-$(BIN)/prethread-srv: $(BUILD)/servers/prethread-srv.o $(BUILD)/libcb.a | $(BIN)  # a pool of threads
-$(BIN)/reactor-srv:   $(BUILD)/servers/reactor-srv.o   $(BUILD)/libcb.a | $(BIN)  # one event loop, one thread
-
-$(SERVERS):
+# Each model is its own thin main over lib/: servers/<name>-srv.c, listed in servers/models.
+$(BIN)/%-srv: $(BUILD)/servers/%-srv.o $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 $(TESTS): $(TEST_OBJ) $(BUILD)/libcb.a | $(BIN)

@@ -25,7 +25,8 @@ def describe: map(select(. != null)) |
      cv: (if $m == 0 then 0 else ($s / $m | round6) end),
      ci95: [($m - $h | round6), ($m + $h | round6)], min: min, max: max} end;
 
-def model_rank: {"iterative": 0, "fork": 1, "thread": 2, "prefork": 3, "prethread": 4}[.] // 9;
+# $rank: the registry's order, {"iterative": 0, ...} (bench/models rank); others come last.
+def model_rank: $rank[.] // 99;
 
 def metrics: {
     rps: .loadgen.totals.rps,

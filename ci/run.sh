@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 ci/install-deps.sh --ci
 make format-check
-shellcheck bench/run bench/plot bench/compare-models bench/loadgen-vs-wrk ci/*.sh
+shellcheck bench/run bench/plot bench/models bench/compare-models bench/loadgen-vs-wrk ci/*.sh
 make WERROR=1 tests
 make WERROR=1 test
 

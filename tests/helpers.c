@@ -19,6 +19,38 @@
 #include "io.h"
 #include "payload.h"
 
+size_t test_models(struct test_model **rows)
+{
+    static struct test_model t[64];
+    static size_t n;
+    if (n == 0) {
+        FILE *f = fopen("servers/models", "r");
+        if (!f) {
+            fprintf(stderr, "servers/models: %s (run the tests from the repository)\n",
+                    strerror(errno));
+            abort();
+        }
+        char line[512], name[32], kind[16], locks[64], pollers[64];
+        while (fgets(line, sizeof line, f) && n < 60) {
+            if (line[0] == '#' ||
+                sscanf(line, "%31s %15s %63s %63s", name, kind, locks, pollers) != 4)
+                continue;
+            int concurrent = strcmp(kind, "one") != 0;
+            t[n].concurrent = concurrent;
+            snprintf(t[n++].name, sizeof t->name, "%s", name);
+            /* The first poller is the default; each other one is a row of its own. */
+            char *save = NULL, *p = strtok_r(pollers, ",", &save);
+            while (p && (p = strtok_r(NULL, ",", &save)) && n < 60) {
+                t[n].concurrent = concurrent;
+                snprintf(t[n++].name, sizeof t->name, "%.15s:%.15s", name, p);
+            }
+        }
+        fclose(f);
+    }
+    *rows = t;
+    return n;
+}
+
 const char *model_base(const char *model, char *buf, size_t n)
 {
     const char *variant = strchr(model, ':');

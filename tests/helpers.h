@@ -17,6 +17,16 @@ struct server {
     char listening[512];
 };
 
+/* A row of the model tables: a model of the registry (servers/models), or an extra poller of
+ * an event model ("reactor:poll"); concurrent unless it serves one client at a time. */
+struct test_model {
+    char name[32];
+    int concurrent;
+};
+
+/* The rows, read once from servers/models (the tests run from the repository's root). */
+size_t test_models(struct test_model **rows);
+
 /* The models selected by SRV_MODELS (default all five); true if model is among them. */
 bool model_selected(const char *model);
 

@@ -71,7 +71,9 @@ static int count_files(const char *dir)
 Test(bench, summary_of_known_cells)
 {
     const char *out = "/tmp/cb-bench-summary.json";
-    cr_assert_eq(sh("jq -s -f bench/summary.jq tests/fixtures/bench/cells/*.json >%s%s", out, ""),
+    cr_assert_eq(sh("jq -s --argjson rank \"$(bench/models rank)\" -f bench/summary.jq "
+                    "tests/fixtures/bench/cells/*.json >%s%s",
+                    out, ""),
                  0);
     /* prethread: rps 100, 120, 110 -> median 110, mean 110, sd 10, CI 110 +- 4.303 * 10 / sqrt 3 */
     expect_jq(out, ".configs | length == 2");
@@ -252,8 +254,9 @@ Test(bench, full_disk_stops_the_run_and_keeps_whole_cells, .timeout = 120)
 Test(bench, help_usage_and_validation)
 {
     bench_env();
-    static const char *const scripts[] = {"run", "plot", "compare-models", "loadgen-vs-wrk"};
-    for (size_t i = 0; i < 4; i++)
+    static const char *const scripts[] = {"run", "plot", "models", "compare-models",
+                                          "loadgen-vs-wrk"};
+    for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
         for (int k = 0; k < 2; k++) {
             char cmd[512];
             snprintf(cmd, sizeof cmd,

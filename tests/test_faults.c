@@ -27,13 +27,6 @@
 #include "io.h"
 #include "payload.h"
 
-struct model {
-    char name[16];
-};
-
-static struct model models[] = {{"iterative"}, {"fork"},    {"thread"},       {"prefork"},
-                                {"prethread"}, {"reactor"}, {"reactor:poll"}, {"reactor:select"}};
-
 static void setup(void)
 {
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -43,9 +36,11 @@ static void setup(void)
 #define MODEL_TEST(test, ...)                                                                      \
     ParameterizedTestParameters(faults, test)                                                      \
     {                                                                                              \
-        return cr_make_param_array(struct model, models, sizeof models / sizeof *models);          \
+        struct test_model *rows;                                                                   \
+        size_t n = test_models(&rows);                                                             \
+        return cr_make_param_array(struct test_model, rows, n);                                    \
     }                                                                                              \
-    ParameterizedTest(struct model *m, faults, test, .init = setup, __VA_ARGS__)
+    ParameterizedTest(struct test_model *m, faults, test, .init = setup, __VA_ARGS__)
 
 static void skip_unselected(const char *model)
 {

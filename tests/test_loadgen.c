@@ -145,36 +145,37 @@ static const char *const json_fields[] = {
 
 Test(loadgen, exact_counts_and_json_against_each_server)
 {
-    static const char *const models[] = {"iterative", "fork",    "thread",       "prefork",
-                                         "prethread", "reactor", "reactor:poll", "reactor:select"};
+    struct test_model *rows;
+    size_t nrows = test_models(&rows);
     char json[256], out[256];
     tmp_path(json, sizeof json, "result.json");
     tmp_path(out, sizeof out, "out");
-    for (size_t m = 0; m < sizeof models / sizeof *models; m++) {
-        if (!model_selected(models[m]))
+    for (size_t i = 0; i < nrows; i++) {
+        const char *model = rows[i].name;
+        if (!model_selected(model))
             continue;
         struct server s;
-        server_start(&s, models[m], NULL);
+        server_start(&s, model, NULL);
         char args[512];
         snprintf(args, sizeof args, "-p %d -c 4 -n 200 -w 1000 -b 3000 --verify --json %s", s.port,
                  json);
-        cr_expect_eq(loadgen(args, out), 0, "%s: loadgen failed", models[m]);
-        cr_expect(file_has(out, "Requests/sec"), "%s: no summary", models[m]);
+        cr_expect_eq(loadgen(args, out), 0, "%s: loadgen failed", model);
+        cr_expect(file_has(out, "Requests/sec"), "%s: no summary", model);
         for (size_t f = 0; f < sizeof json_fields / sizeof *json_fields; f++) {
             char cmd[1024];
             snprintf(cmd, sizeof cmd, "jq -e '%s' %s >/dev/null", json_fields[f], json);
-            cr_expect_eq(system(cmd), 0, "%s: jq -e '%s' failed", models[m], json_fields[f]);
+            cr_expect_eq(system(cmd), 0, "%s: jq -e '%s' failed", model, json_fields[f]);
         }
         /* BYTES 0: no answer comes; the request ends at the server's close after the
          * client's half-close, so every model's count still matches. */
         snprintf(args, sizeof args, "-p %d -c 2 -n 20 -w 1000 -b 0 --json %s", s.port, json);
-        cr_expect_eq(loadgen(args, out), 0, "%s: loadgen -b 0 failed", models[m]);
-        cr_expect_eq(jq_num(json, ".totals.requests_ok"), 20, "%s: -b 0", models[m]);
-        cr_expect_eq(jq_num(json, "[.errors[]] | add"), 0, "%s: -b 0", models[m]);
+        cr_expect_eq(loadgen(args, out), 0, "%s: loadgen -b 0 failed", model);
+        cr_expect_eq(jq_num(json, ".totals.requests_ok"), 20, "%s: -b 0", model);
+        cr_expect_eq(jq_num(json, "[.errors[]] | add"), 0, "%s: -b 0", model);
         char stats[1024];
         server_stop(&s, stats, sizeof stats);
-        cr_expect_eq(json_num(stats, "requests"), 220, "%s: %s", models[m], stats);
-        cr_expect_eq(json_num(stats, "bytes_sent"), 600000, "%s: %s", models[m], stats);
+        cr_expect_eq(json_num(stats, "requests"), 220, "%s: %s", model, stats);
+        cr_expect_eq(json_num(stats, "bytes_sent"), 600000, "%s: %s", model, stats);
     }
     unlink(json);
     unlink(out);

@@ -18,22 +18,14 @@
 
 #include "helpers.h"
 
-struct model {
-    char name[16];
-    int concurrent; /* serves several clients at once */
-};
-
-static struct model models[] = {
-    {"iterative", 0}, {"fork", 1},    {"thread", 1},       {"prefork", 1},
-    {"prethread", 1}, {"reactor", 1}, {"reactor:poll", 1}, {"reactor:select", 1},
-};
-
 #define MODEL_TEST(test)                                                                           \
     ParameterizedTestParameters(servers, test)                                                     \
     {                                                                                              \
-        return cr_make_param_array(struct model, models, sizeof models / sizeof *models);          \
+        struct test_model *rows;                                                                   \
+        size_t n = test_models(&rows);                                                             \
+        return cr_make_param_array(struct test_model, rows, n);                                    \
     }                                                                                              \
-    ParameterizedTest(struct model *m, servers, test, .init = setup)
+    ParameterizedTest(struct test_model *m, servers, test, .init = setup)
 
 /* Orphans of a server (children it failed to reap) become ours, so "no process left" can be
  * checked with waitpid(-1). */
@@ -42,7 +34,7 @@ static void setup(void)
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
-static void skip_unselected(const struct model *m)
+static void skip_unselected(const struct test_model *m)
 {
     if (!model_selected(m->name))
         cr_skip_test("%s not selected by SRV_MODELS", m->name);
@@ -369,7 +361,7 @@ MODEL_TEST(daemon_mode_pid_file)
 
 /* Runs a server binary with args (a shell fragment) to completion; its status, stderr in
  * err (NUL-terminated). */
-static int run_srv(const struct model *m, const char *args, char *err, size_t n)
+static int run_srv(const struct test_model *m, const char *args, char *err, size_t n)
 {
     char cmd[1024], srv[256], path[] = "/tmp/cb-srv-err-XXXXXX";
     int fd = mkstemp(path);
