@@ -89,14 +89,14 @@ tests: $(SERVERS) $(LOADGEN) $(TESTS)          ## build the servers, loadgen and
 
 test: check-deps                                  ## build and run every test: unit, integration, ASan+UBSan, TSan
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined tests
-	@$(MAKE) --no-print-directory SANITIZE=thread bin/tsan/thread-srv bin/tsan/prethread-srv bin/tsan/loadgen
+	@$(MAKE) --no-print-directory SANITIZE=thread bin/tsan/thread-srv bin/tsan/prethread-srv bin/tsan/reactor-pool-srv bin/tsan/loadgen
 	@$(MAKE) --no-print-directory tests
 	@echo "== AddressSanitizer + UBSan: unit tests, and integration tests on all five servers"
 	@$(SAN_ENV) SRV_BIN=bin/asan bin/asan/unit-tests
 	@echo "== ThreadSanitizer: integration and fault tests on the threaded servers, and loadgen"
-	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread" bin/unit-tests --filter 'servers/*'
-	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread" bin/unit-tests --filter 'loadgen/*'
-	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread" bin/unit-tests --filter 'faults/*'
+	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'servers/*'
+	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'loadgen/*'
+	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'faults/*'
 	@echo "== plain build: every test"
 	@SRV_BIN=bin bin/unit-tests
 

@@ -614,8 +614,11 @@ Test(loadgen, timed_run_is_its_duration)
     cr_expect_eq(loadgen(args, out), 0);
     cr_expect_eq(jq_num(json, ".totals.elapsed_s == 2"), 1, "elapsed %.6f s",
                  jq_real(json, ".totals.elapsed_s"));
-    cr_expect_eq(jq_num(json, "[.timeline[].t] == [0,1]"), 1, "timeline %lld buckets",
-                 jq_num(json, ".timeline | length"));
+    /* No bucket past the end (a second with nothing completed may be absent on a loaded
+     * machine, which is not what this checks). */
+    cr_expect_eq(jq_num(json, "all(.timeline[].t; . < 2) and (.timeline | length) <= 2"), 1,
+                 "timeline buckets %lld, the last t=%lld", jq_num(json, ".timeline | length"),
+                 jq_num(json, ".timeline[-1].t"));
     cr_expect_eq(jq_num(json, "(.timeline | map(.requests) | add) == .totals.requests_ok"), 1);
     unlink(json);
     unlink(out);

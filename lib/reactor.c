@@ -1,0 +1,480 @@
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "sieve.h"
+#include "reactor.h"
+#include "srv.h"
+
+#define WRITE_PER_EVENT  (64 * 1024) /* redis' NET_MAX_WRITES_PER_EVENT */
+#define REQS_PER_EVENT   16          /* as memcached's reqs_per_event */
+#define ACCEPT_PER_EVENT 64
+
+struct client {
+    struct conn c;
+    int fd;
+    unsigned watching;
+    bool reading_line; /* the --timeout deadline of a request line is armed */
+    bool logged;       /* its bad request has been logged */
+    bool working;      /* its request is with the pool: not watched, not to be freed */
+    bool dropped;      /* closed by an abort while working: freed when the work returns */
+    struct reactor *r;
+    struct loop_timer timer;
+    struct client *prev, *next;
+    struct client *sprev, *snext; /* in the stalled FIFO (back-pressure) */
+    bool stalled;
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+};
+
+struct reactor {
+    struct srv *s;
+    const struct reactor_ops *ops;
+    struct loop *loop;
+    struct client *clients;                     /* every open connection, for the drain */
+    struct client *stalled_head, *stalled_tail; /* waiting for room in the workers' queue */
+    size_t nclients;
+    bool listening, stopping;
+    bool resuming; /* resume_stalled() is watching readers again */
+    struct loop_timer accept_pause, grace;
+    long long last_warn;
+    uint64_t connections;
+    struct conn_tally tally; /* this loop's counters, added to the shared ones at the end */
+};
+
+static void add_tally(struct conn_tally *to, struct conn_tally t)
+{
+    to->requests += t.requests;
+    to->bad_requests += t.bad_requests;
+    to->bytes_sent += t.bytes_sent;
+    to->primes += t.primes;
+}
+
+static void listen_update(struct reactor *r)
+{
+    long cap = r->s->opt.max_clients;
+    bool want = !r->stopping && !loop_timer_armed(&r->accept_pause) &&
+                (cap == 0 || r->nclients < (size_t)cap);
+    if (want != r->listening && loop_mod(r->loop, r->s->lfd, want ? LOOP_READ : 0) == 0)
+        r->listening = want;
+}
+
+static void stall(struct client *cl)
+{
+    struct reactor *r = cl->r;
+    if (cl->stalled)
+        return;
+    cl->stalled = true;
+    cl->snext = NULL;
+    cl->sprev = r->stalled_tail;
+    if (r->stalled_tail)
+        r->stalled_tail->snext = cl;
+    else
+        r->stalled_head = cl;
+    r->stalled_tail = cl;
+}
+
+static void unstall(struct client *cl)
+{
+    struct reactor *r = cl->r;
+    if (!cl->stalled)
+        return;
+    cl->stalled = false;
+    if (cl->sprev)
+        cl->sprev->snext = cl->snext;
+    else
+        r->stalled_head = cl->snext;
+    if (cl->snext)
+        cl->snext->sprev = cl->sprev;
+    else
+        r->stalled_tail = cl->sprev;
+}
+
+static void client_close(struct client *cl)
+{
+    struct reactor *r = cl->r;
+    unstall(cl);
+    if (cl->fd >= 0) {
+        loop_del(r->loop, cl->fd);
+        close(cl->fd);
+        cl->fd = -1;
+    }
+    loop_timer_cancel(r->loop, &cl->timer);
+    if (cl->working) {
+        cl->dropped = true; /* a worker holds it: freed when its result comes back */
+        return;
+    }
+    add_tally(&r->tally, conn_tally_take(&cl->c));
+    if (cl->prev)
+        cl->prev->next = cl->next;
+    else
+        r->clients = cl->next;
+    if (cl->next)
+        cl->next->prev = cl->prev;
+    free(cl);
+    r->nclients--;
+    if (r->stopping && r->nclients == 0)
+        loop_stop(r->loop);
+    listen_update(r);
+}
+
+static const char *peer_str(struct client *cl, char *buf, size_t n)
+{
+    net_addr_str((struct sockaddr *)&cl->peer, cl->peerlen, buf, n);
+    return buf;
+}
+
+static void on_timer(struct loop *l, void *arg)
+{
+    struct client *cl = arg;
+    (void)l;
+    if (cl->c.state == CONN_READ) {
+        char who[NET_ADDRSTR_MAX];
+        log_msg(LOG_INFO, "%s: no complete request within %d ms, closing",
+                peer_str(cl, who, sizeof who), cl->r->s->opt.timeout_ms);
+    }
+    client_close(cl); /* a line not whole in time, a client not reading, or a linger over */
+}
+
+/* Watches what the conn's state needs and arms its timer; false when the client was closed.
+ * --timeout bounds a whole request line from the moment it is awaited, and each wait of a
+ * client that does not read what it is sent. */
+static bool client_wait(struct client *cl)
+{
+    struct reactor *r = cl->r;
+    int timeout = r->s->opt.timeout_ms;
+    unsigned want = 0;
+    switch (cl->c.state) {
+    case CONN_SEND:
+        want = LOOP_WRITE;
+        cl->reading_line = false;
+        if (timeout > 0 && loop_timer_set(r->loop, &cl->timer, timeout, on_timer, cl) < 0)
+            goto fail;
+        break;
+    case CONN_WORK:
+        if (cl->working || cl->stalled) {
+            want = 0; /* with the workers, or waiting for room in their queue */
+            break;
+        }
+        want = LOOP_WRITE; /* the per-event bound was reached: go on when writable */
+        break;
+    case CONN_READ:
+        if (r->stopping) {
+            client_close(cl); /* draining: nothing in progress on this connection */
+            return false;
+        }
+        want = LOOP_READ;
+        if (r->stalled_head && !r->resuming) {
+            /* The workers' queue is full: no more requests are read until it has room. */
+            stall(cl);
+            want = 0;
+        }
+        if (!cl->reading_line) {
+            cl->reading_line = true; /* the deadline bounds the whole line, not each byte */
+            if (timeout > 0 && loop_timer_set(r->loop, &cl->timer, timeout, on_timer, cl) < 0)
+                goto fail;
+            if (timeout <= 0)
+                loop_timer_cancel(r->loop, &cl->timer);
+        }
+        break;
+    case CONN_LINGER:
+        want = LOOP_READ;
+        break;
+    case CONN_DONE:
+        client_close(cl);
+        return false;
+    }
+    if (want != cl->watching) {
+        if (loop_mod(r->loop, cl->fd, want) < 0)
+            goto fail;
+        cl->watching = want;
+    }
+    return true;
+fail:
+    log_msg(LOG_ERR, "watching a client: %s", strerror(errno));
+    client_close(cl);
+    return false;
+}
+
+/* Drives one client on readiness until it must wait, within the per-event bounds. */
+static void client_run(struct client *cl, unsigned events)
+{
+    struct reactor *r = cl->r;
+    size_t written = 0;
+    int answered = 0;
+    bool can_read = (events & LOOP_READ) != 0;
+    for (;;) {
+        switch (cl->c.state) {
+        case CONN_SEND: {
+            if (written >= WRITE_PER_EVENT)
+                goto wait;
+            const void *p;
+            size_t n = conn_output(&cl->c, &p);
+            ssize_t w = send(cl->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
+                    goto wait;
+                client_close(cl); /* the client reset or went away */
+                return;
+            }
+            written += (size_t)w;
+            if (conn_sent(&cl->c, (size_t)w) != CONN_SEND)
+                answered++;
+            break;
+        }
+        case CONN_READ:
+        case CONN_LINGER: {
+            if (cl->c.state == CONN_LINGER && !cl->logged) {
+                char who[NET_ADDRSTR_MAX];
+                cl->logged = true;
+                log_msg(LOG_NOTICE, "%s: bad request: %s", peer_str(cl, who, sizeof who),
+                        cl->c.reason);
+                if (shutdown(cl->fd, SHUT_WR) < 0 ||
+                    loop_timer_set(r->loop, &cl->timer, CONN_LINGER_MS, on_timer, cl) < 0) {
+                    client_close(cl);
+                    return;
+                }
+            }
+            if (!can_read)
+                goto wait;
+            size_t room;
+            char *p = conn_inbuf(&cl->c, &room);
+            if (room == 0)
+                goto wait;
+            ssize_t got = recv(cl->fd, p, room, MSG_DONTWAIT);
+            if (got < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
+                    goto wait;
+                client_close(cl);
+                return;
+            }
+            if ((size_t)got < room)
+                can_read = false; /* most likely drained: the next event says if not */
+            conn_received(&cl->c, (size_t)got);
+            break;
+        }
+        case CONN_WORK:
+            if (answered >= REQS_PER_EVENT)
+                goto wait;
+            cl->reading_line = false; /* the line is whole: its deadline is over */
+            loop_timer_cancel(r->loop, &cl->timer);
+            if (r->ops && r->ops->offload) {
+                if (!r->stalled_head &&
+                    r->ops->offload(r->ops->arg, cl, conn_request(&cl->c)->work))
+                    cl->working = true;
+                else
+                    stall(cl); /* offered again when a worker has room */
+                goto wait;
+            }
+            conn_work_done(&cl->c, sieve_count(conn_request(&cl->c)->work));
+            break;
+        case CONN_DONE:
+            client_close(cl);
+            return;
+        }
+    }
+wait:
+    client_wait(cl);
+}
+
+/* Room in the workers' queue: the stalled clients in order, requests first offered again,
+ * readers watched again, until the queue is full once more. */
+static void resume_stalled(struct reactor *r)
+{
+    while (r->stalled_head) {
+        struct client *cl = r->stalled_head;
+        if (cl->c.state == CONN_WORK) {
+            if (!r->ops->offload(r->ops->arg, cl, conn_request(&cl->c)->work))
+                return;
+            unstall(cl);
+            cl->working = true;
+            continue;
+        }
+        unstall(cl);
+        r->resuming = true;
+        client_wait(cl); /* a reader: watched again */
+        r->resuming = false;
+    }
+}
+
+struct loop *reactor_loop(struct reactor *r)
+{
+    return r->loop;
+}
+
+void reactor_work_done(struct client *cl, int64_t primes)
+{
+    struct reactor *r = cl->r;
+    cl->working = false;
+    if (cl->dropped) {
+        client_close(cl);
+    } else {
+        conn_work_done(&cl->c, primes);
+        client_run(cl, LOOP_WRITE);
+    }
+    resume_stalled(r);
+}
+
+static void on_client(struct loop *l, int fd, unsigned events, void *arg)
+{
+    (void)l;
+    (void)fd;
+    client_run(arg, events);
+}
+
+static void resume_accept(struct loop *l, void *arg)
+{
+    (void)l;
+    listen_update(arg);
+}
+
+/* Takes what the listener holds (a bounded number per event). EMFILE and its kin take the
+ * listener out of the poller for NET_ACCEPT_BACKOFF_MS (a timer, never a sleep on the loop
+ * thread); the connection waits in the backlog meanwhile. */
+static void on_listen(struct loop *l, int lfd, unsigned events, void *arg)
+{
+    struct reactor *r = arg;
+    (void)events;
+    for (int i = 0; i < ACCEPT_PER_EVENT && r->listening; i++) {
+        struct sockaddr_storage peer;
+        socklen_t len;
+        int fd = net_accept_now(lfd, &peer, &len);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                long long now = loop_now(l);
+                if (now - r->last_warn >= 1000) {
+                    log_msg(LOG_WARNING, "accept: %s; pausing accepts", strerror(errno));
+                    r->last_warn = now;
+                }
+                loop_timer_set(l, &r->accept_pause, NET_ACCEPT_BACKOFF_MS, resume_accept, r);
+                listen_update(r);
+                return;
+            }
+            if (errno != ECONNRESET && errno != EPERM && errno != ETIMEDOUT)
+                log_msg(LOG_ERR, "accept: %s", strerror(errno));
+            return;
+        }
+        int one = 1;
+        struct client *cl = calloc(1, sizeof *cl);
+        if (!cl || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+            log_msg(LOG_ERR, "new client: %s", strerror(errno));
+            free(cl);
+            close(fd);
+            continue;
+        }
+        /* Payloads go out in several sends: see serve.c. Unix sockets refuse it, harmlessly. */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        cl->fd = fd;
+        cl->r = r;
+        cl->peer = peer;
+        cl->peerlen = len;
+        cl->timer.pos = -1;
+        conn_init(&cl->c, &r->s->serve.conn);
+        if (loop_add(l, fd, 0, on_client, cl) < 0) {
+            char who[NET_ADDRSTR_MAX];
+            log_msg(LOG_WARNING, "%s: descriptor %d: %s; closing it", peer_str(cl, who, sizeof who),
+                    fd,
+                    errno == ERANGE ? "above what select can watch (FD_SETSIZE)" : strerror(errno));
+            free(cl);
+            close(fd);
+            continue;
+        }
+        cl->next = r->clients;
+        if (r->clients)
+            r->clients->prev = cl;
+        r->clients = cl;
+        r->nclients++;
+        r->connections++;
+        listen_update(r);
+        client_run(cl, LOOP_WRITE); /* the greeting goes out at once */
+    }
+}
+
+static void abort_all(struct loop *l, void *arg)
+{
+    struct reactor *r = arg;
+    if (r->nclients)
+        log_msg(LOG_WARNING, "grace time of %d ms over; %zu client(s) still busy, dropping them",
+                r->s->opt.grace_ms, r->nclients);
+    for (struct client *cl = r->clients, *next; cl; cl = next) {
+        next = cl->next;
+        client_close(cl); /* one whose request is with a worker is freed when it returns */
+    }
+    loop_stop(l);
+}
+
+/* A first SIGTERM or SIGINT: refuse new clients, close those between requests, let the others
+ * finish within the grace time. A second one drops everything. */
+static void on_signal(struct loop *l, int fd, unsigned events, void *arg)
+{
+    struct reactor *r = arg;
+    (void)fd;
+    (void)events;
+    if (!(srv_signals(r->s) & SRV_SIG_STOP))
+        return;
+    if (srv_level(r->s) >= 2) {
+        abort_all(l, r);
+        return;
+    }
+    if (r->stopping)
+        return;
+    r->stopping = true;
+    loop_del(l, r->s->lfd);
+    r->listening = false;
+    net_stop_accepting(r->s->lfd);
+    loop_timer_cancel(l, &r->accept_pause);
+    loop_timer_set(l, &r->grace, r->s->opt.grace_ms, abort_all, r);
+    for (struct client *cl = r->clients, *next; cl; cl = next) {
+        next = cl->next;
+        if (cl->c.state == CONN_READ)
+            client_close(cl);
+    }
+    if (r->nclients == 0)
+        loop_stop(l);
+}
+
+int reactor_run(struct srv *s, const struct reactor_ops *ops)
+{
+    struct reactor r = {.s = s, .ops = ops, .listening = true, .last_warn = -1000000};
+    r.loop = loop_new(s->opt.poller);
+    if (!r.loop)
+        err(1, "event loop (%s)", s->opt.poller);
+    if (loop_add(r.loop, s->lfd, LOOP_READ, on_listen, &r) < 0 ||
+        loop_add(r.loop, s->sigfd, LOOP_READ, on_signal, &r) < 0)
+        err(1, "event loop (%s): watching the listener", s->opt.poller);
+    if (ops && ops->start && ops->start(ops->arg, &r) < 0)
+        err(1, "starting the workers");
+    srv_ready(s);
+    int rc = loop_run(r.loop);
+    if (rc < 0)
+        log_msg(LOG_ERR, "event loop (%s): %s", s->opt.poller, strerror(errno));
+    if (ops && ops->stop)
+        ops->stop(ops->arg); /* joins the workers: no result can come after this */
+    while (r.clients) {
+        r.clients->working = false; /* the workers are joined: nobody holds it any more */
+        client_close(r.clients);
+    }
+    loop_free(r.loop);
+    stats_add(&s->stats->connections, r.connections);
+    stats_add(&s->stats->requests, r.tally.requests);
+    stats_add(&s->stats->bad_requests, r.tally.bad_requests);
+    stats_add(&s->stats->bytes_sent, r.tally.bytes_sent);
+    stats_add(&s->stats->primes, r.tally.primes);
+    return rc;
+}

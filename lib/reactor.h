@@ -1,0 +1,45 @@
+/* reactor: the event-driven server core shared by reactor-srv and reactor-pool-srv. One
+ * thread runs one event loop (lib/loop, with the poller of --poller) that accepts, greets,
+ * reads request lines, sends payloads and keeps every timer for all clients, each a conn
+ * (lib/conn) driven from readiness. Work per event is bounded (64 KiB written, 16 requests
+ * answered) so that one client cannot starve the rest. --timeout bounds a whole request line
+ * and each wait of a client that does not read; EMFILE takes the listener out of the poller
+ * for a while (a timer: the loop never sleeps); --max-clients stops watching the listener.
+ * SIGTERM refuses new clients, closes those between requests and lets the others finish
+ * within the grace time.
+ *
+ * What happens to a whole request is the model's choice: without ops the sieve runs on the
+ * loop thread (reactor-srv); with ops->offload it is handed to other threads, and the answer
+ * resumes when reactor_work_done() is called on the loop thread (reactor-pool-srv). */
+#ifndef REACTOR_H
+#define REACTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct srv;
+struct reactor;
+struct client;
+
+struct reactor_ops {
+    /* Once the loop exists, before the listening line: start the workers. 0 or -1. */
+    int (*start)(void *arg, struct reactor *r);
+    /* A request of cl is whole: take its WORK. Returns false when it cannot be taken now
+     * (the queue is full); the reactor then stops reading requests and offers it again
+     * after the next reactor_work_done(). */
+    bool (*offload)(void *arg, struct client *cl, uint64_t work);
+    /* After the loop ends: stop and join the workers. */
+    void (*stop)(void *arg);
+    void *arg;
+};
+
+/* Runs the server until it has stopped. 0, or -1 when the poller failed (logged). */
+int reactor_run(struct srv *s, const struct reactor_ops *ops);
+
+/* On the loop thread: the sieve of cl's request counted primes (or -1: it could not run). */
+void reactor_work_done(struct client *cl, int64_t primes);
+
+/* The loop of r, to watch a descriptor of the model's (the workers' eventfd). */
+struct loop *reactor_loop(struct reactor *r);
+
+#endif
