@@ -48,17 +48,8 @@ struct reactor {
     bool resuming; /* resume_stalled() is watching readers again */
     struct loop_timer accept_pause, grace;
     long long last_warn;
-    uint64_t connections;
-    struct conn_tally tally; /* this loop's counters, added to the shared ones at the end */
+    struct stats_slot *w; /* this loop's counters */
 };
-
-static void add_tally(struct conn_tally *to, struct conn_tally t)
-{
-    to->requests += t.requests;
-    to->bad_requests += t.bad_requests;
-    to->bytes_sent += t.bytes_sent;
-    to->primes += t.primes;
-}
 
 static void listen_update(struct reactor *r)
 {
@@ -114,7 +105,7 @@ static void client_close(struct client *cl)
         cl->dropped = true; /* a worker holds it: freed when its result comes back */
         return;
     }
-    add_tally(&r->tally, conn_tally_take(&cl->c));
+    serve_count(r->w, conn_tally_take(&cl->c));
     if (cl->prev)
         cl->prev->next = cl->next;
     else
@@ -288,6 +279,7 @@ static void client_run(struct client *cl, unsigned events)
         }
     }
 wait:
+    serve_count(r->w, conn_tally_take(&cl->c));
     client_wait(cl);
 }
 
@@ -400,7 +392,7 @@ static void on_listen(struct loop *l, int lfd, unsigned events, void *arg)
             r->clients->prev = cl;
         r->clients = cl;
         r->nclients++;
-        r->connections++;
+        stats_add(&r->w->connections, 1);
         listen_update(r);
         client_run(cl, LOOP_WRITE); /* the greeting goes out at once */
     }
@@ -452,6 +444,7 @@ static void on_signal(struct loop *l, int fd, unsigned events, void *arg)
 int reactor_run(struct srv *s, const struct reactor_ops *ops)
 {
     struct reactor r = {.s = s, .ops = ops, .listening = true, .last_warn = -1000000};
+    r.w = stats_claim(s->stats);
     r.loop = loop_new(s->opt.poller);
     if (!r.loop)
         err(1, "event loop (%s)", s->opt.poller);
@@ -471,10 +464,6 @@ int reactor_run(struct srv *s, const struct reactor_ops *ops)
         client_close(r.clients);
     }
     loop_free(r.loop);
-    stats_add(&s->stats->connections, r.connections);
-    stats_add(&s->stats->requests, r.tally.requests);
-    stats_add(&s->stats->bad_requests, r.tally.bad_requests);
-    stats_add(&s->stats->bytes_sent, r.tally.bytes_sent);
-    stats_add(&s->stats->primes, r.tally.primes);
+    stats_release(r.w);
     return rc;
 }

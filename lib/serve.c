@@ -121,18 +121,16 @@ static const char *peer_str(struct peer *p)
     return p->str;
 }
 
-/* The shared tally of what the connection did, added to the process's counters. */
-static void flush_tally(const struct serve_cfg *cfg, struct conn *c)
+void serve_count(struct stats_slot *w, struct conn_tally t)
 {
-    struct conn_tally t = conn_tally_take(c);
     if (t.requests)
-        stats_add(&cfg->stats->requests, t.requests);
+        stats_add(&w->requests, t.requests);
     if (t.bad_requests)
-        stats_add(&cfg->stats->bad_requests, t.bad_requests);
+        stats_add(&w->bad_requests, t.bad_requests);
     if (t.bytes_sent)
-        stats_add(&cfg->stats->bytes_sent, t.bytes_sent);
+        stats_add(&w->bytes_sent, t.bytes_sent);
     if (t.primes)
-        stats_add(&cfg->stats->primes, t.primes);
+        stats_add(&w->primes, t.primes);
 }
 
 /* After an ERR line: the write side shut, input discarded until the peer closes, the conn
@@ -158,8 +156,8 @@ static void linger(struct serve_stop *st, int fd, struct conn *c)
 
 /* The blocking driver of a conn: each state's wait is done here, bounded by the timeout and
  * cut short by the stop descriptor. */
-uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
-                    const struct sockaddr *peer, socklen_t peerlen)
+uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, struct stats_slot *w,
+                    int fd, const struct sockaddr *peer, socklen_t peerlen)
 {
     struct peer who = {.sa = peer, .len = peerlen};
     struct conn c;
@@ -167,7 +165,7 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
     long long line_deadline = -1; /* while a request line is awaited: when it must be whole */
 
     conn_init(&c, &cfg->conn);
-    stats_add(&cfg->stats->connections, 1);
+    stats_add(&w->connections, 1);
     /* A payload is several sends; without TCP_NODELAY its last small segment waits for the
      * ACK of the one before, which the client delays (up to 40 ms on Linux). Unix sockets
      * have no such option; the error is ignored. */
@@ -185,7 +183,7 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
             if (c.state != CONN_SEND) {
                 struct conn_tally t = c.tally;
                 answered += t.requests;
-                flush_tally(cfg, &c);
+                serve_count(w, conn_tally_take(&c));
             }
             if (ok != SEND_OK)
                 goto out;
@@ -239,6 +237,6 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
         }
     }
 out:
-    flush_tally(cfg, &c);
+    serve_count(w, conn_tally_take(&c));
     return answered;
 }

@@ -50,16 +50,19 @@ struct serve_cfg {
     char greeting[PROTO_GREETING_MAX + 1]; /* "\n"-terminated */
     struct conn_cfg conn;                  /* the greeting and limits, for each conn */
     int timeout_ms;                        /* -1: none */
-    struct stats *stats;
 };
 
 /* Formats cfg->greeting for model and pid, and points cfg->conn at it (so cfg must not be
  * copied afterwards). */
 void serve_greeting(struct serve_cfg *cfg, const char *model, long pid);
 
-/* Serves fd until the client closes, errs, times out, or a stop ends it. Does not close fd.
- * Returns the number of requests answered in full. */
-uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, int fd,
-                    const struct sockaddr *peer, socklen_t peerlen);
+/* Serves fd until the client closes, errs, times out, or a stop ends it, counting in the
+ * caller's slot w (each request as it is answered). Does not close fd. Returns the number of
+ * requests answered in full. */
+uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, struct stats_slot *w,
+                    int fd, const struct sockaddr *peer, socklen_t peerlen);
+
+/* Adds a conn's tally to a worker's slot. */
+void serve_count(struct stats_slot *w, struct conn_tally t);
 
 #endif

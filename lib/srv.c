@@ -130,7 +130,12 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     }
 
     payload_block();
-    s->stats = stats_create();
+    /* A slot per worker: a pool's -w, and for the models that make a worker per client room
+     * for that many at once before two of them share a slot. */
+    size_t slots = 64;
+    if ((m->caps & CAP_WORKERS) && (size_t)s->opt.workers > slots)
+        slots = (size_t)s->opt.workers;
+    s->stats = stats_create(slots + 1);
     if (!s->stats)
         err(1, "shared stats mapping");
 
@@ -183,7 +188,6 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     s->serve.conn.limits.max_work = s->opt.max_work;
     s->serve.conn.limits.max_bytes = s->opt.max_bytes;
     s->serve.timeout_ms = s->opt.timeout_ms > 0 ? s->opt.timeout_ms : -1;
-    s->serve.stats = s->stats;
 }
 
 void srv_ready(struct srv *s)
@@ -341,9 +345,10 @@ void srv_accept_loop(struct srv *s, const struct srv_loop *l)
     }
 }
 
-void srv_serve(struct srv *s, int fd, const struct sockaddr_storage *peer, socklen_t len)
+void srv_serve(struct srv *s, struct stats_slot *w, int fd, const struct sockaddr_storage *peer,
+               socklen_t len)
 {
-    serve_conn(&s->serve, &s->stop, fd, (const struct sockaddr *)peer, len);
+    serve_conn(&s->serve, &s->stop, w, fd, (const struct sockaddr *)peer, len);
     close(fd);
 }
 

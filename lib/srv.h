@@ -83,8 +83,10 @@ struct srv_loop {
 };
 void srv_accept_loop(struct srv *s, const struct srv_loop *l);
 
-/* Serves one accepted connection and closes it. */
-void srv_serve(struct srv *s, int fd, const struct sockaddr_storage *peer, socklen_t len);
+/* Serves one accepted connection and closes it, counting in the worker's slot w (from
+ * stats_claim(s->stats)). */
+void srv_serve(struct srv *s, struct stats_slot *w, int fd, const struct sockaddr_storage *peer,
+               socklen_t len);
 
 /* Child processes by slot (prefork keeps a fixed slot per child). */
 struct srv_kids {

@@ -1,22 +1,69 @@
 #include "stats.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-struct stats *stats_create(void)
+static size_t mapping_size(size_t nslots)
 {
+    return sizeof(struct stats) + nslots * sizeof(struct stats_slot);
+}
+
+struct stats *stats_create(size_t nslots)
+{
+    if (nslots == 0)
+        nslots = 1;
+    if (nslots > (SIZE_MAX - sizeof(struct stats)) / sizeof(struct stats_slot)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     void *p =
-        mmap(NULL, sizeof(struct stats), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        mmap(NULL, mapping_size(nslots), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
-    return p; /* mmap zero-fills: every counter starts at 0 */
+    struct stats *s = p; /* mmap zero-fills: every counter starts at 0, every slot free */
+    s->nslots = nslots;
+    return s;
 }
 
 void stats_destroy(struct stats *s)
 {
     if (s)
-        munmap(s, sizeof *s);
+        munmap(s, mapping_size(s->nslots));
+}
+
+struct stats_slot *stats_claim(struct stats *s)
+{
+    for (size_t i = 0; i < s->nslots; i++) {
+        int free_ = 0;
+        if (atomic_compare_exchange_strong(&s->slot[i].taken, &free_, 1))
+            return &s->slot[i];
+    }
+    return &s->slot[atomic_fetch_add(&s->spill, 1) % s->nslots];
+}
+
+void stats_release(struct stats_slot *w)
+{
+    atomic_store(&w->taken, 0);
+}
+
+static uint64_t get(const _Atomic uint64_t *c)
+{
+    return atomic_load_explicit((_Atomic uint64_t *)c, memory_order_relaxed);
+}
+
+void stats_sum(const struct stats *s, struct stats_counts *c)
+{
+    *c = (struct stats_counts){0};
+    for (size_t i = 0; i < s->nslots; i++) {
+        const struct stats_slot *w = &s->slot[i];
+        c->connections += get(&w->connections);
+        c->requests += get(&w->requests);
+        c->bad_requests += get(&w->bad_requests);
+        c->bytes_sent += get(&w->bytes_sent);
+        c->primes += get(&w->primes);
+    }
 }
 
 static double tv_s(struct timeval tv)
@@ -38,25 +85,22 @@ int stats_usage(struct stats_usage *u)
     return 0;
 }
 
-static unsigned long long get(_Atomic uint64_t *c)
+int stats_format(char *buf, size_t n, const struct stats *s, const struct stats_line *info)
 {
-    return (unsigned long long)atomic_load_explicit(c, memory_order_relaxed);
-}
-
-int stats_format(char *buf, size_t n, const struct stats *cs, const struct stats_line *info)
-{
-    struct stats *s = (struct stats *)cs;
     struct stats_usage u;
     if (stats_usage(&u) < 0)
         return -1;
+    struct stats_counts c;
+    stats_sum(s, &c);
     int r = snprintf(buf, n,
                      "{\"event\":\"stats\",\"model\":\"%s\",\"workers\":%ld,\"backlog\":%d,"
                      "\"connections\":%llu,\"requests\":%llu,\"bad_requests\":%llu,"
                      "\"bytes_sent\":%llu,\"primes\":%llu,\"utime_s\":%.6f,\"stime_s\":%.6f,"
                      "\"max_rss_kb\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"wall_s\":%.6f}\n",
-                     info->model, info->workers, info->backlog, get(&s->connections),
-                     get(&s->requests), get(&s->bad_requests), get(&s->bytes_sent), get(&s->primes),
-                     u.utime_s, u.stime_s, u.max_rss_kb, u.nvcsw, u.nivcsw, info->wall_s);
+                     info->model, info->workers, info->backlog, (unsigned long long)c.connections,
+                     (unsigned long long)c.requests, (unsigned long long)c.bad_requests,
+                     (unsigned long long)c.bytes_sent, (unsigned long long)c.primes, u.utime_s,
+                     u.stime_s, u.max_rss_kb, u.nvcsw, u.nivcsw, info->wall_s);
     if (r < 0 || (size_t)r >= n)
         return -1;
     return r;

@@ -1,8 +1,12 @@
 /* stats: the server's counters and its closing "stats" JSON line.
  *
- * The counters live in one shared anonymous mapping, so a child made by fork() adds to the
- * same numbers as its parent and its siblings. They are lock-free 64-bit atomics, which on
- * Linux are address-free and therefore safe across processes. Memory: one page. */
+ * Each worker (a thread or a process) counts in a slot of its own, one cache line, so that
+ * workers on different cores never write the same line on every request; the totals are the
+ * sum of the slots, taken at the end or whenever a reader asks (stats_sum). The slots live
+ * in one shared anonymous mapping, so a child made by fork() counts in memory its parent
+ * reads. The counters are lock-free 64-bit atomics, which on Linux are address-free and
+ * therefore safe across processes; an add is an atomic add, so that a slot shared by two
+ * workers (more workers at once than slots) still counts exactly, merely slower. */
 #ifndef STATS_H
 #define STATS_H
 
@@ -10,22 +14,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct stats {
-    _Atomic uint64_t connections;
+struct stats_slot {
+    _Alignas(64) _Atomic uint64_t connections;
     _Atomic uint64_t requests;
     _Atomic uint64_t bad_requests;
     _Atomic uint64_t bytes_sent;
     _Atomic uint64_t primes;
+    _Atomic int taken; /* 1 while a worker holds it */
 };
 
-/* A zeroed shared mapping, or NULL with errno set. */
-struct stats *stats_create(void);
+struct stats {
+    size_t nslots;
+    _Atomic size_t spill; /* where a claim with every slot taken doubles up */
+    struct stats_slot slot[];
+};
+
+/* A zeroed shared mapping with nslots slots (at least 1), or NULL with errno set. */
+struct stats *stats_create(size_t nslots);
 void stats_destroy(struct stats *s);
+
+/* A free slot for the calling worker, or, when every slot is taken, one it shares. */
+struct stats_slot *stats_claim(struct stats *s);
+/* The worker is done with it; its counts stay in the totals. */
+void stats_release(struct stats_slot *w);
 
 static inline void stats_add(_Atomic uint64_t *c, uint64_t n)
 {
     atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
+
+struct stats_counts {
+    uint64_t connections, requests, bad_requests, bytes_sent, primes;
+};
+/* The totals over every slot, at this moment. */
+void stats_sum(const struct stats *s, struct stats_counts *c);
 
 /* CPU and memory of this process and of every child it has reaped. */
 struct stats_usage {

@@ -44,7 +44,9 @@ static void spawn(void *arg, int fd, struct sockaddr_storage *peer, socklen_t le
             log_msg(LOG_ERR, "signalfd: %s", strerror(errno));
             _exit(1);
         }
-        srv_serve(f->s, fd, peer, len);
+        struct stats_slot *w = stats_claim(f->s->stats);
+        srv_serve(f->s, w, fd, peer, len);
+        stats_release(w);
         _exit(0);
     }
     close(fd);

@@ -91,6 +91,7 @@ static void child_main(struct prefork_srv *p)
         log_msg(LOG_ERR, "signalfd: %s", strerror(errno));
         _exit(1);
     }
+    struct stats_slot *w = stats_claim(s->stats);
     while (serve_stop_signals(&s->stop) == 0) {
         struct sockaddr_storage peer;
         socklen_t len;
@@ -101,8 +102,9 @@ static void child_main(struct prefork_srv *p)
         if (r < 0)
             break;
         if (r > 0)
-            srv_serve(s, fd, &peer, len);
+            srv_serve(s, w, fd, &peer, len);
     }
+    stats_release(w);
     _exit(0);
 }
 

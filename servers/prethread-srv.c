@@ -39,6 +39,7 @@ static void *worker(void *arg)
 {
     struct prethread_srv *p = arg;
     struct srv *s = p->s;
+    struct stats_slot *w = stats_claim(s->stats);
     while (srv_level(s) == 0) {
         struct sockaddr_storage peer;
         socklen_t len;
@@ -51,8 +52,9 @@ static void *worker(void *arg)
         if (r < 0)
             break;
         if (r > 0)
-            srv_serve(s, fd, &peer, len);
+            srv_serve(s, w, fd, &peer, len);
     }
+    stats_release(w);
     uint64_t one = 1;
     if (write(p->donefd, &one, sizeof one) < 0)
         log_msg(LOG_ERR, "eventfd: %s", strerror(errno));

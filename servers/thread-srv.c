@@ -56,7 +56,9 @@ static void *client_thread(void *arg)
 {
     struct client *c = arg;
     struct thread_srv *t = c->t;
-    srv_serve(t->s, c->fd, &c->peer, c->len);
+    struct stats_slot *w = stats_claim(t->s->stats);
+    srv_serve(t->s, w, c->fd, &c->peer, c->len);
+    stats_release(w);
     free(c);
     uint64_t one = 1;
     if (write(t->donefd, &one, sizeof one) < 0)

@@ -23,6 +23,7 @@
 struct served {
     struct serve_cfg cfg;
     struct serve_stop stop;
+    struct stats *stats;
     int fd;
     uint64_t answered;
 };
@@ -30,7 +31,7 @@ struct served {
 static void *serve_thread(void *arg)
 {
     struct served *s = arg;
-    s->answered = serve_conn(&s->cfg, &s->stop, s->fd, NULL, 0);
+    s->answered = serve_conn(&s->cfg, &s->stop, &s->stats->slot[0], s->fd, NULL, 0);
     close(s->fd);
     return NULL;
 }
@@ -43,8 +44,8 @@ static void start(struct served *s, int *client, pthread_t *t)
     serve_greeting(&s->cfg, "unit", 42);
     s->cfg.conn.limits = (struct proto_limits){.max_work = 1000000, .max_bytes = 1 << 20};
     s->cfg.timeout_ms = 5000;
-    s->cfg.stats = stats_create();
-    cr_assert(s->cfg.stats);
+    s->stats = stats_create(1);
+    cr_assert(s->stats);
     s->stop.fd = eventfd(0, EFD_NONBLOCK);
     s->stop.abort_fd = eventfd(0, EFD_NONBLOCK);
     s->stop.listen_fd = -1;
@@ -78,12 +79,15 @@ Test(serve, greeting_requests_and_err, .init = NULL)
     close(c);
     pthread_join(t, NULL);
     cr_expect_eq(s.answered, 2);
-    cr_expect_eq(atomic_load(&s.cfg.stats->requests), 2);
-    cr_expect_eq(atomic_load(&s.cfg.stats->bad_requests), 1);
-    cr_expect_eq(atomic_load(&s.cfg.stats->primes), 25 + 4);
-    uint64_t sent = atomic_load(&s.cfg.stats->bytes_sent);
+    struct stats_counts sum;
+    stats_sum(s.stats, &sum);
+    cr_expect_eq(sum.connections, 1);
+    cr_expect_eq(sum.requests, 2);
+    cr_expect_eq(sum.bad_requests, 1);
+    cr_expect_eq(sum.primes, 25 + 4);
+    uint64_t sent = sum.bytes_sent;
     cr_expect_eq(sent, 70003, "payload bytes sent: %llu", (unsigned long long)sent);
-    stats_destroy(s.cfg.stats);
+    stats_destroy(s.stats);
 }
 
 Test(serve, a_stop_ends_an_idle_connection)
@@ -102,7 +106,7 @@ Test(serve, a_stop_ends_an_idle_connection)
     cr_expect_eq(s.answered, 0);
     cr_expect_eq(read(c, g, sizeof g), 0, "the server closed");
     close(c);
-    stats_destroy(s.cfg.stats);
+    stats_destroy(s.stats);
 }
 
 Test(log, one_whole_line_per_call)
