@@ -32,7 +32,7 @@ endif
 BUILD    := build/$(FLAVOR)
 
 # The models come from the registry, servers/models (one line each, with what it is).
-ALL_MODELS := $(shell awk '!/^\#/ && NF >= 5 { print $$1 }' servers/models)
+ALL_MODELS := $(shell awk '!/^\#/ && NF >= 6 { print $$1 }' servers/models)
 SERVERS  := $(ALL_MODELS:%=$(BIN)/%-srv)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -97,6 +97,7 @@ test: check-deps                                  ## build and run every test: u
 	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'servers/*'
 	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'loadgen/*'
 	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'faults/*'
+	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'events/*'
 	@echo "== plain build: every test"
 	@SRV_BIN=bin bin/unit-tests
 

@@ -26,8 +26,10 @@ struct client {
     unsigned watching;
     bool reading_line; /* the --timeout deadline of a request line is armed */
     bool logged;       /* its bad request has been logged */
-    bool working;      /* its request is with the pool: not watched, not to be freed */
-    bool dropped;      /* closed by an abort while working: freed when the work returns */
+    bool working;      /* its request is with the pool: only the worker touches conn and fd */
+    bool dropped;      /* closed while working: closed and freed when the work returns */
+    bool send_blocked; /* set by the worker: the socket took less than the whole answer */
+    bool send_failed;  /* set by the worker: the client reset or went away */
     struct reactor *r;
     struct loop_timer timer;
     struct client *prev, *next;
@@ -94,6 +96,13 @@ static void unstall(struct client *cl)
 static void client_close(struct client *cl)
 {
     struct reactor *r = cl->r;
+    if (cl->working) {
+        /* A worker may be writing to it (and it is not watched meanwhile): closed and freed
+         * when the work returns. */
+        cl->dropped = true;
+        loop_timer_cancel(r->loop, &cl->timer);
+        return;
+    }
     unstall(cl);
     if (cl->fd >= 0) {
         loop_del(r->loop, cl->fd);
@@ -101,10 +110,6 @@ static void client_close(struct client *cl)
         cl->fd = -1;
     }
     loop_timer_cancel(r->loop, &cl->timer);
-    if (cl->working) {
-        cl->dropped = true; /* a worker holds it: freed when its result comes back */
-        return;
-    }
     serve_count(r->w, conn_tally_take(&cl->c));
     if (cl->prev)
         cl->prev->next = cl->next;
@@ -145,6 +150,8 @@ static bool client_wait(struct client *cl)
     struct reactor *r = cl->r;
     int timeout = r->s->opt.timeout_ms;
     unsigned want = 0;
+    if (cl->working)
+        goto watch; /* the worker owns the conn: nothing to watch until it is back */
     switch (cl->c.state) {
     case CONN_SEND:
         want = LOOP_WRITE;
@@ -153,8 +160,8 @@ static bool client_wait(struct client *cl)
             goto fail;
         break;
     case CONN_WORK:
-        if (cl->working || cl->stalled) {
-            want = 0; /* with the workers, or waiting for room in their queue */
+        if (cl->stalled) {
+            want = 0; /* waiting for room in the workers' queue */
             break;
         }
         want = LOOP_WRITE; /* the per-event bound was reached: go on when writable */
@@ -185,6 +192,7 @@ static bool client_wait(struct client *cl)
         client_close(cl);
         return false;
     }
+watch:
     if (want != cl->watching) {
         if (loop_mod(r->loop, cl->fd, want) < 0)
             goto fail;
@@ -264,6 +272,7 @@ static void client_run(struct client *cl, unsigned events)
             cl->reading_line = false; /* the line is whole: its deadline is over */
             loop_timer_cancel(r->loop, &cl->timer);
             if (r->ops && r->ops->offload) {
+                serve_count(r->w, conn_tally_take(&cl->c)); /* the worker may own it next */
                 if (!r->stalled_head &&
                     r->ops->offload(r->ops->arg, cl, conn_request(&cl->c)->work))
                     cl->working = true;
@@ -279,7 +288,15 @@ static void client_run(struct client *cl, unsigned events)
         }
     }
 wait:
-    serve_count(r->w, conn_tally_take(&cl->c));
+    if (!cl->working)
+        serve_count(r->w, conn_tally_take(&cl->c));
+    client_wait(cl);
+}
+
+/* Back from a worker with the socket full: counts what the worker did and watches for room. */
+static void client_done_waiting(struct client *cl)
+{
+    serve_count(cl->r->w, conn_tally_take(&cl->c));
     client_wait(cl);
 }
 
@@ -308,16 +325,37 @@ struct loop *reactor_loop(struct reactor *r)
     return r->loop;
 }
 
-void reactor_work_done(struct client *cl, int64_t primes)
+void reactor_work(struct client *cl, uint64_t work)
+{
+    cl->send_blocked = cl->send_failed = false;
+    conn_work_done(&cl->c, sieve_count(work));
+    while (cl->c.state == CONN_SEND) {
+        const void *p;
+        size_t n = conn_output(&cl->c, &p);
+        ssize_t w = send(cl->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                cl->send_blocked = true;
+            else
+                cl->send_failed = true;
+            return;
+        }
+        conn_sent(&cl->c, (size_t)w);
+    }
+}
+
+void reactor_work_done(struct client *cl)
 {
     struct reactor *r = cl->r;
     cl->working = false;
-    if (cl->dropped) {
+    if (cl->dropped || cl->send_failed)
         client_close(cl);
-    } else {
-        conn_work_done(&cl->c, primes);
+    else if (cl->send_blocked)
+        client_done_waiting(cl);
+    else
         client_run(cl, LOOP_WRITE);
-    }
     resume_stalled(r);
 }
 
@@ -434,7 +472,7 @@ static void on_signal(struct loop *l, int fd, unsigned events, void *arg)
     loop_timer_set(l, &r->grace, r->s->opt.grace_ms, abort_all, r);
     for (struct client *cl = r->clients, *next; cl; cl = next) {
         next = cl->next;
-        if (cl->c.state == CONN_READ)
+        if (!cl->working && cl->c.state == CONN_READ)
             client_close(cl);
     }
     if (r->nclients == 0)

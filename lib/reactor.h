@@ -9,8 +9,9 @@
  * within the grace time.
  *
  * What happens to a whole request is the model's choice: without ops the sieve runs on the
- * loop thread (reactor-srv); with ops->offload it is handed to other threads, and the answer
- * resumes when reactor_work_done() is called on the loop thread (reactor-pool-srv). */
+ * loop thread (reactor-srv); with ops->offload it is handed to other threads, which call
+ * reactor_work() there, and the loop takes the client back when reactor_work_done() is called
+ * on the loop thread (reactor-pool-srv). */
 #ifndef REACTOR_H
 #define REACTOR_H
 
@@ -36,8 +37,14 @@ struct reactor_ops {
 /* Runs the server until it has stopped. 0, or -1 when the poller failed (logged). */
 int reactor_run(struct srv *s, const struct reactor_ops *ops);
 
-/* On the loop thread: the sieve of cl's request counted primes (or -1: it could not run). */
-void reactor_work_done(struct client *cl, int64_t primes);
+/* On a worker thread, with cl handed over by offload: runs the sieve of its request and writes
+ * the answer as far as the socket takes it without blocking, as a worker of Apache's event
+ * MPM does; the loop completes what is left ("write completion"), reads the next request and
+ * keeps the timers. Until reactor_work_done() the loop does not touch cl. */
+void reactor_work(struct client *cl, uint64_t work);
+
+/* On the loop thread: cl is back from reactor_work(). */
+void reactor_work_done(struct client *cl);
 
 /* The loop of r, to watch a descriptor of the model's (the workers' eventfd). */
 struct loop *reactor_loop(struct reactor *r);

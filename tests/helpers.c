@@ -30,10 +30,10 @@ size_t test_models(struct test_model **rows)
                     strerror(errno));
             abort();
         }
-        char line[512], name[32], kind[16], locks[64], pollers[64];
+        char line[512], name[32], kind[16], w[8], locks[64], pollers[64];
         while (fgets(line, sizeof line, f) && n < 60) {
             if (line[0] == '#' ||
-                sscanf(line, "%31s %15s %63s %63s", name, kind, locks, pollers) != 4)
+                sscanf(line, "%31s %15s %7s %63s %63s", name, kind, w, locks, pollers) != 5)
                 continue;
             int concurrent = strcmp(kind, "one") != 0;
             t[n].concurrent = concurrent;
