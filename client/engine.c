@@ -19,6 +19,11 @@
  * half-closes after its request and the request ends when the server closes in turn, so an
  * ERR line, or a reply that should not exist, is still seen.
  *
+ * Idle connections (--idle): opened before the run starts, greeted, then held silent and
+ * never measured, the C10K setting. They share the thread's epoll set, marked by a tag bit in
+ * the event's data. One the server closes is reopened at the next scan (every 100 ms, so a
+ * server that refuses them at once is not hammered) and counted in idle_reopened.
+ *
  * Times: a request starts when its own connect is issued (or, on a kept connection, its
  * send); "sent" is taken before the send, so the response phase never reads below the
  * server's time. A timed run counts what ends before its end, nothing after. */
@@ -81,6 +86,8 @@ struct engine {
     int64_t stop_ns;
     struct slot *slots;
     size_t nslots, done_slots;
+    struct slot *idle; /* --idle connections: fd and state (S_IDLE closed, S_GREETING, S_WAIT) */
+    size_t nidle;
     struct slot **heap; /* open loop: slots waiting for their due time, earliest first */
     size_t heap_len;
     int64_t interval_ns;
@@ -582,6 +589,99 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
     }
 }
 
+/* ---- idle connections ---- */
+
+#define IDLE_TAG 1u /* in epoll_event.data.u64: the entry is an idle connection */
+
+static void idle_close(struct slot *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    s->state = S_IDLE;
+}
+
+/* Opens idle connection s (non-blocking); a failure leaves it closed, for the next scan. */
+static void idle_open(struct engine *e, struct slot *s)
+{
+    const struct lg_opts *o = e->opt;
+    s->linelen = 0;
+    s->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->fd < 0)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+                             .data.u64 = (uint64_t)(uintptr_t)s | IDLE_TAG};
+    if (epoll_ctl(e->ep, EPOLL_CTL_ADD, s->fd, &ev) < 0 ||
+        (connect(s->fd, (struct sockaddr *)&o->addr, o->addrlen) < 0 && errno != EINPROGRESS)) {
+        idle_close(s);
+        return;
+    }
+    s->state = S_GREETING;
+}
+
+/* An event on an idle connection: its greeting (held from then on), or its end. */
+static void idle_event(struct engine *e, struct slot *s, uint32_t ev)
+{
+    if (s->fd < 0 || !(ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
+        return;
+    for (;;) {
+        ssize_t n = recv(s->fd, e->buf, e->buflen, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            idle_close(s); /* the server closed it (or it was refused): reopened later */
+            return;
+        }
+        if (s->state == S_GREETING && memchr(e->buf, '\n', (size_t)n))
+            s->state = S_WAIT; /* greeted: held silent from now on */
+    }
+}
+
+/* Before the start: every idle connection opened and greeted, or, for a server that greets
+ * only as many as it has workers, until no greeting has come for a second; never longer
+ * than --timeout. Returns the number greeted. */
+static uint64_t idle_open_all(struct engine *e)
+{
+    for (size_t i = 0; i < e->nidle; i++)
+        idle_open(e, &e->idle[i]);
+    int64_t now = lg_now_ns(), last = now;
+    int64_t limit = now + (int64_t)e->opt->timeout_us * 1000;
+    struct epoll_event evs[256];
+    for (;;) {
+        size_t greeted = 0;
+        for (size_t i = 0; i < e->nidle; i++)
+            greeted += e->idle[i].state == S_WAIT;
+        if (greeted == e->nidle || now - last >= 1000000000 || now >= limit)
+            return greeted;
+        int n = epoll_wait(e->ep, evs, 256, 100);
+        if (n < 0 && errno != EINTR)
+            return greeted;
+        now = lg_now_ns();
+        for (int i = 0; i < n; i++) {
+            if (!(evs[i].data.u64 & IDLE_TAG))
+                continue; /* nothing else is registered yet */
+            struct slot *s = (struct slot *)(uintptr_t)(evs[i].data.u64 & ~(uint64_t)IDLE_TAG);
+            enum state before = s->state;
+            idle_event(e, s, evs[i].events);
+            if (s->state != before)
+                last = now;
+        }
+    }
+}
+
+/* Every scan: the idle connections the server closed are opened again. */
+static void idle_reopen(struct engine *e)
+{
+    for (size_t i = 0; i < e->nidle; i++) {
+        if (e->idle[i].state != S_IDLE)
+            continue;
+        idle_open(e, &e->idle[i]);
+        e->res->idle_reopened++;
+    }
+}
+
 static void check_timeouts(struct engine *e, int64_t now)
 {
     for (size_t i = 0; i < e->nslots; i++) {
@@ -671,18 +771,36 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
     size_t lo = (size_t)(o->conns * index / o->threads);
     size_t hi = (size_t)(o->conns * (index + 1) / o->threads);
     e.nslots = hi - lo;
+    e.nidle = (size_t)(o->idle * (uint64_t)index / (uint64_t)o->threads);
+    e.nidle = (size_t)(o->idle * (uint64_t)(index + 1) / (uint64_t)o->threads) - e.nidle;
     e.slots = calloc(e.nslots ? e.nslots : 1, sizeof *e.slots);
     e.heap = calloc(e.nslots ? e.nslots : 1, sizeof *e.heap);
+    e.idle = calloc(e.nidle ? e.nidle : 1, sizeof *e.idle);
     e.buflen = 256 * 1024;
     e.buf = malloc(e.buflen);
     e.ep = epoll_create1(EPOLL_CLOEXEC);
     int rl = proto_format_request(e.req, sizeof e.req, o->work, o->bytes);
-    struct epoll_event sev = {.events = EPOLLIN | EPOLLET, .data.ptr = NULL};
-    if (!e.slots || !e.heap || !e.buf || e.ep < 0 || rl < 0 ||
-        (sh->stop_fd >= 0 && epoll_ctl(e.ep, EPOLL_CTL_ADD, sh->stop_fd, &sev) < 0)) {
+    bool ok = e.slots && e.heap && e.idle && e.buf && e.ep >= 0 && rl >= 0;
+    if (ok) {
+        for (size_t i = 0; i < e.nidle; i++)
+            e.idle[i].fd = -1;
+        out->idle_greeted = idle_open_all(&e);
+        /* The stop is watched from here on; one asked for meanwhile is an event at once. */
+        struct epoll_event sev = {.events = EPOLLIN | EPOLLET, .data.ptr = NULL};
+        ok = sh->stop_fd < 0 || epoll_ctl(e.ep, EPOLL_CTL_ADD, sh->stop_fd, &sev) == 0;
+    }
+    if (!ok)
         snprintf(err, errlen, "engine set-up: %s", strerror(errno));
+    if (sh->ready) {
+        pthread_barrier_wait(sh->ready);
+        pthread_barrier_wait(sh->go); /* main has set t0 between the two */
+    }
+    if (!ok) {
+        for (size_t i = 0; e.idle && i < e.nidle; i++)
+            idle_close(&e.idle[i]);
         free(e.slots);
         free(e.heap);
+        free(e.idle);
         free(e.buf);
         if (e.ep >= 0)
             close(e.ep);
@@ -773,6 +891,11 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         if (now >= sh->end_ns)
             break; /* what ended after the end is not counted */
         for (int i = 0; i < n; i++) {
+            if (evs[i].data.u64 & IDLE_TAG) {
+                idle_event(&e, (struct slot *)(uintptr_t)(evs[i].data.u64 & ~(uint64_t)IDLE_TAG),
+                           evs[i].events);
+                continue;
+            }
             struct slot *s = evs[i].data.ptr;
             if (!s) {
                 /* The stop: nothing new from now on; what is in flight gets a grace time. */
@@ -788,6 +911,8 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         }
         if (now >= next_scan) {
             check_timeouts(&e, now);
+            if (!e.stopping)
+                idle_reopen(&e);
             next_scan = now + 100000000;
         }
     }
@@ -808,9 +933,12 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
             out->in_flight_at_end++;
         close_conn(&e, s);
     }
+    for (size_t i = 0; i < e.nidle; i++)
+        idle_close(&e.idle[i]);
     close(e.ep);
     free(e.slots);
     free(e.heap);
+    free(e.idle);
     free(e.buf);
     return 0;
 }

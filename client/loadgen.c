@@ -46,7 +46,7 @@ static void usage(FILE *f)
         f,
         "usage: loadgen [-H HOST] [-p PORT] [-c CONNS] [-t THREADS] [-n REQUESTS | -d DURATION]\n"
         "               [--warmup DUR] [-w WORK] [-b BYTES] [-k REQS_PER_CONN] [-R RATE]\n"
-        "               [--timeout DUR] [--verify] [--close fin|rst] [--json FILE|-]\n"
+        "               [--idle N] [--timeout DUR] [--verify] [--close fin|rst] [--json FILE|-]\n"
         "               [--label TEXT] [--progress] [--fail-on-errors]\n"
         "               [-4 | -6 | -U PATH]\n"
         "       loadgen HOST THREADS REQS WORK BYTES    (the book's client)\n\n"
@@ -66,6 +66,9 @@ static void usage(FILE *f)
         "                         connection per request, 0 keeps one for the whole run\n"
         "  -R, --rate RPS         open loop: RPS requests per second in all, each timed\n"
         "                         from when it was due (default: closed loop)\n"
+        "      --idle N           N more connections, opened and greeted before the run,\n"
+        "                         then held silent and never measured; one the server\n"
+        "                         closes is reopened (idle_reopened) (default 0)\n"
         "      --timeout DUR      fail a request not done within DUR (default 30s)\n"
         "      --verify           check every payload byte against the formula\n"
         "      --close fin|rst    how a finished connection ends: fin (default, a normal\n"
@@ -101,7 +104,8 @@ enum {
     O_PROGRESS,
     O_NO_PROGRESS,
     O_CLOSE,
-    O_FAIL_ON_ERRORS
+    O_FAIL_ON_ERRORS,
+    O_IDLE
 };
 
 static const struct option long_opts[] = {
@@ -125,6 +129,7 @@ static const struct option long_opts[] = {
     {"no-progress", no_argument, NULL, O_NO_PROGRESS},
     {"close", required_argument, NULL, O_CLOSE},
     {"fail-on-errors", no_argument, NULL, O_FAIL_ON_ERRORS},
+    {"idle", required_argument, NULL, O_IDLE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -261,6 +266,10 @@ static int parse(int argc, char **argv, struct lg_opts *o)
             break;
         case O_FAIL_ON_ERRORS:
             o->fail_on_errors = true;
+            break;
+        case O_IDLE:
+            if (num(optarg, "--idle", 0, 1000000, &o->idle))
+                return -1;
             break;
         case O_CLOSE:
             if (!strcmp(optarg, "fin"))
@@ -407,7 +416,6 @@ struct worker {
     pthread_t tid;
     int index;
     struct lg_shared *sh;
-    pthread_barrier_t *ready, *go;
     int done_fd; /* an eventfd main waits on: each worker adds 1 when it ends */
     struct lg_result res;
     int rc;
@@ -417,8 +425,6 @@ struct worker {
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    pthread_barrier_wait(w->ready);
-    pthread_barrier_wait(w->go); /* main has set t0 between the two */
     w->rc = lg_engine_run(w->sh, w->index, &w->res, w->err, sizeof w->err);
     uint64_t one = 1;
     if (write(w->done_fd, &one, sizeof one) < 0) {
@@ -520,6 +526,11 @@ static void print_summary(const struct lg_opts *o, const struct lg_result *r,
     fprintf(out, "  %llu requests in %.2fs, %s read, %llu connections\n",
             (unsigned long long)r->requests_ok, ri->elapsed_s, a,
             (unsigned long long)r->connections_opened);
+    if (o->idle)
+        fprintf(out,
+                "  %llu idle connections held (%llu greeted before the start), %llu reopened\n",
+                (unsigned long long)o->idle, (unsigned long long)r->idle_greeted,
+                (unsigned long long)r->idle_reopened);
     if (error_total(r)) {
         fprintf(out, "  Errors:");
         for (int i = 0; i < E_COUNT; i++)
@@ -698,12 +709,12 @@ static void json_config(FILE *f, const struct lg_opts *o)
             ",\"connections\":%ld,\"threads\":%ld,\"requests\":%llu,\"duration_s\":%.6f,"
             "\"warmup_s\":%.6f,\"work\":%llu,\"bytes\":%llu,\"reqs_per_conn\":%llu,"
             "\"rate_rps\":%.3f,\"mode\":\"%s\",\"timeout_s\":%.6f,\"verify\":%s,"
-            "\"close\":\"%s\",\"label\":",
+            "\"close\":\"%s\",\"idle\":%llu,\"label\":",
             o->conns, o->threads, (unsigned long long)o->requests, (double)o->duration_us / 1e6,
             (double)o->warmup_us / 1e6, (unsigned long long)o->work, (unsigned long long)o->bytes,
             (unsigned long long)o->per_conn, o->rate, o->rate > 0 ? "open" : "closed",
-            (double)o->timeout_us / 1e6, o->verify ? "true" : "false",
-            o->close_rst ? "rst" : "fin");
+            (double)o->timeout_us / 1e6, o->verify ? "true" : "false", o->close_rst ? "rst" : "fin",
+            (unsigned long long)o->idle);
     json_string(f, o->label ? o->label : "");
     fprintf(f, "}");
 }
@@ -728,11 +739,13 @@ static int write_json(const struct lg_opts *o, const struct lg_result *r, const 
     fprintf(f,
             ",\"totals\":{\"requests_ok\":%llu,\"bytes\":%llu,\"elapsed_s\":%.6f,\"rps\":%.3f,"
             "\"bytes_per_s\":%.3f,\"connections_opened\":%llu,\"in_flight_at_end\":%llu,"
-            "\"warmup_requests\":%llu,\"due_not_sent\":%llu",
+            "\"warmup_requests\":%llu,\"due_not_sent\":%llu,\"idle_greeted\":%llu,"
+            "\"idle_reopened\":%llu",
             (unsigned long long)r->requests_ok, (unsigned long long)r->bytes, el,
             el > 0 ? (double)r->requests_ok / el : 0, el > 0 ? (double)r->bytes / el : 0,
             (unsigned long long)r->connections_opened, (unsigned long long)r->in_flight_at_end,
-            (unsigned long long)r->warmup_requests, (unsigned long long)r->due_not_sent);
+            (unsigned long long)r->warmup_requests, (unsigned long long)r->due_not_sent,
+            (unsigned long long)r->idle_greeted, (unsigned long long)r->idle_reopened);
     if (o->rate > 0)
         fprintf(f, ",\"target_rps\":%.3f,\"achieved_rps\":%.3f", o->rate, sent_rate(r, el));
     fprintf(f, "}");
@@ -877,7 +890,7 @@ int main(int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc != 0)
         return rc > 0 ? 0 : EXIT_USAGE;
-    if (resolve(&o) < 0 || raise_nofile(o.conns) < 0)
+    if (resolve(&o) < 0 || raise_nofile(o.conns + (long)o.idle) < 0)
         return 1;
     /* With the JSON on standard output, the summary goes to standard error. */
     bool json_out = o.json_path &&
@@ -911,11 +924,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: out of memory\n");
         return 1;
     }
+    sh.ready = &ready;
+    sh.go = &go;
     for (long i = 0; i < o.threads; i++) {
         w[i].index = (int)i;
         w[i].sh = &sh;
-        w[i].ready = &ready;
-        w[i].go = &go;
         w[i].done_fd = done_fd;
         if (lg_result_init(&w[i].res, o.rate > 0) < 0) {
             fprintf(stderr, "loadgen: out of memory for histograms\n");

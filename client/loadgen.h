@@ -3,6 +3,7 @@
 #ifndef LOADGEN_H
 #define LOADGEN_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +44,7 @@ struct lg_opts {
     uint64_t warmup_us;
     uint64_t work, bytes;
     uint64_t per_conn; /* -k: requests per connection; 0 = unlimited */
+    uint64_t idle;     /* --idle: silent connections held beside the measured ones */
     double rate;       /* -R: requests per second over all connections; 0 = closed loop */
     uint64_t timeout_us;
     bool verify, progress;
@@ -77,6 +79,8 @@ struct lg_result {
     struct hist lat_unc[PH_COUNT]; /* uncorrected (only with -R) */
     uint64_t requests_ok, bytes, connections_opened, in_flight_at_end, warmup_requests;
     uint64_t due_not_sent;        /* open loop: due before the end, never started */
+    uint64_t idle_greeted;        /* --idle: greeted before the run started */
+    uint64_t idle_reopened;       /* --idle: reopened after the server closed one */
     int64_t last_end_ns;          /* when the last measured request ended (ok or not); 0: none */
     double cpu_user_s, cpu_sys_s; /* this thread's CPU over its measured interval */
     uint64_t errors[E_COUNT];
@@ -96,7 +100,8 @@ struct lg_live {
     _Atomic uint64_t requests, errors;
 };
 
-/* The engine: runs thread `index` of opt->threads with its share of connections.
+/* The engine: runs thread `index` of opt->threads with its share of connections (and of the
+ * --idle ones, opened before the ready barrier).
  *
  * Stopping early (a signal to main): main stores the time in stop_ns and makes stop_fd
  * readable (an eventfd never drained; each engine registers it edge-triggered, so each sees
@@ -110,6 +115,9 @@ struct lg_shared {
     int stop_fd;
     _Atomic int64_t stop_ns; /* 0 until a stop is asked for */
     struct lg_live *live;
+    /* Every engine waits on ready once set up (its --idle connections open), main sets t0,
+     * then every engine waits on go. */
+    pthread_barrier_t *ready, *go;
 };
 int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, char *err,
                   size_t errlen);

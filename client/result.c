@@ -45,6 +45,8 @@ int lg_result_merge(struct lg_result *d, const struct lg_result *s)
     d->in_flight_at_end += s->in_flight_at_end;
     d->warmup_requests += s->warmup_requests;
     d->due_not_sent += s->due_not_sent;
+    d->idle_greeted += s->idle_greeted;
+    d->idle_reopened += s->idle_reopened;
     if (s->last_end_ns > d->last_end_ns)
         d->last_end_ns = s->last_end_ns;
     d->cpu_user_s += s->cpu_user_s;

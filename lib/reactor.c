@@ -50,7 +50,9 @@ struct reactor {
     bool resuming; /* resume_stalled() is watching readers again */
     struct loop_timer accept_pause, grace;
     long long last_warn;
-    struct stats_slot *w; /* this loop's counters */
+    long long last_refusal; /* when a refused client was last logged */
+    uint64_t refused;       /* clients refused since then, not logged one by one */
+    struct stats_slot *w;   /* this loop's counters */
 };
 
 static void listen_update(struct reactor *r)
@@ -417,10 +419,21 @@ static void on_listen(struct loop *l, int lfd, unsigned events, void *arg)
         cl->timer.pos = -1;
         conn_init(&cl->c, &r->s->serve.conn);
         if (loop_add(l, fd, 0, on_client, cl) < 0) {
-            char who[NET_ADDRSTR_MAX];
-            log_msg(LOG_WARNING, "%s: descriptor %d: %s; closing it", peer_str(cl, who, sizeof who),
-                    fd,
-                    errno == ERANGE ? "above what select can watch (FD_SETSIZE)" : strerror(errno));
+            /* Logged at most once a second: a client refused this way tends to come back at
+             * once, and a line for each would flood the log. */
+            long long now = loop_now(l);
+            r->refused++;
+            if (now - r->last_refusal >= 1000) {
+                char who[NET_ADDRSTR_MAX];
+                log_msg(LOG_WARNING,
+                        "%s: descriptor %d: %s; closing it (%llu refused since the last such line)",
+                        peer_str(cl, who, sizeof who), fd,
+                        errno == ERANGE ? "above what select can watch (FD_SETSIZE)"
+                                        : strerror(errno),
+                        (unsigned long long)r->refused);
+                r->last_refusal = now;
+                r->refused = 0;
+            }
             free(cl);
             close(fd);
             continue;
@@ -481,7 +494,8 @@ static void on_signal(struct loop *l, int fd, unsigned events, void *arg)
 
 int reactor_run(struct srv *s, const struct reactor_ops *ops)
 {
-    struct reactor r = {.s = s, .ops = ops, .listening = true, .last_warn = -1000000};
+    struct reactor r = {
+        .s = s, .ops = ops, .listening = true, .last_warn = -1000000, .last_refusal = -1000000};
     r.w = stats_claim(s->stats);
     r.loop = loop_new(s->opt.poller);
     if (!r.loop)

@@ -369,3 +369,9 @@ const char *guarded(const char *s, size_t len)
     memcpy(p, s, len);
     return p;
 }
+
+void skip_unless_model(const char *model)
+{
+    if (!model_selected(model))
+        cr_skip_test("%s not selected by SRV_MODELS", model);
+}

@@ -29,6 +29,8 @@ size_t test_models(struct test_model **rows);
 
 /* The models selected by SRV_MODELS (default all five); true if model is among them. */
 bool model_selected(const char *model);
+/* Skips the calling test when SRV_MODELS leaves model out. */
+void skip_unless_model(const char *model);
 
 /* The command that starts model as a shell fragment: "DIR/name-srv" and, for a model
  * "name:poller", " --poller poller". */

@@ -15,12 +15,6 @@
 
 #include "helpers.h"
 
-static void skip_unless(const char *model)
-{
-    if (!model_selected(model))
-        cr_skip_test("%s not selected by SRV_MODELS", model);
-}
-
 /* A full request on a new connection, its reads bounded at 10 s: true when answered. */
 static bool served(int port)
 {
@@ -50,7 +44,7 @@ static void raise_nofile(rlim_t n)
  * loop a descriptor, never a worker, and a normal client is served meanwhile. */
 static void idle_clients(const char *model)
 {
-    skip_unless(model);
+    skip_unless_model(model);
     raise_nofile(2048);
     const char *args[] = {"--timeout", "0", NULL};
     struct server s;
@@ -80,7 +74,7 @@ Test(events, idle_clients_cost_no_worker_reactor_pool, .timeout = 120)
 /* (b) 10,000 kept connections (-k 0), two requests each, all served with no error. */
 static void ten_thousand(const char *model)
 {
-    skip_unless(model);
+    skip_unless_model(model);
     raise_nofile(20000);
     char backlog[16];
     snprintf(backlog, sizeof backlog, "%d", 4096);
@@ -120,7 +114,7 @@ Test(events, ten_thousand_kept_connections_reactor_pool, .timeout = 300)
  * is told nothing and closed, the reason is logged, and the others are served as before. */
 Test(events, select_refuses_high_descriptors_cleanly, .timeout = 120)
 {
-    skip_unless("reactor");
+    skip_unless_model("reactor");
     raise_nofile(4096);
     struct server s;
     server_start(&s, "reactor:select", NULL);
@@ -195,8 +189,8 @@ static bool small_answered_first(const char *model)
 }
 Test(events, head_of_line_blocking, .timeout = 120)
 {
-    skip_unless("reactor");
-    skip_unless("reactor-pool");
+    skip_unless_model("reactor");
+    skip_unless_model("reactor-pool");
     cr_expect_not(small_answered_first("reactor"),
                   "reactor-srv answered the small request while counting the big one");
     cr_expect(small_answered_first("reactor-pool"),

@@ -126,6 +126,7 @@ static const char *const json_fields[] = {
     "and "
     ".in_flight_at_end == 0 and .due_not_sent == 0 and (has(\"target_rps\") | not) and "
     "(has(\"mbps\") | not)",
+    ".config.idle == 0 and .totals.idle_greeted == 0 and .totals.idle_reopened == 0",
     ".errors | keys == [\"connect_refused\",\"connect_timeout\",\"err_reply\",\"long_reply\","
     "\"no_greeting\",\"other\",\"reset\",\"short_read\",\"timeout\",\"verify_failed\"] and "
     "all(.[]; . == 0)",
@@ -928,5 +929,74 @@ Test(loadgen, fail_on_errors_exit_status)
     cr_expect_eq(loadgen(args, out), 0, "errors are data without the option");
     snprintf(args, sizeof args, "-p %d -n 4 -w 1 -b 10 --fail-on-errors", good.port);
     cr_expect_eq(loadgen(args, out), 0);
+    unlink(out);
+}
+
+/* --idle: the silent connections are opened and greeted before the run, never measured and
+ * never sent a request; the measured ones are served beside them. */
+Test(loadgen, idle_connections_are_held_and_not_measured)
+{
+    skip_unless_model("reactor");
+    struct server s;
+    server_start(&s, "reactor", NULL);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "idle.json");
+    tmp_path(out, sizeof out, "idle.out");
+    snprintf(args, sizeof args, "-p %d -c 2 -k 0 -n 300 -w 10 -b 10 --idle 200 --json %s", s.port,
+             json);
+    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, ".config.idle"), 200);
+    cr_expect_eq(jq_num(json, ".totals.idle_greeted"), 200);
+    cr_expect_eq(jq_num(json, ".totals.idle_reopened"), 0);
+    cr_expect_eq(jq_num(json, ".totals.requests_ok"), 300);
+    cr_expect_eq(jq_num(json, ".totals.connections_opened"), 2, "idle ones are not counted");
+    cr_expect(file_has(out, "200 idle connections held (200 greeted before the start)"));
+    char stats[1024];
+    server_stop(&s, stats, sizeof stats);
+    cr_expect_eq(json_num(stats, "connections"), 202, "%s", stats);
+    cr_expect_eq(json_num(stats, "requests"), 300, "%s", stats);
+    unlink(json);
+    unlink(out);
+}
+
+/* A server that drops silent clients (--timeout 1) closes the idle connections: each is
+ * opened again and counted, and the measured requests are unaffected. */
+Test(loadgen, idle_connections_closed_by_the_server_are_reopened)
+{
+    skip_unless_model("reactor");
+    struct server s;
+    const char *const sargs[] = {"--timeout", "1", NULL};
+    server_start(&s, "reactor", sargs);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "idle2.json");
+    tmp_path(out, sizeof out, "idle2.out");
+    snprintf(args, sizeof args, "-p %d -c 1 -k 0 -d 2500ms -w 10 -b 10 --idle 5 --json %s", s.port,
+             json);
+    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_geq(jq_num(json, ".totals.idle_reopened"), 5, "each was dropped at least once");
+    cr_expect_eq(jq_num(json, "[.errors[]] | add"), 0);
+    server_stop(&s, NULL, 0);
+    unlink(json);
+    unlink(out);
+}
+
+/* A pool greets only as many clients as it has workers: the others stay in the backlog, and
+ * the run still starts (a second after the last greeting) instead of waiting for them. */
+Test(loadgen, idle_connections_beyond_a_pool_do_not_stop_the_start)
+{
+    skip_unless_model("prethread");
+    struct server s;
+    const char *const sargs[] = {"-w", "3", NULL};
+    server_start(&s, "prethread", sargs);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "idle3.json");
+    tmp_path(out, sizeof out, "idle3.out");
+    snprintf(args, sizeof args, "-p %d -c 1 -d 1s -w 10 -b 10 --idle 4 --json %s", s.port, json);
+    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, ".totals.idle_greeted"), 3, "one idle client waits in the backlog");
+    cr_expect_eq(jq_num(json, ".totals.requests_ok"), 0, "every worker is held by an idle client");
+    cr_expect_eq(jq_num(json, ".totals.in_flight_at_end"), 1);
+    server_stop(&s, NULL, 0);
+    unlink(json);
     unlink(out);
 }
