@@ -2,7 +2,9 @@
 # (every cell field but the repetition), over the repetitions that ran:
 #   median, mean, stddev (sample), cv (stddev / mean), ci95 ([lo, hi], Student's t) of
 #   rps, p50_us, p99_us, p999_us (total latency), cpu_ms_per_req (server user + system time
-#   over the requests it served), elapsed_s, server_cpu_s, greeting_mean_us, listen_overflows;
+#   over the requests it served), elapsed_s, server_cpu_s, greeting_mean_us, listen_overflows,
+#   max_rss_kb (the server's peak RSS: for models with child processes, the largest single
+#   process) and rss_kb_per_conn (that over the client's concurrent connections);
 #   failed cells are counted and their errors kept; a configuration whose rps varies by more
 #   than 10% (cv > 0.10) is flagged noisy.
 
@@ -39,6 +41,8 @@ def metrics: {
     elapsed_s: .loadgen.totals.elapsed_s,
     greeting_mean_us: .loadgen.latency_us.greeting.mean,
     listen_overflows: .kernel.listen_overflows,
+    max_rss_kb: .server.max_rss_kb,
+    rss_kb_per_conn: (if .server.max_rss_kb then .server.max_rss_kb / .cell.conc else null end),
     errors: ([.loadgen.errors[]?] | add // 0)
 };
 
