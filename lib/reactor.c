@@ -273,7 +273,7 @@ static void client_run(struct client *cl, unsigned events)
                 goto wait;
             cl->reading_line = false; /* the line is whole: its deadline is over */
             loop_timer_cancel(r->loop, &cl->timer);
-            if (r->ops && r->ops->offload) {
+            if (r->ops && r->ops->offload && conn_request(&cl->c)->work > r->ops->inline_work) {
                 serve_count(r->w, conn_tally_take(&cl->c)); /* the worker may own it next */
                 if (!r->stalled_head &&
                     r->ops->offload(r->ops->arg, cl, conn_request(&cl->c)->work))

@@ -3,15 +3,16 @@
  * clients that wait; a whole request goes through a bounded queue to -w worker threads, and a
  * worker runs the sieve, writes the answer as far as the socket takes it without blocking,
  * and hands the client back through an eventfd; the loop sends what is left (Apache's "write
- * completion") and reads the next request. Its strength: idle and slow clients cost the loop
- * a descriptor and a timer, never a worker, and a long sieve holds one worker instead of
- * every client. Its cost: two hand-offs per request (a mutex, a condition variable and an
- * eventfd write) and a thread switch each way. When the queue is full the loop stops reading
- * requests until a worker frees a place (back-pressure; Stevens' serv08 aborts when its ring
- * fills), so memory stays bounded whatever the load. Why the worker writes: on loopback the
- * sender also runs the receiver's TCP path, so a loop that sent every payload itself spent a
- * whole core on copies and capped the server at that core (measured: the loop thread at 100%
- * CPU, 0.8x prethread-srv on the book workload). */
+ * completion") and reads the next request. A request with WORK up to 10,000 is answered on
+ * the loop: its sieve costs less than the hand-offs. Its strength: idle and slow clients cost
+ * the loop a descriptor and a timer, never a worker, and a long sieve holds one worker
+ * instead of every client. Its cost: two hand-offs per request (a mutex, a condition variable
+ * and an eventfd write) and a thread switch each way. When the queue is full the loop stops
+ * reading requests until a worker frees a place (back-pressure; Stevens' serv08 aborts when
+ * its ring fills), so memory stays bounded whatever the load. Why the worker writes: on
+ * loopback the sender also runs the receiver's TCP path, so a loop that sent every payload
+ * itself spent a whole core on copies and capped the server at that core (measured: the loop
+ * thread at 100% CPU, 0.8x prethread-srv on the book workload). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -26,6 +27,9 @@
 #include "srv.h"
 
 #define QUEUE_PER_WORKER 4 /* the queue holds 4 requests per worker */
+/* A sieve up to 10,000 takes a few microseconds, less than the hand-off to a worker and back
+ * (two wake-ups and thread switches): such requests are answered on the loop thread. */
+#define INLINE_WORK 10000
 
 struct job {
     struct client *cl;
@@ -154,7 +158,7 @@ int main(int argc, char **argv)
         log_msg(LOG_ERR, "worker pool: %s", strerror(errno));
         return 1;
     }
-    struct reactor_ops ops = {start, offload, stop, &p};
+    struct reactor_ops ops = {start, offload, stop, &p, INLINE_WORK};
     reactor_run(&s, &ops);
     close(p.efd);
     free(p.queue);
