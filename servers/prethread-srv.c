@@ -55,11 +55,13 @@ static void *worker(void *arg)
             srv_serve(s, w, fd, &peer, len);
     }
     stats_release(w);
+    /* Decrement and notify under one lock: whoever wakes sees the new count, and the main
+     * thread cannot see 0 (and close donefd) before the write. */
     uint64_t one = 1;
-    if (write(p->donefd, &one, sizeof one) < 0)
-        log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
     pthread_mutex_lock(&p->mu);
     p->live--;
+    if (write(p->donefd, &one, sizeof one) < 0)
+        log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }

@@ -60,12 +60,15 @@ static void *client_thread(void *arg)
     srv_serve(t->s, w, c->fd, &c->peer, c->len);
     stats_release(w);
     free(c);
+    /* The last touch of shared state, decrement and notify under one lock: the accept loop,
+     * woken, sees the new count (at the --max-clients cap it would otherwise find the pool
+     * still full and wait without the listener), and the main thread cannot see 0 (and
+     * close donefd) before the write. */
     uint64_t one = 1;
-    if (write(t->donefd, &one, sizeof one) < 0)
-        log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
-    /* The last touch of shared state: once live reaches 0 the main thread may finish. */
     pthread_mutex_lock(&t->mu);
     t->live--;
+    if (write(t->donefd, &one, sizeof one) < 0)
+        log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
     pthread_mutex_unlock(&t->mu);
     return NULL;
 }

@@ -686,3 +686,45 @@ MODEL_TEST(daemon_detaches_and_drops_privileges, .timeout = 60)
     close(s.out);
     unlink(pidfile); /* nobody may not remove it from /tmp's sticky directory: not a failure */
 }
+
+/* At the --max-clients cap the accept loop waits for a worker to end. A worker that woke it
+ * before lowering the count left it waiting without the listener until some other client
+ * ended: with a cap of 1 and loadgen's clients one after another (each closes as soon as it
+ * has its answer), that was every time. 300 sequential requests must all be served; loadgen
+ * is bounded by its own --timeout and by timeout(1). */
+static void max_clients_one_after_another(const char *model)
+{
+    skip_unselected(model);
+    struct server s;
+    const char *args[] = {"--max-clients", "1", NULL};
+    server_start(&s, model, args);
+    const char *dir = getenv("SRV_BIN");
+    char json[128], cmd[512];
+    snprintf(json, sizeof json, "/tmp/cb-faults-%ld-seq.json", (long)getpid());
+    snprintf(cmd, sizeof cmd,
+             "timeout -k 1 20 %s/loadgen --no-progress -p %d -c 1 -n 300 -w 1000 -b 10 "
+             "--timeout 2s --json %s >/dev/null 2>&1",
+             dir && *dir ? dir : "bin", s.port, json);
+    int st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: loadgen exit 0x%x", model, st);
+    snprintf(cmd, sizeof cmd, "jq -e '.totals.requests_ok == 300' %s >/dev/null 2>&1", json);
+    cr_expect_eq(system(cmd), 0, "%s: not all of 300 sequential requests served at a cap of 1",
+                 model);
+    unlink(json);
+    server_stop(&s, NULL, 0);
+}
+
+Test(faults, thread_max_clients_one_after_another, .init = setup, .timeout = 60)
+{
+    max_clients_one_after_another("thread");
+}
+
+Test(faults, fork_max_clients_one_after_another, .init = setup, .timeout = 60)
+{
+    max_clients_one_after_another("fork");
+}
+
+Test(faults, reactor_max_clients_one_after_another, .init = setup, .timeout = 60)
+{
+    max_clients_one_after_another("reactor");
+}
