@@ -104,16 +104,16 @@ test: check-deps                                  ## build and run every test: u
 # ---- fuzzing (clang's libFuzzer) ----
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
-FUZZERS   := build/fuzz/fuzz_proto build/fuzz/fuzz_lines
+FUZZERS   := build/fuzz/fuzz_proto build/fuzz/fuzz_conn
 build/fuzz:
 	@mkdir -p $@
 build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c lib/proto.c | build/fuzz
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Ilib $^ -o $@
-build/fuzz/fuzz_lines: tests/fuzz/fuzz_lines.c lib/io.c | build/fuzz
+build/fuzz/fuzz_conn: tests/fuzz/fuzz_conn.c lib/conn.c lib/proto.c lib/payload.c | build/fuzz
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Ilib $^ -o $@
 
-fuzz: $(FUZZERS)                                  ## fuzz the parser and the line reader, FUZZ_TIME s each (60)
-	@for f in proto lines; do \
+fuzz: $(FUZZERS)                                  ## fuzz the parser and the connection core, FUZZ_TIME s each (60)
+	@for f in proto conn; do \
 		mkdir -p build/fuzz/corpus-$$f; \
 		echo "== fuzz_$$f for $(FUZZ_TIME) s"; \
 		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 -print_final_stats=1 \

@@ -137,11 +137,16 @@ int pidfile_write(const char *path, char *err, size_t errlen)
 
 void pidfile_remove(const char *path)
 {
-    if (path && pidfile_read(path) == (long)getpid())
-        unlink(path);
+    if (!path || pidfile_read(path) != (long)getpid())
+        return;
+    if (unlink(path) == 0 || (errno != EACCES && errno != EPERM))
+        return;
+    int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
 }
 
-int daemon_drop_privileges(const char *user, char *err, size_t errlen)
+int daemon_drop_privileges(const char *user, const char *own, char *err, size_t errlen)
 {
     struct passwd *pw = getpwnam(user);
     if (!pw) {
@@ -150,6 +155,8 @@ int daemon_drop_privileges(const char *user, char *err, size_t errlen)
         errno = ENOENT;
         return -1;
     }
+    if (own && chown(own, pw->pw_uid, pw->pw_gid) < 0)
+        return fail(err, errlen, own);
     if (setgid(pw->pw_gid) < 0)
         return fail(err, errlen, "setgid");
     if (initgroups(pw->pw_name, pw->pw_gid) < 0)

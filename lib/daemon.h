@@ -23,10 +23,12 @@ int pidfile_check(const char *path, char *err, size_t errlen);
 /* Writes this process's pid to path whole (temp file and rename). 0 or -1. */
 int pidfile_write(const char *path, char *err, size_t errlen);
 
-/* Removes path if it still holds this process's pid. */
+/* Removes path if it still holds this process's pid; where the directory does not allow it
+ * (privileges dropped since it was written), empties it, so no stale pid is left. */
 void pidfile_remove(const char *path);
 
-/* setgid, initgroups, setuid to user's ids; -1 with err filled on any failure. */
-int daemon_drop_privileges(const char *user, char *err, size_t errlen);
+/* setgid, initgroups, setuid to user's ids; own (a file the process must still manage, or
+ * NULL) is first given to the user. -1 with err filled on any failure. */
+int daemon_drop_privileges(const char *user, const char *own, char *err, size_t errlen);
 
 #endif

@@ -89,57 +89,6 @@ int io_wait(int fd, short events, int stopfd, int timeout_ms)
     }
 }
 
-void io_lines_init(struct io_lines *r, int fd)
-{
-    r->fd = fd;
-    r->start = 0;
-    r->len = 0;
-}
-
-ssize_t io_readline(struct io_lines *r, char *out, size_t max)
-{
-    if (max < 2 || max > IO_LINES_BUF) {
-        errno = EINVAL;
-        return -1;
-    }
-    size_t limit = max - 1;
-    for (;;) {
-        size_t look = r->len < limit ? r->len : limit;
-        char *nl = memchr(r->buf + r->start, '\n', look);
-        if (nl) {
-            size_t n = (size_t)(nl - (r->buf + r->start)) + 1;
-            memcpy(out, r->buf + r->start, n);
-            out[n] = '\0';
-            r->start += n;
-            r->len -= n;
-            return (ssize_t)n;
-        }
-        if (r->len >= limit) {
-            r->start += limit;
-            r->len -= limit;
-            errno = EMSGSIZE;
-            return -1;
-        }
-        if (r->start > 0) {
-            memmove(r->buf, r->buf + r->start, r->len);
-            r->start = 0;
-        }
-        ssize_t got = read(r->fd, r->buf + r->len, sizeof r->buf - r->len);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (got == 0) {
-            if (r->len == 0)
-                return 0;
-            errno = EPROTO;
-            return -1;
-        }
-        r->len += (size_t)got;
-    }
-}
-
 int io_std_open(void)
 {
     for (int fd = 0; fd <= 2; fd++) {

@@ -32,20 +32,4 @@ int io_wait(int fd, short events, int stopfd, int timeout_ms);
  * it). Call it first, before anything opens a descriptor. 0, or -1 with errno. */
 int io_std_open(void);
 
-/* A buffered line reader over a blocking descriptor. */
-#define IO_LINES_BUF 4096
-struct io_lines {
-    int fd;
-    size_t start, len;
-    char buf[IO_LINES_BUF];
-};
-
-void io_lines_init(struct io_lines *r, int fd);
-
-/* Copies the next line, "\n" included, into out and NUL-terminates it. Returns its length;
- * 0 at end of file with no pending bytes; -1 with errno: EMSGSIZE when no "\n" comes within
- * max - 1 bytes (those bytes are discarded), EPROTO at end of file inside a line, or the
- * error of read(2). max must be at most IO_LINES_BUF. */
-ssize_t io_readline(struct io_lines *r, char *out, size_t max);
-
 #endif

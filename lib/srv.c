@@ -162,13 +162,18 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
         if (rc != DAEMON_CHILD)
             exit(rc == DAEMON_PARENT_OK ? 0 : 1);
         log_init(ident, true);
-        if (s->opt.user && daemon_drop_privileges(s->opt.user, e, sizeof e) < 0) {
-            log_msg(LOG_ERR, "%s", e);
-            exit(1);
-        }
     }
+    /* The pid file is written before privileges are dropped, as daemons do: its directory is
+     * often root's (/run). It is handed to the user, so that the server can still empty it at
+     * the end where it may not remove it. */
     if (s->opt.pidfile && pidfile_write(s->opt.pidfile, e, sizeof e) < 0) {
         log_msg(LOG_ERR, "%s", e);
+        exit(1);
+    }
+    if (s->opt.daemon && s->opt.user &&
+        daemon_drop_privileges(s->opt.user, s->opt.pidfile, e, sizeof e) < 0) {
+        log_msg(LOG_ERR, "%s", e);
+        pidfile_remove(s->opt.pidfile);
         exit(1);
     }
 
@@ -250,6 +255,8 @@ int srv_level(struct srv *s)
 
 void srv_set_level(struct srv *s, int level)
 {
+    if (level > 2)
+        level = 2; /* aborting is the last level: a third signal changes nothing */
     int cur = atomic_load(&s->stop.level);
     if (level <= cur)
         return;

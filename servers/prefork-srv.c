@@ -92,7 +92,9 @@ static void child_main(struct prefork_srv *p)
         _exit(1);
     }
     struct stats_slot *w = stats_claim(s->stats);
-    while (serve_stop_signals(&s->stop) == 0) {
+    /* The level without a syscall: a stop between requests shuts the listener (the accept
+     * fails), and one during a request is taken by that request's waits. */
+    while (serve_stop_level(&s->stop) == 0) {
         struct sockaddr_storage peer;
         socklen_t len;
         int fd;

@@ -591,7 +591,7 @@ MODEL_TEST(sigterm_while_64_clients_are_mid_request, .timeout = 120)
     cr_expect(left == -1 && errno == ECHILD, "%s: process %ld left behind", m->name, (long)left);
 }
 
-static void expect_cut_short(const char *model, const char *const *args, bool second_signal)
+static void expect_cut_short(const char *model, const char *const *args, int signals)
 {
     skip_unselected(model);
     struct server s;
@@ -600,7 +600,7 @@ static void expect_cut_short(const char *model, const char *const *args, bool se
     pthread_t t[8];
     start_readers(&r, t, 8, strcmp(model, "iterative") ? 8 : 1);
     kill(s.pid, SIGTERM);
-    if (second_signal) {
+    for (int i = 1; i < signals; i++) {
         usleep(100000);
         kill(s.pid, SIGTERM);
     }
@@ -629,13 +629,13 @@ static void expect_cut_short(const char *model, const char *const *args, bool se
 MODEL_TEST(second_sigterm_stops_at_once, .timeout = 120)
 {
     const char *args[] = {"--grace", "300", NULL};
-    expect_cut_short(m->name, args, true);
+    expect_cut_short(m->name, args, 2);
 }
 
 MODEL_TEST(grace_time_running_out_stops_at_once, .timeout = 120)
 {
     const char *args[] = {"--grace", "1", NULL};
-    expect_cut_short(m->name, args, false);
+    expect_cut_short(m->name, args, 1);
 }
 
 /* ---- daemon mode ---- */
@@ -687,6 +687,43 @@ MODEL_TEST(daemon_detaches_and_drops_privileges, .timeout = 60)
     unlink(pidfile); /* nobody may not remove it from /tmp's sticky directory: not a failure */
 }
 
+/* The pid file goes where root put it (a directory only root may write, as /run): it is
+ * written before the switch to --user, holds the daemon's pid, and holds no pid once the
+ * daemon has stopped (removed, or emptied where the unprivileged server may not remove it). */
+Test(faults, daemon_pid_file_in_a_root_directory, .init = setup, .timeout = 60)
+{
+    skip_unselected("prethread");
+    if (geteuid() != 0)
+        cr_skip_test("--user needs root");
+    cr_assert(getpwnam("nobody"), "no user nobody");
+    char dir[64], pidfile[96];
+    snprintf(dir, sizeof dir, "/tmp/cb-run-%ld", (long)getpid());
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    snprintf(pidfile, sizeof pidfile, "%s/x.pid", dir);
+    struct server s;
+    const char *args[] = {"-d", "-P", pidfile, "--user", "nobody", NULL};
+    server_start(&s, "prethread", args);
+    int st;
+    waitpid(s.pid, &st, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "foreground exit 0x%x", st);
+    pid_t pid = (pid_t)json_num(s.listening, "pid");
+    cr_assert_gt(pid, 0, "the daemon did not start: %s", s.listening);
+    FILE *f = fopen(pidfile, "r");
+    long got = -1;
+    cr_assert(f, "no pid file");
+    cr_expect_eq(fscanf(f, "%ld", &got), 1);
+    fclose(f);
+    cr_expect_eq(got, (long)pid);
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
+        usleep(25000);
+    struct stat sb;
+    cr_expect(stat(pidfile, &sb) < 0 || sb.st_size == 0, "a stale pid is left in %s", pidfile);
+    close(s.out);
+    unlink(pidfile);
+    rmdir(dir);
+}
+
 /* At the --max-clients cap the accept loop waits for a worker to end. A worker that woke it
  * before lowering the count left it waiting without the listener until some other client
  * ended: with a cap of 1 and loadgen's clients one after another (each closes as soon as it
@@ -727,4 +764,41 @@ Test(faults, fork_max_clients_one_after_another, .init = setup, .timeout = 60)
 Test(faults, reactor_max_clients_one_after_another, .init = setup, .timeout = 60)
 {
     max_clients_one_after_another("reactor");
+}
+
+/* The read() calls a process has made (/proc/PID/io syscr), or -1. */
+static long long read_calls(pid_t pid)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof path, "/proc/%ld/io", (long)pid);
+    FILE *f = fopen(path, "r");
+    long long n = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "syscr: %lld", &n) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* A prefork child between requests costs what a prethread worker costs: an accept, no read of
+ * its signal descriptor per connection (the parent shuts the listener to stop it, and a
+ * signal during a request is seen by that request's waits). Sockets are read with recv(), so
+ * a child's read() count stays put over 100 requests. */
+Test(faults, prefork_child_reads_no_signals_per_connection, .init = setup, .timeout = 60)
+{
+    skip_unselected("prefork");
+    struct server s;
+    const char *args[] = {"-w", "1", NULL};
+    server_start(&s, "prefork", args);
+    pid_t kid;
+    cr_assert_eq(child_pids(s.pid, &kid, 1), 1);
+    cr_assert(request_ok(s.port, "10 10\n", 10));
+    long long before = read_calls(kid);
+    cr_assert_geq(before, 0, "no /proc/%ld/io", (long)kid);
+    for (int i = 0; i < 100; i++)
+        cr_assert(request_ok(s.port, "10 10\n", 10));
+    long long after = read_calls(kid);
+    cr_expect_lt(after - before, 10, "%lld read() calls for 100 connections", after - before);
+    server_stop(&s, NULL, 0);
 }

@@ -116,52 +116,6 @@ Test(io, writes_to_a_closed_peer_give_epipe_not_sigpipe)
     close(sv[0]);
 }
 
-Test(io, readline_over_a_trickle)
-{
-    int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    const char msg[] = "first line\nsecond\r\n\nlast";
-    struct trickle t;
-    pthread_t tid = start_trickle(sv[1], msg, sizeof msg - 1, &t);
-    struct io_lines r;
-    io_lines_init(&r, sv[0]);
-    char line[64];
-    cr_expect_eq(io_readline(&r, line, sizeof line), 11);
-    cr_expect_str_eq(line, "first line\n");
-    cr_expect_eq(io_readline(&r, line, sizeof line), 8);
-    cr_expect_str_eq(line, "second\r\n");
-    cr_expect_eq(io_readline(&r, line, sizeof line), 1);
-    cr_expect_eq(io_readline(&r, line, sizeof line), -1, "end of file inside a line");
-    cr_expect_eq(errno, EPROTO);
-    pthread_join(tid, NULL);
-    close(sv[0]);
-}
-
-Test(io, readline_limit)
-{
-    int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    char data[40];
-    memset(data, 'a', 30);
-    memcpy(data + 30, "\nok\n", 4);
-    cr_assert_eq(write(sv[1], data, 34), 34);
-    close(sv[1]);
-    struct io_lines r;
-    io_lines_init(&r, sv[0]);
-    char line[16];
-    cr_expect_eq(io_readline(&r, line, sizeof line), -1);
-    cr_expect_eq(errno, EMSGSIZE);
-    /* The reader skips the overlong bytes in chunks; it then finds the rest. */
-    ssize_t n;
-    while ((n = io_readline(&r, line, sizeof line)) < 0 && errno == EMSGSIZE)
-        ;
-    cr_expect_eq(n, 1, "the tail of the long line");
-    cr_expect_eq(io_readline(&r, line, sizeof line), 3);
-    cr_expect_str_eq(line, "ok\n");
-    cr_expect_eq(io_readline(&r, line, sizeof line), 0);
-    close(sv[0]);
-}
-
 Test(io, wait_reports_ready_stop_and_timeout)
 {
     int sv[2], stop[2];
