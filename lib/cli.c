@@ -59,6 +59,7 @@ enum {
     OPT_USER,
     OPT_STATS,
     OPT_POLLER,
+    OPT_STATS_INTERVAL,
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +79,7 @@ static const struct option long_opts[] = {
     {"user", required_argument, NULL, OPT_USER},
     {"stats", required_argument, NULL, OPT_STATS},
     {"poller", required_argument, NULL, OPT_POLLER},
+    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -241,6 +243,10 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         case OPT_STATS:
             o->stats_file = optarg;
             break;
+        case OPT_STATS_INTERVAL:
+            if (duration_ms(optarg, "--stats-interval", 86400, &o->stats_interval_ms, err, errlen))
+                return CLI_ERR;
+            break;
         case 'h':
             return CLI_HELP;
         case 'V':
@@ -270,7 +276,8 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         f,
         "usage: %s [-H HOST] [-p PORT | -U PATH] [-b BACKLOG]%s%s%s%s\n"
         "       [--max-work N] [--max-bytes N] [--timeout DUR] [--grace DUR]\n"
-        "       [-d] [-P PIDFILE] [--user NAME] [--stats FILE] [-h] [-V]\n\n"
+        "       [-d] [-P PIDFILE] [--user NAME] [--stats FILE] [--stats-interval DUR]\n"
+        "       [-h] [-V]\n\n"
         "  -H, --host HOST       address to bind (default %s; '::' or 0.0.0.0 for all)\n"
         "  -p, --port PORT       TCP port, 0 for any free port (default %s)\n"
         "  -U, --unix PATH       listen on a Unix stream socket instead of TCP\n"
@@ -304,6 +311,8 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         "  -P, --pidfile PATH    write the pid to PATH, remove it on exit\n"
         "      --user NAME       with -d: switch to user NAME after binding\n"
         "      --stats FILE      also write the closing stats line to FILE\n"
+        "      --stats-interval DUR  a stats line (\"final\":false) every DUR while running\n"
+        "                        (default 0: only the closing one)\n"
         "  -h, --help            this text\n"
         "  -V, --version         print the version\n",
         (unsigned long long)SRV_DEFAULT_MAX_WORK, (unsigned long long)SRV_DEFAULT_MAX_BYTES,

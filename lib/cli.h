@@ -35,8 +35,9 @@ struct srv_opts {
     enum accept_lock lock;
     long max_clients; /* 0: no cap */
     uint64_t max_work, max_bytes;
-    int timeout_ms; /* whole-line, idle and send timeout; 0: none */
-    int grace_ms;   /* shutdown grace time */
+    int timeout_ms;        /* whole-line, idle and send timeout; 0: none */
+    int grace_ms;          /* shutdown grace time */
+    int stats_interval_ms; /* --stats-interval: a stats line this often; 0: none */
     bool daemon;
     const char *pidfile, *user, *stats_file;
     const char *poller; /* --poller: "epoll" (default), "poll" or "select" */

@@ -138,6 +138,15 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     s->stats = stats_create(slots + 1);
     if (!s->stats)
         err(1, "shared stats mapping");
+    /* The stats line's workers until a pool reports its own size: the pool's -w, an event
+     * loop's 1, or the per-client models' --max-clients cap. */
+    long workers = (m->caps & CAP_WORKERS)       ? s->opt.workers
+                   : (m->flags & SRV_EVENT)      ? 1
+                   : (m->caps & CAP_MAX_CLIENTS) ? s->opt.max_clients
+                                                 : 1;
+    atomic_store(&s->pool_now, workers);
+    atomic_store(&s->pool_peak,
+                 (m->caps & CAP_MAX_CLIENTS) && !(m->flags & SRV_EVENT) ? 0 : workers);
 
     /* Every file the server will write is checked now, not found unwritable at the end. */
     if (s->opt.pidfile && (outfile_check(s->opt.pidfile, e, sizeof e) < 0 ||
@@ -195,6 +204,94 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     s->serve.timeout_ms = s->opt.timeout_ms > 0 ? s->opt.timeout_ms : -1;
 }
 
+void srv_pool_size(struct srv *s, long n)
+{
+    atomic_store(&s->pool_now, n);
+    srv_peak_workers(s, n);
+}
+
+void srv_peak_workers(struct srv *s, long n)
+{
+    long peak = atomic_load(&s->pool_peak);
+    while (n > peak && !atomic_compare_exchange_weak(&s->pool_peak, &peak, n))
+        ;
+}
+
+/* The stats line, now; -1 when it cannot be made. */
+static int stats_line(struct srv *s, char *buf, size_t n, bool final)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    struct stats_line info = {
+        .model = s->model->name,
+        .workers = atomic_load(&s->pool_now),
+        .peak_workers = atomic_load(&s->pool_peak),
+        .backlog = s->opt.backlog,
+        .wall_s = (double)(now.tv_sec - s->started.tv_sec) +
+                  (double)(now.tv_nsec - s->started.tv_nsec) / 1e9,
+        .final = final,
+    };
+    return stats_format(buf, n, s->stats, &info);
+}
+
+/* --stats-interval: a line every interval, on a monotonic schedule, until srv_finish. Only
+ * atomics, getrusage and write(2): nothing a fork() in another thread could find locked. */
+static void *stats_thread(void *arg)
+{
+    struct srv *s = arg;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    pthread_mutex_lock(&s->stats_mu);
+    for (;;) {
+        next.tv_sec += s->opt.stats_interval_ms / 1000;
+        next.tv_nsec += (long)(s->opt.stats_interval_ms % 1000) * 1000000;
+        if (next.tv_nsec >= 1000000000) {
+            next.tv_sec++;
+            next.tv_nsec -= 1000000000;
+        }
+        int e = 0;
+        while (!s->stats_stop && e != ETIMEDOUT)
+            e = pthread_cond_timedwait(&s->stats_cv, &s->stats_mu, &next);
+        if (s->stats_stop)
+            break;
+        char line[1024];
+        int n = stats_line(s, line, sizeof line, false);
+        if (n > 0 && io_writen(STDOUT_FILENO, line, (size_t)n) < 0)
+            break; /* stdout is gone: the closing line will say so */
+    }
+    pthread_mutex_unlock(&s->stats_mu);
+    return NULL;
+}
+
+static void stats_thread_start(struct srv *s)
+{
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
+        pthread_cond_init(&s->stats_cv, &ca) || pthread_mutex_init(&s->stats_mu, NULL)) {
+        log_msg(LOG_ERR, "--stats-interval: cannot set up its timer; no periodic lines");
+        return;
+    }
+    pthread_condattr_destroy(&ca);
+    int e = pthread_create(&s->stats_tid, NULL, stats_thread, s);
+    if (e != 0) {
+        log_msg(LOG_ERR, "--stats-interval: pthread_create: %s; no periodic lines", strerror(e));
+        return;
+    }
+    s->stats_running = true;
+}
+
+static void stats_thread_stop(struct srv *s)
+{
+    if (!s->stats_running)
+        return;
+    pthread_mutex_lock(&s->stats_mu);
+    s->stats_stop = true;
+    pthread_cond_signal(&s->stats_cv);
+    pthread_mutex_unlock(&s->stats_mu);
+    pthread_join(s->stats_tid, NULL);
+    s->stats_running = false;
+}
+
 void srv_ready(struct srv *s)
 {
     char line[1200];
@@ -210,6 +307,8 @@ void srv_ready(struct srv *s)
     else
         log_msg(LOG_INFO, "listening on %s port %d, backlog %d", s->opt.host, s->port,
                 s->opt.backlog);
+    if (s->opt.stats_interval_ms > 0)
+        stats_thread_start(s);
 }
 
 int srv_accept(struct srv *s, int *fd, struct sockaddr_storage *peer, socklen_t *len)
@@ -492,21 +591,10 @@ void srv_drain(struct srv *s, const struct srv_drain_ops *ops)
 
 int srv_finish(struct srv *s)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    struct stats_line info = {
-        .model = s->model->name,
-        .workers = (s->model->caps & CAP_WORKERS)       ? s->opt.workers
-                   : (s->model->flags & SRV_EVENT)      ? 1
-                   : (s->model->caps & CAP_MAX_CLIENTS) ? s->opt.max_clients
-                                                        : 1,
-        .backlog = s->opt.backlog,
-        .wall_s = (double)(now.tv_sec - s->started.tv_sec) +
-                  (double)(now.tv_nsec - s->started.tv_nsec) / 1e9,
-    };
+    stats_thread_stop(s);
     char line[1024], e[512];
     int status = 0;
-    if (stats_format(line, sizeof line, s->stats, &info) < 0) {
+    if (stats_line(s, line, sizeof line, true) < 0) {
         log_msg(LOG_ERR, "stats: %s", strerror(errno));
         status = 1;
     } else {

@@ -9,6 +9,8 @@
 #ifndef SRV_H
 #define SRV_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -40,7 +42,13 @@ struct srv {
     struct serve_cfg serve;
     struct serve_stop stop;
     struct timespec started;
-    int ready_fd; /* daemon mode: the pipe to the waiting foreground process */
+    int ready_fd;                     /* daemon mode: the pipe to the waiting foreground process */
+    _Atomic long pool_now, pool_peak; /* the stats line's workers and peak_workers */
+    /* --stats-interval: a thread that prints a stats line every interval until the end */
+    pthread_t stats_tid;
+    bool stats_running, stats_stop;
+    pthread_mutex_t stats_mu;
+    pthread_cond_t stats_cv;
 };
 
 /* Start-up: on any error prints a message and exits (2 for bad usage, 1 otherwise); it is
@@ -48,8 +56,16 @@ struct srv {
 void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv);
 
 /* Announces readiness once the model's workers exist: the "listening" line on stdout (in
- * daemon mode, handed to the foreground process, which prints it and exits). */
+ * daemon mode, handed to the foreground process, which prints it and exits). With
+ * --stats-interval it then starts the thread that prints the periodic stats lines (in this
+ * process only: children made by fork() later do not have it). */
 void srv_ready(struct srv *s);
+
+/* A pool model reports its size as it changes (the stats line's workers, and peak_workers). */
+void srv_pool_size(struct srv *s, long n);
+/* A model with a worker per client reports how many it has (peak_workers only: its workers
+ * stays the --max-clients cap). */
+void srv_peak_workers(struct srv *s, long n);
 
 /* Reads pending signals. Returns a mask of SRV_SIG_STOP (the stop level rose) and
  * SRV_SIG_CHLD. */

@@ -93,11 +93,13 @@ int stats_format(char *buf, size_t n, const struct stats *s, const struct stats_
     struct stats_counts c;
     stats_sum(s, &c);
     int r = snprintf(buf, n,
-                     "{\"event\":\"stats\",\"model\":\"%s\",\"workers\":%ld,\"backlog\":%d,"
+                     "{\"event\":\"stats\",\"final\":%s,\"model\":\"%s\",\"workers\":%ld,"
+                     "\"peak_workers\":%ld,\"backlog\":%d,"
                      "\"connections\":%llu,\"requests\":%llu,\"bad_requests\":%llu,"
                      "\"bytes_sent\":%llu,\"primes\":%llu,\"utime_s\":%.6f,\"stime_s\":%.6f,"
                      "\"max_rss_kb\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"wall_s\":%.6f}\n",
-                     info->model, info->workers, info->backlog, (unsigned long long)c.connections,
+                     info->final ? "true" : "false", info->model, info->workers, info->peak_workers,
+                     info->backlog, (unsigned long long)c.connections,
                      (unsigned long long)c.requests, (unsigned long long)c.bad_requests,
                      (unsigned long long)c.bytes_sent, (unsigned long long)c.primes, u.utime_s,
                      u.stime_s, u.max_rss_kb, u.nvcsw, u.nivcsw, info->wall_s);

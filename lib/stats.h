@@ -11,6 +11,7 @@
 #define STATS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,9 +60,11 @@ int stats_usage(struct stats_usage *u);
 
 struct stats_line {
     const char *model;
-    long workers;
+    long workers;      /* the pool's size now (a dynamic pool's final size at the end) */
+    long peak_workers; /* the largest it has been */
     int backlog;
     double wall_s;
+    bool final; /* false for the lines of --stats-interval */
 };
 
 /* Formats the one-line JSON stats object ("\n" included) into buf. Returns its length, or -1

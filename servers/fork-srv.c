@@ -50,7 +50,9 @@ static void spawn(void *arg, int fd, struct sockaddr_storage *peer, socklen_t le
         _exit(0);
     }
     close(fd);
-    if (srv_kids_add(&f->kids, pid) < 0) {
+    if (srv_kids_add(&f->kids, pid) >= 0) {
+        srv_peak_workers(f->s, (long)f->kids.live);
+    } else {
         log_msg(LOG_ERR, "child table: %s; stopping child %ld", strerror(errno), (long)pid);
         kill(pid, SIGKILL);
     }

@@ -171,6 +171,7 @@ int main(int argc, char **argv)
     }
     p.window_ms = srv_now_ms();
     int wait_ms = refill(&p);
+    srv_pool_size(&s, (long)p.kids.live);
 
     srv_ready(&s);
     while (srv_level(&s) == 0) {
@@ -184,6 +185,7 @@ int main(int argc, char **argv)
             srv_kids_reap(&p.kids, child_done, &p);
         if (srv_level(&s) == 0)
             wait_ms = refill(&p);
+        srv_pool_size(&s, (long)p.kids.live);
     }
 
     /* Wakes every child blocked in accept() (EINVAL) and refuses new clients; children in

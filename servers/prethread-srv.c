@@ -97,6 +97,7 @@ int main(int argc, char **argv)
         }
         started[i] = true;
     }
+    srv_pool_size(&s, (long)live_count(&p));
     if (live_count(&p) == 0) {
         log_msg(LOG_ERR, "no worker thread could be started");
         srv_set_level(&s, 2);

@@ -84,8 +84,9 @@ static void spawn(void *arg, int fd, struct sockaddr_storage *peer, socklen_t le
     }
     *c = (struct client){.t = t, .fd = fd, .len = len, .peer = *peer};
     pthread_mutex_lock(&t->mu);
-    t->live++;
+    long live = (long)++t->live;
     pthread_mutex_unlock(&t->mu);
+    srv_peak_workers(t->s, live);
     pthread_t tid;
     int e = pthread_create(&tid, &t->attr, client_thread, c);
     if (e != 0) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,8 +83,7 @@ bool model_selected(const char *model)
     return false;
 }
 
-/* Reads one line from fd within timeout_ms; returns its length (0 on EOF or timeout). */
-static size_t read_line_fd(int fd, char *buf, size_t n, int timeout_ms)
+size_t read_line_fd(int fd, char *buf, size_t n, int timeout_ms)
 {
     size_t len = 0;
     while (len + 1 < n) {
@@ -177,7 +177,7 @@ int server_wait(struct server *s, char *stats, size_t n)
     char line[1024] = "";
     /* Bounded: the grace time is 10 s by default; the wait is there only to avoid a hang. */
     while (read_line_fd(s->out, line, sizeof line, 30000) > 0)
-        if (strstr(line, "\"event\":\"stats\""))
+        if (strstr(line, "\"event\":\"stats\",\"final\":true"))
             break;
     if (stats)
         snprintf(stats, n, "%s", line);
@@ -374,4 +374,30 @@ void skip_unless_model(const char *model)
 {
     if (!model_selected(model))
         cr_skip_test("%s not selected by SRV_MODELS", model);
+}
+
+bool request_ok(int port, const char *line, uint64_t bytes)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    char g[512];
+    struct timeval tv = {30, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    bool ok = read(fd, g, sizeof g) > 0 && io_writen(fd, line, strlen(line)) > 0;
+    uint64_t got = 0;
+    static __thread char buf[65536];
+    while (ok && got < bytes) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r <= 0 || payload_check(buf, (size_t)r, got) != (size_t)r)
+            break;
+        got += (uint64_t)r;
+    }
+    close(fd);
+    return ok && got == bytes;
 }

@@ -58,6 +58,13 @@ void server_check_clean(const struct server *s);
 
 int tcp_connect(int port);
 
+/* One whole request on a new connection to the loopback port, its reads bounded at 30 s;
+ * true when every byte came back right (false, not a failed assertion, otherwise). */
+bool request_ok(int port, const char *line, uint64_t bytes);
+
+/* Reads one line from fd within timeout_ms; returns its length (0 on EOF or timeout). */
+size_t read_line_fd(int fd, char *buf, size_t n, int timeout_ms);
+
 /* Reads the greeting line into buf (NUL-terminated); returns its length. */
 size_t read_greeting(int fd, char *buf, size_t n);
 

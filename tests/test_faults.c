@@ -68,28 +68,6 @@ static bool readable_within(int fd, int ms)
     return poll(&p, 1, ms) == 1;
 }
 
-/* One whole request on a new connection; true when every byte came back right. */
-static bool request_ok(int port, const char *line, uint64_t bytes)
-{
-    int fd = try_connect(port);
-    if (fd < 0)
-        return false;
-    char g[512];
-    struct timeval tv = {30, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    bool ok = read(fd, g, sizeof g) > 0 && io_writen(fd, line, strlen(line)) > 0;
-    uint64_t got = 0;
-    static __thread char buf[65536];
-    while (ok && got < bytes) {
-        ssize_t r = read(fd, buf, sizeof buf);
-        if (r <= 0 || payload_check(buf, (size_t)r, got) != (size_t)r)
-            break;
-        got += (uint64_t)r;
-    }
-    close(fd);
-    return ok && got == bytes;
-}
-
 /* ---- malformed input at volume ---- */
 
 struct blob {

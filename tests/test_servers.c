@@ -430,3 +430,25 @@ MODEL_TEST(timeout_takes_a_duration)
     close(fd);
     expect_clean_exit(&s, NULL);
 }
+
+/* --stats-interval: lines with "final":false come while the server runs, with the running
+ * totals; the closing line is "final":true and has every request. */
+MODEL_TEST(stats_interval_lines)
+{
+    skip_unselected(m);
+    const char *args[] = {"--stats-interval", "100ms", NULL};
+    struct server s;
+    server_start(&s, m->name, args);
+    for (int i = 0; i < 5; i++)
+        cr_expect(request_ok(s.port, "1000 100\n", 100), "%s: request %d", m->name, i);
+    char line[1024];
+    bool seen = false;
+    for (int i = 0; i < 100 && !seen && read_line_fd(s.out, line, sizeof line, 10000) > 0; i++)
+        seen = strstr(line, "\"event\":\"stats\",\"final\":false") &&
+               json_num(line, "requests") == 5 && json_num(line, "peak_workers") >= 1;
+    cr_expect(seen, "%s: no periodic stats line with the 5 requests (last: %s)", m->name, line);
+    char stats[1024];
+    expect_clean_exit(&s, stats);
+    cr_expect(strstr(stats, "\"final\":true"), "%s: %s", m->name, stats);
+    cr_expect_eq(json_num(stats, "requests"), 5, "%s: %s", m->name, stats);
+}

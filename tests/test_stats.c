@@ -101,19 +101,23 @@ Test(stats, line_has_every_field)
     stats_add(&stats_claim(s)->connections, 2);
     stats_add(&stats_claim(s)->connections, 1);
     stats_add(&s->slot[3].primes, 22044);
-    struct stats_line info = {.model = "iterative", .workers = 1, .backlog = 32, .wall_s = 1.5};
+    struct stats_line info = {.model = "iterative",
+                              .workers = 1,
+                              .peak_workers = 3,
+                              .backlog = 32,
+                              .wall_s = 1.5,
+                              .final = true};
     char buf[1024];
     int n = stats_format(buf, sizeof buf, s, &info);
     cr_assert_gt(n, 0);
     cr_expect_eq(buf[n - 1], '\n');
-    static const char *keys[] = {"\"event\":\"stats\"", "\"model\":\"iterative\"",
-                                 "\"workers\":1,",      "\"backlog\":32,",
-                                 "\"connections\":3,",  "\"requests\":0,",
-                                 "\"bad_requests\":0,", "\"bytes_sent\":0,",
-                                 "\"primes\":22044,",   "\"utime_s\":",
-                                 "\"stime_s\":",        "\"max_rss_kb\":",
-                                 "\"nvcsw\":",          "\"nivcsw\":",
-                                 "\"wall_s\":1.5"};
+    static const char *keys[] = {
+        "\"event\":\"stats\"", "\"model\":\"iterative\"", "\"workers\":1,",
+        "\"peak_workers\":3,", "\"final\":true,",         "\"backlog\":32,",
+        "\"connections\":3,",  "\"requests\":0,",         "\"bad_requests\":0,",
+        "\"bytes_sent\":0,",   "\"primes\":22044,",       "\"utime_s\":",
+        "\"stime_s\":",        "\"max_rss_kb\":",         "\"nvcsw\":",
+        "\"nivcsw\":",         "\"wall_s\":1.5"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         cr_expect(strstr(buf, keys[i]), "missing %s in %s", keys[i], buf);
     cr_expect_eq(stats_format(buf, 20, s, &info), -1);
