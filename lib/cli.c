@@ -60,6 +60,9 @@ enum {
     OPT_STATS,
     OPT_POLLER,
     OPT_STATS_INTERVAL,
+    OPT_MIN_SPARE,
+    OPT_MAX_SPARE,
+    OPT_MAX_WORKERS,
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +83,9 @@ static const struct option long_opts[] = {
     {"stats", required_argument, NULL, OPT_STATS},
     {"poller", required_argument, NULL, OPT_POLLER},
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+    {"min-spare", required_argument, NULL, OPT_MIN_SPARE},
+    {"max-spare", required_argument, NULL, OPT_MAX_SPARE},
+    {"max-workers", required_argument, NULL, OPT_MAX_WORKERS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -136,6 +142,9 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         .max_bytes = SRV_DEFAULT_MAX_BYTES,
         .timeout_ms = SRV_DEFAULT_TIMEOUT_MS,
         .grace_ms = SRV_DEFAULT_GRACE_MS,
+        .min_spare = SRV_DEFAULT_MIN_SPARE,
+        .max_spare = SRV_DEFAULT_MAX_SPARE,
+        .max_workers = SRV_DEFAULT_MAX_WORKERS,
     };
     const char *prog = argc > 0 ? argv[0] : "srv";
     const char *slash = strrchr(prog, '/');
@@ -243,6 +252,26 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         case OPT_STATS:
             o->stats_file = optarg;
             break;
+        case OPT_MIN_SPARE:
+        case OPT_MAX_SPARE:
+        case OPT_MAX_WORKERS: {
+            const char *name = c == OPT_MIN_SPARE   ? "--min-spare"
+                               : c == OPT_MAX_SPARE ? "--max-spare"
+                                                    : "--max-workers";
+            if (!(caps & CAP_SPARE))
+                return bad(err, errlen,
+                           "%s: %s has no pool to size (prefork-srv and "
+                           "prethread-srv have)",
+                           name, prog);
+            if (number(optarg, name, c == OPT_MAX_WORKERS ? 1 : 0, 100000, &v, err, errlen))
+                return CLI_ERR;
+            long *to = c == OPT_MIN_SPARE   ? &o->min_spare
+                       : c == OPT_MAX_SPARE ? &o->max_spare
+                                            : &o->max_workers;
+            *to = (long)v;
+            o->dynamic = true;
+            break;
+        }
         case OPT_STATS_INTERVAL:
             if (duration_ms(optarg, "--stats-interval", 86400, &o->stats_interval_ms, err, errlen))
                 return CLI_ERR;
@@ -267,6 +296,14 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         o->host = SRV_DEFAULT_HOST;
     if (o->user && !o->daemon)
         return bad(err, errlen, "--user drops privileges of a daemon; it needs -d");
+    if (o->dynamic) {
+        if (o->min_spare >= o->max_spare)
+            return bad(err, errlen, "--min-spare %ld must be below --max-spare %ld", o->min_spare,
+                       o->max_spare);
+        if (o->workers > o->max_workers)
+            return bad(err, errlen, "-w %ld (the starting size) is above --max-workers %ld",
+                       o->workers, o->max_workers);
+    }
     return CLI_OK;
 }
 
@@ -282,7 +319,11 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         "  -p, --port PORT       TCP port, 0 for any free port (default %s)\n"
         "  -U, --unix PATH       listen on a Unix stream socket instead of TCP\n"
         "  -b, --backlog N       listen backlog (default %d; the kernel caps it at somaxconn)\n",
-        prog, (caps & CAP_WORKERS) ? " [-w WORKERS]" : "",
+        prog,
+        (caps & CAP_SPARE)
+            ? " [-w WORKERS]\n       [--min-spare N] [--max-spare N] [--max-workers N]"
+        : (caps & CAP_WORKERS) ? " [-w WORKERS]"
+                               : "",
         (caps & CAP_LOCK_FCNTL)   ? " [--accept-lock none|mutex|fcntl]"
         : (caps & CAP_LOCK_MUTEX) ? " [--accept-lock none|mutex]"
                                   : "",
@@ -290,7 +331,17 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         (caps & CAP_POLLER) ? "\n       [--poller epoll|poll|select]" : "", SRV_DEFAULT_HOST,
         SRV_DEFAULT_PORT, SRV_DEFAULT_BACKLOG);
     if (caps & CAP_WORKERS)
-        fprintf(f, "  -w, --workers N       pool size (default %d)\n", SRV_DEFAULT_WORKERS);
+        fprintf(f, "  -w, --workers N       pool size (default %d)%s\n", SRV_DEFAULT_WORKERS,
+                (caps & CAP_SPARE) ? "; with the spare options, its size at start" : "");
+    if (caps & CAP_SPARE)
+        fprintf(f,
+                "      --min-spare N     a dynamic pool: start workers while fewer than N are\n"
+                "                        idle (1, then doubling each second, up to 32 a second)\n"
+                "                        (default %d once any spare option is given)\n"
+                "      --max-spare N     retire one idle worker a second while more than N are\n"
+                "                        idle (default %d)\n"
+                "      --max-workers N   never more workers than N (default %d)\n",
+                SRV_DEFAULT_MIN_SPARE, SRV_DEFAULT_MAX_SPARE, SRV_DEFAULT_MAX_WORKERS);
     if (caps & (CAP_LOCK_MUTEX | CAP_LOCK_FCNTL))
         fprintf(f, "      --accept-lock L   serialise accept() across the pool (default none)\n");
     if (caps & CAP_MAX_CLIENTS)

@@ -24,6 +24,7 @@ enum {
     CAP_LOCK_FCNTL = 1 << 2,  /* --accept-lock fcntl */
     CAP_MAX_CLIENTS = 1 << 3, /* --max-clients: a cap on connections served at once */
     CAP_POLLER = 1 << 4,      /* --poller: an event loop's choice of epoll, poll, select */
+    CAP_SPARE = 1 << 5,       /* --min-spare, --max-spare, --max-workers: a dynamic pool */
 };
 
 struct srv_opts {
@@ -38,19 +39,24 @@ struct srv_opts {
     int timeout_ms;        /* whole-line, idle and send timeout; 0: none */
     int grace_ms;          /* shutdown grace time */
     int stats_interval_ms; /* --stats-interval: a stats line this often; 0: none */
+    bool dynamic;          /* a spare option was given: the pool is sized by them */
+    long min_spare, max_spare, max_workers;
     bool daemon;
     const char *pidfile, *user, *stats_file;
     const char *poller; /* --poller: "epoll" (default), "poll" or "select" */
 };
 
-#define SRV_DEFAULT_HOST       "127.0.0.1"
-#define SRV_DEFAULT_PORT       "12345"
-#define SRV_DEFAULT_BACKLOG    511
-#define SRV_DEFAULT_WORKERS    8
-#define SRV_DEFAULT_MAX_WORK   UINT64_C(100000000)
-#define SRV_DEFAULT_MAX_BYTES  UINT64_C(1073741824)
-#define SRV_DEFAULT_TIMEOUT_MS 60000
-#define SRV_DEFAULT_GRACE_MS   10000
+#define SRV_DEFAULT_HOST        "127.0.0.1"
+#define SRV_DEFAULT_PORT        "12345"
+#define SRV_DEFAULT_BACKLOG     511
+#define SRV_DEFAULT_WORKERS     8
+#define SRV_DEFAULT_MAX_WORK    UINT64_C(100000000)
+#define SRV_DEFAULT_MAX_BYTES   UINT64_C(1073741824)
+#define SRV_DEFAULT_TIMEOUT_MS  60000
+#define SRV_DEFAULT_GRACE_MS    10000
+#define SRV_DEFAULT_MIN_SPARE   5 /* Apache's MinSpareServers */
+#define SRV_DEFAULT_MAX_SPARE   10
+#define SRV_DEFAULT_MAX_WORKERS 256 /* Apache's MaxRequestWorkers */
 
 /* Parses argv into *o (defaults first). caps says what the model named prog can use. */
 int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, char *err,

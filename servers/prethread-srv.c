@@ -1,29 +1,48 @@
-/* prethread-srv: a fixed pool of -w threads made at start-up, each blocking in accept() on
- * the shared listening socket (the book's fifth model). Nothing is created per connection, so
- * CPU per request is close to the iterative server's while -w clients are served at once.
- * The cost: at most -w clients in service (the rest wait in the backlog, so an idle client
- * holds a thread until --timeout), and no isolation between requests. Linux wakes one thread
- * per connection in accept(); --accept-lock mutex serialises accept() as the book does, for
- * kernels that wake them all. */
+/* prethread-srv: a pool of threads made in advance, each blocking in accept() on the shared
+ * listening socket (the book's fifth model). Nothing is created per connection, so CPU per
+ * request is close to the iterative server's while as many clients as threads are served at
+ * once. The cost: at most that many clients in service (the rest wait in the backlog, so an
+ * idle client holds a thread until --timeout), and no isolation between requests. Linux wakes
+ * one thread per connection in accept(); --accept-lock mutex serialises accept() as the book
+ * does, for kernels that wake them all. The pool is -w threads, or, with the spare options,
+ * sized as Apache's worker MPM does: the main thread counts idle threads once a second,
+ * starts more when too few are idle (doubling up to 32 a second) and retires one when too
+ * many are, never above --max-workers; the listener then has a 1 s receive timeout so that an
+ * idle thread blocked in accept() wakes to see that it is asked to leave. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "net.h"
+#include "pool.h"
 #include "srv.h"
+
+enum { W_FREE, W_RUNNING, W_EXITED };
+
+struct prethread_srv;
+struct worker_slot {
+    struct prethread_srv *p;
+    pthread_t tid;
+    int state; /* W_*, under p->mu */
+};
 
 struct prethread_srv {
     struct srv *s;
     bool use_lock;
     pthread_mutex_t accept_mu;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu; /* live, retire and the slots' states */
     size_t live;
-    int donefd;
+    long retire;       /* idle threads asked to leave, not yet gone */
+    _Atomic long idle; /* threads waiting for a connection */
+    struct worker_slot *slots;
+    size_t nslots; /* -w, or --max-workers for a dynamic pool */
+    int donefd;    /* a thread that ends adds 1 */
 };
 
 static size_t live_count(void *arg)
@@ -35,11 +54,24 @@ static size_t live_count(void *arg)
     return n;
 }
 
+/* True (and the request taken) when this idle thread is to leave the pool. */
+static bool retiring(struct prethread_srv *p)
+{
+    pthread_mutex_lock(&p->mu);
+    bool r = p->retire > 0;
+    if (r)
+        p->retire--;
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
 static void *worker(void *arg)
 {
-    struct prethread_srv *p = arg;
+    struct worker_slot *me = arg;
+    struct prethread_srv *p = me->p;
     struct srv *s = p->s;
     struct stats_slot *w = stats_claim(s->stats);
+    atomic_fetch_add(&p->idle, 1);
     while (srv_level(s) == 0) {
         struct sockaddr_storage peer;
         socklen_t len;
@@ -51,65 +83,143 @@ static void *worker(void *arg)
             pthread_mutex_unlock(&p->accept_mu);
         if (r < 0)
             break;
-        if (r > 0)
+        if (r > 0) {
+            atomic_fetch_sub(&p->idle, 1);
             srv_serve(s, w, fd, &peer, len);
+            atomic_fetch_add(&p->idle, 1);
+        }
+        if (p->s->opt.dynamic && retiring(p))
+            break;
     }
+    atomic_fetch_sub(&p->idle, 1);
     stats_release(w);
     /* Decrement and notify under one lock: whoever wakes sees the new count, and the main
      * thread cannot see 0 (and close donefd) before the write. */
     uint64_t one = 1;
     pthread_mutex_lock(&p->mu);
     p->live--;
+    me->state = W_EXITED;
     if (write(p->donefd, &one, sizeof one) < 0)
         log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
+/* Starts up to n threads in free slots; returns how many started. */
+static long start_workers(struct prethread_srv *p, long n)
+{
+    long started = 0;
+    for (size_t i = 0; i < p->nslots && started < n; i++) {
+        struct worker_slot *ws = &p->slots[i];
+        pthread_mutex_lock(&p->mu);
+        bool free_slot = ws->state == W_FREE;
+        if (free_slot) {
+            ws->state = W_RUNNING;
+            p->live++;
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (!free_slot)
+            continue;
+        int e = pthread_create(&ws->tid, NULL, worker, ws);
+        if (e != 0) {
+            log_msg(LOG_ERR, "worker %zu: pthread_create: %s; continuing without it", i,
+                    strerror(e));
+            pthread_mutex_lock(&p->mu);
+            ws->state = W_FREE;
+            p->live--;
+            pthread_mutex_unlock(&p->mu);
+            if (e == EAGAIN && p->s->opt.dynamic)
+                break; /* out of threads or memory: the next tick tries again */
+            continue;
+        }
+        started++;
+    }
+    srv_pool_size(p->s, (long)live_count(p));
+    return started;
+}
+
+/* Joins the threads that have left (retired, or ended on an accept error). */
+static void join_exited(struct prethread_srv *p)
+{
+    for (size_t i = 0; i < p->nslots; i++) {
+        struct worker_slot *ws = &p->slots[i];
+        pthread_mutex_lock(&p->mu);
+        bool exited = ws->state == W_EXITED;
+        pthread_mutex_unlock(&p->mu);
+        if (!exited)
+            continue;
+        pthread_join(ws->tid, NULL);
+        pthread_mutex_lock(&p->mu);
+        ws->state = W_FREE;
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+/* Once a second with a dynamic pool: the sizing rule of lib/pool. */
+static void maintain(struct prethread_srv *p, struct pool_ctl *ctl)
+{
+    join_exited(p);
+    long live = (long)live_count(p), idle = atomic_load(&p->idle);
+    pthread_mutex_lock(&p->mu);
+    idle -= p->retire; /* those already asked to leave are not spares */
+    pthread_mutex_unlock(&p->mu);
+    long n = pool_tick(ctl, live, idle);
+    if (n > 0) {
+        start_workers(p, n);
+    } else if (n < 0) {
+        pthread_mutex_lock(&p->mu);
+        p->retire++;
+        pthread_mutex_unlock(&p->mu);
+    }
+    srv_pool_size(p->s, (long)live_count(p));
+}
+
 int main(int argc, char **argv)
 {
-    static const struct srv_model model = {"prethread", CAP_WORKERS | CAP_LOCK_MUTEX, SRV_THREADS};
+    static const struct srv_model model = {"prethread", CAP_WORKERS | CAP_LOCK_MUTEX | CAP_SPARE,
+                                           SRV_THREADS};
     struct srv s;
     struct prethread_srv p = {
         .s = &s, .accept_mu = PTHREAD_MUTEX_INITIALIZER, .mu = PTHREAD_MUTEX_INITIALIZER};
     srv_start(&s, &model, argc, argv);
     p.use_lock = s.opt.lock == LOCK_MUTEX;
     p.donefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    pthread_t *tid = calloc((size_t)s.opt.workers, sizeof *tid);
-    bool *started = calloc((size_t)s.opt.workers, sizeof *started);
-    if (p.donefd < 0 || !tid || !started) {
+    p.nslots = (size_t)(s.opt.dynamic ? s.opt.max_workers : s.opt.workers);
+    p.slots = calloc(p.nslots, sizeof *p.slots);
+    if (p.donefd < 0 || !p.slots) {
         log_msg(LOG_ERR, "pool set-up: %s", strerror(errno));
         return 1;
     }
-
-    for (long i = 0; i < s.opt.workers; i++) {
-        pthread_mutex_lock(&p.mu);
-        p.live++;
-        pthread_mutex_unlock(&p.mu);
-        int e = pthread_create(&tid[i], NULL, worker, &p);
-        if (e != 0) {
-            log_msg(LOG_ERR, "worker %ld: pthread_create: %s; continuing without it", i,
-                    strerror(e));
-            pthread_mutex_lock(&p.mu);
-            p.live--;
-            pthread_mutex_unlock(&p.mu);
-            continue;
+    for (size_t i = 0; i < p.nslots; i++)
+        p.slots[i].p = &p;
+    struct pool_ctl ctl = {s.opt.min_spare, s.opt.max_spare, s.opt.max_workers, 1};
+    if (s.opt.dynamic) {
+        /* accept() wakes every second, so that an idle thread can be retired. */
+        struct timeval tv = {1, 0};
+        if (setsockopt(s.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
+            log_msg(LOG_ERR, "SO_RCVTIMEO: %s", strerror(errno));
+            return 1;
         }
-        started[i] = true;
     }
-    srv_pool_size(&s, (long)live_count(&p));
-    if (live_count(&p) == 0) {
+
+    start_workers(&p, s.opt.workers);
+    if (live_count(&p) == 0 && !s.opt.dynamic) {
         log_msg(LOG_ERR, "no worker thread could be started");
         srv_set_level(&s, 2);
     }
 
     srv_ready(&s);
-    /* The main thread only takes signals; the pool does everything else. */
-    while (srv_level(&s) == 0 && live_count(&p) > 0) {
-        /* donefd only wakes the loop when a worker has quit on an accept error. */
+    /* The main thread takes signals and sizes a dynamic pool; the pool does the rest. */
+    long long next_tick = srv_now_ms() + 1000;
+    while (srv_level(&s) == 0 && (s.opt.dynamic || live_count(&p) > 0)) {
+        int wait = -1;
+        if (s.opt.dynamic) {
+            long long left = next_tick - srv_now_ms();
+            wait = left > 0 ? (int)left : 0;
+        }
         struct pollfd pf[2] = {{.fd = s.sigfd, .events = POLLIN},
                                {.fd = p.donefd, .events = POLLIN}};
-        if (poll(pf, 2, -1) < 0 && errno != EINTR) {
+        if (poll(pf, 2, wait) < 0 && errno != EINTR) {
             log_msg(LOG_ERR, "poll: %s", strerror(errno));
             break;
         }
@@ -117,8 +227,14 @@ int main(int argc, char **argv)
             uint64_t v;
             if (read(p.donefd, &v, sizeof v) < 0 && errno != EAGAIN)
                 log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
+            if (!s.opt.dynamic)
+                srv_pool_size(&s, (long)live_count(&p)); /* one ended on an accept error */
         }
         srv_signals(&s);
+        if (s.opt.dynamic && srv_level(&s) == 0 && srv_now_ms() >= next_tick) {
+            maintain(&p, &ctl);
+            next_tick += 1000;
+        }
     }
 
     srv_set_level(&s, 1);
@@ -126,11 +242,10 @@ int main(int argc, char **argv)
         log_msg(LOG_ERR, "shutdown: %s", strerror(errno));
     struct srv_drain_ops ops = {live_count, NULL, NULL, p.donefd, &p};
     srv_drain(&s, &ops);
-    for (long i = 0; i < s.opt.workers; i++)
-        if (started[i])
-            pthread_join(tid[i], NULL);
-    free(tid);
-    free(started);
+    for (size_t i = 0; i < p.nslots; i++)
+        if (p.slots[i].state != W_FREE)
+            pthread_join(p.slots[i].tid, NULL);
+    free(p.slots);
     close(p.donefd);
     return srv_finish(&s);
 }

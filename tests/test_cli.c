@@ -129,3 +129,33 @@ Test(cli, numbers_and_durations)
     cr_expect_eq(cli_duration_us("-1", &v), -1);
     cr_expect_eq(cli_duration_us("1d", &v), -1);
 }
+
+Test(cli, spare_options_make_a_dynamic_pool)
+{
+    struct srv_opts o;
+    const unsigned caps = POOL_P | CAP_SPARE;
+    cr_assert_eq(PARSE(caps, &o, "-w", "2"), CLI_OK, "%s", err);
+    cr_expect_not(o.dynamic, "-w alone: a fixed pool");
+    cr_assert_eq(PARSE(caps, &o, "--max-spare", "7"), CLI_OK, "%s", err);
+    cr_expect(o.dynamic);
+    cr_expect_eq(o.min_spare, 5, "Apache's default");
+    cr_expect_eq(o.max_spare, 7);
+    cr_expect_eq(o.max_workers, 256);
+    cr_assert_eq(PARSE(caps, &o, "--min-spare", "1", "--max-spare", "2", "--max-workers", "9"),
+                 CLI_OK, "%s", err);
+    cr_expect(o.min_spare == 1 && o.max_spare == 2 && o.max_workers == 9);
+    cr_expect_eq(PARSE(caps, &o, "--min-spare", "4", "--max-spare", "4"), CLI_ERR);
+    cr_expect(strstr(err, "below --max-spare"), "%s", err);
+    cr_expect_eq(PARSE(caps, &o, "-w", "20", "--max-workers", "10"), CLI_ERR);
+    cr_expect_eq(PARSE(caps, &o, "--max-workers", "0"), CLI_ERR);
+    cr_expect_eq(PARSE(POOL_P, &o, "--min-spare", "1"), CLI_ERR, "a model without CAP_SPARE");
+    cr_expect(strstr(err, "no pool to size"), "%s", err);
+}
+
+Test(cli, stats_interval_takes_a_duration)
+{
+    struct srv_opts o;
+    cr_assert_eq(PARSE(0, &o, "--stats-interval", "250ms"), CLI_OK, "%s", err);
+    cr_expect_eq(o.stats_interval_ms, 250);
+    cr_expect_eq(PARSE(0, &o, "--stats-interval", "soon"), CLI_ERR);
+}

@@ -452,3 +452,56 @@ MODEL_TEST(stats_interval_lines)
     cr_expect(strstr(stats, "\"final\":true"), "%s: %s", m->name, stats);
     cr_expect_eq(json_num(stats, "requests"), 5, "%s: %s", m->name, stats);
 }
+
+/* A dynamic pool (prefork, prethread): 20 clients that hold a worker each make it grow, by 1,
+ * 2, 4... a second, to --max-workers and no further; once they leave, it retires one idle
+ * worker a second down to --max-spare. Watched through --stats-interval lines; every wait is
+ * bounded. */
+static bool pool_reaches(struct server *s, long want, bool grow, long *peak)
+{
+    char line[1024];
+    for (int i = 0; i < 400 && read_line_fd(s->out, line, sizeof line, 5000) > 0; i++) {
+        long w = (long)json_num(line, "workers");
+        long p = (long)json_num(line, "peak_workers");
+        if (p > *peak)
+            *peak = p;
+        if (w >= 0 && (grow ? w >= want : w <= want))
+            return true;
+    }
+    return false;
+}
+
+MODEL_TEST(dynamic_pool_grows_and_shrinks)
+{
+    skip_unselected(m);
+    if (strcmp(m->name, "prefork") && strcmp(m->name, "prethread"))
+        cr_skip_test("%s has no dynamic pool", m->name);
+    const char *args[] = {"-w",
+                          "2",
+                          "--min-spare",
+                          "2",
+                          "--max-spare",
+                          "4",
+                          "--max-workers",
+                          "8",
+                          "--stats-interval",
+                          "200ms",
+                          "--timeout",
+                          "0",
+                          NULL};
+    struct server s;
+    server_start(&s, m->name, args);
+    int fds[20];
+    for (int i = 0; i < 20; i++)
+        fds[i] = tcp_connect(s.port); /* each holds a worker once greeted */
+    long peak = 0;
+    cr_expect(pool_reaches(&s, 8, true, &peak), "%s: did not grow to --max-workers 8", m->name);
+    for (int i = 0; i < 20; i++)
+        close(fds[i]);
+    cr_expect(pool_reaches(&s, 4, false, &peak), "%s: did not shrink to --max-spare 4", m->name);
+    cr_expect_eq(peak, 8, "%s: peak_workers %ld with --max-workers 8", m->name, peak);
+    cr_expect(request_ok(s.port, "1000 1000\n", 1000), "%s serves after shrinking", m->name);
+    char stats[1024];
+    expect_clean_exit(&s, stats);
+    cr_expect_eq(json_num(stats, "peak_workers"), 8, "%s", stats);
+}
