@@ -32,7 +32,7 @@ endif
 BUILD    := build/$(FLAVOR)
 
 # The models come from the registry, servers/models (one line each, with what it is).
-ALL_MODELS := $(shell awk '!/^\#/ && NF >= 6 { print $$1 }' servers/models)
+ALL_MODELS := $(shell awk '!/^\#/ && NF >= 7 { print $$1 }' servers/models)
 SERVERS  := $(ALL_MODELS:%=$(BIN)/%-srv)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

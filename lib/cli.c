@@ -63,6 +63,7 @@ enum {
     OPT_MIN_SPARE,
     OPT_MAX_SPARE,
     OPT_MAX_WORKERS,
+    OPT_ACCEPT,
 };
 
 static const struct option long_opts[] = {
@@ -86,6 +87,7 @@ static const struct option long_opts[] = {
     {"min-spare", required_argument, NULL, OPT_MIN_SPARE},
     {"max-spare", required_argument, NULL, OPT_MAX_SPARE},
     {"max-workers", required_argument, NULL, OPT_MAX_WORKERS},
+    {"accept", required_argument, NULL, OPT_ACCEPT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -189,6 +191,23 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
                 return CLI_ERR;
             o->workers = (long)v;
             break;
+        case OPT_ACCEPT: {
+            const char *other = (caps & CAP_ACCEPT_MAIN)   ? "main"
+                                : (caps & CAP_ACCEPT_PASS) ? "pass"
+                                                           : NULL;
+            if (!other)
+                return bad(err, errlen,
+                           "--accept: %s has one way to accept (prefork-srv takes "
+                           "self|pass, prethread-srv self|main)",
+                           prog);
+            if (!strcmp(optarg, "self"))
+                o->accept = ACCEPT_SELF;
+            else if (!strcmp(optarg, other))
+                o->accept = (caps & CAP_ACCEPT_MAIN) ? ACCEPT_MAIN : ACCEPT_PASS;
+            else
+                return bad(err, errlen, "--accept: '%s' is not self or %s", optarg, other);
+            break;
+        }
         case OPT_LOCK:
             if (!strcmp(optarg, "none"))
                 o->lock = LOCK_NONE;
@@ -296,6 +315,11 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         o->host = SRV_DEFAULT_HOST;
     if (o->user && !o->daemon)
         return bad(err, errlen, "--user drops privileges of a daemon; it needs -d");
+    if (o->accept != ACCEPT_SELF && o->lock != LOCK_NONE)
+        return bad(err, errlen,
+                   "--accept-lock: with --accept %s only one process or thread "
+                   "accepts; there is nothing to serialise",
+                   o->accept == ACCEPT_MAIN ? "main" : "pass");
     if (o->dynamic) {
         if (o->min_spare >= o->max_spare)
             return bad(err, errlen, "--min-spare %ld must be below --max-spare %ld", o->min_spare,
@@ -320,8 +344,12 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         "  -U, --unix PATH       listen on a Unix stream socket instead of TCP\n"
         "  -b, --backlog N       listen backlog (default %d; the kernel caps it at somaxconn)\n",
         prog,
-        (caps & CAP_SPARE)
+        (caps & CAP_ACCEPT_PASS)
             ? " [-w WORKERS]\n       [--min-spare N] [--max-spare N] [--max-workers N]"
+              " [--accept self|pass]\n      "
+        : (caps & CAP_ACCEPT_MAIN)
+            ? " [-w WORKERS]\n       [--min-spare N] [--max-spare N] [--max-workers N]"
+              " [--accept self|main]\n      "
         : (caps & CAP_WORKERS) ? " [-w WORKERS]"
                                : "",
         (caps & CAP_LOCK_FCNTL)   ? " [--accept-lock none|mutex|fcntl]"
@@ -344,6 +372,12 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
                 SRV_DEFAULT_MIN_SPARE, SRV_DEFAULT_MAX_SPARE, SRV_DEFAULT_MAX_WORKERS);
     if (caps & (CAP_LOCK_MUTEX | CAP_LOCK_FCNTL))
         fprintf(f, "      --accept-lock L   serialise accept() across the pool (default none)\n");
+    if (caps & CAP_ACCEPT_MAIN)
+        fprintf(f, "      --accept M        self: every thread accepts (default); main: the main\n"
+                   "                        thread accepts and queues descriptors for the pool\n");
+    if (caps & CAP_ACCEPT_PASS)
+        fprintf(f, "      --accept M        self: every child accepts (default); pass: the parent\n"
+                   "                        accepts and passes descriptors to idle children\n");
     if (caps & CAP_MAX_CLIENTS)
         fprintf(f, "      --max-clients N   at most N clients served at once; more wait in the\n"
                    "                        backlog (default 0: no cap)\n");

@@ -16,6 +16,9 @@
 #define PROJECT_VERSION "1.0.0"
 
 enum accept_lock { LOCK_NONE, LOCK_MUTEX, LOCK_FCNTL };
+/* Who accepts: every worker (self), the main thread handing descriptors to the pool through
+ * a queue (main, Stevens' serv08), or the parent passing them to children (pass, serv05). */
+enum accept_mode { ACCEPT_SELF, ACCEPT_MAIN, ACCEPT_PASS };
 
 /* What a model can use; options outside its capabilities are refused. */
 enum {
@@ -25,6 +28,8 @@ enum {
     CAP_MAX_CLIENTS = 1 << 3, /* --max-clients: a cap on connections served at once */
     CAP_POLLER = 1 << 4,      /* --poller: an event loop's choice of epoll, poll, select */
     CAP_SPARE = 1 << 5,       /* --min-spare, --max-spare, --max-workers: a dynamic pool */
+    CAP_ACCEPT_MAIN = 1 << 6, /* --accept self|main */
+    CAP_ACCEPT_PASS = 1 << 7, /* --accept self|pass */
 };
 
 struct srv_opts {
@@ -34,6 +39,7 @@ struct srv_opts {
     int backlog;
     long workers;
     enum accept_lock lock;
+    enum accept_mode accept;
     long max_clients; /* 0: no cap */
     uint64_t max_work, max_bytes;
     int timeout_ms;        /* whole-line, idle and send timeout; 0: none */

@@ -46,4 +46,10 @@ int net_stop_accepting(int lfd);
 /* "127.0.0.1:5000", "[::1]:5000" or "unix" into buf. */
 void net_addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t n);
 
+/* Descriptor passing over a Unix stream socket (SCM_RIGHTS), one descriptor and one byte per
+ * message. net_send_fd: 0, or -1 with errno. net_recv_fd: 1 with *fd set (close-on-exec),
+ * 0 when the peer has closed, -1 with errno. */
+int net_send_fd(int sock, int fd);
+int net_recv_fd(int sock, int *fd);
+
 #endif

@@ -11,7 +11,12 @@
  * a scoreboard in shared memory, and once a second the parent starts children when too few
  * are idle (doubling up to 32 a second) or asks one idle child to leave when too many are,
  * never above --max-workers; the listener then has a 1 s receive timeout so that an idle
- * child blocked in accept() wakes to see the request. */
+ * child blocked in accept() wakes to see the request. With --accept pass the parent accepts
+ * instead and passes each descriptor to an idle child over a Unix socket pair (SCM_RIGHTS,
+ * Stevens' serv05); a child writes a byte back when it is free again, and the parent stops
+ * watching the listener while no child is free. No herd and no lock, at the cost of a
+ * sendmsg, a recvmsg and a byte back per connection, and a parent that is on every
+ * connection's path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -42,7 +47,9 @@ struct prefork_srv {
     struct srv_kids kids;
     struct board *board; /* one per slot of kids (nslots) */
     size_t nslots;
-    int lock_fd;              /* LOCK_FCNTL: an unlinked lock file shared by the pool */
+    int *chan;   /* --accept pass: the parent's end of each child's socket pair, or -1 */
+    bool *busy;  /* --accept pass: a descriptor was passed and the child is not free yet */
+    int lock_fd; /* LOCK_FCNTL: an unlinked lock file shared by the pool */
     pthread_mutex_t *lock_mu; /* LOCK_MUTEX: in a shared mapping */
     long long window_ms;      /* start of the current respawn window */
     long spawned_in_window;
@@ -101,7 +108,7 @@ static void lock_accept(struct prefork_srv *p, bool take)
     }
 }
 
-static void child_main(struct prefork_srv *p, size_t slot)
+static void child_main(struct prefork_srv *p, size_t slot, int chan)
 {
     struct srv *s = p->s;
     struct board *b = &p->board[slot];
@@ -110,10 +117,31 @@ static void child_main(struct prefork_srv *p, size_t slot)
         _exit(1);
     }
     struct stats_slot *w = stats_claim(s->stats);
+    atomic_store(&b->state, SB_IDLE);
+    /* --accept pass: descriptors come over the channel; its end (the parent closed it, to
+     * stop or retire this child) ends the child. */
+    while (s->opt.accept == ACCEPT_PASS) {
+        int fd;
+        int r = net_recv_fd(chan, &fd);
+        if (r <= 0) {
+            if (r < 0)
+                log_msg(LOG_ERR, "slot %zu: receiving a client: %s", slot, strerror(errno));
+            break;
+        }
+        atomic_store(&b->state, SB_BUSY);
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
+            len = 0;
+        srv_serve(s, w, fd, &peer, len);
+        atomic_store(&b->state, SB_IDLE);
+        if (write(chan, "", 1) < 0)
+            break; /* the parent has closed the channel */
+    }
     /* The level without a syscall: a stop between requests shuts the listener (the accept
      * fails), and one during a request is taken by that request's waits. */
-    atomic_store(&b->state, SB_IDLE);
-    while (serve_stop_level(&s->stop) == 0 && !atomic_load(&b->retire)) {
+    while (s->opt.accept == ACCEPT_SELF && serve_stop_level(&s->stop) == 0 &&
+           !atomic_load(&b->retire)) {
         struct sockaddr_storage peer;
         socklen_t len;
         int fd;
@@ -149,17 +177,54 @@ static void spawn(struct prefork_srv *p)
         return;
     atomic_store(&p->board[slot].state, SB_STARTING);
     atomic_store(&p->board[slot].retire, 0);
+    int ch[2] = {-1, -1};
+    if (p->s->opt.accept == ACCEPT_PASS &&
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch) < 0) {
+        log_msg(LOG_ERR, "socketpair: %s", strerror(errno));
+        return;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         log_msg(LOG_ERR, "fork: %s", strerror(errno));
+        if (ch[0] >= 0) {
+            close(ch[0]);
+            close(ch[1]);
+        }
         return;
     }
-    if (pid == 0)
-        child_main(p, (size_t)slot);
+    if (pid == 0) {
+        if (ch[0] >= 0) {
+            /* The child needs its own end only: not the listener, not the others' channels. */
+            close(ch[0]);
+            close(p->s->lfd);
+            for (size_t i = 0; i < p->nslots; i++)
+                if (p->chan[i] >= 0)
+                    close(p->chan[i]);
+        }
+        child_main(p, (size_t)slot, ch[1]);
+    }
+    if (ch[1] >= 0)
+        close(ch[1]);
     if (srv_kids_add(&p->kids, pid) != slot) {
         log_msg(LOG_ERR, "child table: %s", strerror(errno));
         kill(pid, SIGKILL);
+        if (ch[0] >= 0)
+            close(ch[0]);
+        return;
     }
+    if (ch[0] >= 0) {
+        p->chan[slot] = ch[0];
+        p->busy[slot] = false;
+    }
+}
+
+/* --accept pass: the parent closes a child's channel, which ends the child once idle. */
+static void close_chan(struct prefork_srv *p, size_t slot)
+{
+    if (p->chan[slot] >= 0)
+        close(p->chan[slot]);
+    p->chan[slot] = -1;
+    p->busy[slot] = false;
 }
 
 /* Once a second with a dynamic pool: the sizing rule of lib/pool over the scoreboard. */
@@ -177,8 +242,54 @@ static void maintain(struct prefork_srv *p, struct pool_ctl *ctl)
     long n = pool_tick(ctl, (long)p->kids.live, idle);
     for (long i = 0; i < n; i++)
         spawn(p);
-    if (n < 0 && spare >= 0)
+    if (n < 0 && spare >= 0) {
         atomic_store(&p->board[spare].retire, 1);
+        if (p->s->opt.accept == ACCEPT_PASS && !p->busy[spare])
+            close_chan(p, (size_t)spare);
+    }
+}
+
+/* --accept pass: takes what the listener has and passes each client to a free child, while
+ * there is one. -1 when the listener failed, else 0. */
+static int pass_clients(struct prefork_srv *p)
+{
+    for (;;) {
+        size_t i = 0;
+        while (i < p->nslots && (p->chan[i] < 0 || p->busy[i] || atomic_load(&p->board[i].retire)))
+            i++;
+        if (i == p->nslots)
+            return 0; /* nobody free: the listener is not watched until a child is */
+        struct sockaddr_storage peer;
+        socklen_t len;
+        int fd, r = srv_accept(p->s, &fd, &peer, &len);
+        if (r <= 0)
+            return r;
+        while (i < p->nslots && net_send_fd(p->chan[i], fd) < 0) {
+            close_chan(p, i); /* that child is gone: try the next free one */
+            while (i < p->nslots &&
+                   (p->chan[i] < 0 || p->busy[i] || atomic_load(&p->board[i].retire)))
+                i++;
+        }
+        if (i == p->nslots)
+            log_msg(LOG_ERR, "no child took a client; closing it");
+        else
+            p->busy[i] = true;
+        close(fd); /* the child has its own copy */
+    }
+}
+
+/* --accept pass: a byte from a child says it is free; the channel's end says it is gone. */
+static void child_free(struct prefork_srv *p, size_t slot)
+{
+    char buf[64];
+    ssize_t n = read(p->chan[slot], buf, sizeof buf);
+    if (n > 0) {
+        p->busy[slot] = false;
+        if (atomic_load(&p->board[slot].retire))
+            close_chan(p, slot);
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close_chan(p, slot);
+    }
 }
 
 /* Keeps the pool full. Children that die as soon as they start (a broken system) are not
@@ -203,6 +314,8 @@ static int refill(struct prefork_srv *p)
 static void child_done(size_t slot, int status, void *arg)
 {
     struct prefork_srv *p = arg;
+    if (slot < p->nslots && p->chan)
+        close_chan(p, slot);
     if (srv_level(p->s) > 0 || (slot < p->nslots && atomic_load(&p->board[slot].retire)))
         return; /* stopping, or retired from a dynamic pool */
     const char *then = p->s->opt.dynamic ? "the pool is sized again within a second" : "respawning";
@@ -217,19 +330,29 @@ static void child_done(size_t slot, int status, void *arg)
 int main(int argc, char **argv)
 {
     static const struct srv_model model = {
-        "prefork", CAP_WORKERS | CAP_LOCK_MUTEX | CAP_LOCK_FCNTL | CAP_SPARE, 0};
+        "prefork", CAP_WORKERS | CAP_LOCK_MUTEX | CAP_LOCK_FCNTL | CAP_SPARE | CAP_ACCEPT_PASS, 0};
     struct srv s;
     struct prefork_srv p = {.s = &s, .lock_fd = -1};
     srv_start(&s, &model, argc, argv);
     p.nslots = (size_t)(s.opt.dynamic ? s.opt.max_workers : s.opt.workers);
     p.board = mmap(NULL, p.nslots * sizeof *p.board, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p.board == MAP_FAILED || lock_init(&p) < 0 || srv_kids_init(&p.kids, p.nslots) < 0) {
+    p.chan = malloc(p.nslots * sizeof *p.chan);
+    p.busy = calloc(p.nslots, sizeof *p.busy);
+    /* The parent's poll set: signals, the listener, and a channel per child (pass). */
+    struct pollfd *pf = calloc(p.nslots + 2, sizeof *pf);
+    size_t *pf_slot = calloc(p.nslots + 2, sizeof *pf_slot);
+    if (p.board == MAP_FAILED || !p.chan || !p.busy || !pf || !pf_slot || lock_init(&p) < 0 ||
+        srv_kids_init(&p.kids, p.nslots) < 0 ||
+        (s.opt.accept == ACCEPT_PASS &&
+         fcntl(s.lfd, F_SETFL, fcntl(s.lfd, F_GETFL) | O_NONBLOCK) < 0)) {
         log_msg(LOG_ERR, "pool set-up: %s", strerror(errno));
         return 1;
     }
+    for (size_t i = 0; i < p.nslots; i++)
+        p.chan[i] = -1;
     struct pool_ctl ctl = {s.opt.min_spare, s.opt.max_spare, s.opt.max_workers, 1};
-    if (s.opt.dynamic) {
+    if (s.opt.dynamic && s.opt.accept == ACCEPT_SELF) {
         /* accept() wakes every second, so that an idle child sees that it is to leave. */
         struct timeval tv = {1, 0};
         if (setsockopt(s.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
@@ -248,13 +371,31 @@ int main(int argc, char **argv)
             long long left = next_tick - srv_now_ms();
             wait_ms = left > 0 ? (int)left : 0;
         }
-        struct pollfd pf = {.fd = s.sigfd, .events = POLLIN};
-        int r = poll(&pf, 1, wait_ms);
+        nfds_t n = 0;
+        pf[n++] = (struct pollfd){.fd = s.sigfd, .events = POLLIN};
+        bool listening = false;
+        for (size_t i = 0; s.opt.accept == ACCEPT_PASS && i < p.nslots; i++) {
+            if (p.chan[i] < 0)
+                continue;
+            if (!p.busy[i] && !atomic_load(&p.board[i].retire))
+                listening = true; /* someone is free: watch the listener */
+            pf_slot[n] = i;
+            pf[n++] = (struct pollfd){.fd = p.chan[i], .events = POLLIN};
+        }
+        nfds_t lpos = n;
+        if (listening)
+            pf[n++] = (struct pollfd){.fd = s.lfd, .events = POLLIN};
+        int r = poll(pf, n, wait_ms);
         if (r < 0 && errno != EINTR) {
             log_msg(LOG_ERR, "poll: %s", strerror(errno));
             break;
         }
-        if (r > 0 && (srv_signals(&s) & SRV_SIG_CHLD))
+        for (nfds_t k = 1; r > 0 && k < lpos; k++)
+            if (pf[k].revents)
+                child_free(&p, pf_slot[k]);
+        if (r > 0 && listening && pf[lpos].revents && pass_clients(&p) < 0)
+            break;
+        if (r > 0 && pf[0].revents && (srv_signals(&s) & SRV_SIG_CHLD))
             srv_kids_reap(&p.kids, child_done, &p);
         if (srv_level(&s) == 0 && !s.opt.dynamic)
             wait_ms = refill(&p);
@@ -266,9 +407,12 @@ int main(int argc, char **argv)
     }
 
     /* Wakes every child blocked in accept() (EINVAL) and refuses new clients; children in
-     * the middle of a request finish it, then exit on SIGTERM. */
+     * the middle of a request finish it, then exit on SIGTERM (with --accept pass, at the end
+     * of their channel). */
     if (net_stop_accepting(s.lfd) < 0)
         log_msg(LOG_ERR, "shutdown: %s", strerror(errno));
+    for (size_t i = 0; i < p.nslots; i++)
+        close_chan(&p, i);
     srv_kids_drain(&s, &p.kids, child_done, &p);
     srv_kids_free(&p.kids);
     if (p.lock_fd >= 0)
@@ -276,5 +420,9 @@ int main(int argc, char **argv)
     if (p.lock_mu)
         munmap(p.lock_mu, sizeof *p.lock_mu);
     munmap(p.board, p.nslots * sizeof *p.board);
+    free(p.chan);
+    free(p.busy);
+    free(pf);
+    free(pf_slot);
     return srv_finish(&s);
 }

@@ -8,8 +8,13 @@
  * sized as Apache's worker MPM does: the main thread counts idle threads once a second,
  * starts more when too few are idle (doubling up to 32 a second) and retires one when too
  * many are, never above --max-workers; the listener then has a 1 s receive timeout so that an
- * idle thread blocked in accept() wakes to see that it is asked to leave. */
+ * idle thread blocked in accept() wakes to see that it is asked to leave. With --accept main
+ * the main thread accepts instead (Stevens' serv08) and hands each descriptor to the pool
+ * through a bounded queue; when the queue is full it stops accepting until a worker takes
+ * one (serv08 aborts instead). One accepting thread means no herd and no lock, and costs a
+ * hand-off (a condition variable) per connection. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -43,6 +48,16 @@ struct prethread_srv {
     struct worker_slot *slots;
     size_t nslots; /* -w, or --max-workers for a dynamic pool */
     int donefd;    /* a thread that ends adds 1 */
+    /* --accept main: connections the main thread accepted, waiting for a worker (under mu) */
+    struct queued {
+        int fd;
+        socklen_t len;
+        struct sockaddr_storage peer;
+    } * queue;
+    size_t qcap, qhead, qlen;
+    bool closing;
+    pthread_cond_t qcv;
+    int roomfd; /* a worker that takes from a full queue adds 1: accept again */
 };
 
 static size_t live_count(void *arg)
@@ -65,6 +80,29 @@ static bool retiring(struct prethread_srv *p)
     return r;
 }
 
+/* --accept main: the next queued connection, or false when this thread is to leave (the
+ * pool is closing, or it was asked to retire while idle). */
+static bool take_queued(struct prethread_srv *p, struct queued *q)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->qlen == 0 && !p->closing && p->retire == 0)
+        pthread_cond_wait(&p->qcv, &p->mu);
+    bool got = p->qlen > 0;
+    if (got) {
+        bool was_full = p->qlen == p->qcap;
+        *q = p->queue[p->qhead];
+        p->qhead = (p->qhead + 1) % p->qcap;
+        p->qlen--;
+        uint64_t one = 1;
+        if (was_full && write(p->roomfd, &one, sizeof one) < 0)
+            log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
+    } else if (!p->closing) {
+        p->retire--;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return got;
+}
+
 static void *worker(void *arg)
 {
     struct worker_slot *me = arg;
@@ -72,7 +110,15 @@ static void *worker(void *arg)
     struct srv *s = p->s;
     struct stats_slot *w = stats_claim(s->stats);
     atomic_fetch_add(&p->idle, 1);
-    while (srv_level(s) == 0) {
+    while (s->opt.accept == ACCEPT_MAIN) {
+        struct queued q;
+        if (!take_queued(p, &q))
+            break;
+        atomic_fetch_sub(&p->idle, 1);
+        srv_serve(s, w, q.fd, &q.peer, q.len);
+        atomic_fetch_add(&p->idle, 1);
+    }
+    while (s->opt.accept == ACCEPT_SELF && srv_level(s) == 0) {
         struct sockaddr_storage peer;
         socklen_t len;
         int fd;
@@ -169,15 +215,39 @@ static void maintain(struct prethread_srv *p, struct pool_ctl *ctl)
     } else if (n < 0) {
         pthread_mutex_lock(&p->mu);
         p->retire++;
+        pthread_cond_broadcast(&p->qcv); /* --accept main: an idle worker waits there */
         pthread_mutex_unlock(&p->mu);
     }
     srv_pool_size(p->s, (long)live_count(p));
 }
 
+/* --accept main: takes what the listener has, while the queue has room. -1 when the listener
+ * failed (logged), else 0. */
+static int accept_into_queue(struct prethread_srv *p)
+{
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        bool room = p->qlen < p->qcap;
+        pthread_mutex_unlock(&p->mu);
+        if (!room)
+            return 0;
+        struct queued q;
+        q.len = sizeof q.peer;
+        int r = srv_accept(p->s, &q.fd, &q.peer, &q.len);
+        if (r <= 0)
+            return r;
+        pthread_mutex_lock(&p->mu);
+        p->queue[(p->qhead + p->qlen) % p->qcap] = q;
+        p->qlen++;
+        pthread_cond_signal(&p->qcv);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    static const struct srv_model model = {"prethread", CAP_WORKERS | CAP_LOCK_MUTEX | CAP_SPARE,
-                                           SRV_THREADS};
+    static const struct srv_model model = {
+        "prethread", CAP_WORKERS | CAP_LOCK_MUTEX | CAP_SPARE | CAP_ACCEPT_MAIN, SRV_THREADS};
     struct srv s;
     struct prethread_srv p = {
         .s = &s, .accept_mu = PTHREAD_MUTEX_INITIALIZER, .mu = PTHREAD_MUTEX_INITIALIZER};
@@ -186,14 +256,19 @@ int main(int argc, char **argv)
     p.donefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     p.nslots = (size_t)(s.opt.dynamic ? s.opt.max_workers : s.opt.workers);
     p.slots = calloc(p.nslots, sizeof *p.slots);
-    if (p.donefd < 0 || !p.slots) {
+    p.qcap = p.nslots; /* --accept main: a connection waiting per worker at most */
+    p.queue = calloc(p.qcap, sizeof *p.queue);
+    p.roomfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (p.donefd < 0 || !p.slots || !p.queue || p.roomfd < 0 || pthread_cond_init(&p.qcv, NULL) ||
+        (s.opt.accept == ACCEPT_MAIN &&
+         fcntl(s.lfd, F_SETFL, fcntl(s.lfd, F_GETFL) | O_NONBLOCK) < 0)) {
         log_msg(LOG_ERR, "pool set-up: %s", strerror(errno));
         return 1;
     }
     for (size_t i = 0; i < p.nslots; i++)
         p.slots[i].p = &p;
     struct pool_ctl ctl = {s.opt.min_spare, s.opt.max_spare, s.opt.max_workers, 1};
-    if (s.opt.dynamic) {
+    if (s.opt.dynamic && s.opt.accept == ACCEPT_SELF) {
         /* accept() wakes every second, so that an idle thread can be retired. */
         struct timeval tv = {1, 0};
         if (setsockopt(s.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
@@ -209,7 +284,8 @@ int main(int argc, char **argv)
     }
 
     srv_ready(&s);
-    /* The main thread takes signals and sizes a dynamic pool; the pool does the rest. */
+    /* The main thread takes signals, sizes a dynamic pool and, with --accept main, accepts;
+     * the pool does the rest. */
     long long next_tick = srv_now_ms() + 1000;
     while (srv_level(&s) == 0 && (s.opt.dynamic || live_count(&p) > 0)) {
         int wait = -1;
@@ -217,12 +293,28 @@ int main(int argc, char **argv)
             long long left = next_tick - srv_now_ms();
             wait = left > 0 ? (int)left : 0;
         }
-        struct pollfd pf[2] = {{.fd = s.sigfd, .events = POLLIN},
-                               {.fd = p.donefd, .events = POLLIN}};
-        if (poll(pf, 2, wait) < 0 && errno != EINTR) {
+        struct pollfd pf[4] = {{.fd = s.sigfd, .events = POLLIN},
+                               {.fd = p.donefd, .events = POLLIN},
+                               {.fd = p.roomfd, .events = POLLIN},
+                               {.fd = s.lfd, .events = POLLIN}};
+        nfds_t n = 2;
+        if (s.opt.accept == ACCEPT_MAIN) {
+            pthread_mutex_lock(&p.mu);
+            bool room = p.qlen < p.qcap;
+            pthread_mutex_unlock(&p.mu);
+            n = room ? 4 : 3; /* a full queue: stop accepting until a worker takes one */
+        }
+        if (poll(pf, n, wait) < 0 && errno != EINTR) {
             log_msg(LOG_ERR, "poll: %s", strerror(errno));
             break;
         }
+        if (n >= 3 && pf[2].revents) {
+            uint64_t v;
+            if (read(p.roomfd, &v, sizeof v) < 0 && errno != EAGAIN)
+                log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
+        }
+        if (n == 4 && pf[3].revents && accept_into_queue(&p) < 0)
+            break;
         if (pf[1].revents) {
             uint64_t v;
             if (read(p.donefd, &v, sizeof v) < 0 && errno != EAGAIN)
@@ -240,12 +332,23 @@ int main(int argc, char **argv)
     srv_set_level(&s, 1);
     if (net_stop_accepting(s.lfd) < 0)
         log_msg(LOG_ERR, "shutdown: %s", strerror(errno));
+    /* --accept main: connections still queued were never greeted; they are closed, and the
+     * workers leave once their request in progress is done. */
+    pthread_mutex_lock(&p.mu);
+    for (; p.qlen > 0; p.qlen--, p.qhead = (p.qhead + 1) % p.qcap)
+        close(p.queue[p.qhead].fd);
+    p.closing = true;
+    pthread_cond_broadcast(&p.qcv);
+    pthread_mutex_unlock(&p.mu);
     struct srv_drain_ops ops = {live_count, NULL, NULL, p.donefd, &p};
     srv_drain(&s, &ops);
     for (size_t i = 0; i < p.nslots; i++)
         if (p.slots[i].state != W_FREE)
             pthread_join(p.slots[i].tid, NULL);
     free(p.slots);
+    free(p.queue);
+    pthread_cond_destroy(&p.qcv);
+    close(p.roomfd);
     close(p.donefd);
     return srv_finish(&s);
 }

@@ -31,25 +31,36 @@ size_t test_models(struct test_model **rows)
                     strerror(errno));
             abort();
         }
-        char line[512], name[32], kind[16], w[8], locks[64], pollers[64];
+        char line[512], name[32], kind[16], w[8], locks[64], accept[64], pollers[64];
         while (fgets(line, sizeof line, f) && n < 60) {
-            if (line[0] == '#' ||
-                sscanf(line, "%31s %15s %7s %63s %63s", name, kind, w, locks, pollers) != 5)
+            if (line[0] == '#' || sscanf(line, "%31s %15s %7s %63s %63s %63s", name, kind, w, locks,
+                                         accept, pollers) != 6)
                 continue;
             int concurrent = strcmp(kind, "one") != 0;
             t[n].concurrent = concurrent;
             snprintf(t[n++].name, sizeof t->name, "%s", name);
-            /* The first poller is the default; each other one is a row of its own. */
-            char *save = NULL, *p = strtok_r(pollers, ",", &save);
-            while (p && (p = strtok_r(NULL, ",", &save)) && n < 60) {
-                t[n].concurrent = concurrent;
-                snprintf(t[n++].name, sizeof t->name, "%.15s:%.15s", name, p);
+            /* The first poller or accept mode is the default; each other one is a row of its
+             * own ("reactor:poll", "prethread:main"). */
+            char *lists[] = {accept, pollers};
+            for (int l = 0; l < 2; l++) {
+                char *save = NULL, *p = strtok_r(lists[l], ",", &save);
+                while (p && (p = strtok_r(NULL, ",", &save)) && n < 60) {
+                    t[n].concurrent = concurrent;
+                    snprintf(t[n++].name, sizeof t->name, "%.15s:%.15s", name, p);
+                }
             }
         }
         fclose(f);
     }
     *rows = t;
     return n;
+}
+
+/* The option a table row's variant stands for: ":main" and ":pass" are --accept modes, the
+ * others pollers. */
+static const char *variant_option(const char *variant)
+{
+    return !strcmp(variant, ":main") || !strcmp(variant, ":pass") ? "--accept" : "--poller";
 }
 
 const char *model_base(const char *model, char *buf, size_t n)
@@ -64,8 +75,9 @@ const char *server_cmd(const char *model, char *buf, size_t n)
     const char *dir = getenv("SRV_BIN");
     const char *variant = strchr(model, ':');
     char base[32];
-    snprintf(buf, n, "%s/%s-srv%s%s", dir && *dir ? dir : "bin",
-             model_base(model, base, sizeof base), variant ? " --poller " : "",
+    snprintf(buf, n, "%s/%s-srv%s%s%s%s", dir && *dir ? dir : "bin",
+             model_base(model, base, sizeof base), variant ? " " : "",
+             variant ? variant_option(variant) : "", variant ? " " : "",
              variant ? variant + 1 : "");
     return buf;
 }
@@ -75,11 +87,17 @@ bool model_selected(const char *model)
     const char *list = getenv("SRV_MODELS");
     if (!list || !*list)
         return true;
-    const char *variant = strchr(model, ':'); /* "reactor:poll" is selected by "reactor" */
-    size_t n = variant ? (size_t)(variant - model) : strlen(model);
-    for (const char *p = list; (p = strstr(p, model)); p += n)
-        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+    /* A word of the list names a model ("reactor", which selects its variants too, such as
+     * "reactor:poll") or one variant ("reactor:poll"). */
+    const char *variant = strchr(model, ':');
+    size_t base = variant ? (size_t)(variant - model) : strlen(model), whole = strlen(model);
+    for (const char *p = list; *p;) {
+        size_t w = strcspn(p, " ");
+        if ((w == base || w == whole) && !strncmp(p, model, w))
             return true;
+        p += w;
+        p += strspn(p, " ");
+    }
     return false;
 }
 
@@ -112,7 +130,8 @@ void server_start_limited(struct server *s, const char *model, const char *const
 {
     const char *dir = getenv("SRV_BIN");
     char path[256], base[32];
-    /* "reactor:poll" is reactor-srv --poller poll: one table row per poller. */
+    /* "reactor:poll" is reactor-srv --poller poll, "prethread:main" prethread-srv --accept
+     * main: one table row per variant. */
     const char *variant = strchr(model, ':');
     snprintf(base, sizeof base, "%.*s", variant ? (int)(variant - model) : (int)strlen(model),
              model);
@@ -124,7 +143,7 @@ void server_start_limited(struct server *s, const char *model, const char *const
     const char *argv[32] = {path, "-p", "0"};
     int argc = 3;
     if (variant) {
-        argv[argc++] = "--poller";
+        argv[argc++] = variant_option(variant);
         argv[argc++] = variant + 1;
     }
     for (; args && *args && argc < 30; args++)

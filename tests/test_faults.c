@@ -780,3 +780,48 @@ Test(faults, prefork_child_reads_no_signals_per_connection, .init = setup, .time
     cr_expect_lt(after - before, 10, "%lld read() calls for 100 connections", after - before);
     server_stop(&s, NULL, 0);
 }
+
+/* Who accepts, when every worker is held by a silent client: prethread-srv --accept main
+ * accepts into its queue (one place per worker) and then stops, so the process holds the
+ * clients in service plus a full queue and no more; prefork-srv --accept pass accepts only
+ * while a child is free, so the parent holds none. The rest wait in the backlog, and are
+ * greeted in turn once the first clients leave. */
+static void accept_mode_bounded(const char *model, const char *mode, int held_by_server)
+{
+    char row[32];
+    snprintf(row, sizeof row, "%s:%s", model, mode);
+    skip_unselected(row);
+    struct server s;
+    const char *args[] = {"-w", "2", "--timeout", "0", NULL};
+    server_start(&s, row, args);
+    int before = fd_count(s.pid);
+    int fds[10];
+    for (int i = 0; i < 10; i++)
+        fds[i] = tcp_connect(s.port);
+    int greeted = 0;
+    for (int i = 0; i < 10; i++)
+        greeted += readable_within(fds[i], i < 2 ? 5000 : 200);
+    cr_expect_eq(greeted, 2, "%s: %d of 10 silent clients greeted by 2 workers", row, greeted);
+    int held = fd_count(s.pid) - before;
+    cr_expect_eq(held, held_by_server, "%s: the server holds %d more descriptors, not %d", row,
+                 held, held_by_server);
+    for (int i = 0; i < 2; i++)
+        close(fds[i]);
+    cr_expect(readable_within(fds[2], 5000) && readable_within(fds[3], 5000),
+              "%s: the next clients are not greeted once workers are free", row);
+    for (int i = 2; i < 10; i++)
+        close(fds[i]);
+    cr_expect(request_ok(s.port, "1000 1000\n", 1000), "%s serves", row);
+    int st = server_stop(&s, NULL, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit 0x%x", row, st);
+}
+
+Test(faults, prethread_accept_main_queues_one_per_worker_then_stops, .init = setup, .timeout = 60)
+{
+    accept_mode_bounded("prethread", "main", 4); /* 2 in service, 2 queued */
+}
+
+Test(faults, prefork_accept_pass_accepts_only_for_a_free_child, .init = setup, .timeout = 60)
+{
+    accept_mode_bounded("prefork", "pass", 0); /* the parent keeps no client */
+}

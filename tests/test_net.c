@@ -1,4 +1,6 @@
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -182,4 +184,26 @@ Test(net, unix_socket_and_stale_file)
     cr_expect_geq(lfd, 0, "stale socket replaced: %s", err);
     close(lfd);
     unlink(path);
+}
+
+Test(net, a_descriptor_passed_is_the_same_socket)
+{
+    int ch[2], sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ch), 0);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    cr_assert_eq(net_send_fd(ch[0], sv[0]), 0);
+    close(sv[0]);
+    int got = -1;
+    cr_assert_eq(net_recv_fd(ch[1], &got), 1);
+    cr_assert_geq(got, 0);
+    cr_assert_eq(write(got, "hi", 2), 2, "the passed descriptor reaches the same peer");
+    char buf[2];
+    cr_expect_eq(read(sv[1], buf, 2), 2);
+    cr_expect(fcntl(got, F_GETFD) & FD_CLOEXEC, "received close-on-exec");
+    cr_assert_eq(write(ch[0], "x", 1), 1);
+    cr_expect_eq(net_recv_fd(ch[1], &got), -1, "a byte without a descriptor");
+    close(ch[0]);
+    cr_expect_eq(net_recv_fd(ch[1], &got), 0, "the end of the channel");
+    close(ch[1]);
+    close(sv[1]);
 }

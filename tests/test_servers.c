@@ -474,7 +474,9 @@ static bool pool_reaches(struct server *s, long want, bool grow, long *peak)
 MODEL_TEST(dynamic_pool_grows_and_shrinks)
 {
     skip_unselected(m);
-    if (strcmp(m->name, "prefork") && strcmp(m->name, "prethread"))
+    char base[32];
+    model_base(m->name, base, sizeof base);
+    if (strcmp(base, "prefork") && strcmp(base, "prethread"))
         cr_skip_test("%s has no dynamic pool", m->name);
     const char *args[] = {"-w",
                           "2",
