@@ -71,5 +71,6 @@ def metrics: {
                       | .greeting_us / 1000] | sort
                 else null end)
           })
-    | sort_by((.model | model_rank), .conc, .work, .bytes, .backlog, (.workers // 0), .lock))
+    | sort_by((.model | model_rank), .conc, .work, .bytes, .backlog, (.workers // 0), .lock,
+              (.accept // "self"), (.spare // "-")))
 }

@@ -10,8 +10,12 @@ set grid lc rgb "#dddddd"
 set key outside right top box lc rgb "#bbbbbb"
 set border lc rgb "#555555"
 
-# A series is a model, optionally with an accept lock ("prefork/fcntl"): its colour comes
-# from the model registry (servers/models), written by bench/plot as color(s) into `colours`.
+# A series is a model, optionally with an accept lock, accept mode or dynamic pool
+# ("prefork/fcntl", "prethread/main", "prefork/dynamic"): its colour comes from the model
+# registry (servers/models), written by bench/plot as color(s) into `colours`; the dash
+# tells the lock or accept mode, the point a dynamic pool.
 load colours
-dash(s) = (strstrt(s, "mutex") > 0) ? 2 : (strstrt(s, "fcntl") > 0) ? 3 : 1
+dash(s) = (strstrt(s, "mutex") > 0) ? 2 : (strstrt(s, "fcntl") > 0) ? 3 : \
+          (strstrt(s, "-main") > 0 || strstrt(s, "-pass") > 0) ? 4 : 1
+ptype(s) = (strstrt(s, "dynamic") > 0) ? 5 : 7
 file(s) = sprintf("%s/%s.tsv", datadir, s)

@@ -254,8 +254,8 @@ Test(bench, full_disk_stops_the_run_and_keeps_whole_cells, .timeout = 120)
 Test(bench, help_usage_and_validation)
 {
     bench_env();
-    static const char *const scripts[] = {"run", "plot", "models", "compare-models",
-                                          "loadgen-vs-wrk"};
+    static const char *const scripts[] = {"run",    "plot",          "models", "compare-models",
+                                          "events", "loadgen-vs-wrk"};
     for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
         for (int k = 0; k < 2; k++) {
             char cmd[512];
@@ -278,6 +278,10 @@ Test(bench, help_usage_and_validation)
         {"smoke --locks spin", "--locks 'spin'"},
         {"smoke --backlog 0", "--backlog '0'"},
         {"smoke --bogus", "unknown argument '--bogus'"},
+        {"smoke --accepts fast", "--accepts 'fast'"},
+        {"smoke --spare 5:3:10", "MIN must be below MAX"},
+        {"smoke --spare 1:2:4 --workers 8", "above MAXW 4"},
+        {"smoke --spare 2-4", "--spare '2-4'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char cmd[512];
@@ -296,4 +300,37 @@ Test(bench, help_usage_and_validation)
     unlink("/tmp/cb-help.err");
     unlink("/tmp/cb-bad.err");
     rmdir("/tmp/cb-empty-bin");
+}
+
+/* The accept modes and pool sizings are dimensions of the matrix: each pool runs the modes it
+ * takes (prefork self and pass, prethread self and main) with a fixed and a dynamic pool, and
+ * the plots name each series by what differs from the defaults. */
+Test(bench, accept_modes_and_dynamic_pools_are_cells, .timeout = 120)
+{
+    bench_env();
+    const char *dir = "/tmp/cb-bench-modes";
+    sh("rm -rf %s%s", dir, "");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "bench/run pool --models 'prefork prethread' --conc 2 --workers 2 --locks none "
+             "--accepts 'self main pass' --spare '- 1:2:4' --reps 1 --duration 0.3s --seed 3 "
+             "--out %s >%s.out 2>&1",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    expect_jq(path, "[.cells[] | \"\\(.model) \\(.accept) \\(.spare)\"] | sort == "
+                    "[\"prefork pass -\", \"prefork pass 1:2:4\", \"prefork self -\", "
+                    "\"prefork self 1:2:4\", \"prethread main -\", \"prethread main 1:2:4\", "
+                    "\"prethread self -\", \"prethread self 1:2:4\"]");
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "(.configs | length == 8) and all(.configs[]; .failed == 0 and "
+                    ".stats.rps.n == 1)");
+    snprintf(path, sizeof path,
+             "%s/cells/prethread-c2-w250000-b500000-bl511-wk2-none-main-sp1-2-4-r1.json", dir);
+    expect_jq(path, ".status == \"ok\" and .server.peak_workers >= 2");
+    snprintf(path, sizeof path, "%s/plots/data/percentiles", dir);
+    cr_expect_eq(sh("ls %s/prethread-main-dynamic.tsv %s/prefork.tsv >/dev/null 2>&1", path, path),
+                 0, "series are not named by what differs from the defaults");
+    sh("rm -rf %s %s.out", dir, dir);
 }
