@@ -128,7 +128,8 @@ SUITE ?= default
 BENCH_OPTS = $(if $(MODELS),--models "$(MODELS)") $(if $(CONC),--conc "$(CONC)") \
              $(if $(WORK),--work "$(WORK)") $(if $(BYTES),--bytes "$(BYTES)") \
              $(if $(BACKLOG),--backlog "$(BACKLOG)") $(if $(WORKERS),--workers "$(WORKERS)") \
-             $(if $(LOCKS),--locks "$(LOCKS)") $(if $(REPS),--reps "$(REPS)") \
+             $(if $(LOCKS),--locks "$(LOCKS)") $(if $(ACCEPTS),--accepts "$(ACCEPTS)") \
+             $(if $(SPARE),--spare "$(SPARE)") $(if $(REPS),--reps "$(REPS)") \
              $(if $(DURATION),--duration "$(DURATION)") $(if $(WARMUP),--warmup "$(WARMUP)") \
              $(if $(SEED),--seed "$(SEED)") $(if $(OUT),--out "$(OUT)")
 
@@ -150,7 +151,7 @@ book: check-deps all                              ## the book's experiment, as g
 sweep-backlog: check-deps all                     ## backlog 1..1024 against bursts of new connections
 	bench/run backlog $(BENCH_OPTS)
 
-sweep-pool: check-deps all                        ## pool sizes 1..64, with and without the accept lock
+sweep-pool: check-deps all                        ## pools under a burst: sizes, locks, accept modes, dynamic
 	bench/run pool $(BENCH_OPTS)
 
 smoke: check-deps all                             ## the small suite CI runs (under 2 minutes)
