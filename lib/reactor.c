@@ -207,6 +207,23 @@ fail:
     return false;
 }
 
+/* One send of the conn's next output, reported to the conn: the bytes sent, 0 when the
+ * socket is full, -1 when the client reset or went away. */
+static ssize_t send_output(struct client *cl)
+{
+    const void *p;
+    size_t n = conn_output(&cl->c, &p);
+    for (;;) {
+        ssize_t w = send(cl->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w >= 0) {
+            conn_sent(&cl->c, (size_t)w);
+            return w;
+        }
+        if (errno != EINTR)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+}
+
 /* Drives one client on readiness until it must wait, within the per-event bounds. */
 static void client_run(struct client *cl, unsigned events)
 {
@@ -219,19 +236,15 @@ static void client_run(struct client *cl, unsigned events)
         case CONN_SEND: {
             if (written >= WRITE_PER_EVENT)
                 goto wait;
-            const void *p;
-            size_t n = conn_output(&cl->c, &p);
-            ssize_t w = send(cl->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+            ssize_t w = send_output(cl);
+            if (w == 0)
+                goto wait;
             if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    goto wait;
-                client_close(cl); /* the client reset or went away */
+                client_close(cl);
                 return;
             }
             written += (size_t)w;
-            if (conn_sent(&cl->c, (size_t)w) != CONN_SEND)
+            if (cl->c.state != CONN_SEND)
                 answered++;
             break;
         }
@@ -332,19 +345,12 @@ void reactor_work(struct client *cl, uint64_t work)
     cl->send_blocked = cl->send_failed = false;
     conn_work_done(&cl->c, sieve_count(work));
     while (cl->c.state == CONN_SEND) {
-        const void *p;
-        size_t n = conn_output(&cl->c, &p);
-        ssize_t w = send(cl->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                cl->send_blocked = true;
-            else
-                cl->send_failed = true;
+        ssize_t w = send_output(cl);
+        if (w <= 0) {
+            cl->send_blocked = w == 0;
+            cl->send_failed = w < 0;
             return;
         }
-        conn_sent(&cl->c, (size_t)w);
     }
 }
 

@@ -10,6 +10,8 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -202,6 +204,19 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     s->serve.conn.limits.max_work = s->opt.max_work;
     s->serve.conn.limits.max_bytes = s->opt.max_bytes;
     s->serve.timeout_ms = s->opt.timeout_ms > 0 ? s->opt.timeout_ms : -1;
+}
+
+int srv_pool_init(struct srv *s, struct pool_ctl *ctl)
+{
+    *ctl = (struct pool_ctl){s->opt.min_spare, s->opt.max_spare, s->opt.max_workers, 1};
+    if (!s->opt.dynamic || s->opt.accept != ACCEPT_SELF)
+        return 0;
+    struct timeval tv = {1, 0};
+    if (setsockopt(s->lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
+        log_msg(LOG_ERR, "SO_RCVTIMEO: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 void srv_pool_size(struct srv *s, long n)

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "pool.h"
 #include "serve.h"
 #include "stats.h"
 
@@ -60,6 +61,11 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv);
  * --stats-interval it then starts the thread that prints the periodic stats lines (in this
  * process only: children made by fork() later do not have it). */
 void srv_ready(struct srv *s);
+
+/* A pool model's sizing rule from the spare options (lib/pool). With a dynamic pool whose
+ * workers accept themselves, the listener gets a 1 s receive timeout, so that a worker idle
+ * in accept() wakes to see that it is asked to leave. 0, or -1 (logged). */
+int srv_pool_init(struct srv *s, struct pool_ctl *ctl);
 
 /* A pool model reports its size as it changes (the stats line's workers, and peak_workers). */
 void srv_pool_size(struct srv *s, long n);

@@ -267,15 +267,9 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < p.nslots; i++)
         p.slots[i].p = &p;
-    struct pool_ctl ctl = {s.opt.min_spare, s.opt.max_spare, s.opt.max_workers, 1};
-    if (s.opt.dynamic && s.opt.accept == ACCEPT_SELF) {
-        /* accept() wakes every second, so that an idle thread can be retired. */
-        struct timeval tv = {1, 0};
-        if (setsockopt(s.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
-            log_msg(LOG_ERR, "SO_RCVTIMEO: %s", strerror(errno));
-            return 1;
-        }
-    }
+    struct pool_ctl ctl;
+    if (srv_pool_init(&s, &ctl) < 0)
+        return 1;
 
     start_workers(&p, s.opt.workers);
     if (live_count(&p) == 0 && !s.opt.dynamic) {
