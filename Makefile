@@ -1,4 +1,4 @@
-# concurrency-bench: five server concurrency models, one protocol, one load generator.
+# concurrency-bench: server concurrency models, one protocol, one load generator.
 # `make help` lists the targets.
 
 CC       ?= cc
@@ -91,7 +91,7 @@ test: check-deps                                  ## build and run every test: u
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined tests
 	@$(MAKE) --no-print-directory SANITIZE=thread bin/tsan/thread-srv bin/tsan/prethread-srv bin/tsan/reactor-pool-srv bin/tsan/loadgen
 	@$(MAKE) --no-print-directory tests
-	@echo "== AddressSanitizer + UBSan: unit tests, and integration tests on all five servers"
+	@echo "== AddressSanitizer + UBSan: unit tests, and integration tests on every server"
 	@$(SAN_ENV) SRV_BIN=bin/asan bin/asan/unit-tests
 	@echo "== ThreadSanitizer: integration and fault tests on the threaded servers, and loadgen"
 	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'servers/*'

@@ -27,7 +27,7 @@ struct test_model {
 /* The rows, read once from servers/models (the tests run from the repository's root). */
 size_t test_models(struct test_model **rows);
 
-/* The models selected by SRV_MODELS (default all five); true if model is among them. */
+/* The models selected by SRV_MODELS (default all); true if model is among them. */
 bool model_selected(const char *model);
 /* Skips the calling test when SRV_MODELS leaves model out. */
 void skip_unless_model(const char *model);
