@@ -82,6 +82,8 @@ int stats_usage(struct stats_usage *u)
     u->max_rss_kb = self.ru_maxrss > kids.ru_maxrss ? self.ru_maxrss : kids.ru_maxrss;
     u->nvcsw = self.ru_nvcsw + kids.ru_nvcsw;
     u->nivcsw = self.ru_nivcsw + kids.ru_nivcsw;
+    u->minflt = self.ru_minflt + kids.ru_minflt;
+    u->majflt = self.ru_majflt + kids.ru_majflt;
     return 0;
 }
 
@@ -97,12 +99,13 @@ int stats_format(char *buf, size_t n, const struct stats *s, const struct stats_
                      "\"peak_workers\":%ld,\"backlog\":%d,"
                      "\"connections\":%llu,\"requests\":%llu,\"bad_requests\":%llu,"
                      "\"bytes_sent\":%llu,\"primes\":%llu,\"utime_s\":%.6f,\"stime_s\":%.6f,"
-                     "\"max_rss_kb\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"wall_s\":%.6f}\n",
+                     "\"max_rss_kb\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"minflt\":%ld,"
+                     "\"majflt\":%ld,\"wall_s\":%.6f}\n",
                      info->final ? "true" : "false", info->model, info->workers, info->peak_workers,
                      info->backlog, (unsigned long long)c.connections,
                      (unsigned long long)c.requests, (unsigned long long)c.bad_requests,
                      (unsigned long long)c.bytes_sent, (unsigned long long)c.primes, u.utime_s,
-                     u.stime_s, u.max_rss_kb, u.nvcsw, u.nivcsw, info->wall_s);
+                     u.stime_s, u.max_rss_kb, u.nvcsw, u.nivcsw, u.minflt, u.majflt, info->wall_s);
     if (r < 0 || (size_t)r >= n)
         return -1;
     return r;

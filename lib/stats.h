@@ -55,6 +55,7 @@ struct stats_usage {
     double utime_s, stime_s;
     long max_rss_kb;
     long nvcsw, nivcsw;
+    long minflt, majflt; /* page faults: served without and with I/O */
 };
 int stats_usage(struct stats_usage *u);
 
