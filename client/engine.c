@@ -24,6 +24,10 @@
  * the event's data. One the server closes is reopened at the next scan (every 100 ms, so a
  * server that refuses them at once is not hammered) and counted in idle_reopened.
  *
+ * Request classes (--mix): each request draws its class (WORK, BYTES) by weight from the
+ * thread's generator, seeded from --seed and the thread's index, so a run is repeatable;
+ * each class's total times, successes and failures are kept beside the totals.
+ *
  * Times: a request starts when its own connect is issued (or, on a kept connection, its
  * send); "sent" is taken before the send, so the response phase never reads below the
  * server's time. A timed run counts what ends before its end, nothing after. */
@@ -72,6 +76,8 @@ struct slot {
     bool measured, fresh;
     int64_t intended, start, connected, greeted, sent, deadline;
     uint64_t got;
+    uint64_t bytes; /* BYTES of the request under way (its class's) */
+    unsigned cls;   /* its class, an index into opt->classes */
     size_t linelen, reqoff, heap_pos;
     char line[PROTO_GREETING_MAX + 1];
 };
@@ -91,8 +97,10 @@ struct engine {
     struct slot **heap; /* open loop: slots waiting for their due time, earliest first */
     size_t heap_len;
     int64_t interval_ns;
-    char req[48];
-    size_t reqlen;
+    char req[LG_MAX_CLASSES][48]; /* the request line of each class */
+    size_t reqlen[LG_MAX_CLASSES];
+    uint64_t weight_total;
+    uint64_t rng; /* splitmix64 state, for the class draws */
     uint8_t *buf;
     size_t buflen;
 };
@@ -281,6 +289,8 @@ static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now
         return;
     if (s->measured) {
         count_error(e, c, now, sys_errno);
+        if (e->res->ncls)
+            e->res->cls[s->cls].errors++;
         int64_t ph[PH_COUNT] = {-1, -1, -1, -1};
         log_request(e, s, ph, (int)c);
         e->res->last_end_ns = now;
@@ -313,6 +323,10 @@ static void complete(struct engine *e, struct slot *s, int64_t now)
         }
         r->requests_ok++;
         r->bytes += s->got;
+        if (r->ncls) {
+            r->cls[s->cls].ok++;
+            hist_record(&r->cls[s->cls].total, (uint64_t)ph[PH_TOTAL]);
+        }
         r->last_end_ns = now;
         atomic_fetch_add_explicit(&e->live->requests, 1, memory_order_relaxed);
         struct lg_second *sec = second_of(e, now);
@@ -347,9 +361,27 @@ static enum err_class errno_class(int err, enum state st)
 
 static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev);
 
+/* The next request's class: by weight, from the thread's generator (splitmix64). */
+static unsigned draw_class(struct engine *e)
+{
+    if (e->opt->nclasses < 2)
+        return 0;
+    uint64_t z = (e->rng += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    z ^= z >> 31;
+    uint64_t pick = z % e->weight_total;
+    unsigned c = 0;
+    while (pick >= e->opt->classes[c].weight)
+        pick -= e->opt->classes[c++].weight;
+    return c;
+}
+
 static void start_request(struct engine *e, struct slot *s, int64_t now)
 {
     s->measured = s->intended >= e->sh->measure_ns;
+    s->cls = draw_class(e);
+    s->bytes = e->opt->classes[s->cls].bytes;
     s->got = 0;
     s->reqoff = 0;
     s->on_conn++;
@@ -411,7 +443,7 @@ static int after_error(struct engine *e, struct slot *s, int64_t now)
  * slot is finished with (completed or failed). */
 static bool take_reply(struct engine *e, struct slot *s, const uint8_t *d, size_t n)
 {
-    const uint64_t bytes = e->opt->bytes;
+    const uint64_t bytes = s->bytes;
     if (s->got == 0 && d[0] == 'E' && (bytes == 0 || payload_byte(0) != 'E')) {
         s->state = S_ERRLINE;
         s->linelen = 0;
@@ -509,18 +541,19 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
         case S_SENDING: {
             if (s->reqoff == 0)
                 s->sent = lg_now_ns(); /* before the send: the server may answer within it */
-            ssize_t n = send(s->fd, e->req + s->reqoff, e->reqlen - s->reqoff, MSG_NOSIGNAL);
+            ssize_t n = send(s->fd, e->req[s->cls] + s->reqoff, e->reqlen[s->cls] - s->reqoff,
+                             MSG_NOSIGNAL);
             if (n < 0) {
                 if (after_error(e, s, now) > 0)
                     continue;
                 return;
             }
             s->reqoff += (size_t)n;
-            if (s->reqoff < e->reqlen)
+            if (s->reqoff < e->reqlen[s->cls])
                 continue;
             /* With BYTES 0 nothing comes back; a half-close tells the server there is no
              * more, and its close in turn ends the request (after the sieve, or with ERR). */
-            if (e->opt->bytes == 0 && shutdown(s->fd, SHUT_WR) < 0) {
+            if (s->bytes == 0 && shutdown(s->fd, SHUT_WR) < 0) {
                 int err = errno;
                 fail(e, s, errno_class(err, S_SENDING), lg_now_ns(), err);
                 return;
@@ -539,7 +572,7 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
             }
             now = lg_now_ns();
             if (n == 0) {
-                if (s->got == e->opt->bytes) /* BYTES 0: the server's close is the answer */
+                if (s->got == s->bytes) /* BYTES 0: the server's close is the answer */
                     complete(e, s, now);
                 else
                     fail(e, s, E_SHORT_READ, now, 0);
@@ -557,7 +590,7 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
                 }
                 continue;
             }
-            if (s->got == e->opt->bytes && e->opt->bytes > 0) {
+            if (s->got == s->bytes && s->bytes > 0) {
                 complete(e, s, now);
                 return;
             }
@@ -779,7 +812,14 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
     e.buflen = 256 * 1024;
     e.buf = malloc(e.buflen);
     e.ep = epoll_create1(EPOLL_CLOEXEC);
-    int rl = proto_format_request(e.req, sizeof e.req, o->work, o->bytes);
+    int rl = 0;
+    for (size_t c = 0; c < o->nclasses && rl >= 0; c++) {
+        rl = proto_format_request(e.req[c], sizeof e.req[c], o->classes[c].work,
+                                  o->classes[c].bytes);
+        e.reqlen[c] = rl > 0 ? (size_t)rl : 0;
+        e.weight_total += o->classes[c].weight;
+    }
+    e.rng = o->seed ^ ((uint64_t)(index + 1) * UINT64_C(0xD1B54A32D192ED03));
     bool ok = e.slots && e.heap && e.idle && e.buf && e.ep >= 0 && rl >= 0;
     if (ok) {
         for (size_t i = 0; i < e.nidle; i++)
@@ -806,7 +846,6 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
             close(e.ep);
         return -1;
     }
-    e.reqlen = (size_t)rl;
     if (o->rate > 0) {
         /* Used as "open loop?" and for nothing else since due_time() keeps the schedule. */
         e.interval_ns = (int64_t)((double)o->conns * 1e9 / o->rate);

@@ -46,7 +46,8 @@ static void usage(FILE *f)
         f,
         "usage: loadgen [-H HOST] [-p PORT] [-c CONNS] [-t THREADS] [-n REQUESTS | -d DURATION]\n"
         "               [--warmup DUR] [-w WORK] [-b BYTES] [-k REQS_PER_CONN] [-R RATE]\n"
-        "               [--idle N] [--timeout DUR] [--verify] [--close fin|rst] [--json FILE|-]\n"
+        "               [--mix W:B:N,...] [--seed N] [--idle N] [--timeout DUR] [--verify]\n"
+        "               [--close fin|rst] [--json FILE|-]\n"
         "               [--label TEXT] [--progress] [--fail-on-errors]\n"
         "               [-4 | -6 | -U PATH]\n"
         "       loadgen HOST THREADS REQS WORK BYTES    (the book's client)\n\n"
@@ -66,6 +67,10 @@ static void usage(FILE *f)
         "                         connection per request, 0 keeps one for the whole run\n"
         "  -R, --rate RPS         open loop: RPS requests per second in all, each timed\n"
         "                         from when it was due (default: closed loop)\n"
+        "      --mix W:B:N[,...]  request classes instead of -w and -b: each request draws\n"
+        "                         WORK W and BYTES B with weight N (up to 16 classes);\n"
+        "                         results per class beside the totals\n"
+        "      --seed N           the class draws' seed (default: from the clock; recorded)\n"
         "      --idle N           N more connections, opened and greeted before the run,\n"
         "                         then held silent and never measured; one the server\n"
         "                         closes is reopened (idle_reopened) (default 0)\n"
@@ -105,7 +110,9 @@ enum {
     O_NO_PROGRESS,
     O_CLOSE,
     O_FAIL_ON_ERRORS,
-    O_IDLE
+    O_IDLE,
+    O_MIX,
+    O_SEED
 };
 
 static const struct option long_opts[] = {
@@ -130,6 +137,8 @@ static const struct option long_opts[] = {
     {"close", required_argument, NULL, O_CLOSE},
     {"fail-on-errors", no_argument, NULL, O_FAIL_ON_ERRORS},
     {"idle", required_argument, NULL, O_IDLE},
+    {"mix", required_argument, NULL, O_MIX},
+    {"seed", required_argument, NULL, O_SEED},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -152,6 +161,40 @@ static int dur(const char *arg, const char *name, uint64_t *out)
     return 0;
 }
 
+/* --mix WORK:BYTES:WEIGHT[,...]: up to LG_MAX_CLASSES classes, each weight 1 or more. */
+static int parse_mix(const char *arg, struct lg_opts *o)
+{
+    char buf[1024];
+    if (strlen(arg) >= sizeof buf)
+        return bad_usage("--mix: '%.40s...' is too long", arg);
+    char which[32];
+    snprintf(buf, sizeof buf, "%s", arg);
+    o->nclasses = 0;
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        if (o->nclasses == LG_MAX_CLASSES)
+            return bad_usage("--mix: at most 16 classes%s", "");
+        char *f[3], *s2 = NULL;
+        int n = 0;
+        for (char *t = strtok_r(item, ":", &s2); t && n < 4; t = strtok_r(NULL, ":", &s2))
+            f[n < 3 ? n : 2] = t, n++;
+        struct lg_class *c = &o->classes[o->nclasses];
+        if (n != 3 || cli_u64(f[0], 0, UINT64_C(9223372036854775807), &c->work) < 0 ||
+            cli_u64(f[1], 0, UINT64_C(9223372036854775807), &c->bytes) < 0 ||
+            cli_u64(f[2], 1, 1000000, &c->weight) < 0) {
+            snprintf(which, sizeof which, "%zu", o->nclasses + 1);
+            return bad_usage("--mix: class %s is not WORK:BYTES:WEIGHT (whole numbers, a weight "
+                             "from 1 to 1000000), as in 1000:10:9,30000000:10:1",
+                             which);
+        }
+        o->nclasses++;
+    }
+    if (o->nclasses == 0)
+        return bad_usage("%s", "--mix: no class given");
+    o->mix = true;
+    return 0;
+}
+
 /* Returns 0 to run, 1 when --help/--version was printed, -1 on bad usage (message printed). */
 static int parse(int argc, char **argv, struct lg_opts *o)
 {
@@ -168,6 +211,7 @@ static int parse(int argc, char **argv, struct lg_opts *o)
                           .timeout_us = 30000000,
                           .progress = isatty(STDERR_FILENO)};
     bool threads_given = false, n_given = false, d_given = false, host_given = false;
+    bool seed_given = false, wb_given = false;
     bool v4 = false, v6 = false;
     uint64_t v;
     int c;
@@ -225,10 +269,12 @@ static int parse(int argc, char **argv, struct lg_opts *o)
         case 'w':
             if (num(optarg, "-w", 0, UINT64_C(9223372036854775807), &o->work))
                 return -1;
+            wb_given = true;
             break;
         case 'b':
             if (num(optarg, "-b", 0, UINT64_C(9223372036854775807), &o->bytes))
                 return -1;
+            wb_given = true;
             break;
         case 'k':
             if (num(optarg, "-k", 0, UINT64_C(1) << 40, &o->per_conn))
@@ -266,6 +312,15 @@ static int parse(int argc, char **argv, struct lg_opts *o)
             break;
         case O_FAIL_ON_ERRORS:
             o->fail_on_errors = true;
+            break;
+        case O_MIX:
+            if (parse_mix(optarg, o) < 0)
+                return -1;
+            break;
+        case O_SEED:
+            if (num(optarg, "--seed", 0, UINT64_MAX, &o->seed))
+                return -1;
+            seed_given = true;
             break;
         case O_IDLE:
             if (num(optarg, "--idle", 0, 1000000, &o->idle))
@@ -332,9 +387,18 @@ static int parse(int argc, char **argv, struct lg_opts *o)
         return bad_usage("%s",
                          "-U connects to a Unix socket; it cannot be combined with -H, -p, -4 "
                          "or -6");
-    if (o->bytes == 0 && o->per_conn != 1)
-        return bad_usage("%s", "BYTES=0 with -k other than 1: the server sends no reply, so a "
-                               "request on a kept connection has no end to time");
+    if (o->mix && (wb_given || o->book))
+        return bad_usage("%s", "--mix gives every request's WORK and BYTES: it replaces -w and -b");
+    if (!o->mix) {
+        o->classes[0] = (struct lg_class){o->work, o->bytes, 1};
+        o->nclasses = 1;
+    }
+    if (!seed_given)
+        o->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    for (size_t k = 0; k < o->nclasses; k++)
+        if (o->classes[k].bytes == 0 && o->per_conn != 1)
+            return bad_usage("%s", "BYTES=0 with -k other than 1: the server sends no reply, so a "
+                                   "request on a kept connection has no end to time");
     if (!threads_given)
         o->threads = ncpu > 0 ? ncpu : 1;
     if (o->threads > o->conns) {
@@ -522,6 +586,20 @@ static void print_summary(const struct lg_opts *o, const struct lg_result *r,
                 "  (open loop: total is timed from each request's due time%s; the other "
                 "phases are not)\n",
                 r->due_not_sent ? " and holds the requests due but not sent" : "");
+    for (size_t k = 0; k < r->ncls; k++) {
+        const struct lg_class *cl = &o->classes[k];
+        const struct hist *h = &r->cls[k].total;
+        fmt_us(a, sizeof a, (double)hist_percentile(h, 50));
+        fmt_us(b, sizeof b, (double)hist_percentile(h, 99));
+        fmt_us(d, sizeof d, (double)hist_percentile(h, 99.9));
+        fprintf(out,
+                "  class WORK %llu BYTES %llu (weight %llu): %llu ok, %llu errors, total p50 "
+                "%s p99 %s p99.9 %s\n",
+                (unsigned long long)cl->work, (unsigned long long)cl->bytes,
+                (unsigned long long)cl->weight, (unsigned long long)r->cls[k].ok,
+                (unsigned long long)r->cls[k].errors, h->total ? a : "-", h->total ? b : "-",
+                h->total ? d : "-");
+    }
     fmt_bytes(a, sizeof a, (double)r->bytes);
     fprintf(out, "  %llu requests in %.2fs, %s read, %llu connections\n",
             (unsigned long long)r->requests_ok, ri->elapsed_s, a,
@@ -709,14 +787,19 @@ static void json_config(FILE *f, const struct lg_opts *o)
             ",\"connections\":%ld,\"threads\":%ld,\"requests\":%llu,\"duration_s\":%.6f,"
             "\"warmup_s\":%.6f,\"work\":%llu,\"bytes\":%llu,\"reqs_per_conn\":%llu,"
             "\"rate_rps\":%.3f,\"mode\":\"%s\",\"timeout_s\":%.6f,\"verify\":%s,"
-            "\"close\":\"%s\",\"idle\":%llu,\"label\":",
+            "\"close\":\"%s\",\"idle\":%llu,\"seed\":%llu,\"label\":",
             o->conns, o->threads, (unsigned long long)o->requests, (double)o->duration_us / 1e6,
             (double)o->warmup_us / 1e6, (unsigned long long)o->work, (unsigned long long)o->bytes,
             (unsigned long long)o->per_conn, o->rate, o->rate > 0 ? "open" : "closed",
             (double)o->timeout_us / 1e6, o->verify ? "true" : "false", o->close_rst ? "rst" : "fin",
-            (unsigned long long)o->idle);
+            (unsigned long long)o->idle, (unsigned long long)o->seed);
     json_string(f, o->label ? o->label : "");
-    fprintf(f, "}");
+    fprintf(f, ",\"mix\":[");
+    for (size_t k = 0; o->mix && k < o->nclasses; k++)
+        fprintf(f, "%s{\"work\":%llu,\"bytes\":%llu,\"weight\":%llu}", k ? "," : "",
+                (unsigned long long)o->classes[k].work, (unsigned long long)o->classes[k].bytes,
+                (unsigned long long)o->classes[k].weight);
+    fprintf(f, "]}");
 }
 
 /* The whole result into memory first, then written in one go by outfile_write. */
@@ -757,6 +840,22 @@ static int write_json(const struct lg_opts *o, const struct lg_result *r, const 
     /* Which phases of latency_us are timed from the due time (open loop): only the total. */
     fprintf(f, ",\"corrected_phases\":[%s]", o->rate > 0 ? "\"total\"" : "");
     json_lat(f, "latency_us", r->lat);
+    if (r->ncls) {
+        /* --mix: each class's total time, beside the totals (never corrected for -R). */
+        fprintf(f, ",\"latency_us_by_class\":[");
+        for (size_t c = 0; c < r->ncls; c++) {
+            const struct lg_class *k = &o->classes[c];
+            fprintf(f,
+                    "%s{\"work\":%llu,\"bytes\":%llu,\"weight\":%llu,\"requests_ok\":%llu,"
+                    "\"errors\":%llu,\"total\":",
+                    c ? "," : "", (unsigned long long)k->work, (unsigned long long)k->bytes,
+                    (unsigned long long)k->weight, (unsigned long long)r->cls[c].ok,
+                    (unsigned long long)r->cls[c].errors);
+            json_hist(f, &r->cls[c].total);
+            fprintf(f, "}");
+        }
+        fprintf(f, "]");
+    }
     if (o->rate > 0)
         json_lat(f, "latency_us_uncorrected", r->lat_unc);
     fprintf(f, ",\"timeline\":[");
@@ -930,7 +1029,7 @@ int main(int argc, char **argv)
         w[i].index = (int)i;
         w[i].sh = &sh;
         w[i].done_fd = done_fd;
-        if (lg_result_init(&w[i].res, o.rate > 0) < 0) {
+        if (lg_result_init(&w[i].res, o.rate > 0, o.mix ? o.nclasses : 0) < 0) {
             fprintf(stderr, "loadgen: out of memory for histograms\n");
             return 1;
         }
@@ -958,7 +1057,7 @@ int main(int argc, char **argv)
     ri.completed = time(NULL);
 
     struct lg_result total;
-    if (lg_result_init(&total, o.rate > 0) < 0)
+    if (lg_result_init(&total, o.rate > 0, o.mix ? o.nclasses : 0) < 0)
         return 1;
     int status = 0;
     for (long i = 0; i < o.threads; i++) {

@@ -30,6 +30,12 @@ enum err_class {
 extern const char *const lg_phase_names[PH_COUNT];
 extern const char *const lg_err_names[E_COUNT];
 
+/* --mix: a request class and its weight. */
+#define LG_MAX_CLASSES 16
+struct lg_class {
+    uint64_t work, bytes, weight;
+};
+
 struct lg_opts {
     /* as given */
     int argc;
@@ -45,7 +51,11 @@ struct lg_opts {
     uint64_t work, bytes;
     uint64_t per_conn; /* -k: requests per connection; 0 = unlimited */
     uint64_t idle;     /* --idle: silent connections held beside the measured ones */
-    double rate;       /* -R: requests per second over all connections; 0 = closed loop */
+    struct lg_class classes[LG_MAX_CLASSES]; /* --mix; without it one class, -w and -b */
+    size_t nclasses;
+    bool mix;
+    uint64_t seed; /* --seed: the class draws' generator (with --mix) */
+    double rate;   /* -R: requests per second over all connections; 0 = closed loop */
     uint64_t timeout_us;
     bool verify, progress;
     bool fail_on_errors; /* exit 3 when any request failed */
@@ -64,6 +74,12 @@ struct lg_request {
     int64_t start_us;           /* from the start of measurement */
     int64_t phase_us[PH_COUNT]; /* -1: not measured (keep-alive requests have no connect) */
     int8_t error;               /* -1 ok, else enum err_class */
+};
+
+/* One --mix class's requests: their total time, how many ended well or not. */
+struct lg_class_result {
+    struct hist total;
+    uint64_t ok, errors;
 };
 
 struct lg_second {
@@ -89,9 +105,11 @@ struct lg_result {
     struct lg_request *reqs;
     size_t nreqs, capreqs;
     char first_error[160];
+    struct lg_class_result cls[LG_MAX_CLASSES]; /* with --mix: per class */
+    size_t ncls;
 };
 
-int lg_result_init(struct lg_result *r, bool corrected);
+int lg_result_init(struct lg_result *r, bool corrected, size_t nclasses);
 void lg_result_free(struct lg_result *r);
 int lg_result_merge(struct lg_result *dst, const struct lg_result *src);
 

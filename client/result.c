@@ -4,7 +4,7 @@
 
 #include "loadgen.h"
 
-int lg_result_init(struct lg_result *r, bool corrected)
+int lg_result_init(struct lg_result *r, bool corrected, size_t nclasses)
 {
     memset(r, 0, sizeof *r);
     for (int p = 0; p < PH_COUNT; p++) {
@@ -13,6 +13,9 @@ int lg_result_init(struct lg_result *r, bool corrected)
         if (corrected && hist_init(&r->lat_unc[p], 3, HIST_MAX_US) < 0)
             return -1;
     }
+    for (; r->ncls < nclasses && r->ncls < LG_MAX_CLASSES; r->ncls++)
+        if (hist_init(&r->cls[r->ncls].total, 3, HIST_MAX_US) < 0)
+            return -1;
     return 0;
 }
 
@@ -22,6 +25,8 @@ void lg_result_free(struct lg_result *r)
         hist_free(&r->lat[p]);
         hist_free(&r->lat_unc[p]);
     }
+    for (size_t i = 0; i < r->ncls; i++)
+        hist_free(&r->cls[i].total);
     for (size_t i = 0; i < r->nseconds; i++) {
         hist_free(r->seconds[i].total);
         free(r->seconds[i].total);
@@ -38,6 +43,12 @@ int lg_result_merge(struct lg_result *d, const struct lg_result *s)
             return -1;
         if (d->lat_unc[p].counts && hist_merge(&d->lat_unc[p], &s->lat_unc[p]) < 0)
             return -1;
+    }
+    for (size_t i = 0; i < d->ncls && i < s->ncls; i++) {
+        if (hist_merge(&d->cls[i].total, &s->cls[i].total) < 0)
+            return -1;
+        d->cls[i].ok += s->cls[i].ok;
+        d->cls[i].errors += s->cls[i].errors;
     }
     d->requests_ok += s->requests_ok;
     d->bytes += s->bytes;

@@ -70,7 +70,9 @@ static int count_files(const char *dir)
 
 Test(bench, summary_of_known_cells)
 {
-    const char *out = "/tmp/cb-bench-summary.json";
+    char outbuf[64];
+    snprintf(outbuf, sizeof outbuf, "/tmp/cb-bench-summary-%ld.json", (long)getpid());
+    const char *out = outbuf;
     cr_assert_eq(sh("jq -s --argjson rank \"$(bench/models rank)\" -f bench/summary.jq "
                     "tests/fixtures/bench/cells/*.json >%s%s",
                     out, ""),
@@ -96,7 +98,9 @@ Test(bench, summary_of_known_cells)
 Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
 {
     bench_env();
-    const char *dir = "/tmp/cb-bench-e2e";
+    char dirbuf[64];
+    snprintf(dirbuf, sizeof dirbuf, "/tmp/cb-bench-e2e-%ld", (long)getpid());
+    const char *dir = dirbuf;
     sh("rm -rf %s %s.bin", dir, dir);
     /* A server that refuses backlog 8 (a wrapper over the real one): those cells fail, are
      * recorded, the suite goes on, and bench/run then exits 3. */
@@ -143,7 +147,9 @@ Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
 Test(bench, killed_midway_and_resumed, .timeout = 120)
 {
     bench_env();
-    const char *dir = "/tmp/cb-bench-resume";
+    char dirbuf[64];
+    snprintf(dirbuf, sizeof dirbuf, "/tmp/cb-bench-resume-%ld", (long)getpid());
+    const char *dir = dirbuf;
     sh("rm -rf %s%s", dir, "");
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
@@ -183,7 +189,9 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
 Test(bench, server_dying_mid_cell_is_recorded_and_the_suite_goes_on, .timeout = 120)
 {
     bench_env();
-    const char *dir = "/tmp/cb-bench-dying";
+    char dirbuf[64];
+    snprintf(dirbuf, sizeof dirbuf, "/tmp/cb-bench-dying-%ld", (long)getpid());
+    const char *dir = dirbuf;
     sh("rm -rf %s %s.bin", dir, dir);
     char wrapper_dir[256], path[512];
     snprintf(wrapper_dir, sizeof wrapper_dir, "%s.bin", dir);
@@ -308,7 +316,9 @@ Test(bench, help_usage_and_validation)
 Test(bench, accept_modes_and_dynamic_pools_are_cells, .timeout = 120)
 {
     bench_env();
-    const char *dir = "/tmp/cb-bench-modes";
+    char dirbuf[64];
+    snprintf(dirbuf, sizeof dirbuf, "/tmp/cb-bench-modes-%ld", (long)getpid());
+    const char *dir = dirbuf;
     sh("rm -rf %s%s", dir, "");
     char cmd[1024];
     snprintf(cmd, sizeof cmd,

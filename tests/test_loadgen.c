@@ -127,6 +127,8 @@ static const char *const json_fields[] = {
     ".in_flight_at_end == 0 and .due_not_sent == 0 and (has(\"target_rps\") | not) and "
     "(has(\"mbps\") | not)",
     ".config.idle == 0 and .totals.idle_greeted == 0 and .totals.idle_reopened == 0",
+    ".config.mix == [] and (.config.seed | type == \"number\") and "
+    "(has(\"latency_us_by_class\") | not)",
     ".errors | keys == [\"connect_refused\",\"connect_timeout\",\"err_reply\",\"long_reply\","
     "\"no_greeting\",\"other\",\"reset\",\"short_read\",\"timeout\",\"verify_failed\"] and "
     "all(.[]; . == 0)",
@@ -997,6 +999,46 @@ Test(loadgen, idle_connections_beyond_a_pool_do_not_stop_the_start)
     cr_expect_eq(jq_num(json, ".totals.requests_ok"), 0, "every worker is held by an idle client");
     cr_expect_eq(jq_num(json, ".totals.in_flight_at_end"), 1);
     server_stop(&s, NULL, 0);
+    unlink(json);
+    unlink(out);
+}
+
+/* --mix: each request draws its class by weight from a seeded generator: the same seed gives
+ * the same draws; each class's counts and times are kept beside the totals, and the server
+ * answered exactly what was asked of each class (its byte count). */
+Test(loadgen, mix_draws_classes_by_weight_from_the_seed)
+{
+    skip_unless_model("prethread");
+    struct server s;
+    server_start(&s, "prethread", NULL);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "mix.json");
+    tmp_path(out, sizeof out, "mix.out");
+    long long first = -1;
+    for (int run = 0; run < 2; run++) {
+        snprintf(args, sizeof args,
+                 "-p %d -c 1 -t 1 -k 0 -n 400 --mix 10:5:9,20:7:1 --seed 5 --verify --json %s",
+                 s.port, json);
+        cr_assert_eq(loadgen(args, out), 0);
+        long long small = jq_num(json, ".latency_us_by_class[0].requests_ok");
+        long long big = jq_num(json, ".latency_us_by_class[1].requests_ok");
+        cr_expect_eq(small + big, 400);
+        cr_expect(small > 320 && small < 395, "9:1 weights drew %lld of 400 for the first", small);
+        cr_expect_eq(jq_num(json, ".totals.bytes"), small * 5 + big * 7);
+        cr_expect_eq(jq_num(json, ".config.seed"), 5);
+        cr_expect_eq(jq_num(json, ".config.mix | length"), 2);
+        cr_expect_eq(jq_num(json, ".latency_us_by_class[1].total.count"), big);
+        if (run == 0)
+            first = small;
+        else
+            cr_expect_eq(small, first, "the same seed drew differently");
+    }
+    cr_expect(file_has(out, "class WORK 10 BYTES 5 (weight 9)"), "no line per class");
+    server_stop(&s, NULL, 0);
+    static const char *const bad[] = {"--mix 1:2",   "--mix 1:2:0",      "--mix 1:2:3 -w 5",
+                                      "--mix a:2:3", "--mix 1:0:1 -k 0", "--mix ''"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_expect_eq(loadgen(bad[i], out), 2, "loadgen %s: not refused", bad[i]);
     unlink(json);
     unlink(out);
 }
