@@ -56,6 +56,13 @@ static void wrapper_bin(const char *dir, const char *pre)
     cr_assert_eq(system(path), 0);
 }
 
+/* A test's own results directory, so that two runs of the tests at once do not share one. */
+static const char *run_dir(char *buf, size_t n, const char *tag)
+{
+    snprintf(buf, n, "/tmp/cb-bench-%s-%ld", tag, (long)getpid());
+    return buf;
+}
+
 static int count_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -99,8 +106,7 @@ Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
 {
     bench_env();
     char dirbuf[64];
-    snprintf(dirbuf, sizeof dirbuf, "/tmp/cb-bench-e2e-%ld", (long)getpid());
-    const char *dir = dirbuf;
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "e2e");
     sh("rm -rf %s %s.bin", dir, dir);
     /* A server that refuses backlog 8 (a wrapper over the real one): those cells fail, are
      * recorded, the suite goes on, and bench/run then exits 3. */
@@ -148,8 +154,7 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
 {
     bench_env();
     char dirbuf[64];
-    snprintf(dirbuf, sizeof dirbuf, "/tmp/cb-bench-resume-%ld", (long)getpid());
-    const char *dir = dirbuf;
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "resume");
     sh("rm -rf %s%s", dir, "");
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
@@ -190,8 +195,7 @@ Test(bench, server_dying_mid_cell_is_recorded_and_the_suite_goes_on, .timeout = 
 {
     bench_env();
     char dirbuf[64];
-    snprintf(dirbuf, sizeof dirbuf, "/tmp/cb-bench-dying-%ld", (long)getpid());
-    const char *dir = dirbuf;
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "dying");
     sh("rm -rf %s %s.bin", dir, dir);
     char wrapper_dir[256], path[512];
     snprintf(wrapper_dir, sizeof wrapper_dir, "%s.bin", dir);
@@ -317,8 +321,7 @@ Test(bench, accept_modes_and_dynamic_pools_are_cells, .timeout = 120)
 {
     bench_env();
     char dirbuf[64];
-    snprintf(dirbuf, sizeof dirbuf, "/tmp/cb-bench-modes-%ld", (long)getpid());
-    const char *dir = dirbuf;
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "modes");
     sh("rm -rf %s%s", dir, "");
     char cmd[1024];
     snprintf(cmd, sizeof cmd,

@@ -84,6 +84,7 @@ static void ten_thousand(const char *model)
     const char *d = getenv("SRV_BIN");
     char cmd[512], out[] = "/tmp/cb-ev-10k-XXXXXX";
     int fd = mkstemp(out);
+    cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
     close(fd);
     snprintf(cmd, sizeof cmd,
              "%s/loadgen --no-progress -p %d -c 10000 -k 0 -n 20000 -w 0 -b 1 --timeout 60s "
