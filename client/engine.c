@@ -24,6 +24,12 @@
  * the event's data. One the server closes is reopened at the next scan (every 100 ms, so a
  * server that refuses them at once is not hammered) and counted in idle_reopened.
  *
+ * Slow clients: --think pauses after the greeting (and, in a closed loop, between requests on
+ * a kept connection) before the request is sent; the pause is the client's and is taken out
+ * of the request's total. --read-rate reads a reply at most that fast: a small receive buffer,
+ * and reads of a twentieth of a second's worth each, no earlier than the rate allows. Both
+ * park the slot in the same timer heap as the requests not yet due (keyed by `wake`).
+ *
  * Request classes (--mix): each request draws its class (WORK, BYTES) by weight from the
  * thread's generator, seeded from --seed and the thread's index, so a run is repeatable;
  * each class's total times, successes and failures are kept beside the totals.
@@ -54,6 +60,7 @@ enum state {
     S_WAIT,
     S_CONNECTING,
     S_GREETING,
+    S_THINK, /* --think: greeted, waiting to send */
     S_SENDING,
     S_RECEIVING,
     S_ERRLINE, /* the reply began as an ERR line: read it to its end */
@@ -71,10 +78,13 @@ struct slot {
     int fd;
     enum state state;
     uint32_t id, seq;
-    uint64_t left;    /* measured requests still to do (UINT64_MAX in duration mode) */
-    uint64_t on_conn; /* requests started on the current connection */
-    bool measured, fresh;
+    uint64_t left;                /* measured requests still to do (UINT64_MAX in duration mode) */
+    uint64_t on_conn;             /* requests started on the current connection */
+    bool measured, fresh, queued; /* queued: in the timer heap */
     int64_t intended, start, connected, greeted, sent, deadline;
+    int64_t wake;      /* when the heap hands the slot back: its due time, or a pause's end */
+    int64_t thought;   /* --think: the pause taken in this request (not counted) */
+    int64_t read_from; /* --read-rate: when the reply's first bytes were read */
     uint64_t got;
     uint64_t bytes; /* BYTES of the request under way (its class's) */
     unsigned cls;   /* its class, an index into opt->classes */
@@ -94,7 +104,7 @@ struct engine {
     size_t nslots, done_slots;
     struct slot *idle; /* --idle connections: fd and state (S_IDLE closed, S_GREETING, S_WAIT) */
     size_t nidle;
-    struct slot **heap; /* open loop: slots waiting for their due time, earliest first */
+    struct slot **heap; /* slots waiting for their due time or a pause's end, earliest first */
     size_t heap_len;
     int64_t interval_ns;
     char req[LG_MAX_CLASSES][48]; /* the request line of each class */
@@ -103,6 +113,7 @@ struct engine {
     uint64_t rng; /* splitmix64 state, for the class draws */
     uint8_t *buf;
     size_t buflen;
+    size_t read_quantum; /* --read-rate: bytes per paced read */
 };
 
 const char *const lg_phase_names[PH_COUNT] = {"connect", "greeting", "response", "total"};
@@ -117,11 +128,11 @@ int64_t lg_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Earlier due time first; equal times in slot order, so that slots due together start in a
+/* Earlier wake first; equal times in slot order, so that slots due together start in a
  * fixed order (a heap alone would pop them in an arbitrary one). */
 static bool due_before(const struct slot *a, const struct slot *b)
 {
-    return a->intended < b->intended || (a->intended == b->intended && a->id < b->id);
+    return a->wake < b->wake || (a->wake == b->wake && a->id < b->id);
 }
 
 static void heap_swap(struct engine *e, size_t a, size_t b)
@@ -135,6 +146,7 @@ static void heap_swap(struct engine *e, size_t a, size_t b)
 
 static void heap_push(struct engine *e, struct slot *s)
 {
+    s->queued = true;
     size_t i = e->heap_len++;
     e->heap[i] = s;
     s->heap_pos = i;
@@ -144,12 +156,20 @@ static void heap_push(struct engine *e, struct slot *s)
     }
 }
 
-static struct slot *heap_pop(struct engine *e)
+/* Takes entry i out of the heap (i = 0: the earliest). */
+static struct slot *heap_take(struct engine *e, size_t i)
 {
-    struct slot *top = e->heap[0];
-    e->heap[0] = e->heap[--e->heap_len];
-    e->heap[0]->heap_pos = 0;
-    for (size_t i = 0;;) {
+    struct slot *top = e->heap[i];
+    top->queued = false;
+    e->heap[i] = e->heap[--e->heap_len];
+    if (i == e->heap_len)
+        return top;
+    e->heap[i]->heap_pos = i;
+    while (i > 0 && due_before(e->heap[i], e->heap[(i - 1) / 2])) {
+        heap_swap(e, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
         if (l < e->heap_len && due_before(e->heap[l], e->heap[m]))
             m = l;
@@ -161,6 +181,11 @@ static struct slot *heap_pop(struct engine *e)
         i = m;
     }
     return top;
+}
+
+static struct slot *heap_pop(struct engine *e)
+{
+    return heap_take(e, 0);
 }
 
 static void close_conn(const struct engine *e, struct slot *s)
@@ -250,9 +275,14 @@ static void advance(struct engine *e, struct slot *s, int64_t now)
         e->done_slots++;
         return;
     }
-    /* Closed loop: due at once; the main loop starts it after this batch of events, which
-     * also keeps the stack flat when requests complete back to back. */
-    s->intended = e->interval_ns ? due_time(e, s->id, s->seq) : now;
+    /* Closed loop: due at once (after --think on a kept connection); the main loop starts it
+     * after this batch of events, which also keeps the stack flat when requests complete
+     * back to back. */
+    if (e->interval_ns)
+        s->intended = due_time(e, s->id, s->seq);
+    else
+        s->intended = now + (s->fd >= 0 ? (int64_t)e->opt->think_us * 1000 : 0);
+    s->wake = s->intended;
     s->state = S_WAIT;
     heap_push(e, s);
 }
@@ -285,6 +315,8 @@ static bool after_end(struct engine *e, struct slot *s, int64_t now)
 
 static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now, int sys_errno)
 {
+    if (s->queued) /* a paced read that timed out */
+        heap_take(e, s->heap_pos);
     if (after_end(e, s, now))
         return;
     if (s->measured) {
@@ -311,14 +343,14 @@ static void complete(struct engine *e, struct slot *s, int64_t now)
             ph[PH_GREETING] = (s->greeted - s->start) / 1000;
         }
         ph[PH_RESPONSE] = (now - s->sent) / 1000;
-        ph[PH_TOTAL] = (now - s->start) / 1000;
+        ph[PH_TOTAL] = (now - s->start - s->thought) / 1000;
         for (int p = 0; p < PH_COUNT; p++) {
             if (ph[p] < 0)
                 continue;
             if (e->interval_ns)
                 hist_record(&r->lat_unc[p], (uint64_t)ph[p]);
             if (p == PH_TOTAL && e->interval_ns)
-                ph[p] = (now - s->intended) / 1000; /* from when it was due */
+                ph[p] = (now - s->intended - s->thought) / 1000; /* from when it was due */
             hist_record(&r->lat[p], (uint64_t)ph[p]);
         }
         r->requests_ok++;
@@ -384,6 +416,8 @@ static void start_request(struct engine *e, struct slot *s, int64_t now)
     s->bytes = e->opt->classes[s->cls].bytes;
     s->got = 0;
     s->reqoff = 0;
+    s->thought = 0;
+    s->read_from = 0;
     s->on_conn++;
     if (s->fd >= 0) {
         s->fresh = false;
@@ -405,6 +439,17 @@ static void start_request(struct engine *e, struct slot *s, int64_t now)
     /* No TCP_NODELAY: a request is one small write with nothing unacknowledged before it, so
      * Nagle's algorithm never holds it back, and the syscall would cost on every connection. */
     e->res->connections_opened++;
+    if (e->read_quantum) {
+        /* A small window, so that the server's sends wait on this reader as across a WAN
+         * (the kernel doubles it and keeps a floor of its own). */
+        int rcv = e->read_quantum < 4096    ? 4096
+                  : e->read_quantum > 65536 ? 65536
+                                            : (int)e->read_quantum;
+        if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv) < 0) {
+            fail(e, s, E_OTHER, now, errno);
+            return;
+        }
+    }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = s};
     if (epoll_ctl(e->ep, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
         fail(e, s, E_OTHER, now, errno);
@@ -535,6 +580,12 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
                 return;
             }
             s->greeted = now = lg_now_ns();
+            if (e->opt->think_us) {
+                s->state = S_THINK;
+                s->wake = now + (int64_t)e->opt->think_us * 1000;
+                heap_push(e, s);
+                return;
+            }
             s->state = S_SENDING;
             break;
         }
@@ -564,13 +615,31 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
         case S_RECEIVING: {
             if (!(ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
                 return;
-            ssize_t n = recv(s->fd, e->buf, e->buflen, 0);
+            size_t want = e->buflen;
+            if (e->read_quantum && s->got > 0) {
+                /* Paced: the next read waits until the bytes read so far are due. */
+                int64_t t = lg_now_ns();
+                int64_t next =
+                    s->read_from + (int64_t)((double)s->got * 1e9 / (double)e->opt->read_rate);
+                if (s->queued)
+                    heap_take(e, s->heap_pos);
+                if (t < next) {
+                    s->wake = next;
+                    heap_push(e, s);
+                    return;
+                }
+            }
+            if (e->read_quantum)
+                want = e->read_quantum;
+            ssize_t n = recv(s->fd, e->buf, want, 0);
             if (n < 0) {
                 if (after_error(e, s, now) > 0)
                     continue;
                 return;
             }
             now = lg_now_ns();
+            if (s->read_from == 0)
+                s->read_from = now;
             if (n == 0) {
                 if (s->got == s->bytes) /* BYTES 0: the server's close is the answer */
                     complete(e, s, now);
@@ -594,6 +663,8 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
                 complete(e, s, now);
                 return;
             }
+            if (e->read_quantum)
+                ev = EPOLLIN; /* the pace, not the next event, says when to read again */
             break;
         }
         case S_ERRLINE: {
@@ -619,6 +690,20 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
         default:
             return;
         }
+    }
+}
+
+/* A slot the heap hands back that is not waiting to start: the end of its --think pause, or
+ * the time for its next paced read. */
+static void resume(struct engine *e, struct slot *s, int64_t now)
+{
+    if (s->state == S_THINK) {
+        s->thought = now - s->greeted;
+        s->deadline += s->thought;
+        s->state = S_SENDING;
+        drive(e, s, now, EPOLLOUT);
+    } else {
+        drive(e, s, now, EPOLLIN);
     }
 }
 
@@ -719,7 +804,8 @@ static void check_timeouts(struct engine *e, int64_t now)
 {
     for (size_t i = 0; i < e->nslots; i++) {
         struct slot *s = &e->slots[i];
-        if (s->state < S_CONNECTING || s->state > S_ERRLINE || now < s->deadline)
+        if (s->state < S_CONNECTING || s->state > S_ERRLINE || s->state == S_THINK ||
+            now < s->deadline)
             continue;
         enum err_class c = s->state == S_CONNECTING ? E_CONNECT_TIMEOUT
                            : s->state == S_GREETING ? E_NO_GREETING
@@ -810,6 +896,10 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
     e.heap = calloc(e.nslots ? e.nslots : 1, sizeof *e.heap);
     e.idle = calloc(e.nidle ? e.nidle : 1, sizeof *e.idle);
     e.buflen = 256 * 1024;
+    if (o->read_rate) {
+        uint64_t q = o->read_rate / 20;
+        e.read_quantum = q < 1 ? 1 : q > e.buflen ? e.buflen : (size_t)q;
+    }
     e.buf = malloc(e.buflen);
     e.ep = epoll_create1(EPOLL_CLOEXEC);
     int rl = 0;
@@ -879,6 +969,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
             continue;
         /* Open loop: the slots' first requests are spread evenly over one interval. */
         s->intended = e.interval_ns ? due_time(&e, s->id, 0) : t0;
+        s->wake = s->intended;
         s->state = S_WAIT;
         heap_push(&e, s);
     }
@@ -895,14 +986,17 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
          * again, so that the connections started first are not timed through the set-up of
          * all the others (100 connections due together would read a millisecond more). */
         int started = 0;
-        while (!e.stopping && e.heap_len > 0 && e.heap[0]->intended <= now &&
-               e.heap[0]->intended < sh->end_ns && started < START_BATCH) {
+        while (e.heap_len > 0 && e.heap[0]->wake <= now && started < START_BATCH) {
             struct slot *s = heap_pop(&e);
-            start_request(&e, s, now);
+            if (s->state != S_WAIT)
+                resume(&e, s, now);
+            else if (!e.stopping && s->intended < sh->end_ns)
+                start_request(&e, s, now);
+            else
+                continue; /* never started: nothing new after a stop or due after the end */
             started++;
         }
-        bool more_due = !e.stopping && e.heap_len > 0 && e.heap[0]->intended <= now &&
-                        e.heap[0]->intended < sh->end_ns;
+        bool more_due = e.heap_len > 0 && e.heap[0]->wake <= now;
         if (now >= end || e.done_slots == e.nslots)
             break;
         if (e.stopping) {
@@ -913,8 +1007,8 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
                 break;
         }
         int64_t wake = next_scan;
-        if (!e.stopping && e.heap_len > 0 && e.heap[0]->intended < wake)
-            wake = e.heap[0]->intended;
+        if (e.heap_len > 0 && e.heap[0]->wake < wake)
+            wake = e.heap[0]->wake;
         if (!e.measuring && sh->measure_ns < wake)
             wake = sh->measure_ns;
         if (end < wake)

@@ -46,7 +46,8 @@ static void usage(FILE *f)
         f,
         "usage: loadgen [-H HOST] [-p PORT] [-c CONNS] [-t THREADS] [-n REQUESTS | -d DURATION]\n"
         "               [--warmup DUR] [-w WORK] [-b BYTES] [-k REQS_PER_CONN] [-R RATE]\n"
-        "               [--mix W:B:N,...] [--seed N] [--idle N] [--timeout DUR] [--verify]\n"
+        "               [--mix W:B:N,...] [--seed N] [--idle N] [--think DUR]\n"
+        "               [--read-rate BYTES/s] [--timeout DUR] [--verify]\n"
         "               [--close fin|rst] [--json FILE|-]\n"
         "               [--label TEXT] [--progress] [--fail-on-errors]\n"
         "               [-4 | -6 | -U PATH]\n"
@@ -74,6 +75,11 @@ static void usage(FILE *f)
         "      --idle N           N more connections, opened and greeted before the run,\n"
         "                         then held silent and never measured; one the server\n"
         "                         closes is reopened (idle_reopened) (default 0)\n"
+        "      --think DUR        a slow client: wait DUR after the greeting, and between\n"
+        "                         requests on a kept connection, before sending (not\n"
+        "                         counted in any latency phase) (default 0)\n"
+        "      --read-rate N      a slow reader: read each reply at most N bytes a second,\n"
+        "                         through a small receive buffer (default: at once)\n"
         "      --timeout DUR      fail a request not done within DUR (default 30s)\n"
         "      --verify           check every payload byte against the formula\n"
         "      --close fin|rst    how a finished connection ends: fin (default, a normal\n"
@@ -112,7 +118,9 @@ enum {
     O_FAIL_ON_ERRORS,
     O_IDLE,
     O_MIX,
-    O_SEED
+    O_SEED,
+    O_THINK,
+    O_READ_RATE
 };
 
 static const struct option long_opts[] = {
@@ -139,6 +147,8 @@ static const struct option long_opts[] = {
     {"idle", required_argument, NULL, O_IDLE},
     {"mix", required_argument, NULL, O_MIX},
     {"seed", required_argument, NULL, O_SEED},
+    {"think", required_argument, NULL, O_THINK},
+    {"read-rate", required_argument, NULL, O_READ_RATE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -324,6 +334,14 @@ static int parse(int argc, char **argv, struct lg_opts *o)
             break;
         case O_IDLE:
             if (num(optarg, "--idle", 0, 1000000, &o->idle))
+                return -1;
+            break;
+        case O_THINK:
+            if (dur(optarg, "--think", &o->think_us))
+                return -1;
+            break;
+        case O_READ_RATE:
+            if (num(optarg, "--read-rate", 1, UINT64_C(1) << 40, &o->read_rate))
                 return -1;
             break;
         case O_CLOSE:
@@ -787,12 +805,14 @@ static void json_config(FILE *f, const struct lg_opts *o)
             ",\"connections\":%ld,\"threads\":%ld,\"requests\":%llu,\"duration_s\":%.6f,"
             "\"warmup_s\":%.6f,\"work\":%llu,\"bytes\":%llu,\"reqs_per_conn\":%llu,"
             "\"rate_rps\":%.3f,\"mode\":\"%s\",\"timeout_s\":%.6f,\"verify\":%s,"
-            "\"close\":\"%s\",\"idle\":%llu,\"seed\":%llu,\"label\":",
+            "\"close\":\"%s\",\"idle\":%llu,\"seed\":%llu,\"think_s\":%.6f,"
+            "\"read_rate_bytes_per_s\":%llu,\"label\":",
             o->conns, o->threads, (unsigned long long)o->requests, (double)o->duration_us / 1e6,
             (double)o->warmup_us / 1e6, (unsigned long long)o->work, (unsigned long long)o->bytes,
             (unsigned long long)o->per_conn, o->rate, o->rate > 0 ? "open" : "closed",
             (double)o->timeout_us / 1e6, o->verify ? "true" : "false", o->close_rst ? "rst" : "fin",
-            (unsigned long long)o->idle, (unsigned long long)o->seed);
+            (unsigned long long)o->idle, (unsigned long long)o->seed, (double)o->think_us / 1e6,
+            (unsigned long long)o->read_rate);
     json_string(f, o->label ? o->label : "");
     fprintf(f, ",\"mix\":[");
     for (size_t k = 0; o->mix && k < o->nclasses; k++)

@@ -49,8 +49,10 @@ struct lg_opts {
     uint64_t duration_us; /* -d */
     uint64_t warmup_us;
     uint64_t work, bytes;
-    uint64_t per_conn; /* -k: requests per connection; 0 = unlimited */
-    uint64_t idle;     /* --idle: silent connections held beside the measured ones */
+    uint64_t per_conn;  /* -k: requests per connection; 0 = unlimited */
+    uint64_t idle;      /* --idle: silent connections held beside the measured ones */
+    uint64_t think_us;  /* --think: pause after the greeting and between kept requests */
+    uint64_t read_rate; /* --read-rate: bytes per second each reply is read at; 0 = at once */
     struct lg_class classes[LG_MAX_CLASSES]; /* --mix; without it one class, -w and -b */
     size_t nclasses;
     bool mix;

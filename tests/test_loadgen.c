@@ -127,6 +127,7 @@ static const char *const json_fields[] = {
     ".in_flight_at_end == 0 and .due_not_sent == 0 and (has(\"target_rps\") | not) and "
     "(has(\"mbps\") | not)",
     ".config.idle == 0 and .totals.idle_greeted == 0 and .totals.idle_reopened == 0",
+    ".config.think_s == 0 and .config.read_rate_bytes_per_s == 0",
     ".config.mix == [] and (.config.seed | type == \"number\") and "
     "(has(\"latency_us_by_class\") | not)",
     ".errors | keys == [\"connect_refused\",\"connect_timeout\",\"err_reply\",\"long_reply\","
@@ -1037,6 +1038,71 @@ Test(loadgen, mix_draws_classes_by_weight_from_the_seed)
     server_stop(&s, NULL, 0);
     static const char *const bad[] = {"--mix 1:2",   "--mix 1:2:0",      "--mix 1:2:3 -w 5",
                                       "--mix a:2:3", "--mix 1:0:1 -k 0", "--mix ''"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_expect_eq(loadgen(bad[i], out), 2, "loadgen %s: not refused", bad[i]);
+    unlink(json);
+    unlink(out);
+}
+
+/* --think: a slow client holds what serves it. With one worker, the second client is greeted
+ * only after the first one's pause and request; the pause itself is the client's and is not
+ * in any request's total (which stays the greeting plus the response, give or take a send). */
+Test(loadgen, think_holds_the_server_and_is_not_counted)
+{
+    skip_unless_model("prethread");
+    struct server s;
+    const char *const sargs[] = {"-w", "1", NULL};
+    server_start(&s, "prethread", sargs);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "think.json");
+    tmp_path(out, sizeof out, "think.out");
+    snprintf(args, sizeof args, "-p %d -c 2 -n 2 -w 10 -b 10 --think 300ms --json %s", s.port,
+             json);
+    cr_assert_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, ".totals.requests_ok"), 2);
+    cr_expect_eq(jq_num(json, ".config.think_s * 1000 | round"), 300);
+    cr_expect_geq(jq_num(json, ".latency_us.greeting.max"), 300000,
+                  "the second client was greeted before the first one's pause ended");
+    cr_expect_eq(jq_num(json, "[.requests[] | select(.total_us >= .greeting_us + .response_us "
+                              "+ 150000)] | length"),
+                 0, "a pause was counted in a total");
+    server_stop(&s, NULL, 0);
+
+    /* On a kept connection: after the greeting and between requests, three pauses for three. */
+    server_start(&s, "prethread", NULL);
+    snprintf(args, sizeof args, "-p %d -c 1 -k 0 -n 3 -w 10 -b 10 --think 100ms --json %s", s.port,
+             json);
+    cr_assert_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, ".totals.requests_ok"), 3);
+    cr_expect_geq(jq_num(json, ".totals.elapsed_s * 1000 | floor"), 300);
+    cr_expect_eq(jq_num(json, "[.requests[] | select(.total_us >= (.greeting_us // 0) + "
+                              ".response_us + 50000)] | length"),
+                 0, "a pause was counted in a total");
+    server_stop(&s, NULL, 0);
+    unlink(json);
+    unlink(out);
+}
+
+/* --read-rate: a reply is read no faster than the rate (every byte checked), through a receive
+ * window small enough that the server's sends wait on the reader. */
+Test(loadgen, read_rate_paces_the_reply)
+{
+    skip_unless_model("prethread");
+    struct server s;
+    server_start(&s, "prethread", NULL);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "rrate.json");
+    tmp_path(out, sizeof out, "rrate.out");
+    snprintf(args, sizeof args,
+             "-p %d -c 2 -n 4 -w 10 -b 100000 --read-rate 200000 --verify --json %s", s.port, json);
+    cr_assert_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, ".totals.requests_ok"), 4);
+    cr_expect_eq(jq_num(json, ".totals.bytes"), 400000);
+    cr_expect_eq(jq_num(json, ".config.read_rate_bytes_per_s"), 200000);
+    /* 100,000 bytes at 200,000 a second: the last tenth-of-a-quantum aside, half a second. */
+    cr_expect_geq(jq_num(json, ".latency_us.response.min"), 450000);
+    server_stop(&s, NULL, 0);
+    static const char *const bad[] = {"--read-rate 0", "--read-rate x", "--think 5x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         cr_expect_eq(loadgen(bad[i], out), 2, "loadgen %s: not refused", bad[i]);
     unlink(json);
