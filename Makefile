@@ -162,9 +162,12 @@ plots: check-deps                                 ## draw a run's plots again fr
 	bench/plot $(RUN)
 
 # The committed reference images are drawn from the committed reference results.
-reference-plots: check-deps                       ## redraw plots/reference/ from results/reference/
+reference-plots: check-deps                       ## summarise results/reference/ again and redraw plots/reference/
 	@for d in results/reference/*/; do \
-		n=$$(basename $$d); bench/plot $$d plots/reference/$$n || exit 1; \
+		n=$$(basename $$d); \
+		jq -s --argjson rank "$$(bench/models rank)" -f bench/summary.jq $$d/cells/*.json \
+			> $$d/summary.json.tmp && mv $$d/summary.json.tmp $$d/summary.json || exit 1; \
+		bench/plot $$d plots/reference/$$n || exit 1; \
 		rm -rf plots/reference/$$n/data; \
 	done
 

@@ -4,9 +4,13 @@
 #   rps, p50_us, p99_us, p999_us (total latency), cpu_ms_per_req (server user + system time
 #   over the requests it served), elapsed_s, server_cpu_s, greeting_mean_us, listen_overflows,
 #   max_rss_kb (the server's peak RSS: for models with child processes, the largest single
-#   process) and rss_kb_per_conn (that over the client's concurrent connections);
-#   failed cells are counted and their errors kept; a configuration whose rps varies by more
-#   than 10% (cv > 0.10) is flagged noisy.
+#   process) and rss_kb_per_conn (that over the client's concurrent connections),
+#   cpu_user_ms_per_req and cpu_sys_ms_per_req (the split), minflt_per_req (page faults),
+#   peak_workers, in_flight (requests under way at the end: clients a server never got to),
+#   idle_reopened, due_not_sent and target_rps (open loop), and with request classes (--mix)
+#   small_p99_us and large_p99_us (the total p99 of the class with the least and the most
+#   WORK); failed and skipped cells are counted and their errors (reasons) kept; a
+#   configuration whose rps varies by more than 10% (cv > 0.10) is flagged noisy.
 
 def median: sort | if length == 0 then null
     elif length % 2 == 1 then .[(length - 1) / 2]
@@ -37,6 +41,19 @@ def metrics: {
     p999_us: .loadgen.latency_us.total.p999,
     cpu_ms_per_req: (if (.server.requests // 0) > 0
         then (.server.utime_s + .server.stime_s) / .server.requests * 1000 else null end),
+    cpu_user_ms_per_req: (if (.server.requests // 0) > 0
+        then .server.utime_s / .server.requests * 1000 else null end),
+    cpu_sys_ms_per_req: (if (.server.requests // 0) > 0
+        then .server.stime_s / .server.requests * 1000 else null end),
+    minflt_per_req: (if (.server.requests // 0) > 0 and .server.minflt != null
+        then .server.minflt / .server.requests else null end),
+    peak_workers: .server.peak_workers,
+    in_flight: .loadgen.totals.in_flight_at_end,
+    idle_reopened: .loadgen.totals.idle_reopened,
+    due_not_sent: .loadgen.totals.due_not_sent,
+    target_rps: .target_rps,
+    small_p99_us: (.loadgen.latency_us_by_class // [] | min_by(.work) | .total.p99? // null),
+    large_p99_us: (.loadgen.latency_us_by_class // [] | max_by(.work) | .total.p99? // null),
     server_cpu_s: (if .server then .server.utime_s + .server.stime_s else null end),
     elapsed_s: .loadgen.totals.elapsed_s,
     greeting_mean_us: .loadgen.latency_us.greeting.mean,
@@ -57,8 +74,9 @@ def metrics: {
         | ($by_rps[($by_rps | length - 1) / 2 | floor]) as $mid
         | (.[0].cell | del(.rep)) + {
             reps: length,
-            failed: (map(select(.status != "ok")) | length),
-            errors_seen: [.[] | select(.status != "ok") | .error],
+            failed: (map(select(.status == "failed")) | length),
+            skipped: (map(select(.status == "skipped")) | length),
+            errors_seen: [.[] | select(.status != "ok") | .error] | unique,
             noisy: (($ms | map(.rps) | describe | .cv // 0) > 0.10),
             stats: ($ms | if length == 0 then {} else
                 (.[0] | keys) as $k
@@ -72,5 +90,6 @@ def metrics: {
                 else null end)
           })
     | sort_by((.model | model_rank), .conc, .work, .bytes, .backlog, (.workers // 0), .lock,
-              (.accept // "self"), (.spare // "-")))
+              (.accept // "self"), (.spare // "-"), (.poller // "-"), (.sieve // "fresh"),
+              (.idle // 0), (.think // "0"), (.rate_pct // 0)))
 }

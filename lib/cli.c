@@ -64,6 +64,7 @@ enum {
     OPT_MAX_SPARE,
     OPT_MAX_WORKERS,
     OPT_ACCEPT,
+    OPT_SIEVE_ALLOC,
 };
 
 static const struct option long_opts[] = {
@@ -88,6 +89,7 @@ static const struct option long_opts[] = {
     {"max-spare", required_argument, NULL, OPT_MAX_SPARE},
     {"max-workers", required_argument, NULL, OPT_MAX_WORKERS},
     {"accept", required_argument, NULL, OPT_ACCEPT},
+    {"sieve-alloc", required_argument, NULL, OPT_SIEVE_ALLOC},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -291,6 +293,11 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
             o->dynamic = true;
             break;
         }
+        case OPT_SIEVE_ALLOC:
+            if (strcmp(optarg, "fresh") && strcmp(optarg, "reuse"))
+                return bad(err, errlen, "--sieve-alloc: '%s' is not fresh or reuse", optarg);
+            o->sieve_reuse = !strcmp(optarg, "reuse");
+            break;
         case OPT_STATS_INTERVAL:
             if (duration_ms(optarg, "--stats-interval", 86400, &o->stats_interval_ms, err, errlen))
                 return CLI_ERR;
@@ -338,7 +345,7 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         "usage: %s [-H HOST] [-p PORT | -U PATH] [-b BACKLOG]%s%s%s%s\n"
         "       [--max-work N] [--max-bytes N] [--timeout DUR] [--grace DUR]\n"
         "       [-d] [-P PIDFILE] [--user NAME] [--stats FILE] [--stats-interval DUR]\n"
-        "       [-h] [-V]\n\n"
+        "       [--sieve-alloc fresh|reuse] [-h] [-V]\n\n"
         "  -H, --host HOST       address to bind (default %s; '::' or 0.0.0.0 for all)\n"
         "  -p, --port PORT       TCP port, 0 for any free port (default %s)\n"
         "  -U, --unix PATH       listen on a Unix stream socket instead of TCP\n"
@@ -392,6 +399,8 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         "      --timeout DUR     drop a client whose request line or reading takes longer\n"
         "                        than DUR, e.g. 5s or 500ms (default %ds; 0 off)\n"
         "      --grace DUR       on SIGTERM, time allowed for requests in flight (default %ds)\n"
+        "      --sieve-alloc A   fresh: a new sieve array per request (calloc, the book's);\n"
+        "                        reuse: one array per worker thread, kept (default fresh)\n"
         "  -d, --daemon          detach, log to syslog\n"
         "  -P, --pidfile PATH    write the pid to PATH, remove it on exit\n"
         "      --user NAME       with -d: switch to user NAME after binding\n"

@@ -50,6 +50,7 @@ struct srv_opts {
     bool daemon;
     const char *pidfile, *user, *stats_file;
     const char *poller; /* --poller: "epoll" (default), "poll" or "select" */
+    bool sieve_reuse;   /* --sieve-alloc reuse: one sieve array per worker, kept */
 };
 
 #define SRV_DEFAULT_HOST        "127.0.0.1"

@@ -1,3 +1,4 @@
+#include "sieve.h"
 #include "srv.h"
 
 #include <err.h>
@@ -107,6 +108,7 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
         fprintf(stderr, "%s-srv: %s\n", m->name, e);
         exit(2);
     }
+    sieve_set_alloc(s->opt.sieve_reuse ? SIEVE_REUSE : SIEVE_FRESH); /* before any thread */
     static char ident[64];
     snprintf(ident, sizeof ident, "%s-srv", m->name);
     log_init(ident, false);
@@ -242,6 +244,7 @@ static int stats_line(struct srv *s, char *buf, size_t n, bool final)
         .workers = atomic_load(&s->pool_now),
         .peak_workers = atomic_load(&s->pool_peak),
         .backlog = s->opt.backlog,
+        .sieve_alloc = s->opt.sieve_reuse ? "reuse" : "fresh",
         .wall_s = (double)(now.tv_sec - s->started.tv_sec) +
                   (double)(now.tv_nsec - s->started.tv_nsec) / 1e9,
         .final = final,

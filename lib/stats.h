@@ -64,6 +64,7 @@ struct stats_line {
     long workers;      /* the pool's size now (a dynamic pool's final size at the end) */
     long peak_workers; /* the largest it has been */
     int backlog;
+    const char *sieve_alloc; /* "fresh" or "reuse" */
     double wall_s;
     bool final; /* false for the lines of --stats-interval */
 };

@@ -10,12 +10,16 @@ set grid lc rgb "#dddddd"
 set key outside right top box lc rgb "#bbbbbb"
 set border lc rgb "#555555"
 
-# A series is a model, optionally with an accept lock, accept mode or dynamic pool
-# ("prefork/fcntl", "prethread/main", "prefork/dynamic"): its colour comes from the model
-# registry (servers/models), written by bench/plot as color(s) into `colours`; the dash
-# tells the lock or accept mode, the point a dynamic pool.
+# A series is a model, optionally with an accept lock, accept mode, dynamic pool, poller or
+# sieve allocation ("prefork/fcntl", "prethread/main", "prefork/dynamic", "reactor/poll",
+# "prethread/reuse"): its colour comes from the model registry (servers/models), written by
+# bench/plot as color(s) into `colours`; the dash tells the lock, accept mode or poller, the
+# point a dynamic pool or a reused sieve array.
 load colours
-dash(s) = (strstrt(s, "mutex") > 0) ? 2 : (strstrt(s, "fcntl") > 0) ? 3 : \
+dash(s) = (strstrt(s, "mutex") > 0 || strstrt(s, "-poll") > 0) ? 2 : \
+          (strstrt(s, "fcntl") > 0 || strstrt(s, "-select") > 0) ? 3 : \
           (strstrt(s, "-main") > 0 || strstrt(s, "-pass") > 0) ? 4 : 1
-ptype(s) = (strstrt(s, "dynamic") > 0) ? 5 : 7
+ptype(s) = (strstrt(s, "dynamic") > 0) ? 5 : (strstrt(s, "-reuse") > 0) ? 9 : 7
+# Categorical x (idle counts, think times): bench/plot passes the tics.
+if (exists("xticset") && strlen(xticset) > 0) { eval xticset }
 file(s) = sprintf("%s/%s.tsv", datadir, s)

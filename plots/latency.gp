@@ -19,10 +19,12 @@ set title "p50 of total time"
 plot for [i = 1:words(series)] file(word(series, i)) using 1:2 with linespoints \
      lw 2 pt ptype(word(series, i)) ps 0.6 lc rgb color(word(series, i)) \
      dt dash(word(series, i)) title word(series, i)
+unset key
 set title "p99 of total time"
 plot for [i = 1:words(series)] file(word(series, i)) using 1:3 with linespoints \
      lw 2 pt ptype(word(series, i)) ps 0.6 lc rgb color(word(series, i)) \
      dt dash(word(series, i)) notitle
+unset key
 set title "p99.9 of total time"
 plot for [i = 1:words(series)] file(word(series, i)) using 1:4 with linespoints \
      lw 2 pt ptype(word(series, i)) ps 0.6 lc rgb color(word(series, i)) \

@@ -63,6 +63,14 @@ static const char *run_dir(char *buf, size_t n, const char *tag)
     return buf;
 }
 
+/* FILE holds NEEDLE (grep -F). */
+static bool file_contains(const char *file, const char *needle)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "grep -qF -- '%s' %s", needle, file);
+    return system(cmd) == 0;
+}
+
 static int count_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -294,6 +302,15 @@ Test(bench, help_usage_and_validation)
         {"smoke --spare 5:3:10", "MIN must be below MAX"},
         {"smoke --spare 1:2:4 --workers 8", "above MAXW 4"},
         {"smoke --spare 2-4", "--spare '2-4'"},
+        {"smoke --pollers kqueue", "--pollers 'kqueue'"},
+        {"smoke --sieve pooled", "--sieve 'pooled'"},
+        {"smoke --idle -1", "--idle '-1'"},
+        {"smoke --think 5x", "--think '5x'"},
+        {"smoke --rate-pct 0", "--rate-pct '0'"},
+        {"smoke --rate-pct 50 --rate 100", "alternatives"},
+        {"smoke --mix 1:2", "--mix '1:2'"},
+        {"smoke --read-rate 0", "--read-rate '0'"},
+        {"smoke --netem 'delay 10ms; rm'", "--netem"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char cmd[512];
@@ -346,4 +363,106 @@ Test(bench, accept_modes_and_dynamic_pools_are_cells, .timeout = 120)
     cr_expect_eq(sh("ls %s/prethread-main-dynamic.tsv %s/prefork.tsv >/dev/null 2>&1", path, path),
                  0, "series are not named by what differs from the defaults");
     sh("rm -rf %s %s.out", dir, dir);
+}
+
+/* The workload dimensions are cells: pollers (only for the models that have one), sieve
+ * allocation, idle connections and think time, each in the cell's record and its id, and what
+ * the server was told (its stats line says the sieve allocation). */
+Test(bench, workload_dimensions_are_cells, .timeout = 120)
+{
+    bench_env();
+    char dirbuf[64];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "dims");
+    sh("rm -rf %s%s", dir, "");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "bench/run smoke --models 'reactor prethread' --conc 2 --work 1000 --bytes 10 "
+             "--pollers '- poll' --sieve 'fresh reuse' --idle '0 3' --think 0 --reps 1 "
+             "--duration 0.3s --warmup 0 --seed 3 --no-plots --out %s >%s.out 2>&1",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "(.configs | length == 12) and all(.configs[]; .failed == 0)");
+    expect_jq(path, "[.configs[] | select(.model == \"prethread\") | .poller] | unique == [\"-\"]");
+    expect_jq(path, "[.configs[] | select(.model == \"reactor\") | .poller] | unique == "
+                    "[\"-\", \"poll\"]");
+    snprintf(path, sizeof path, "%s/cells/reactor-c2-w1000-b10-bl511-poll-reuse-i3-r1.json", dir);
+    expect_jq(path, ".status == \"ok\" and .server.sieve_alloc == \"reuse\" and "
+                    ".loadgen.config.idle == 3 and .loadgen.totals.idle_greeted == 3 and "
+                    "(.loadgen.config.argv | index([\"--idle\"]) != null)");
+    sh("rm -rf %s %s.out", dir, dir);
+}
+
+/* --rate-pct: a closed-loop calibration cell per repetition first, then each open-loop cell at
+ * its percentage of the calibration cells' median throughput, recorded as its target. */
+Test(bench, rate_suite_calibrates_first, .timeout = 120)
+{
+    bench_env();
+    char dirbuf[64];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "rate");
+    sh("rm -rf %s%s", dir, "");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "bench/run smoke --models reactor --conc 4 --work 1000 --bytes 10 --reps 2 "
+             "--rate-pct '20 50' --duration 0.4s --warmup 0 --seed 4 --out %s >%s.out 2>&1",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    expect_jq(path, "[.cells[].rate_pct] | .[0:2] == [null, null] and (.[2:] | sort) == "
+                    "[20, 20, 50, 50]");
+    snprintf(path, sizeof path, "%s/cells", dir);
+    char filter[1024];
+    snprintf(filter, sizeof filter,
+             "([.[] | select(.cell.rate_pct == null) | .loadgen.totals.rps] | sort | add / 2) "
+             "as $cap | [.[] | select(.cell.rate_pct != null)] | length == 4 and "
+             "all(.[]; .status == \"ok\" and .loadgen.config.mode == \"open\" and "
+             "(.capacity_rps - $cap | fabs) < 0.01 and "
+             "(.target_rps - .capacity_rps * .cell.rate_pct / 100 | fabs) < 0.01 and "
+             ".loadgen.config.rate_rps == .target_rps)");
+    snprintf(cmd, sizeof cmd, "jq -se '%s' %s/*.json >/dev/null", filter, path);
+    cr_expect_eq(system(cmd), 0, "%s", cmd);
+    snprintf(path, sizeof path, "%s/plots/rate.png", dir);
+    cr_expect_eq(access(path, F_OK), 0, "no latency-throughput plot");
+    sh("rm -rf %s %s.out", dir, dir);
+}
+
+/* --netem where it cannot run (not root, or no netem qdisc in the kernel, as on the machine
+ * these were written on): every cell is recorded as skipped with the reason, nothing fails,
+ * no plot is drawn from nothing, and the host's interfaces are as they were. */
+Test(bench, netem_unavailable_cells_are_skipped_with_the_reason, .timeout = 120)
+{
+    bench_env();
+    char dirbuf[64];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "netem");
+    sh("rm -rf %s%s", dir, "");
+    /* Where netem works, the cells run: this test is about the other case. */
+    if (system("[ \"$(id -u)\" = 0 ] && ip netns add cb-probe-$$ 2>/dev/null && "
+               "ip -n cb-probe-$$ link add cbp0 type veth peer name cbp1 2>/dev/null && "
+               "tc -n cb-probe-$$ qdisc add dev cbp0 root netem delay 1ms 2>/dev/null; "
+               "s=$?; ip netns del cb-probe-$$ 2>/dev/null; exit $s") == 0)
+        cr_skip_test("netem works here; the skipped path needs a kernel without it");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "ip -o link > %s.links0 2>/dev/null; "
+             "bench/run smoke --models 'iterative prethread' --conc 2 --reps 2 "
+             "--netem 'delay 10ms loss 0.1%%' --out %s >%s.out 2>&1; echo $? > %s.rc; "
+             "ip -o link > %s.links1 2>/dev/null",
+             dir, dir, dir, dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s.rc", dir);
+    cr_expect(file_contains(path, "0"), "bench/run did not exit 0 (see %s.out)", dir);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "(.configs | length == 2) and all(.configs[]; .failed == 0 and "
+                    ".skipped == 2 and (.errors_seen | length == 1) and "
+                    "(.errors_seen[0] | test(\"netem|root\")))");
+    snprintf(path, sizeof path, "%s.out", dir);
+    cr_expect(file_contains(path, "recorded as skipped"), "no reason printed");
+    cr_expect(file_contains(path, "2 skipped") || file_contains(path, "4 skipped"));
+    cr_expect_eq(sh("cmp -s %s.links0 %s.links1", dir, dir), 0, "the host's links changed");
+    sh("rm -rf %s %s.out", dir, dir);
+    sh("rm -f %s.rc %s.links0", dir, dir);
+    sh("rm -f %s.links1%s", dir, "");
 }

@@ -1,0 +1,26 @@
+# cpu-split.gp: the server's CPU time per request split into user time (the sieve, the
+# model's own bookkeeping) and system time (the kernel: connections, copies, page faults,
+# scheduling), against the swept value. Columns: x, user_ms, sys_ms (medians).
+load plotdir."/common.gp"
+if (fmt eq "svg") {
+    set terminal svg size 1100,480 font "DejaVu Sans,12" background rgb "white"
+} else {
+    set terminal pngcairo size 1100,480 font "DejaVu Sans,10" background rgb "white"
+}
+set output out.".".fmt
+set multiplot layout 1, 2 title ttl
+set key inside left top
+if (logx) { set logscale x 2 }
+set xlabel xlab
+set ylabel "ms per request"
+set yrange [0:*]
+set title "user time"
+plot for [i = 1:words(series)] file(word(series, i)) using 1:2 with linespoints \
+     lw 2 pt ptype(word(series, i)) ps 0.6 lc rgb color(word(series, i)) \
+     dt dash(word(series, i)) title word(series, i)
+unset key
+set title "system time"
+plot for [i = 1:words(series)] file(word(series, i)) using 1:3 with linespoints \
+     lw 2 pt ptype(word(series, i)) ps 0.6 lc rgb color(word(series, i)) \
+     dt dash(word(series, i)) notitle
+unset multiplot
