@@ -45,7 +45,7 @@ CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/engine.o $(BUILD)/client
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 .PHONY: all tests test help clean format format-check check-deps bench book sweep-backlog \
-        sweep-pool plots smoke reference-plots fuzz
+        sweep-pool workloads plots smoke reference-plots fuzz
 .DEFAULT_GOAL := all
 
 all: $(SERVERS) $(LOADGEN)                        ## build every server (servers/models) and loadgen into bin/
@@ -131,6 +131,10 @@ BENCH_OPTS = $(if $(MODELS),--models "$(MODELS)") $(if $(CONC),--conc "$(CONC)")
              $(if $(LOCKS),--locks "$(LOCKS)") $(if $(ACCEPTS),--accepts "$(ACCEPTS)") \
              $(if $(SPARE),--spare "$(SPARE)") $(if $(REPS),--reps "$(REPS)") \
              $(if $(DURATION),--duration "$(DURATION)") $(if $(WARMUP),--warmup "$(WARMUP)") \
+             $(if $(POLLERS),--pollers "$(POLLERS)") $(if $(SIEVE),--sieve "$(SIEVE)") \
+             $(if $(IDLE),--idle "$(IDLE)") $(if $(THINK),--think "$(THINK)") \
+             $(if $(RATE_PCT),--rate-pct "$(RATE_PCT)") $(if $(MIX),--mix "$(MIX)") \
+             $(if $(READ_RATE),--read-rate "$(READ_RATE)") $(if $(NETEM),--netem "$(NETEM)") \
              $(if $(SEED),--seed "$(SEED)") $(if $(OUT),--out "$(OUT)")
 
 bench: check-deps all                             ## run a suite (SUITE=default) and draw its plots
@@ -153,6 +157,13 @@ sweep-backlog: check-deps all                     ## backlog 1..1024 against bur
 
 sweep-pool: check-deps all                        ## pools under a burst: sizes, locks, accept modes, dynamic
 	bench/run pool $(BENCH_OPTS)
+
+# A failed cell does not stop the others: each suite runs, and make fails at the end.
+WORKLOADS := conns idle mix slow rate sieve
+workloads: check-deps all                         ## the workload suites: conns idle mix slow rate sieve (about 35 min)
+	@rc=0; for s in $(WORKLOADS); do \
+		r=0; bench/run $$s $(BENCH_OPTS) || r=$$?; [ $$r -eq 0 ] || rc=$$r; \
+	done; exit $$rc
 
 smoke: check-deps all                             ## the small suite CI runs (under 2 minutes)
 	bench/run smoke $(BENCH_OPTS)

@@ -6,7 +6,8 @@
 #   max_rss_kb (the server's peak RSS: for models with child processes, the largest single
 #   process) and rss_kb_per_conn (that over the client's concurrent connections),
 #   cpu_user_ms_per_req and cpu_sys_ms_per_req (the split), minflt_per_req (page faults),
-#   peak_workers, in_flight (requests under way at the end: clients a server never got to),
+#   peak_workers, in_flight (requests under way at the end), clients_served (of the
+#   client's connections, those answered at least once: a pool serves -w kept ones),
 #   idle_reopened, due_not_sent and target_rps (open loop), and with request classes (--mix)
 #   small_p99_us and large_p99_us (the total p99 of the class with the least and the most
 #   WORK); failed and skipped cells are counted and their errors (reasons) kept; a
@@ -49,6 +50,7 @@ def metrics: {
         then .server.minflt / .server.requests else null end),
     peak_workers: .server.peak_workers,
     in_flight: .loadgen.totals.in_flight_at_end,
+    clients_served: .loadgen.totals.clients_served,
     idle_reopened: .loadgen.totals.idle_reopened,
     due_not_sent: .loadgen.totals.due_not_sent,
     target_rps: .target_rps,

@@ -81,6 +81,7 @@ struct slot {
     uint64_t left;                /* measured requests still to do (UINT64_MAX in duration mode) */
     uint64_t on_conn;             /* requests started on the current connection */
     bool measured, fresh, queued; /* queued: in the timer heap */
+    bool served;                  /* a measured request of this client has been answered */
     int64_t intended, start, connected, greeted, sent, deadline;
     int64_t wake;      /* when the heap hands the slot back: its due time, or a pause's end */
     int64_t thought;   /* --think: the pause taken in this request (not counted) */
@@ -355,6 +356,10 @@ static void complete(struct engine *e, struct slot *s, int64_t now)
         }
         r->requests_ok++;
         r->bytes += s->got;
+        if (!s->served) {
+            s->served = true;
+            r->clients_served++;
+        }
         if (r->ncls) {
             r->cls[s->cls].ok++;
             hist_record(&r->cls[s->cls].total, (uint64_t)ph[PH_TOTAL]);

@@ -622,6 +622,9 @@ static void print_summary(const struct lg_opts *o, const struct lg_result *r,
     fprintf(out, "  %llu requests in %.2fs, %s read, %llu connections\n",
             (unsigned long long)r->requests_ok, ri->elapsed_s, a,
             (unsigned long long)r->connections_opened);
+    if (o->requests == 0 && r->clients_served < (uint64_t)o->conns && !ri->signal)
+        fprintf(out, "  %llu of %ld clients served at least once: the others never were\n",
+                (unsigned long long)r->clients_served, o->conns);
     if (o->idle)
         fprintf(out,
                 "  %llu idle connections held (%llu greeted before the start), %llu reopened\n",
@@ -843,12 +846,13 @@ static int write_json(const struct lg_opts *o, const struct lg_result *r, const 
             ",\"totals\":{\"requests_ok\":%llu,\"bytes\":%llu,\"elapsed_s\":%.6f,\"rps\":%.3f,"
             "\"bytes_per_s\":%.3f,\"connections_opened\":%llu,\"in_flight_at_end\":%llu,"
             "\"warmup_requests\":%llu,\"due_not_sent\":%llu,\"idle_greeted\":%llu,"
-            "\"idle_reopened\":%llu",
+            "\"idle_reopened\":%llu,\"clients_served\":%llu",
             (unsigned long long)r->requests_ok, (unsigned long long)r->bytes, el,
             el > 0 ? (double)r->requests_ok / el : 0, el > 0 ? (double)r->bytes / el : 0,
             (unsigned long long)r->connections_opened, (unsigned long long)r->in_flight_at_end,
             (unsigned long long)r->warmup_requests, (unsigned long long)r->due_not_sent,
-            (unsigned long long)r->idle_greeted, (unsigned long long)r->idle_reopened);
+            (unsigned long long)r->idle_greeted, (unsigned long long)r->idle_reopened,
+            (unsigned long long)r->clients_served);
     if (o->rate > 0)
         fprintf(f, ",\"target_rps\":%.3f,\"achieved_rps\":%.3f", o->rate, sent_rate(r, el));
     fprintf(f, "}");

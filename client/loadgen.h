@@ -99,6 +99,7 @@ struct lg_result {
     uint64_t due_not_sent;        /* open loop: due before the end, never started */
     uint64_t idle_greeted;        /* --idle: greeted before the run started */
     uint64_t idle_reopened;       /* --idle: reopened after the server closed one */
+    uint64_t clients_served;      /* of the -c clients, those with a measured request done */
     int64_t last_end_ns;          /* when the last measured request ended (ok or not); 0: none */
     double cpu_user_s, cpu_sys_s; /* this thread's CPU over its measured interval */
     uint64_t errors[E_COUNT];

@@ -128,6 +128,7 @@ static const char *const json_fields[] = {
     "(has(\"mbps\") | not)",
     ".config.idle == 0 and .totals.idle_greeted == 0 and .totals.idle_reopened == 0",
     ".config.think_s == 0 and .config.read_rate_bytes_per_s == 0",
+    ".totals.clients_served == .config.connections",
     ".config.mix == [] and (.config.seed | type == \"number\") and "
     "(has(\"latency_us_by_class\") | not)",
     ".errors | keys == [\"connect_refused\",\"connect_timeout\",\"err_reply\",\"long_reply\","
@@ -999,6 +1000,7 @@ Test(loadgen, idle_connections_beyond_a_pool_do_not_stop_the_start)
     cr_expect_eq(jq_num(json, ".totals.idle_greeted"), 3, "one idle client waits in the backlog");
     cr_expect_eq(jq_num(json, ".totals.requests_ok"), 0, "every worker is held by an idle client");
     cr_expect_eq(jq_num(json, ".totals.in_flight_at_end"), 1);
+    cr_expect_eq(jq_num(json, ".totals.clients_served"), 0);
     server_stop(&s, NULL, 0);
     unlink(json);
     unlink(out);
@@ -1105,6 +1107,27 @@ Test(loadgen, read_rate_paces_the_reply)
     static const char *const bad[] = {"--read-rate 0", "--read-rate x", "--think 5x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         cr_expect_eq(loadgen(bad[i], out), 2, "loadgen %s: not refused", bad[i]);
+    unlink(json);
+    unlink(out);
+}
+
+/* A pool serves -w kept connections at once: the other clients are never served, and the
+ * result says how many were (clients_served), in the JSON and in the summary. */
+Test(loadgen, clients_never_served_are_counted)
+{
+    skip_unless_model("prethread");
+    struct server s;
+    const char *const sargs[] = {"-w", "2", NULL};
+    server_start(&s, "prethread", sargs);
+    char json[256], out[256], args[512];
+    tmp_path(json, sizeof json, "served.json");
+    tmp_path(out, sizeof out, "served.out");
+    snprintf(args, sizeof args, "-p %d -c 5 -k 0 -d 500ms -w 10 -b 10 --json %s", s.port, json);
+    cr_assert_eq(loadgen(args, out), 0);
+    cr_expect_eq(jq_num(json, ".totals.clients_served"), 2);
+    cr_expect_geq(jq_num(json, ".totals.in_flight_at_end"), 3, "the three never greeted");
+    cr_expect(file_has(out, "2 of 5 clients served at least once"));
+    server_stop(&s, NULL, 0);
     unlink(json);
     unlink(out);
 }
