@@ -74,6 +74,10 @@ $(BUILD)/libcb.a: $(LIB_OBJ)
 $(BIN)/%-srv: $(BUILD)/servers/%-srv.o $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
+# uring-srv also links liburing (Debian's liburing-dev, from ci/install-deps.sh).
+$(BIN)/uring-srv: $(BUILD)/servers/uring-srv.o $(BUILD)/libcb.a | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -luring $(LDLIBS)
+
 $(TESTS): $(TEST_OBJ) $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
 
@@ -82,6 +86,8 @@ check-deps:                                       ## install what the build and 
 
 # The sanitizer runs come first and the plain run last, so the output ends with Criterion's
 # synthesis line. Server processes started by the tests are the instrumented copies.
+# The threaded models, run under ThreadSanitizer too.
+TSAN_MODELS := thread prethread reactor-pool reuseport uring
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
            TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
 
@@ -89,15 +95,15 @@ tests: $(SERVERS) $(LOADGEN) $(TESTS)          ## build the servers, loadgen and
 
 test: check-deps                                  ## build and run every test: unit, integration, ASan+UBSan, TSan
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined tests
-	@$(MAKE) --no-print-directory SANITIZE=thread bin/tsan/thread-srv bin/tsan/prethread-srv bin/tsan/reactor-pool-srv bin/tsan/loadgen
+	@$(MAKE) --no-print-directory SANITIZE=thread $(addprefix bin/tsan/,$(addsuffix -srv,$(TSAN_MODELS))) bin/tsan/loadgen
 	@$(MAKE) --no-print-directory tests
 	@echo "== AddressSanitizer + UBSan: unit tests, and integration tests on every server"
 	@$(SAN_ENV) SRV_BIN=bin/asan bin/asan/unit-tests
 	@echo "== ThreadSanitizer: integration and fault tests on the threaded servers, and loadgen"
-	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'servers/*'
-	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'loadgen/*'
-	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'faults/*'
-	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="thread prethread reactor-pool" bin/unit-tests --filter 'events/*'
+	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="$(TSAN_MODELS)" bin/unit-tests --filter 'servers/*'
+	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="$(TSAN_MODELS)" bin/unit-tests --filter 'loadgen/*'
+	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="$(TSAN_MODELS)" bin/unit-tests --filter 'faults/*'
+	@$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="$(TSAN_MODELS)" bin/unit-tests --filter 'events/*'
 	@echo "== plain build: every test"
 	@SRV_BIN=bin bin/unit-tests
 

@@ -54,8 +54,10 @@ def metrics: {
     idle_reopened: .loadgen.totals.idle_reopened,
     due_not_sent: .loadgen.totals.due_not_sent,
     target_rps: .target_rps,
-    small_p99_us: (.loadgen.latency_us_by_class // [] | min_by(.work) | .total.p99? // null),
-    large_p99_us: (.loadgen.latency_us_by_class // [] | max_by(.work) | .total.p99? // null),
+    small_p99_us: (.loadgen.latency_us_by_class // [] | min_by(.work)
+        | if (.total.count? // 0) > 0 then .total.p99 else null end),
+    large_p99_us: (.loadgen.latency_us_by_class // [] | max_by(.work)
+        | if (.total.count? // 0) > 0 then .total.p99 else null end),
     server_cpu_s: (if .server then .server.utime_s + .server.stime_s else null end),
     elapsed_s: .loadgen.totals.elapsed_s,
     greeting_mean_us: .loadgen.latency_us.greeting.mean,

@@ -10,6 +10,7 @@ need=(
     "/usr/include/criterion/criterion.h:libcriterion-dev"
     "jq:jq"
     "gnuplot:gnuplot-nox"
+    "/usr/include/liburing.h:liburing-dev"
 )
 if [[ "${1:-}" == "--bench" ]]; then
     need+=("wrk:wrk" "nginx:nginx-light" "/usr/bin/time:time" "ip:iproute2" "taskset:util-linux")

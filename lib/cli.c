@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -65,6 +66,7 @@ enum {
     OPT_MAX_WORKERS,
     OPT_ACCEPT,
     OPT_SIEVE_ALLOC,
+    OPT_BALANCE,
 };
 
 static const struct option long_opts[] = {
@@ -90,6 +92,7 @@ static const struct option long_opts[] = {
     {"max-workers", required_argument, NULL, OPT_MAX_WORKERS},
     {"accept", required_argument, NULL, OPT_ACCEPT},
     {"sieve-alloc", required_argument, NULL, OPT_SIEVE_ALLOC},
+    {"balance", required_argument, NULL, OPT_BALANCE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -132,6 +135,12 @@ static int duration_ms(const char *arg, const char *name, uint64_t max_s, int *o
     return CLI_OK;
 }
 
+static long cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
 int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, char *err,
                      size_t errlen)
 {
@@ -139,7 +148,9 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         .host = NULL,
         .port = SRV_DEFAULT_PORT,
         .backlog = SRV_DEFAULT_BACKLOG,
-        .workers = (caps & CAP_WORKERS) ? SRV_DEFAULT_WORKERS : 1,
+        .workers = (caps & CAP_LOOPS)     ? cpus()
+                   : (caps & CAP_WORKERS) ? SRV_DEFAULT_WORKERS
+                                          : 1,
         .poller = "epoll",
         .lock = LOCK_NONE,
         .max_work = SRV_DEFAULT_MAX_WORK,
@@ -181,7 +192,7 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
             o->backlog = (int)v;
             break;
         case 'w':
-            if (!(caps & CAP_WORKERS))
+            if (!(caps & (CAP_WORKERS | CAP_LOOPS)))
                 return bad(err, errlen,
                            "-w: %s has no worker pool (it serves %s); use prefork-srv or "
                            "prethread-srv for a fixed pool",
@@ -293,6 +304,16 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
             o->dynamic = true;
             break;
         }
+        case OPT_BALANCE:
+            if (!(caps & CAP_BALANCE))
+                return bad(err, errlen,
+                           "--balance: %s has one listener (reuseport-srv has a "
+                           "choice)",
+                           prog);
+            if (strcmp(optarg, "reuseport") && strcmp(optarg, "exclusive"))
+                return bad(err, errlen, "--balance: '%s' is not reuseport or exclusive", optarg);
+            o->exclusive = !strcmp(optarg, "exclusive");
+            break;
         case OPT_SIEVE_ALLOC:
             if (strcmp(optarg, "fresh") && strcmp(optarg, "reuse"))
                 return bad(err, errlen, "--sieve-alloc: '%s' is not fresh or reuse", optarg);
@@ -357,8 +378,9 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         : (caps & CAP_ACCEPT_MAIN)
             ? " [-w WORKERS]\n       [--min-spare N] [--max-spare N] [--max-workers N]"
               " [--accept self|main]\n      "
-        : (caps & CAP_WORKERS) ? " [-w WORKERS]"
-                               : "",
+        : (caps & CAP_BALANCE)               ? " [-w LOOPS]\n       [--balance reuseport|exclusive]"
+        : (caps & (CAP_WORKERS | CAP_LOOPS)) ? " [-w WORKERS]"
+                                             : "",
         (caps & CAP_LOCK_FCNTL)   ? " [--accept-lock none|mutex|fcntl]"
         : (caps & CAP_LOCK_MUTEX) ? " [--accept-lock none|mutex]"
                                   : "",
@@ -368,6 +390,15 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
     if (caps & CAP_WORKERS)
         fprintf(f, "  -w, --workers N       pool size (default %d)%s\n", SRV_DEFAULT_WORKERS,
                 (caps & CAP_SPARE) ? "; with the spare options, its size at start" : "");
+    if (caps & CAP_LOOPS)
+        fprintf(f,
+                "  -w, --workers N       event loops, a thread each (default: the number of\n"
+                "                        CPUs, %ld here)\n",
+                cpus());
+    if (caps & CAP_BALANCE)
+        fprintf(f, "      --balance B       reuseport: a listener per loop, the kernel spreads\n"
+                   "                        connections by hash (default); exclusive: one\n"
+                   "                        listener that every loop watches, EPOLLEXCLUSIVE\n");
     if (caps & CAP_SPARE)
         fprintf(f,
                 "      --min-spare N     a dynamic pool: start workers while fewer than N are\n"

@@ -30,6 +30,8 @@ enum {
     CAP_SPARE = 1 << 5,       /* --min-spare, --max-spare, --max-workers: a dynamic pool */
     CAP_ACCEPT_MAIN = 1 << 6, /* --accept self|main */
     CAP_ACCEPT_PASS = 1 << 7, /* --accept self|pass */
+    CAP_LOOPS = 1 << 8,       /* -w: event loops, one per thread, default the number of CPUs */
+    CAP_BALANCE = 1 << 9,     /* --balance reuseport|exclusive */
 };
 
 struct srv_opts {
@@ -51,6 +53,7 @@ struct srv_opts {
     const char *pidfile, *user, *stats_file;
     const char *poller; /* --poller: "epoll" (default), "poll" or "select" */
     bool sieve_reuse;   /* --sieve-alloc reuse: one sieve array per worker, kept */
+    bool exclusive;     /* --balance exclusive: one listener, EPOLLEXCLUSIVE in every loop */
 };
 
 #define SRV_DEFAULT_HOST        "127.0.0.1"

@@ -15,7 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { LOOP_READ = 1, LOOP_WRITE = 2 };
+/* LOOP_EXCLUSIVE, with LOOP_READ on a descriptor several loops watch (a shared listener):
+ * epoll wakes one of them per event (EPOLLEXCLUSIVE) instead of all; the other pollers
+ * ignore it. */
+enum { LOOP_READ = 1, LOOP_WRITE = 2, LOOP_EXCLUSIVE = 4 };
 
 struct loop;
 

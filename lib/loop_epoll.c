@@ -6,6 +6,7 @@
  * nothing is taken out of the set (EPOLLERR and EPOLLHUP are always reported and, level-
  * triggered, would wake every wait). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -44,10 +45,20 @@ static int ep_set(void *st, int fd, unsigned old, unsigned now)
     struct epoll_state *s = st;
     struct epoll_event ev = {.data.fd = fd};
     ev.events = (now & LOOP_READ ? EPOLLIN : 0u) | (now & LOOP_WRITE ? EPOLLOUT : 0u);
+    old &= LOOP_READ | LOOP_WRITE;
+    bool exclusive = (now & LOOP_EXCLUSIVE) != 0;
+    now &= LOOP_READ | LOOP_WRITE;
     if (!old && !now)
         return 0;
     if (!now)
         return epoll_ctl(s->ep, EPOLL_CTL_DEL, fd, &ev);
+    if (exclusive) {
+        /* EPOLLEXCLUSIVE is only taken by EPOLL_CTL_ADD. */
+        ev.events |= EPOLLEXCLUSIVE;
+        if (old && epoll_ctl(s->ep, EPOLL_CTL_DEL, fd, &ev) < 0)
+            return -1;
+        return epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
+    }
     return epoll_ctl(s->ep, old ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
 }
 

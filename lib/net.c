@@ -41,8 +41,68 @@ static int sock_port(int fd)
     return 0;
 }
 
+/* bind() for a listener; with reuseport, only once the address proves free without it. */
+static int bind_listener(int fd, const struct sockaddr *sa, socklen_t len, bool reuseport)
+{
+    if (!reuseport)
+        return bind(fd, sa, len);
+    int probe = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0)
+        return -1;
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    int on = 1;
+    if (setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
+        bind(probe, sa, len) < 0 || getsockname(probe, (struct sockaddr *)&bound, &blen) < 0) {
+        int e = errno;
+        close(probe);
+        errno = e;
+        return -1;
+    }
+    close(probe); /* never listened on: nothing lingers */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0)
+        return -1;
+    return bind(fd, (struct sockaddr *)&bound, blen);
+}
+
+static int listen_on(const char *host, const char *port, int backlog, bool nonblock, bool reuseport,
+                     int *bound_port, char *err, size_t errlen);
+
 int net_listen(const char *host, const char *port, int backlog, bool nonblock, int *bound_port,
                char *err, size_t errlen)
+{
+    return listen_on(host, port, backlog, nonblock, false, bound_port, err, errlen);
+}
+
+int net_listen_group(const char *host, const char *port, int backlog, bool nonblock,
+                     int *bound_port, char *err, size_t errlen)
+{
+    return listen_on(host, port, backlog, nonblock, true, bound_port, err, errlen);
+}
+
+int net_listen_member(int lfd, int backlog, bool nonblock, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int on = 1, fd = -1;
+    if (getsockname(lfd, (struct sockaddr *)&ss, &len) < 0 ||
+        (fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return fail(err, errlen, "%s: %s", "another listener", errno);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0 ||
+        bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, backlog) < 0 ||
+        (nonblock && set_nonblock(fd) < 0)) {
+        int e = errno;
+        close(fd);
+        char where[NET_ADDRSTR_MAX];
+        net_addr_str((struct sockaddr *)&ss, len, where, sizeof where);
+        return fail(err, errlen, "another listener on %s: %s", where, e);
+    }
+    return fd;
+}
+
+static int listen_on(const char *host, const char *port, int backlog, bool nonblock, bool reuseport,
+                     int *bound_port, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -74,8 +134,8 @@ int net_listen(const char *host, const char *port, int backlog, bool nonblock, i
             }
             int on = 1;
             if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
-                bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0 &&
-                (!nonblock || set_nonblock(fd) == 0))
+                bind_listener(fd, ai->ai_addr, ai->ai_addrlen, reuseport) == 0 &&
+                listen(fd, backlog) == 0 && (!nonblock || set_nonblock(fd) == 0))
                 break;
             e = errno;
             close(fd);

@@ -17,6 +17,14 @@
 int net_listen(const char *host, const char *port, int backlog, bool nonblock, int *bound_port,
                char *err, size_t errlen);
 
+/* The same, the socket a member of a SO_REUSEPORT group (reuseport-srv's loops): the address
+ * is first bound without SO_REUSEPORT and let go, so that one already in use is refused
+ * (EADDRINUSE) instead of being joined by a second server. net_listen_member adds one more
+ * socket to lfd's group: the same address and port, SO_REUSEPORT, listening. */
+int net_listen_group(const char *host, const char *port, int backlog, bool nonblock,
+                     int *bound_port, char *err, size_t errlen);
+int net_listen_member(int lfd, int backlog, bool nonblock, char *err, size_t errlen);
+
 /* The same for a Unix stream socket. A stale socket file (nobody accepting) is replaced; a
  * live one is an error (EADDRINUSE). */
 int net_listen_unix(const char *path, int backlog, bool nonblock, char *err, size_t errlen);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -30,6 +31,7 @@ struct client {
     bool dropped;      /* closed while working: closed and freed when the work returns */
     bool send_blocked; /* set by the worker: the socket took less than the whole answer */
     bool send_failed;  /* set by the worker: the client reset or went away */
+    bool drained;      /* taken from the queue at the stop: its first request is served */
     struct reactor *r;
     struct loop_timer timer;
     struct client *prev, *next;
@@ -43,11 +45,16 @@ struct reactor {
     struct srv *s;
     const struct reactor_ops *ops;
     struct loop *loop;
-    struct client *clients;                     /* every open connection, for the drain */
+    int lfd;         /* its listener: the server's, or its own SO_REUSEPORT one */
+    unsigned lwatch; /* how the listener is watched: LOOP_READ, with LOOP_EXCLUSIVE if shared */
+    unsigned flags;  /* REACTOR_* */
+    struct loop_timer cap_poll; /* one of several loops: --max-clients reached, look again */
+    struct client *clients;     /* every open connection, for the drain */
     struct client *stalled_head, *stalled_tail; /* waiting for room in the workers' queue */
     size_t nclients;
     bool listening, stopping;
     bool resuming; /* resume_stalled() is watching readers again */
+    bool draining; /* begin_stop() is taking what is queued on the listener */
     struct loop_timer accept_pause, grace;
     long long last_warn;
     long long last_refusal; /* when a refused client was last logged */
@@ -55,13 +62,27 @@ struct reactor {
     struct stats_slot *w;   /* this loop's counters */
 };
 
+static void listen_update(struct reactor *r);
+
+static void cap_recheck(struct loop *l, void *arg)
+{
+    (void)l;
+    listen_update(arg);
+}
+
+/* --max-clients counts the clients of every loop of the server (s->event_clients): a loop at
+ * the cap stops watching its listener, and, when it is one of several, looks again every
+ * REACTOR_CAP_POLL_MS, since a client another loop closes does not wake it. */
+#define REACTOR_CAP_POLL_MS 20
 static void listen_update(struct reactor *r)
 {
     long cap = r->s->opt.max_clients;
-    bool want = !r->stopping && !loop_timer_armed(&r->accept_pause) &&
-                (cap == 0 || r->nclients < (size_t)cap);
-    if (want != r->listening && loop_mod(r->loop, r->s->lfd, want ? LOOP_READ : 0) == 0)
+    bool full = cap > 0 && atomic_load(&r->s->event_clients) >= cap;
+    bool want = !r->stopping && !loop_timer_armed(&r->accept_pause) && !full;
+    if (want != r->listening && loop_mod(r->loop, r->lfd, want ? r->lwatch : 0) == 0)
         r->listening = want;
+    if (full && !r->stopping && (r->flags & REACTOR_SHARED) && !loop_timer_armed(&r->cap_poll))
+        loop_timer_set(r->loop, &r->cap_poll, REACTOR_CAP_POLL_MS, cap_recheck, r);
 }
 
 static void stall(struct client *cl)
@@ -121,6 +142,7 @@ static void client_close(struct client *cl)
         cl->next->prev = cl->prev;
     free(cl);
     r->nclients--;
+    atomic_fetch_sub(&r->s->event_clients, 1);
     if (r->stopping && r->nclients == 0)
         loop_stop(r->loop);
     listen_update(r);
@@ -169,7 +191,7 @@ static bool client_wait(struct client *cl)
         want = LOOP_WRITE; /* the per-event bound was reached: go on when writable */
         break;
     case CONN_READ:
-        if (r->stopping) {
+        if (r->stopping && !cl->drained) {
             client_close(cl); /* draining: nothing in progress on this connection */
             return false;
         }
@@ -244,8 +266,11 @@ static void client_run(struct client *cl, unsigned events)
                 return;
             }
             written += (size_t)w;
-            if (cl->c.state != CONN_SEND)
+            if (cl->c.state != CONN_SEND) {
                 answered++;
+                if (cl->c.out != OUT_GREETING)
+                    cl->drained = false; /* its first answer is out: an ordinary client now */
+            }
             break;
         }
         case CONN_READ:
@@ -387,10 +412,20 @@ static void on_listen(struct loop *l, int lfd, unsigned events, void *arg)
 {
     struct reactor *r = arg;
     (void)events;
+    long cap = r->s->opt.max_clients;
     for (int i = 0; i < ACCEPT_PER_EVENT && r->listening; i++) {
         struct sockaddr_storage peer;
         socklen_t len;
+        /* A place under --max-clients is taken before the accept, so that loops sharing the
+         * cap never exceed it together. */
+        if (atomic_fetch_add(&r->s->event_clients, 1) >= cap && cap > 0) {
+            atomic_fetch_sub(&r->s->event_clients, 1);
+            listen_update(r);
+            return;
+        }
         int fd = net_accept_now(lfd, &peer, &len);
+        if (fd < 0)
+            atomic_fetch_sub(&r->s->event_clients, 1);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
@@ -414,12 +449,14 @@ static void on_listen(struct loop *l, int lfd, unsigned events, void *arg)
             log_msg(LOG_ERR, "new client: %s", strerror(errno));
             free(cl);
             close(fd);
+            atomic_fetch_sub(&r->s->event_clients, 1);
             continue;
         }
         /* Payloads go out in several sends: see serve.c. Unix sockets refuse it, harmlessly. */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         cl->fd = fd;
         cl->r = r;
+        cl->drained = r->draining;
         cl->peer = peer;
         cl->peerlen = len;
         cl->timer.pos = -1;
@@ -442,6 +479,7 @@ static void on_listen(struct loop *l, int lfd, unsigned events, void *arg)
             }
             free(cl);
             close(fd);
+            atomic_fetch_sub(&r->s->event_clients, 1);
             continue;
         }
         cl->next = r->clients;
@@ -468,8 +506,48 @@ static void abort_all(struct loop *l, void *arg)
     loop_stop(l);
 }
 
-/* A first SIGTERM or SIGINT: refuse new clients, close those between requests, let the others
- * finish within the grace time. A second one drops everything. */
+/* The stop: refuse new clients, close those between requests, let the others finish within
+ * the grace time. A loop with a listener of its own (SO_REUSEPORT) first takes every
+ * connection already queued on it: closing a listener of a reuseport group drops its queue,
+ * which the other listeners' clients would not suffer. */
+static void begin_stop(struct reactor *r)
+{
+    struct loop *l = r->loop;
+    if (r->stopping)
+        return;
+    if (r->flags & REACTOR_SHARED) {
+        r->listening = r->draining = true;
+        for (int i = 0; i < 1024 && r->listening; i++) {
+            size_t before = r->nclients;
+            on_listen(l, r->lfd, LOOP_READ, r);
+            if (r->nclients == before)
+                break; /* nothing queued (or the cap is reached) */
+        }
+        r->draining = false;
+    }
+    r->stopping = true;
+    loop_del(l, r->lfd);
+    r->listening = false;
+    /* A listener shared by several loops is shut (refusing new clients) by the last of them
+     * to have taken what was queued. */
+    if (!(r->flags & REACTOR_EXCLUSIVE) || atomic_fetch_sub(&r->s->loops_draining, 1) == 1)
+        net_stop_accepting(r->lfd);
+    loop_timer_cancel(l, &r->accept_pause);
+    loop_timer_cancel(l, &r->cap_poll);
+    loop_timer_set(l, &r->grace, r->s->opt.grace_ms, abort_all, r);
+    /* A client between requests is closed, unless a request of its is already waiting in
+     * the socket: reading it first tells (client_wait closes the others). */
+    for (struct client *cl = r->clients, *next; cl; cl = next) {
+        next = cl->next;
+        if (!cl->working && !cl->drained && cl->c.state == CONN_READ)
+            client_run(cl, LOOP_READ);
+    }
+    if (r->nclients == 0)
+        loop_stop(l);
+}
+
+/* A loop that reads the signals itself: a first SIGTERM or SIGINT stops, a second drops
+ * everything. */
 static void on_signal(struct loop *l, int fd, unsigned events, void *arg)
 {
     struct reactor *r = arg;
@@ -477,51 +555,98 @@ static void on_signal(struct loop *l, int fd, unsigned events, void *arg)
     (void)events;
     if (!(srv_signals(r->s) & SRV_SIG_STOP))
         return;
-    if (srv_level(r->s) >= 2) {
+    if (srv_level(r->s) >= 2)
+        abort_all(l, r);
+    else
+        begin_stop(r);
+}
+
+/* One of several loops: the main thread reads the signals and raises the stop level, which
+ * makes the stop eventfd (level 1) and then the abort one (level 2) readable for good; each is
+ * watched once. */
+static void on_stop_fd(struct loop *l, int fd, unsigned events, void *arg)
+{
+    struct reactor *r = arg;
+    (void)events;
+    loop_del(l, fd);
+    if (fd == r->s->stop.abort_fd || srv_level(r->s) >= 2) {
         abort_all(l, r);
         return;
     }
-    if (r->stopping)
-        return;
-    r->stopping = true;
-    loop_del(l, r->s->lfd);
-    r->listening = false;
-    net_stop_accepting(r->s->lfd);
-    loop_timer_cancel(l, &r->accept_pause);
-    loop_timer_set(l, &r->grace, r->s->opt.grace_ms, abort_all, r);
-    for (struct client *cl = r->clients, *next; cl; cl = next) {
-        next = cl->next;
-        if (!cl->working && cl->c.state == CONN_READ)
-            client_close(cl);
+    begin_stop(r);
+    if (!r->s->stop.own_signals && loop_add(l, r->s->stop.abort_fd, LOOP_READ, on_stop_fd, r) < 0)
+        log_msg(LOG_ERR, "watching the abort eventfd: %s", strerror(errno));
+}
+
+struct reactor *reactor_new(struct srv *s, const struct reactor_ops *ops, int lfd, unsigned flags)
+{
+    struct reactor *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    *r = (struct reactor){.s = s,
+                          .ops = ops,
+                          .lfd = lfd,
+                          .flags = flags,
+                          .lwatch = LOOP_READ | (flags & REACTOR_EXCLUSIVE ? LOOP_EXCLUSIVE : 0),
+                          .listening = true,
+                          .last_warn = -1000000,
+                          .last_refusal = -1000000};
+    r->accept_pause.pos = r->grace.pos = r->cap_poll.pos = -1;
+    r->loop = loop_new(s->opt.poller);
+    int e = errno;
+    if (r->loop) {
+        bool threads = !s->stop.own_signals;
+        if (loop_add(r->loop, lfd, r->lwatch, on_listen, r) == 0 &&
+            (threads ? loop_add(r->loop, s->stop.fd, LOOP_READ, on_stop_fd, r)
+                     : loop_add(r->loop, s->sigfd, LOOP_READ, on_signal, r)) == 0) {
+            r->w = stats_claim(s->stats);
+            return r;
+        }
+        e = errno;
+        loop_free(r->loop);
     }
-    if (r->nclients == 0)
-        loop_stop(l);
+    free(r);
+    errno = e;
+    return NULL;
+}
+
+int reactor_serve(struct reactor *r)
+{
+    int rc = loop_run(r->loop);
+    if (rc < 0)
+        log_msg(LOG_ERR, "event loop (%s): %s", loop_poller(r->loop), strerror(errno));
+    if (r->ops && r->ops->stop)
+        r->ops->stop(r->ops->arg); /* joins the workers: no result can come after this */
+    while (r->clients) {
+        r->clients->working = false; /* the workers are joined: nobody holds it any more */
+        client_close(r->clients);
+    }
+    return rc;
+}
+
+struct stats_slot *reactor_slot(struct reactor *r)
+{
+    return r->w;
+}
+
+void reactor_free(struct reactor *r)
+{
+    if (!r)
+        return;
+    loop_free(r->loop);
+    stats_release(r->w);
+    free(r);
 }
 
 int reactor_run(struct srv *s, const struct reactor_ops *ops)
 {
-    struct reactor r = {
-        .s = s, .ops = ops, .listening = true, .last_warn = -1000000, .last_refusal = -1000000};
-    r.w = stats_claim(s->stats);
-    r.loop = loop_new(s->opt.poller);
-    if (!r.loop)
+    struct reactor *r = reactor_new(s, ops, s->lfd, 0);
+    if (!r)
         err(1, "event loop (%s)", s->opt.poller);
-    if (loop_add(r.loop, s->lfd, LOOP_READ, on_listen, &r) < 0 ||
-        loop_add(r.loop, s->sigfd, LOOP_READ, on_signal, &r) < 0)
-        err(1, "event loop (%s): watching the listener", s->opt.poller);
-    if (ops && ops->start && ops->start(ops->arg, &r) < 0)
+    if (ops && ops->start && ops->start(ops->arg, r) < 0)
         err(1, "starting the workers");
     srv_ready(s);
-    int rc = loop_run(r.loop);
-    if (rc < 0)
-        log_msg(LOG_ERR, "event loop (%s): %s", s->opt.poller, strerror(errno));
-    if (ops && ops->stop)
-        ops->stop(ops->arg); /* joins the workers: no result can come after this */
-    while (r.clients) {
-        r.clients->working = false; /* the workers are joined: nobody holds it any more */
-        client_close(r.clients);
-    }
-    loop_free(r.loop);
-    stats_release(r.w);
+    int rc = reactor_serve(r);
+    reactor_free(r);
     return rc;
 }

@@ -40,6 +40,20 @@ struct reactor_ops {
 /* Runs the server until it has stopped. 0, or -1 when the poller failed (logged). */
 int reactor_run(struct srv *s, const struct reactor_ops *ops);
 
+/* Several loops, one per thread (reuseport-srv): the parts of reactor_run. Each loop has its
+ * own listener (lfd: one of a SO_REUSEPORT group, REACTOR_SHARED) or watches the server's
+ * with EPOLLEXCLUSIVE (REACTOR_SHARED | REACTOR_EXCLUSIVE; s->loops_draining set to the
+ * number of loops first). A shared loop takes its stop from the server's stop eventfds (the
+ * main thread reads the signals: srv SRV_THREADS); --max-clients counts the clients of every
+ * loop. reactor_new: NULL with errno. reactor_serve runs the loop on the calling thread until
+ * it has stopped: 0, or -1 when the poller failed (logged). */
+enum { REACTOR_SHARED = 1, REACTOR_EXCLUSIVE = 2 };
+struct reactor *reactor_new(struct srv *s, const struct reactor_ops *ops, int lfd, unsigned flags);
+int reactor_serve(struct reactor *r);
+void reactor_free(struct reactor *r);
+/* The loop's counters (its connections: the stats line's per_worker_connections). */
+struct stats_slot *reactor_slot(struct reactor *r);
+
 /* On a worker thread, with cl handed over by offload: runs the sieve of its request and writes
  * the answer as far as the socket takes it without blocking, as a worker of Apache's event
  * MPM does; the loop completes what is left ("write completion"), reads the next request and

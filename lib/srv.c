@@ -137,17 +137,17 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     /* A slot per worker: a pool's -w, and for the models that make a worker per client room
      * for that many at once before two of them share a slot. */
     size_t slots = 64;
-    if ((m->caps & CAP_WORKERS) && (size_t)s->opt.workers > slots)
+    if ((m->caps & (CAP_WORKERS | CAP_LOOPS)) && (size_t)s->opt.workers > slots)
         slots = (size_t)s->opt.workers;
     s->stats = stats_create(slots + 1);
     if (!s->stats)
         err(1, "shared stats mapping");
     /* The stats line's workers until a pool reports its own size: the pool's -w, an event
      * loop's 1, or the per-client models' --max-clients cap. */
-    long workers = (m->caps & CAP_WORKERS)       ? s->opt.workers
-                   : (m->flags & SRV_EVENT)      ? 1
-                   : (m->caps & CAP_MAX_CLIENTS) ? s->opt.max_clients
-                                                 : 1;
+    long workers = (m->caps & (CAP_WORKERS | CAP_LOOPS)) ? s->opt.workers
+                   : (m->flags & SRV_EVENT)              ? 1
+                   : (m->caps & CAP_MAX_CLIENTS)         ? s->opt.max_clients
+                                                         : 1;
     atomic_store(&s->pool_now, workers);
     atomic_store(&s->pool_peak,
                  (m->caps & CAP_MAX_CLIENTS) && !(m->flags & SRV_EVENT) ? 0 : workers);
@@ -163,9 +163,24 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     if (s->opt.unix_path)
         s->lfd = net_listen_unix(s->opt.unix_path, s->opt.backlog, nb, e, sizeof e);
     else
-        s->lfd = net_listen(s->opt.host, s->opt.port, s->opt.backlog, nb, &s->port, e, sizeof e);
+        s->lfd =
+            (m->flags & SRV_REUSEPORT)
+                ? net_listen_group(s->opt.host, s->opt.port, s->opt.backlog, nb, &s->port, e,
+                                   sizeof e)
+                : net_listen(s->opt.host, s->opt.port, s->opt.backlog, nb, &s->port, e, sizeof e);
     if (s->lfd < 0)
         errx(1, "%s", e);
+    if ((m->flags & SRV_REUSEPORT) && !s->opt.unix_path && !s->opt.exclusive) {
+        s->group = calloc((size_t)s->opt.workers, sizeof *s->group);
+        if (!s->group)
+            err(1, "listeners");
+        s->group[0] = s->lfd;
+        for (s->ngroup = 1; s->ngroup < (size_t)s->opt.workers; s->ngroup++) {
+            s->group[s->ngroup] = net_listen_member(s->lfd, s->opt.backlog, nb, e, sizeof e);
+            if (s->group[s->ngroup] < 0)
+                errx(1, "%s", e);
+        }
+    }
 
     s->ready_fd = -1;
     if (s->opt.daemon) {
@@ -245,6 +260,8 @@ static int stats_line(struct srv *s, char *buf, size_t n, bool final)
         .peak_workers = atomic_load(&s->pool_peak),
         .backlog = s->opt.backlog,
         .sieve_alloc = s->opt.sieve_reuse ? "reuse" : "fresh",
+        .per_worker = s->per_worker,
+        .nper_worker = s->nper_worker,
         .wall_s = (double)(now.tv_sec - s->started.tv_sec) +
                   (double)(now.tv_nsec - s->started.tv_nsec) / 1e9,
         .final = final,
@@ -623,6 +640,9 @@ int srv_finish(struct srv *s)
     }
     if (s->lfd >= 0)
         close(s->lfd);
+    for (size_t i = 1; i < s->ngroup; i++)
+        close(s->group[i]);
+    free(s->group);
     if (s->opt.unix_path)
         unlink(s->opt.unix_path);
     pidfile_remove(s->opt.pidfile);

@@ -22,9 +22,11 @@
 #include "stats.h"
 
 enum {
-    SRV_NONBLOCK = 1 << 0, /* the listening socket is polled before accept */
-    SRV_THREADS = 1 << 1,  /* workers are threads: stop reaches them through eventfds */
-    SRV_EVENT = 1 << 2,    /* an event loop: --max-clients caps connections, not workers */
+    SRV_NONBLOCK = 1 << 0,  /* the listening socket is polled before accept */
+    SRV_THREADS = 1 << 1,   /* workers are threads: stop reaches them through eventfds */
+    SRV_EVENT = 1 << 2,     /* an event loop: --max-clients caps connections, not workers */
+    SRV_REUSEPORT = 1 << 3, /* the listener joins a SO_REUSEPORT group (after a check that
+                               the address is free: a second server is refused, not joined) */
 };
 
 struct srv_model {
@@ -45,6 +47,16 @@ struct srv {
     struct timespec started;
     int ready_fd;                     /* daemon mode: the pipe to the waiting foreground process */
     _Atomic long pool_now, pool_peak; /* the stats line's workers and peak_workers */
+    _Atomic long event_clients;       /* the event loops' clients, for --max-clients */
+    _Atomic int loops_draining;       /* loops sharing one listener, not yet stopped */
+    /* SRV_REUSEPORT over TCP without --balance exclusive: -w listeners of one SO_REUSEPORT
+     * group, made before privileges are dropped (a group takes only sockets of one user);
+     * group[0] is lfd. Otherwise ngroup is 0. */
+    int *group;
+    size_t ngroup;
+    /* A model with several loops: their counters, for per_worker_connections */
+    struct stats_slot **per_worker;
+    size_t nper_worker;
     /* --stats-interval: a thread that prints a stats line every interval until the end */
     pthread_t stats_tid;
     bool stats_running, stats_stop;

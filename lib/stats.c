@@ -109,5 +109,22 @@ int stats_format(char *buf, size_t n, const struct stats *s, const struct stats_
                      u.nivcsw, u.minflt, u.majflt, info->wall_s);
     if (r < 0 || (size_t)r >= n)
         return -1;
+    if (info->nper_worker > 0) {
+        /* per_worker_connections goes before the closing brace and newline. */
+        size_t at = (size_t)r - 2;
+        int k = snprintf(buf + at, n - at, ",\"per_worker_connections\":[");
+        for (size_t i = 0; i < info->nper_worker && k > 0 && at + (size_t)k < n; i++) {
+            at += (size_t)k;
+            k = snprintf(buf + at, n - at, "%s%llu", i ? "," : "",
+                         (unsigned long long)get(&info->per_worker[i]->connections));
+        }
+        if (k < 0 || at + (size_t)k >= n)
+            return -1;
+        at += (size_t)k;
+        k = snprintf(buf + at, n - at, "]}\n");
+        if (k < 0 || at + (size_t)k >= n)
+            return -1;
+        r = (int)(at + (size_t)k);
+    }
     return r;
 }

@@ -65,6 +65,9 @@ struct stats_line {
     long peak_workers; /* the largest it has been */
     int backlog;
     const char *sieve_alloc; /* "fresh" or "reuse" */
+    /* Models with several loops: each loop's counters, for per_worker_connections */
+    struct stats_slot *const *per_worker;
+    size_t nper_worker;
     double wall_s;
     bool final; /* false for the lines of --stats-interval */
 };

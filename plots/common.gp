@@ -18,7 +18,8 @@ set border lc rgb "#555555"
 load colours
 dash(s) = (strstrt(s, "mutex") > 0 || strstrt(s, "-poll") > 0) ? 2 : \
           (strstrt(s, "fcntl") > 0 || strstrt(s, "-select") > 0) ? 3 : \
-          (strstrt(s, "-main") > 0 || strstrt(s, "-pass") > 0) ? 4 : 1
+          (strstrt(s, "-main") > 0 || strstrt(s, "-pass") > 0 || \
+           strstrt(s, "-exclusive") > 0) ? 4 : 1
 ptype(s) = (strstrt(s, "dynamic") > 0) ? 5 : (strstrt(s, "-reuse") > 0) ? 9 : 7
 # Categorical x (idle counts, think times): bench/plot passes the tics.
 if (exists("xticset") && strlen(xticset) > 0) { eval xticset }

@@ -466,3 +466,39 @@ Test(bench, netem_unavailable_cells_are_skipped_with_the_reason, .timeout = 120)
     sh("rm -f %s.rc %s.links0", dir, dir);
     sh("rm -f %s.links1%s", dir, "");
 }
+
+/* A model this machine cannot run says so at start-up ("unavailable here: ..."), as uring-srv
+ * does where io_uring is disabled: bench/run records its cells as skipped with that reason and
+ * goes on; the other models' cells run. A stand-in uring-srv gives the line here. */
+Test(bench, model_unavailable_here_is_skipped_with_the_reason, .timeout = 120)
+{
+    bench_env();
+    char dirbuf[64], bindir[96], path[256];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "unavail");
+    snprintf(bindir, sizeof bindir, "%s-bin", dir);
+    sh("rm -rf %s %s", dir, bindir);
+    wrapper_bin(bindir, ":");
+    snprintf(path, sizeof path, "%s/uring-srv", bindir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f, "#!/bin/sh\necho 'uring-srv: unavailable here: io_uring is disabled "
+               "(kernel.io_uring_disabled, or a seccomp filter) (Operation not permitted)' >&2\n"
+               "exit 1\n");
+    fclose(f);
+    chmod(path, 0755);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "BENCH_BIN=%s bench/run smoke --models 'prethread uring' --conc 2 --reps 2 "
+             "--duration 0.3s --warmup 0 --out %s >%s.out 2>&1",
+             bindir, dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run did not exit 0 (see %s.out)", dir);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "[.configs[] | {model, failed, skipped, ran: .stats.rps.n}] == "
+                    "[{model: \"prethread\", failed: 0, skipped: 0, ran: 2}, "
+                    "{model: \"uring\", failed: 0, skipped: 2, ran: null}]");
+    expect_jq(path, ".configs[1].errors_seen == [\"uring-srv unavailable here: io_uring is "
+                    "disabled (kernel.io_uring_disabled, or a seccomp filter) (Operation not "
+                    "permitted)\"]");
+    sh("rm -rf %s %s", dir, bindir);
+    sh("rm -f %s.out%s", dir, "");
+}

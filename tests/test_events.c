@@ -3,6 +3,11 @@
  * harm, and a long sieve blocks the single-threaded reactor (head of line) but not the pool. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +75,14 @@ Test(events, idle_clients_cost_no_worker_reactor_pool, .timeout = 120)
 {
     idle_clients("reactor-pool");
 }
+Test(events, idle_clients_cost_no_worker_reuseport, .timeout = 120)
+{
+    idle_clients("reuseport");
+}
+Test(events, idle_clients_cost_no_worker_uring, .timeout = 120)
+{
+    idle_clients("uring");
+}
 
 /* (b) 10,000 kept connections (-k 0), two requests each, all served with no error. */
 static void ten_thousand(const char *model)
@@ -109,6 +122,14 @@ Test(events, ten_thousand_kept_connections_reactor, .timeout = 300)
 Test(events, ten_thousand_kept_connections_reactor_pool, .timeout = 300)
 {
     ten_thousand("reactor-pool");
+}
+Test(events, ten_thousand_kept_connections_reuseport, .timeout = 300)
+{
+    ten_thousand("reuseport");
+}
+Test(events, ten_thousand_kept_connections_uring, .timeout = 300)
+{
+    ten_thousand("uring");
 }
 
 /* (c) select cannot watch a descriptor at or above FD_SETSIZE: the client that would get one
@@ -196,4 +217,208 @@ Test(events, head_of_line_blocking, .timeout = 120)
                   "reactor-srv answered the small request while counting the big one");
     cr_expect(small_answered_first("reactor-pool"),
               "reactor-pool-srv held the small request behind the big one");
+}
+
+/* ---- several loops: reuseport-srv and uring-srv ---- */
+
+/* The stats line's per_worker_connections: one count per loop, their sum the connections. */
+static void per_loop_counts(const char *model, const char *const *args, bool every_loop)
+{
+    struct server s;
+    server_start(&s, model, args);
+    for (int i = 0; i < 200; i++)
+        cr_assert(request_ok(s.port, "10 10\n", 10), "%s: request %d", model, i);
+    char stats[2048], cmd[2600];
+    server_stop(&s, stats, sizeof stats);
+    snprintf(cmd, sizeof cmd,
+             "echo '%s' | jq -e '(.per_worker_connections | length == 2) and "
+             "(.per_worker_connections | add) == .connections and .connections == 200 %s' "
+             ">/dev/null",
+             stats, every_loop ? "and all(.per_worker_connections[]; . > 0)" : "");
+    cr_expect_eq(system(cmd), 0, "%s: %s", model, stats);
+}
+Test(events, reuseport_counts_connections_per_loop, .timeout = 60)
+{
+    skip_unless_model("reuseport");
+    /* 200 connections from as many source ports: the hash gives each loop some. */
+    const char *const args[] = {"-w", "2", NULL};
+    per_loop_counts("reuseport", args, true);
+    const char *const excl[] = {"-w", "2", "--balance", "exclusive", NULL};
+    per_loop_counts("reuseport", excl, false);
+}
+Test(events, uring_counts_connections_per_ring, .timeout = 60)
+{
+    skip_unless_model("uring");
+    const char *const args[] = {"-w", "2", NULL};
+    per_loop_counts("uring", args, true);
+}
+
+/* A SO_REUSEPORT group is joined only by the server that made it: a second server on the
+ * same port is refused as for every other model, not let in to share the clients. */
+static void second_server_refused(const char *model)
+{
+    skip_unless_model(model);
+    struct server s;
+    server_start(&s, model, NULL);
+    char cmd[512], srv[256];
+    snprintf(cmd, sizeof cmd, "%s -p %d 2>&1 >/dev/null | grep -q 'Address already in use'",
+             server_cmd(model, srv, sizeof srv), s.port);
+    int st = system(cmd);
+    cr_expect_eq(st, 0, "%s: a second server on port %d was not refused", model, s.port);
+    cr_expect(request_ok(s.port, "10 10\n", 10));
+    server_stop(&s, NULL, 0);
+}
+Test(events, reuseport_second_server_is_refused, .timeout = 60)
+{
+    second_server_refused("reuseport");
+}
+Test(events, uring_second_server_is_refused, .timeout = 60)
+{
+    second_server_refused("uring");
+}
+
+/* Closing a listener of a SO_REUSEPORT group drops the connections queued on it. Every loop
+ * is held in a long sieve while clients queue on the listeners; a SIGTERM then comes: each
+ * loop, once its sieve is done, takes what is queued on its listener and serves it before it
+ * shuts it. Every queued client gets its answer. */
+static void stop_serves_the_queued(const char *model)
+{
+    skip_unless_model(model);
+    /* The grace time is long enough for the sieves even under a sanitizer. */
+    const char *const args[] = {"-w", "2", "--grace", "120s", NULL};
+    struct server s;
+    server_start(&s, model, args);
+    int busy[8], queued[16];
+    char g[512];
+    for (int i = 0; i < 8; i++) {
+        busy[i] = tcp_connect(s.port);
+        read_greeting(busy[i], g, sizeof g);
+        send_str(busy[i], "20000000 1\n"); /* holds the loop it landed on */
+    }
+    usleep(100000);
+    for (int i = 0; i < 16; i++) {
+        queued[i] = tcp_connect(s.port); /* in the listeners' queues: every loop is counting */
+        send_str(queued[i], "10 100\n"); /* its request, before the greeting: allowed */
+    }
+    usleep(100000);
+    kill(s.pid, SIGTERM);
+    int answered = 0;
+    for (int i = 0; i < 16; i++) {
+        struct timeval tv = {30, 0};
+        setsockopt(queued[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (read_greeting(queued[i], g, sizeof g) > 0)
+            answered += recv_payload(queued[i], 100) == 100;
+        close(queued[i]);
+    }
+    cr_expect_eq(answered, 16, "%s: %d of 16 queued clients served after the stop", model,
+                 answered);
+    for (int i = 0; i < 8; i++)
+        close(busy[i]);
+    char stats[2048];
+    int st = server_wait(&s, stats, sizeof stats);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit 0x%x", model, st);
+}
+Test(events, reuseport_stop_serves_the_queued, .timeout = 120)
+{
+    stop_serves_the_queued("reuseport");
+}
+Test(events, uring_stop_serves_the_queued, .timeout = 120)
+{
+    stop_serves_the_queued("uring");
+}
+
+/* --max-clients counts the clients of every loop: with 2 loops and a cap of 4, 4 of 20 idle
+ * clients are greeted, whatever loop each landed on; when two leave, two more are. */
+static void cap_across_loops(const char *model)
+{
+    skip_unless_model(model);
+    const char *const args[] = {"-w", "2", "--max-clients", "4", "--timeout", "0", NULL};
+    struct server s;
+    server_start(&s, model, args);
+    int fds[20];
+    for (int i = 0; i < 20; i++)
+        fds[i] = tcp_connect(s.port);
+    usleep(300000);
+    int greeted = 0, first[2] = {-1, -1}, k = 0;
+    for (int i = 0; i < 20; i++) {
+        struct pollfd p = {fds[i], POLLIN, 0};
+        if (poll(&p, 1, 0) == 1) {
+            greeted++;
+            if (k < 2)
+                first[k++] = i;
+        }
+    }
+    cr_expect_eq(greeted, 4, "%s: %d of 20 idle clients greeted, cap 4", model, greeted);
+    for (int j = 0; j < k; j++) {
+        close(fds[first[j]]);
+        fds[first[j]] = -1;
+    }
+    int later = 0;
+    for (int i = 0; i < 20; i++) {
+        struct pollfd p = {fds[i], POLLIN, 0};
+        if (fds[i] >= 0 && poll(&p, 1, 2000) == 1)
+            later++;
+    }
+    cr_expect_eq(later, 4, "%s: %d greeted once two left (4 expected)", model, later);
+    for (int i = 0; i < 20; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    server_stop(&s, NULL, 0);
+}
+Test(events, reuseport_max_clients_across_loops, .timeout = 60)
+{
+    cap_across_loops("reuseport");
+}
+Test(events, uring_max_clients_across_rings, .timeout = 60)
+{
+    cap_across_loops("uring");
+}
+
+/* Where io_uring is refused (here by a seccomp filter, as a container runtime installs one;
+ * kernel.io_uring_disabled answers the same EPERM), uring-srv says so in one line and exits 1
+ * without a listening line. */
+Test(events, uring_unavailable_is_one_line_and_exit_1, .timeout = 60)
+{
+    skip_unless_model("uring");
+    char path[256], err[] = "/tmp/cb-uring-err-XXXXXX";
+    const char *d = getenv("SRV_BIN");
+    snprintf(path, sizeof path, "%s/uring-srv", d && *d ? d : "bin");
+    int efd = mkstemp(err);
+    cr_assert_geq(efd, 0);
+    int out[2];
+    cr_assert_eq(pipe(out), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {sizeof f / sizeof *f, f};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+            _exit(126);
+        dup2(out[1], 1);
+        dup2(efd, 2);
+        close(out[0]);
+        execl(path, path, "-p", "0", (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    close(efd);
+    char buf[512] = "";
+    ssize_t n = read(out[0], buf, sizeof buf - 1);
+    close(out[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit 0x%x", st);
+    cr_expect_leq(n, 0, "a listening line without io_uring: %s", buf);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "[ $(wc -l < %s) -eq 1 ] && grep -q 'unavailable here: io_uring is disabled' %s", err,
+             err);
+    cr_expect_eq(system(cmd), 0, "not one clear line (see %s)", err);
+    unlink(err);
 }

@@ -744,6 +744,16 @@ Test(faults, reactor_max_clients_one_after_another, .init = setup, .timeout = 60
     max_clients_one_after_another("reactor");
 }
 
+Test(faults, reuseport_max_clients_one_after_another, .init = setup, .timeout = 60)
+{
+    max_clients_one_after_another("reuseport");
+}
+
+Test(faults, uring_max_clients_one_after_another, .init = setup, .timeout = 60)
+{
+    max_clients_one_after_another("uring");
+}
+
 /* The read() calls a process has made (/proc/PID/io syscr), or -1. */
 static long long read_calls(pid_t pid)
 {

@@ -1,0 +1,787 @@
+/* uring-srv: completion-based I/O with io_uring (through liburing): -w threads (default: one
+ * per CPU), each with its own ring and its own listener in a SO_REUSEPORT group. Where the
+ * reactors ask "is it ready?" and then make the call, a ring is handed the calls themselves
+ * and reports when they are done: one multishot accept per ring keeps delivering new
+ * connections, each client has at most one recv or send in flight, recvs take their buffer
+ * from a ring of provided buffers (registered by hand: liburing 2.3 has no helper), sends go
+ * straight from the 64 KiB payload block, and each recv and send carries a linked timeout
+ * (--timeout bounds a whole request line and each wait of a client that does not read).
+ * Closing a client cancels what it has in flight (IORING_OP_ASYNC_CANCEL) and frees it when
+ * the last completion is in. Its strength: many operations per system call (one
+ * io_uring_submit_and_wait per batch), no readiness round trip, no per-operation epoll_ctl;
+ * published echo benchmarks gain most at hundreds of connections. Its costs: the sieve runs on
+ * the ring's thread (head-of-line blocking, as reactor-srv), the kernel's io_uring is a large
+ * attack surface that many sandboxes disable (kernel.io_uring_disabled, seccomp, container
+ * runtimes): then it says so in one line at start-up and exits 1, and bench/run records its
+ * cells as skipped. Kernel 5.19 or later (multishot accept, provided buffer rings). */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "daemon.h"
+#include "log.h"
+#include "net.h"
+#include "sieve.h"
+#include "srv.h"
+
+#define RING_ENTRIES 1024
+#define BUF_COUNT    1024 /* provided buffers per ring (a power of two) */
+#define BUF_SIZE     1024 /* each: two request lines */
+#define BUF_GROUP    0
+#define CAP_POLL_MS  20 /* a ring at --max-clients looks again this often */
+
+/* What a completion is for, in the low bits of its user_data (the rest: a pointer, 8-byte
+ * aligned, or 0). */
+enum op { OP_ACCEPT, OP_RECV, OP_SEND, OP_IGNORE, OP_STOP, OP_GRACE, OP_CAP };
+#define OP_MASK UINT64_C(7)
+
+struct ring;
+
+struct client {
+    struct conn c;
+    struct ring *rg;
+    int fd;
+    int pending;      /* submitted operations whose last completion has not come */
+    bool busy;        /* a recv or send is in flight */
+    bool closing;     /* cancelled; freed when pending is 0 */
+    bool lingering;   /* its write side is shut: discarding input after an ERR */
+    bool logged;      /* its bad request has been logged */
+    bool drained;     /* taken at the stop: its first request is still served */
+    int64_t deadline; /* of the request line awaited, or of the linger (monotonic ms); 0: none */
+    struct __kernel_timespec ts;
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+    struct client *prev, *next;
+};
+
+struct ring {
+    struct srv *s;
+    struct io_uring ring;
+    int lfd;
+    bool exclusive; /* its listener is shared with the other rings (-U) */
+    struct io_uring_buf_ring *br;
+    unsigned char *bufs;
+    struct client *clients;
+    size_t nclients;
+    int *held; /* accepted beyond --max-clients: not served until there is room */
+    size_t nheld, capheld;
+    bool accepting, stopping, done;
+    bool ring_gone; /* io_uring_queue_exit done */
+    struct __kernel_timespec grace_ts, cap_ts;
+    bool cap_armed;
+    struct stats_slot *w;
+    pthread_t tid;
+    bool started;
+    int done_fd;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_ts(struct __kernel_timespec *ts, int64_t ms)
+{
+    if (ms < 1)
+        ms = 1;
+    ts->tv_sec = ms / 1000;
+    ts->tv_nsec = (ms % 1000) * 1000000;
+}
+
+/* An SQE, submitting what is queued when the submission queue is full. */
+static struct io_uring_sqe *sqe_get(struct ring *rg)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&rg->ring);
+    if (!sqe) {
+        io_uring_submit(&rg->ring);
+        sqe = io_uring_get_sqe(&rg->ring);
+    }
+    return sqe;
+}
+
+static void tag(struct io_uring_sqe *sqe, void *p, enum op op)
+{
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)p | (uint64_t)op);
+}
+
+static const char *peer_str(struct client *cl, char *buf, size_t n)
+{
+    net_addr_str((struct sockaddr *)&cl->peer, cl->peerlen, buf, n);
+    return buf;
+}
+
+static void arm_accept(struct ring *rg)
+{
+    struct io_uring_sqe *sqe = sqe_get(rg);
+    if (!sqe)
+        return;
+    io_uring_prep_multishot_accept(sqe, rg->lfd, NULL, NULL, SOCK_CLOEXEC);
+    tag(sqe, rg, OP_ACCEPT);
+    rg->accepting = true;
+}
+
+static void cancel_accept(struct ring *rg)
+{
+    struct io_uring_sqe *sqe = sqe_get(rg);
+    if (!sqe)
+        return;
+    io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)rg | OP_ACCEPT, 0);
+    tag(sqe, NULL, OP_IGNORE);
+}
+
+static bool at_cap(struct ring *rg)
+{
+    long cap = rg->s->opt.max_clients;
+    return cap > 0 && atomic_load(&rg->s->event_clients) >= cap;
+}
+
+static void client_free(struct client *cl)
+{
+    struct ring *rg = cl->rg;
+    serve_count(rg->w, conn_tally_take(&cl->c));
+    if (cl->prev)
+        cl->prev->next = cl->next;
+    else
+        rg->clients = cl->next;
+    if (cl->next)
+        cl->next->prev = cl->prev;
+    free(cl);
+    rg->nclients--;
+}
+
+static void serve_held(struct ring *rg);
+
+/* Cancels what the client has in flight; its descriptor is closed and it is freed when the
+ * last completion is in. */
+static void client_close(struct client *cl)
+{
+    struct ring *rg = cl->rg;
+    if (!cl->closing) {
+        cl->closing = true;
+        atomic_fetch_sub(&rg->s->event_clients, 1);
+        if (cl->pending > 0) {
+            struct io_uring_sqe *sqe = sqe_get(rg);
+            if (sqe) {
+                io_uring_prep_cancel_fd(sqe, cl->fd, IORING_ASYNC_CANCEL_ALL);
+                tag(sqe, NULL, OP_IGNORE);
+            } else {
+                shutdown(cl->fd, SHUT_RDWR); /* makes what is in flight complete */
+            }
+        }
+    }
+    if (cl->pending > 0)
+        return;
+    close(cl->fd);
+    client_free(cl);
+    if (!rg->stopping) {
+        serve_held(rg);
+        if (!rg->accepting && !at_cap(rg))
+            arm_accept(rg);
+    }
+}
+
+/* One recv or send, with a linked timeout when a deadline applies (ms from now; <= 0: none). */
+static void submit(struct client *cl, enum op op, int64_t timeout_ms)
+{
+    struct ring *rg = cl->rg;
+    struct io_uring_sqe *sqe = sqe_get(rg);
+    if (!sqe) {
+        log_msg(LOG_ERR, "io_uring: submission queue full");
+        client_close(cl);
+        return;
+    }
+    if (op == OP_RECV) {
+        size_t room;
+        conn_inbuf(&cl->c, &room);
+        io_uring_prep_recv(sqe, cl->fd, NULL, room < BUF_SIZE ? room : BUF_SIZE, 0);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = BUF_GROUP;
+    } else {
+        const void *p;
+        size_t n = conn_output(&cl->c, &p);
+        io_uring_prep_send(sqe, cl->fd, p, n, MSG_NOSIGNAL);
+    }
+    tag(sqe, cl, op);
+    cl->pending++;
+    cl->busy = true;
+    if (timeout_ms > 0) {
+        sqe->flags |= IOSQE_IO_LINK;
+        struct io_uring_sqe *t = sqe_get(rg);
+        if (!t) {
+            /* Cannot happen after sqe_get's submit; without a timeout it still works. */
+            sqe->flags &= (unsigned char)~IOSQE_IO_LINK;
+            return;
+        }
+        set_ts(&cl->ts, timeout_ms);
+        io_uring_prep_link_timeout(t, &cl->ts, 0);
+        tag(t, NULL, OP_IGNORE);
+    }
+}
+
+/* Has the client sent something not yet read (a request waiting in the socket)? */
+static bool input_waiting(struct client *cl)
+{
+    char c;
+    return recv(cl->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* Moves the client on until it waits for a completion (or is closed). */
+static void drive(struct client *cl)
+{
+    struct ring *rg = cl->rg;
+    int timeout = rg->s->opt.timeout_ms;
+    while (!cl->busy && !cl->closing) {
+        switch (cl->c.state) {
+        case CONN_SEND:
+            cl->deadline = 0;
+            submit(cl, OP_SEND, timeout);
+            return;
+        case CONN_READ:
+            if (rg->stopping && !cl->drained && !input_waiting(cl)) {
+                client_close(cl); /* draining: nothing in progress on this connection */
+                return;
+            }
+            if (timeout > 0 && cl->deadline == 0)
+                cl->deadline = now_ms() + timeout; /* bounds the whole line */
+            submit(cl, OP_RECV, cl->deadline ? cl->deadline - now_ms() : 0);
+            return;
+        case CONN_WORK:
+            cl->deadline = 0;
+            conn_work_done(&cl->c, sieve_count(conn_request(&cl->c)->work));
+            serve_count(rg->w, conn_tally_take(&cl->c));
+            break;
+        case CONN_LINGER:
+            if (!cl->lingering) {
+                char who[NET_ADDRSTR_MAX];
+                cl->lingering = true;
+                if (!cl->logged) {
+                    cl->logged = true;
+                    log_msg(LOG_NOTICE, "%s: bad request: %s", peer_str(cl, who, sizeof who),
+                            cl->c.reason);
+                }
+                if (shutdown(cl->fd, SHUT_WR) < 0) {
+                    client_close(cl);
+                    return;
+                }
+                cl->deadline = now_ms() + CONN_LINGER_MS;
+            }
+            submit(cl, OP_RECV, cl->deadline - now_ms());
+            return;
+        case CONN_DONE:
+            client_close(cl);
+            return;
+        }
+    }
+}
+
+/* A new connection: greeted at once, unless --max-clients holds it back. */
+static void client_new(struct ring *rg, int fd, bool drained)
+{
+    struct client *cl = calloc(1, sizeof *cl);
+    if (!cl) {
+        log_msg(LOG_ERR, "new client: %s", strerror(errno));
+        close(fd);
+        atomic_fetch_sub(&rg->s->event_clients, 1);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* Unix sockets refuse it */
+    cl->fd = fd;
+    cl->rg = rg;
+    cl->drained = drained;
+    cl->peerlen = sizeof cl->peer;
+    if (getpeername(fd, (struct sockaddr *)&cl->peer, &cl->peerlen) < 0)
+        cl->peerlen = 0;
+    conn_init(&cl->c, &rg->s->serve.conn);
+    cl->next = rg->clients;
+    if (rg->clients)
+        rg->clients->prev = cl;
+    rg->clients = cl;
+    rg->nclients++;
+    stats_add(&rg->w->connections, 1);
+    drive(cl);
+}
+
+static void hold(struct ring *rg, int fd)
+{
+    if (rg->nheld == rg->capheld) {
+        size_t cap = rg->capheld ? 2 * rg->capheld : 16;
+        int *g = realloc(rg->held, cap * sizeof *g);
+        if (!g) {
+            log_msg(LOG_ERR, "holding a client: %s", strerror(errno));
+            close(fd);
+            return;
+        }
+        rg->held = g;
+        rg->capheld = cap;
+    }
+    rg->held[rg->nheld++] = fd;
+}
+
+/* Clients taken while at the cap, served in order as places free up. */
+static void serve_held(struct ring *rg)
+{
+    long cap = rg->s->opt.max_clients;
+    size_t i = 0;
+    for (; i < rg->nheld; i++) {
+        if (cap > 0 && atomic_fetch_add(&rg->s->event_clients, 1) >= cap) {
+            atomic_fetch_sub(&rg->s->event_clients, 1);
+            break;
+        }
+        client_new(rg, rg->held[i], false);
+    }
+    memmove(rg->held, rg->held + i, (rg->nheld - i) * sizeof *rg->held);
+    rg->nheld -= i;
+}
+
+static void take(struct ring *rg, int fd, bool drained)
+{
+    long cap = rg->s->opt.max_clients;
+    if (rg->nheld > 0 || (cap > 0 && atomic_fetch_add(&rg->s->event_clients, 1) >= cap)) {
+        if (rg->nheld == 0)
+            atomic_fetch_sub(&rg->s->event_clients, 1);
+        hold(rg, fd);
+        return;
+    }
+    if (cap == 0)
+        atomic_fetch_add(&rg->s->event_clients, 1);
+    client_new(rg, fd, drained);
+}
+
+static void on_accept(struct ring *rg, struct io_uring_cqe *cqe)
+{
+    if (!(cqe->flags & IORING_CQE_F_MORE))
+        rg->accepting = false;
+    if (cqe->res >= 0) {
+        /* One accepted before the stop was seen is served like the queued ones. */
+        take(rg, cqe->res, rg->stopping);
+    } else if (cqe->res != -ECANCELED && cqe->res != -EINVAL) {
+        if (cqe->res == -EMFILE || cqe->res == -ENFILE || cqe->res == -ENOBUFS ||
+            cqe->res == -ENOMEM)
+            log_msg(LOG_WARNING, "accept: %s; pausing accepts", strerror(-cqe->res));
+        else if (cqe->res != -ECONNABORTED && cqe->res != -EPERM)
+            log_msg(LOG_ERR, "accept: %s", strerror(-cqe->res));
+    }
+    if (rg->stopping)
+        return;
+    if (at_cap(rg) || rg->nheld > 0) {
+        if (rg->accepting)
+            cancel_accept(rg); /* no more until there is room */
+        if (!rg->cap_armed) {
+            /* Another ring's client may free the place: look again in a while. */
+            struct io_uring_sqe *sqe = sqe_get(rg);
+            if (sqe) {
+                set_ts(&rg->cap_ts, CAP_POLL_MS);
+                io_uring_prep_timeout(sqe, &rg->cap_ts, 0, 0);
+                tag(sqe, rg, OP_CAP);
+                rg->cap_armed = true;
+            }
+        }
+    } else if (!rg->accepting) {
+        if (cqe->res == -EMFILE || cqe->res == -ENFILE) {
+            struct timespec pause = {0, NET_ACCEPT_BACKOFF_MS * 1000000L};
+            nanosleep(&pause, NULL); /* descriptors are out: a pause, not a spin */
+        }
+        arm_accept(rg);
+    }
+}
+
+/* The buffer a recv selected, back to the ring. */
+static void buf_return(struct ring *rg, unsigned id)
+{
+    io_uring_buf_ring_add(rg->br, rg->bufs + (size_t)id * BUF_SIZE, BUF_SIZE, (unsigned short)id,
+                          io_uring_buf_ring_mask(BUF_COUNT), 0);
+    io_uring_buf_ring_advance(rg->br, 1);
+}
+
+static void on_recv(struct client *cl, struct io_uring_cqe *cqe)
+{
+    struct ring *rg = cl->rg;
+    int res = cqe->res;
+    if (cqe->flags & IORING_CQE_F_BUFFER) {
+        unsigned id = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+        if (res > 0 && !cl->closing) {
+            size_t room;
+            char *p = conn_inbuf(&cl->c, &room);
+            memcpy(p, rg->bufs + (size_t)id * BUF_SIZE, (size_t)res < room ? (size_t)res : room);
+        }
+        buf_return(rg, id);
+    }
+    if (cl->closing) {
+        client_close(cl); /* freed with its last completion */
+        return;
+    }
+    if (res == -ENOBUFS) {
+        drive(cl); /* every buffer in use: simply ask again */
+        return;
+    }
+    if (res == -ECANCELED && !cl->lingering) {
+        char who[NET_ADDRSTR_MAX];
+        log_msg(LOG_INFO, "%s: no complete request within %d ms, closing",
+                peer_str(cl, who, sizeof who), rg->s->opt.timeout_ms);
+    }
+    if (res < 0) {
+        client_close(cl); /* reset, timed out (linked timeout), or a linger over */
+        return;
+    }
+    conn_received(&cl->c, (size_t)res);
+    if (cl->lingering && res == 0) {
+        client_close(cl);
+        return;
+    }
+    drive(cl);
+}
+
+static void on_send(struct client *cl, struct io_uring_cqe *cqe)
+{
+    if (cl->closing) {
+        client_close(cl); /* freed with its last completion */
+        return;
+    }
+    if (cqe->res <= 0) {
+        client_close(cl); /* gone, reset, or not reading within --timeout */
+        return;
+    }
+    conn_sent(&cl->c, (size_t)cqe->res);
+    if (cl->c.state != CONN_SEND) {
+        serve_count(cl->rg->w, conn_tally_take(&cl->c));
+        if (cl->c.out != OUT_GREETING)
+            cl->drained = false; /* its first answer is out: an ordinary client now */
+    }
+    drive(cl);
+}
+
+static void watch_stop(struct ring *rg, int fd)
+{
+    struct io_uring_sqe *sqe = sqe_get(rg);
+    if (!sqe)
+        return;
+    io_uring_prep_poll_add(sqe, fd, POLLIN);
+    tag(sqe, rg, OP_STOP);
+}
+
+static void abort_all(struct ring *rg)
+{
+    if (rg->nclients)
+        log_msg(LOG_WARNING, "grace time of %d ms over; %zu client(s) still busy, dropping them",
+                rg->s->opt.grace_ms, rg->nclients);
+    for (struct client *cl = rg->clients, *next; cl; cl = next) {
+        next = cl->next;
+        client_close(cl);
+    }
+    rg->done = true;
+}
+
+/* The stop: the multishot accept cancelled, what is already queued on the listener taken
+ * (closing a listener of a reuseport group would drop it), the listener shut, the clients
+ * between requests closed, the others given the grace time. */
+static void begin_stop(struct ring *rg)
+{
+    if (rg->stopping)
+        return;
+    if (rg->accepting)
+        cancel_accept(rg);
+    for (int i = 0; i < 65536; i++) {
+        struct sockaddr_storage peer;
+        socklen_t len;
+        int fd = net_accept_now(rg->lfd, &peer, &len);
+        if (fd < 0)
+            break;
+        take(rg, fd, true);
+    }
+    rg->stopping = true;
+    if (!rg->exclusive || atomic_fetch_sub(&rg->s->loops_draining, 1) == 1)
+        net_stop_accepting(rg->lfd);
+    for (int i = 0; (size_t)i < rg->nheld; i++)
+        close(rg->held[i]); /* never greeted: refused like any client after the stop */
+    rg->nheld = 0;
+    for (struct client *cl = rg->clients, *next; cl; cl = next) {
+        next = cl->next;
+        if (cl->c.state == CONN_READ && !cl->closing && !cl->drained && !input_waiting(cl))
+            client_close(cl); /* between requests; one whose request waits is served */
+    }
+    struct io_uring_sqe *sqe = sqe_get(rg);
+    if (sqe) {
+        set_ts(&rg->grace_ts, rg->s->opt.grace_ms);
+        io_uring_prep_timeout(sqe, &rg->grace_ts, 0, 0);
+        tag(sqe, rg, OP_GRACE);
+    }
+    watch_stop(rg, rg->s->stop.abort_fd);
+}
+
+static void on_ring(struct ring *rg, struct io_uring_cqe *cqe)
+{
+    enum op op = (enum op)(cqe->user_data & OP_MASK);
+    switch (op) {
+    case OP_ACCEPT:
+        on_accept(rg, cqe);
+        break;
+    case OP_STOP:
+        if (srv_level(rg->s) >= 2)
+            abort_all(rg);
+        else
+            begin_stop(rg);
+        break;
+    case OP_GRACE:
+        if (cqe->res == -ETIME)
+            abort_all(rg);
+        break;
+    case OP_CAP:
+        rg->cap_armed = false;
+        if (rg->stopping)
+            break;
+        serve_held(rg);
+        if (!rg->accepting && !at_cap(rg) && rg->nheld == 0)
+            arm_accept(rg);
+        else if (at_cap(rg) || rg->nheld > 0) {
+            struct io_uring_sqe *sqe = sqe_get(rg);
+            if (sqe) {
+                set_ts(&rg->cap_ts, CAP_POLL_MS);
+                io_uring_prep_timeout(sqe, &rg->cap_ts, 0, 0);
+                tag(sqe, rg, OP_CAP);
+                rg->cap_armed = true;
+            }
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_cqe(struct ring *rg, struct io_uring_cqe *cqe)
+{
+    enum op op = (enum op)(cqe->user_data & OP_MASK);
+    void *p = (void *)(uintptr_t)(cqe->user_data & ~OP_MASK);
+    if (op == OP_IGNORE) {
+        /* A linked timeout or a cancel: a buffer a failed recv took is still returned by
+         * its own completion. */
+        return;
+    }
+    if (op != OP_RECV && op != OP_SEND) {
+        on_ring(rg, cqe);
+        return;
+    }
+    struct client *cl = p;
+    cl->pending--;
+    cl->busy = false;
+    if (op == OP_RECV)
+        on_recv(cl, cqe); /* may free cl */
+    else
+        on_send(cl, cqe);
+}
+
+static void *run(void *arg)
+{
+    struct ring *rg = arg;
+    watch_stop(rg, rg->s->stop.fd);
+    arm_accept(rg);
+    while (!rg->done && !(rg->stopping && rg->nclients == 0)) {
+        int rc = io_uring_submit_and_wait(&rg->ring, 1);
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+            log_msg(LOG_ERR, "io_uring_submit_and_wait: %s", strerror(-rc));
+            abort_all(rg);
+            break;
+        }
+        struct io_uring_cqe *cqe;
+        unsigned head, seen = 0;
+        io_uring_for_each_cqe(&rg->ring, head, cqe)
+        {
+            on_cqe(rg, cqe);
+            seen++;
+        }
+        io_uring_cq_advance(&rg->ring, seen);
+    }
+    /* Clients whose cancellations are still in flight: the ring goes first (the kernel
+     * cancels and waits for what it still holds), then they are closed and freed. */
+    io_uring_queue_exit(&rg->ring);
+    rg->ring_gone = true;
+    while (rg->clients) {
+        struct client *cl = rg->clients;
+        if (!cl->closing)
+            atomic_fetch_sub(&rg->s->event_clients, 1);
+        close(cl->fd);
+        client_free(cl);
+    }
+    uint64_t one = 1;
+    if (write(rg->done_fd, &one, sizeof one) < 0)
+        log_msg(LOG_ERR, "ring done eventfd: %s", strerror(errno));
+    return NULL;
+}
+
+/* A ring with its provided buffers registered. 0, or -errno. */
+static int ring_init(struct ring *rg)
+{
+    struct io_uring_params p = {0};
+    p.flags = IORING_SETUP_SUBMIT_ALL;
+    int rc = io_uring_queue_init_params(RING_ENTRIES, &rg->ring, &p);
+    if (rc == -EINVAL) {
+        p.flags = 0; /* a kernel before 5.18 */
+        rc = io_uring_queue_init_params(RING_ENTRIES, &rg->ring, &p);
+    }
+    if (rc < 0)
+        return rc;
+    size_t ring_bytes = BUF_COUNT * sizeof(struct io_uring_buf);
+    void *mem = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    rg->bufs = malloc((size_t)BUF_COUNT * BUF_SIZE);
+    if (mem == MAP_FAILED || !rg->bufs) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    rg->br = mem;
+    io_uring_buf_ring_init(rg->br);
+    struct io_uring_buf_reg reg = {
+        .ring_addr = (uint64_t)(uintptr_t)mem, .ring_entries = BUF_COUNT, .bgid = BUF_GROUP};
+    rc = io_uring_register_buf_ring(&rg->ring, &reg, 0);
+    if (rc < 0)
+        goto fail;
+    for (unsigned i = 0; i < BUF_COUNT; i++)
+        io_uring_buf_ring_add(rg->br, rg->bufs + (size_t)i * BUF_SIZE, BUF_SIZE, (unsigned short)i,
+                              io_uring_buf_ring_mask(BUF_COUNT), (int)i);
+    io_uring_buf_ring_advance(rg->br, BUF_COUNT);
+    return 0;
+fail:
+    if (mem != MAP_FAILED)
+        munmap(mem, ring_bytes);
+    rg->br = NULL;
+    free(rg->bufs);
+    rg->bufs = NULL;
+    io_uring_queue_exit(&rg->ring);
+    return rc;
+}
+
+static void ring_free(struct ring *rg)
+{
+    if (!rg->br)
+        return;
+    if (!rg->ring_gone)
+        io_uring_queue_exit(&rg->ring);
+    munmap(rg->br, BUF_COUNT * sizeof(struct io_uring_buf));
+    free(rg->bufs);
+    free(rg->held);
+}
+
+/* Can io_uring run here, with what this server needs? NULL, or why not. */
+static const char *unavailable(int rc)
+{
+    switch (-rc) {
+    case ENOSYS:
+        return "the kernel has no io_uring (built without it, or older than 5.1)";
+    case EPERM:
+    case EACCES:
+        return "io_uring is disabled (kernel.io_uring_disabled, or a seccomp filter of a "
+               "sandbox or container)";
+    case EINVAL:
+        return "the kernel lacks provided buffer rings or multishot accept (5.19 or later)";
+    default:
+        return NULL;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct srv_model model = {"uring", CAP_LOOPS | CAP_MAX_CLIENTS,
+                                           SRV_NONBLOCK | SRV_EVENT | SRV_THREADS | SRV_REUSEPORT};
+    struct srv s;
+    srv_start(&s, &model, argc, argv);
+    size_t n = (size_t)s.opt.workers;
+    struct ring *rings = calloc(n, sizeof *rings);
+    struct stats_slot **slots = calloc(n, sizeof *slots);
+    int done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (!rings || !slots || done_fd < 0) {
+        log_msg(LOG_ERR, "setting up %zu rings: %s", n, strerror(errno));
+        return 1;
+    }
+    bool shared = s.opt.unix_path != NULL; /* a Unix socket has no SO_REUSEPORT */
+    atomic_store(&s.loops_draining, (int)n);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct ring *rg = &rings[i];
+        *rg = (struct ring){.s = &s,
+                            .lfd = i < s.ngroup ? s.group[i] : s.lfd,
+                            .exclusive = shared,
+                            .done_fd = done_fd};
+        int r = ring_init(rg);
+        if (r < 0) {
+            const char *why = unavailable(r);
+            if (why)
+                log_msg(LOG_ERR, "unavailable here: %s (%s)", why, strerror(-r));
+            else
+                log_msg(LOG_ERR, "io_uring set-up: %s", strerror(-r));
+            rc = 1;
+            break;
+        }
+        rg->w = stats_claim(s.stats);
+        slots[i] = rg->w;
+    }
+    s.per_worker = slots;
+    s.nper_worker = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int e = pthread_create(&rings[i].tid, NULL, run, &rings[i]);
+        if (e) {
+            log_msg(LOG_ERR, "pthread_create: %s", strerror(e));
+            rc = 1;
+            break;
+        }
+        rings[i].started = true;
+    }
+    size_t running = 0;
+    for (size_t i = 0; i < n; i++)
+        running += rings[i].started;
+    if (rc == 0)
+        srv_ready(&s);
+    else
+        srv_set_level(&s, 2);
+    while (running > 0) {
+        struct pollfd p[2] = {{s.sigfd, POLLIN, 0}, {done_fd, POLLIN, 0}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_msg(LOG_ERR, "poll: %s", strerror(errno));
+            srv_set_level(&s, 2);
+            break;
+        }
+        if (p[0].revents)
+            srv_signals(&s);
+        uint64_t k;
+        if (p[1].revents && read(done_fd, &k, sizeof k) == (ssize_t)sizeof k)
+            running -= k < running ? k : running;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rings[i].started)
+            pthread_join(rings[i].tid, NULL);
+        ring_free(&rings[i]);
+        if (rings[i].w)
+            stats_release(rings[i].w);
+    }
+    close(done_fd);
+    if (rc) {
+        /* Not started: no listening line was printed, so no stats line either. */
+        pidfile_remove(s.opt.pidfile);
+        if (s.opt.unix_path)
+            unlink(s.opt.unix_path);
+        free(rings);
+        free(slots);
+        return 1;
+    }
+    int status = srv_finish(&s);
+    free(rings);
+    free(slots);
+    return status;
+}
