@@ -347,8 +347,10 @@ static void serve_held(struct ring *rg)
         }
         client_new(rg, rg->held[i], false);
     }
-    memmove(rg->held, rg->held + i, (rg->nheld - i) * sizeof *rg->held);
-    rg->nheld -= i;
+    if (i > 0) {
+        memmove(rg->held, rg->held + i, (rg->nheld - i) * sizeof *rg->held);
+        rg->nheld -= i;
+    }
 }
 
 static void take(struct ring *rg, int fd, bool drained)
@@ -363,6 +365,18 @@ static void take(struct ring *rg, int fd, bool drained)
     if (cap == 0)
         atomic_fetch_add(&rg->s->event_clients, 1);
     client_new(rg, fd, drained);
+}
+
+/* A timeout after which the ring looks again at accepting (OP_CAP). */
+static void look_again(struct ring *rg, int64_t ms)
+{
+    struct io_uring_sqe *sqe = sqe_get(rg);
+    if (!sqe)
+        return;
+    set_ts(&rg->cap_ts, ms);
+    io_uring_prep_timeout(sqe, &rg->cap_ts, 0, 0);
+    tag(sqe, rg, OP_CAP);
+    rg->cap_armed = true;
 }
 
 static void on_accept(struct ring *rg, struct io_uring_cqe *cqe)
@@ -384,22 +398,18 @@ static void on_accept(struct ring *rg, struct io_uring_cqe *cqe)
     if (at_cap(rg) || rg->nheld > 0) {
         if (rg->accepting)
             cancel_accept(rg); /* no more until there is room */
-        if (!rg->cap_armed) {
-            /* Another ring's client may free the place: look again in a while. */
-            struct io_uring_sqe *sqe = sqe_get(rg);
-            if (sqe) {
-                set_ts(&rg->cap_ts, CAP_POLL_MS);
-                io_uring_prep_timeout(sqe, &rg->cap_ts, 0, 0);
-                tag(sqe, rg, OP_CAP);
-                rg->cap_armed = true;
-            }
-        }
+        if (!rg->cap_armed)
+            look_again(rg, CAP_POLL_MS); /* another ring's client may free the place */
     } else if (!rg->accepting) {
-        if (cqe->res == -EMFILE || cqe->res == -ENFILE) {
-            struct timespec pause = {0, NET_ACCEPT_BACKOFF_MS * 1000000L};
-            nanosleep(&pause, NULL); /* descriptors are out: a pause, not a spin */
+        if (cqe->res == -EMFILE || cqe->res == -ENFILE || cqe->res == -ENOBUFS ||
+            cqe->res == -ENOMEM) {
+            /* Descriptors are out: accepting again after a pause (a timeout on the ring, never
+             * a sleep), the clients already in served meanwhile. */
+            if (!rg->cap_armed)
+                look_again(rg, NET_ACCEPT_BACKOFF_MS);
+        } else {
+            arm_accept(rg);
         }
-        arm_accept(rg);
     }
 }
 
@@ -550,15 +560,8 @@ static void on_ring(struct ring *rg, struct io_uring_cqe *cqe)
         serve_held(rg);
         if (!rg->accepting && !at_cap(rg) && rg->nheld == 0)
             arm_accept(rg);
-        else if (at_cap(rg) || rg->nheld > 0) {
-            struct io_uring_sqe *sqe = sqe_get(rg);
-            if (sqe) {
-                set_ts(&rg->cap_ts, CAP_POLL_MS);
-                io_uring_prep_timeout(sqe, &rg->cap_ts, 0, 0);
-                tag(sqe, rg, OP_CAP);
-                rg->cap_armed = true;
-            }
-        }
+        else if (at_cap(rg) || rg->nheld > 0)
+            look_again(rg, CAP_POLL_MS);
         break;
     default:
         break;
@@ -776,6 +779,9 @@ int main(int argc, char **argv)
         pidfile_remove(s.opt.pidfile);
         if (s.opt.unix_path)
             unlink(s.opt.unix_path);
+        for (size_t i = 1; i < s.ngroup; i++)
+            close(s.group[i]);
+        free(s.group);
         free(rings);
         free(slots);
         return 1;
