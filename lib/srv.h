@@ -159,6 +159,13 @@ void srv_drain(struct srv *s, const struct srv_drain_ops *ops);
  * Returns the process exit status. */
 int srv_finish(struct srv *s);
 
+/* Several loops, a thread each (reuseport-srv, uring-srv): runs run(args + i * size) on n
+ * threads, announces readiness (srv_ready) once all have started, then reads the signals on
+ * the calling thread (raising the stop level is what stops the loops) until every thread has
+ * returned, and joins them. When a thread cannot start, the ones started are stopped (level
+ * 2) and -1 is returned (logged); otherwise 0. */
+int srv_run_loops(struct srv *s, size_t n, void *(*run)(void *), void *args, size_t size);
+
 /* Milliseconds on the monotonic clock. */
 long long srv_now_ms(void);
 

@@ -14,34 +14,17 @@
  * but the one that waited last first, so a lightly loaded server sends most connections to
  * one loop. per_worker_connections in the stats line shows how evenly it went. */
 #include <errno.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "reactor.h"
 #include "srv.h"
 
-struct loop_thread {
-    struct reactor *r;
-    int lfd;     /* its own listener of the group, or the server's (exclusive, -U) */
-    int done_fd; /* written when its loop has stopped */
-    pthread_t tid;
-    bool started;
-};
-
 static void *run(void *arg)
 {
-    struct loop_thread *t = arg;
-    reactor_serve(t->r);
-    uint64_t one = 1;
-    if (write(t->done_fd, &one, sizeof one) < 0)
-        log_msg(LOG_ERR, "loop done eventfd: %s", strerror(errno));
+    reactor_serve(*(struct reactor **)arg);
     return NULL;
 }
 
@@ -58,71 +41,32 @@ int main(int argc, char **argv)
         s.opt.exclusive = true;
     }
     size_t n = (size_t)s.opt.workers;
-    struct loop_thread *t = calloc(n, sizeof *t);
+    struct reactor **r = calloc(n, sizeof *r);
     struct stats_slot **slots = calloc(n, sizeof *slots);
-    int done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (!t || !slots || done_fd < 0) {
+    if (!r || !slots) {
         log_msg(LOG_ERR, "setting up %zu loops: %s", n, strerror(errno));
         return 1;
     }
     atomic_store(&s.loops_draining, (int)n);
     unsigned flags = REACTOR_SHARED | (s.opt.exclusive ? REACTOR_EXCLUSIVE : 0);
     int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        t[i].lfd = i < s.ngroup ? s.group[i] : s.lfd;
-        t[i].done_fd = done_fd;
-        t[i].r = reactor_new(&s, NULL, t[i].lfd, flags);
-        if (!t[i].r) {
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        r[i] = reactor_new(&s, NULL, i < s.ngroup ? s.group[i] : s.lfd, flags);
+        if (!r[i]) {
             log_msg(LOG_ERR, "event loop %zu: %s", i, strerror(errno));
             rc = 1;
-            break;
+        } else {
+            slots[i] = reactor_slot(r[i]);
         }
-        slots[i] = reactor_slot(t[i].r);
     }
     s.per_worker = slots;
     s.nper_worker = n;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        int e = pthread_create(&t[i].tid, NULL, run, &t[i]);
-        if (e) {
-            log_msg(LOG_ERR, "pthread_create: %s", strerror(e));
-            rc = 1;
-            break;
-        }
-        t[i].started = true;
-    }
-    size_t running = 0;
+    if (rc == 0 && srv_run_loops(&s, n, run, r, sizeof *r) < 0)
+        rc = 1;
     for (size_t i = 0; i < n; i++)
-        running += t[i].started;
-    if (rc == 0)
-        srv_ready(&s);
-    else
-        srv_set_level(&s, 2); /* the loops that run stop at once */
-
-    /* The main thread reads the signals (raising the level wakes the loops) until every loop
-     * has stopped. */
-    while (running > 0) {
-        struct pollfd p[2] = {{s.sigfd, POLLIN, 0}, {done_fd, POLLIN, 0}};
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            log_msg(LOG_ERR, "poll: %s", strerror(errno));
-            srv_set_level(&s, 2);
-            break;
-        }
-        if (p[0].revents)
-            srv_signals(&s);
-        uint64_t k;
-        if (p[1].revents && read(done_fd, &k, sizeof k) == (ssize_t)sizeof k)
-            running -= k < running ? k : running;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (t[i].started)
-            pthread_join(t[i].tid, NULL);
-    for (size_t i = 0; i < n; i++)
-        reactor_free(t[i].r); /* its counters stay in the totals and in slots[i] */
-    close(done_fd);
+        reactor_free(r[i]); /* its counters stay in the totals and in slots[i] */
     int status = srv_finish(&s);
-    free(t);
+    free(r);
     free(slots);
     return rc ? rc : status;
 }

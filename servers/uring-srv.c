@@ -20,13 +20,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -85,9 +83,6 @@ struct ring {
     struct __kernel_timespec grace_ts, cap_ts;
     bool cap_armed;
     struct stats_slot *w;
-    pthread_t tid;
-    bool started;
-    int done_fd;
 };
 
 static int64_t now_ms(void)
@@ -622,9 +617,6 @@ static void *run(void *arg)
         close(cl->fd);
         client_free(cl);
     }
-    uint64_t one = 1;
-    if (write(rg->done_fd, &one, sizeof one) < 0)
-        log_msg(LOG_ERR, "ring done eventfd: %s", strerror(errno));
     return NULL;
 }
 
@@ -706,8 +698,7 @@ int main(int argc, char **argv)
     size_t n = (size_t)s.opt.workers;
     struct ring *rings = calloc(n, sizeof *rings);
     struct stats_slot **slots = calloc(n, sizeof *slots);
-    int done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (!rings || !slots || done_fd < 0) {
+    if (!rings || !slots) {
         log_msg(LOG_ERR, "setting up %zu rings: %s", n, strerror(errno));
         return 1;
     }
@@ -716,10 +707,7 @@ int main(int argc, char **argv)
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct ring *rg = &rings[i];
-        *rg = (struct ring){.s = &s,
-                            .lfd = i < s.ngroup ? s.group[i] : s.lfd,
-                            .exclusive = shared,
-                            .done_fd = done_fd};
+        *rg = (struct ring){.s = &s, .lfd = i < s.ngroup ? s.group[i] : s.lfd, .exclusive = shared};
         int r = ring_init(rg);
         if (r < 0) {
             const char *why = unavailable(r);
@@ -735,46 +723,15 @@ int main(int argc, char **argv)
     }
     s.per_worker = slots;
     s.nper_worker = n;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        int e = pthread_create(&rings[i].tid, NULL, run, &rings[i]);
-        if (e) {
-            log_msg(LOG_ERR, "pthread_create: %s", strerror(e));
-            rc = 1;
-            break;
-        }
-        rings[i].started = true;
-    }
-    size_t running = 0;
-    for (size_t i = 0; i < n; i++)
-        running += rings[i].started;
-    if (rc == 0)
-        srv_ready(&s);
-    else
-        srv_set_level(&s, 2);
-    while (running > 0) {
-        struct pollfd p[2] = {{s.sigfd, POLLIN, 0}, {done_fd, POLLIN, 0}};
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            log_msg(LOG_ERR, "poll: %s", strerror(errno));
-            srv_set_level(&s, 2);
-            break;
-        }
-        if (p[0].revents)
-            srv_signals(&s);
-        uint64_t k;
-        if (p[1].revents && read(done_fd, &k, sizeof k) == (ssize_t)sizeof k)
-            running -= k < running ? k : running;
-    }
+    bool started = rc == 0;
+    if (started && srv_run_loops(&s, n, run, rings, sizeof *rings) < 0)
+        rc = 1;
     for (size_t i = 0; i < n; i++) {
-        if (rings[i].started)
-            pthread_join(rings[i].tid, NULL);
         ring_free(&rings[i]);
         if (rings[i].w)
             stats_release(rings[i].w);
     }
-    close(done_fd);
-    if (rc) {
+    if (!started) {
         /* Not started: no listening line was printed, so no stats line either. */
         pidfile_remove(s.opt.pidfile);
         if (s.opt.unix_path)
@@ -789,5 +746,5 @@ int main(int argc, char **argv)
     int status = srv_finish(&s);
     free(rings);
     free(slots);
-    return status;
+    return rc ? rc : status;
 }
