@@ -10,7 +10,7 @@ if (fmt eq "svg") {
 }
 set output out.".".fmt
 set multiplot layout 1, 2 title ttl
-set key inside left top
+set key inside right bottom
 if (logx) { set logscale x 2 }
 set logscale y 10
 set xlabel xlab
