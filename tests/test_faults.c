@@ -804,7 +804,14 @@ static void accept_mode_bounded(const char *model, const char *mode, int held_by
     struct server s;
     const char *args[] = {"-w", "2", "--timeout", "0", NULL};
     server_start(&s, row, args);
+    /* Counted once start-up is over (a sanitizer's runtime may hold a descriptor briefly while
+     * the threads start): two equal counts 100 ms apart. */
     int before = fd_count(s.pid);
+    for (int i = 0, prev = -1; i < 50 && before != prev; i++) {
+        usleep(100000);
+        prev = before;
+        before = fd_count(s.pid);
+    }
     int fds[10];
     for (int i = 0; i < 10; i++)
         fds[i] = tcp_connect(s.port);
