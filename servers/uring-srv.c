@@ -330,36 +330,36 @@ static void hold(struct ring *rg, int fd)
     rg->held[rg->nheld++] = fd;
 }
 
+/* A place under --max-clients for one more client, counted in event_clients: false at the
+ * cap. Every client counts, capped or not, so that a close always gives one back. */
+static bool reserve(struct ring *rg)
+{
+    long cap = rg->s->opt.max_clients;
+    if (atomic_fetch_add(&rg->s->event_clients, 1) < cap || cap == 0)
+        return true;
+    atomic_fetch_sub(&rg->s->event_clients, 1);
+    return false;
+}
+
 /* Clients taken while at the cap, served in order as places free up. */
 static void serve_held(struct ring *rg)
 {
-    long cap = rg->s->opt.max_clients;
     size_t i = 0;
-    for (; i < rg->nheld; i++) {
-        if (cap > 0 && atomic_fetch_add(&rg->s->event_clients, 1) >= cap) {
-            atomic_fetch_sub(&rg->s->event_clients, 1);
-            break;
-        }
-        client_new(rg, rg->held[i], false);
-    }
+    while (i < rg->nheld && reserve(rg))
+        client_new(rg, rg->held[i++], false);
     if (i > 0) {
         memmove(rg->held, rg->held + i, (rg->nheld - i) * sizeof *rg->held);
         rg->nheld -= i;
     }
 }
 
+/* An accepted connection: served now, or held behind those already waiting for a place. */
 static void take(struct ring *rg, int fd, bool drained)
 {
-    long cap = rg->s->opt.max_clients;
-    if (rg->nheld > 0 || (cap > 0 && atomic_fetch_add(&rg->s->event_clients, 1) >= cap)) {
-        if (rg->nheld == 0)
-            atomic_fetch_sub(&rg->s->event_clients, 1);
+    if (rg->nheld > 0 || !reserve(rg))
         hold(rg, fd);
-        return;
-    }
-    if (cap == 0)
-        atomic_fetch_add(&rg->s->event_clients, 1);
-    client_new(rg, fd, drained);
+    else
+        client_new(rg, fd, drained);
 }
 
 /* A timeout after which the ring looks again at accepting (OP_CAP). */
