@@ -40,6 +40,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o $(BUILD)/client/hist.o
 TESTS    := $(BIN)/unit-tests
 LOADGEN  := $(BIN)/loadgen
+PROBE    := $(BIN)/probe
 CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/engine.o $(BUILD)/client/result.o \
               $(BUILD)/client/hist.o
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -48,7 +49,7 @@ GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
         sweep-pool workloads plots smoke reference-plots fuzz
 .DEFAULT_GOAL := all
 
-all: $(SERVERS) $(LOADGEN)                        ## build every server (servers/models) and loadgen into bin/
+all: $(SERVERS) $(LOADGEN) $(PROBE)               ## build every server (servers/models), loadgen and probe into bin/
 
 $(BUILD) $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BUILD)/client $(BIN):
 	@mkdir -p $@
@@ -65,6 +66,10 @@ $(BUILD)/client/loadgen.o: $(BUILD)/commit.h
 FORCE:
 
 $(LOADGEN): $(CLIENT_OBJ) $(BUILD)/libcb.a | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# probe: the fixed CPU probe bench/run times for its noise floor.
+$(PROBE): $(BUILD)/client/probe.o $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libcb.a: $(LIB_OBJ)
@@ -91,7 +96,7 @@ TSAN_MODELS := thread prethread reactor-pool reuseport uring
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
            TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
 
-tests: $(SERVERS) $(LOADGEN) $(TESTS)          ## build the servers, loadgen and the test binary
+tests: $(SERVERS) $(LOADGEN) $(PROBE) $(TESTS)         ## build the servers, loadgen and the test binary
 
 test: check-deps                                  ## build and run every test: unit, integration, ASan+UBSan, TSan
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined tests

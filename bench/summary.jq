@@ -1,6 +1,6 @@
 # summary.jq: cells (an array of bench/run cell files, jq -s) to one summary per configuration
 # (every cell field but the repetition), over the repetitions that ran:
-#   median, mean, stddev (sample), cv (stddev / mean), ci95 ([lo, hi], Student's t) of
+#   median, mean, stddev (sample), cv (stddev / mean), min and max of
 #   rps, p50_us, p99_us, p999_us (total latency), cpu_ms_per_req (server user + system time
 #   over the requests it served), elapsed_s, server_cpu_s, greeting_mean_us, listen_overflows,
 #   max_rss_kb (the server's peak RSS: for models with child processes, the largest single
@@ -10,27 +10,22 @@
 #   client's connections, those answered at least once: a pool serves -w kept ones),
 #   idle_reopened, due_not_sent and target_rps (open loop), and with request classes (--mix)
 #   small_p99_us and large_p99_us (the total p99 of the class with the least and the most
-#   WORK); failed and skipped cells are counted and their errors (reasons) kept; a
-#   configuration whose rps varies by more than 10% (cv > 0.10) is flagged noisy.
+#   WORK); for rps, p50_us and p99_us also ci95, the bootstrap 95% interval of the median
+#   (stats.jq), and ci_pct, its half-width in percent of the median.
+# Beside the median, best: the best repetition's throughput (highest) and p50 and p99
+# (lowest), since interference only ever slows a run. Failed and skipped cells are counted and
+# their errors (reasons) kept; reruns counts the cells run again because something else took
+# the CPU, disturbed the repetitions kept although disturbed, interference the worst of it; a
+# configuration whose throughput interval is wider than +-target_ci% of its median (jq
+# --argjson target_ci, default 5) is flagged noisy, with a noise_cause.
 
-def median: sort | if length == 0 then null
-    elif length % 2 == 1 then .[(length - 1) / 2]
-    else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-def mean: if length == 0 then null else add / length end;
-def stddev: if length < 2 then 0
-    else mean as $m | (map((. - $m) * (. - $m)) | add) / (length - 1) | sqrt end;
-# Two-sided 95% critical values of Student's t for 1..30 degrees of freedom.
-def tcrit: [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-             2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-             2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042][. - 1] // 1.960;
-def round6: (. * 1000000 | round) / 1000000;
-def describe: map(select(. != null)) |
-    if length == 0 then null else
-    (mean) as $m | (stddev) as $s | length as $n |
-    (if $n > 1 then ($n - 1 | tcrit) * $s / ($n | sqrt) else 0 end) as $h |
-    {n: $n, median: (median | round6), mean: ($m | round6), stddev: ($s | round6),
-     cv: (if $m == 0 then 0 else ($s / $m | round6) end),
-     ci95: [($m - $h | round6), ($m + $h | round6)], min: min, max: max} end;
+include "stats";
+
+# The repetitions' 95% interval: a bootstrap of the median for these metrics (stats.jq).
+def booted: ["rps", "p50_us", "p99_us"];
+# $ARGS.named.target_ci: the run's --target-ci (default 5): a configuration whose throughput
+# interval is wider than +-target_ci% of its median is noisy.
+def target_ci: $ARGS.named.target_ci // 5;
 
 # $rank: the registry's order, {"iterative": 0, ...} (bench/models rank); others come last.
 def model_rank: $rank[.] // 99;
@@ -81,11 +76,23 @@ def metrics: {
             failed: (map(select(.status == "failed")) | length),
             skipped: (map(select(.status == "skipped")) | length),
             errors_seen: [.[] | select(.status != "ok") | .error] | unique,
-            noisy: (($ms | map(.rps) | describe | .cv // 0) > 0.10),
             stats: ($ms | if length == 0 then {} else
                 (.[0] | keys) as $k
-                | reduce $k[] as $key ({}; .[$key] = ([$ms[][$key]] | describe)) end),
+                | reduce $k[] as $key ({};
+                    .[$key] = ([$ms[][$key]] | describe(booted | index([$key]) != null))) end),
+            best: (if ($ok | length) == 0 then null else
+                {rps: ($ms | map(.rps) | max), p50_us: ($ms | map(.p50_us) | min),
+                 p99_us: ($ms | map(.p99_us) | min),
+                 rep: ($by_rps[-1].cell.rep)} end),
+            reruns: (map(.reruns // 0) | add),
+            disturbed: ($ok | map(select(.interference.disturbed // false)) | length),
+            interference: (if any($ok[]; .interference != null) then
+                {foreign_cpu_pct_max: ([$ok[].interference.foreign_cpu_pct // empty] | max),
+                 steal_pct_max: ([$ok[].interference.steal_pct // empty] | max),
+                 cpu_pressure_pct_median: ([$ok[].interference.cpu_pressure_pct // empty]
+                                           | median)} else null end),
             median_rep: ($mid.cell.rep // null),
+            target_ci_pct: target_ci,
             spectrum: ($mid.loadgen.latency_us.total.spectrum // []),
             waits_ms: (if ($mid.loadgen.requests // null) != null
                        and ($mid.loadgen.requests | length) <= 1000
@@ -93,6 +100,24 @@ def metrics: {
                       | .greeting_us / 1000] | sort
                 else null end)
           })
+    | map(.stats.rps.ci_pct as $w
+        | .noisy = ($w != null and $w > target_ci)
+        | .noise_cause = (if .noisy | not then null
+            elif .disturbed > 0 then
+                "\(.disturbed) repetition(s) kept although disturbed (foreign CPU up to \(.interference.foreign_cpu_pct_max | round)% of a core, steal up to \(.interference.steal_pct_max * 10 | round / 10)%)"
+            elif (.interference.steal_pct_max // 0) > 0.5 then
+                "hypervisor steal up to \(.interference.steal_pct_max * 10 | round / 10)% in some repetitions"
+            else
+                "+-\(.stats.rps.ci_pct | round)% over \(.stats.rps.n) repetitions (throughput \(.stats.rps.min | round) to \(.stats.rps.max | round) req/s)"
+                + (if .stats.rps.n >= ($ARGS.named.max_reps // 10) then ", the most allowed (--max-reps)"
+                   elif ($ARGS.named.max_reps // 10) > ($ARGS.named.min_reps // 10) then
+                       ", when the budget for further repetitions ran out (--budget)"
+                   else "" end)
+                + ", with no interference seen"
+                + (if $ARGS.named.floor_cv != null then
+                     "; this machine's own speed varies (noise floor: CV \($ARGS.named.floor_cv)%)"
+                   else "" end)
+            end))
     | sort_by((.model | model_rank), .conc, .work, .bytes, .backlog, (.workers // 0), .lock,
               (.accept // "self"), (.spare // "-"), (.poller // "-"), (.sieve // "fresh"),
               (.idle // 0), (.think // "0"), (.rate_pct // 0)))

@@ -88,26 +88,71 @@ Test(bench, summary_of_known_cells)
     char outbuf[64];
     snprintf(outbuf, sizeof outbuf, "/tmp/cb-bench-summary-%ld.json", (long)getpid());
     const char *out = outbuf;
-    cr_assert_eq(sh("jq -s --argjson rank \"$(bench/models rank)\" -f bench/summary.jq "
-                    "tests/fixtures/bench/cells/*.json >%s%s",
-                    out, ""),
-                 0);
-    /* prethread: rps 100, 120, 110 -> median 110, mean 110, sd 10, CI 110 +- 4.303 * 10 / sqrt 3 */
+    cr_assert_eq(sh("bench/summarize tests/fixtures/bench >%s%s", out, ""), 0);
+    /* prethread: rps 100, 120, 110 -> median 110, mean 110, sd 10; below 6 repetitions the
+     * bootstrap interval of the median is the range: [100, 120], +-9.1%: wider than the
+     * default target of +-5%, so noisy. */
     expect_jq(out, ".configs | length == 2");
     expect_jq(out, ".configs[0].model == \"iterative\" and .configs[1].model == \"prethread\"");
     expect_jq(out, ".configs[1].stats.rps | .n == 3 and .median == 110 and .mean == 110 and "
-                   ".stddev == 10 and .cv == 0.090909 and .ci95 == [85.156618, 134.843382]");
-    expect_jq(out, ".configs[1] | .noisy == false and .failed == 0 and .reps == 3");
+                   ".stddev == 10 and .cv == 0.090909 and .ci95 == [100, 120] and "
+                   ".ci_pct == 9.090909");
+    expect_jq(out, ".configs[1] | .noisy and .failed == 0 and .reps == 3 and "
+                   "(.noise_cause | test(\"9% over 3\"))");
     expect_jq(out, ".configs[1].stats | .p99_us.median == 2000 and .cpu_ms_per_req.median == 2 "
                    "and .listen_overflows.median == 2 and .errors.median == 1");
-    /* iterative: rps 100, 160, 100 and one failed cell -> median 100, mean 120, CV 0.29: noisy */
+    /* The best repetition beside the median: highest throughput, lowest p50 and p99. */
+    expect_jq(out, ".configs[1].best == {rps: 120, p50_us: 100, p99_us: 1000, rep: 2}");
+    /* iterative: rps 100, 160, 100 and one failed cell -> median 100, mean 120, +-60% */
     expect_jq(out, ".configs[0].stats.rps | .n == 3 and .median == 100 and .mean == 120 and "
-                   ".stddev == 34.641016 and .ci95 == [33.94, 206.06]");
+                   ".stddev == 34.641016 and .ci95 == [100, 160] and .ci_pct == 60");
     expect_jq(out, ".configs[0] | .noisy and .failed == 1 and .reps == 4 and "
                    ".errors_seen == [\"server did not start\"]");
     expect_jq(out, ".configs[1].spectrum == [[0,50],[50,100],[100,2000]] and "
                    ".configs[1].median_rep == 3");
     unlink(out);
+    /* A wider target: +-10% takes prethread's +-9.1%. */
+    cr_assert_eq(sh("jq -s -L bench --argjson rank \"$(bench/models rank)\" --argjson target_ci 10 "
+                    "-f bench/summary.jq tests/fixtures/bench/cells/*.json >%s%s",
+                    out, ""),
+                 0);
+    expect_jq(out, "(.configs[1].noisy | not) and .configs[0].noisy");
+    /* The cause of a wide interval: the most repetitions allowed, or the budget spent; and
+     * the machine's own noise floor when there is one. */
+    cr_assert_eq(sh("jq -s -L bench --argjson rank \"$(bench/models rank)\" --argjson min_reps 3 "
+                    "--argjson max_reps 3 --argjson floor_cv 7.5 -f bench/summary.jq "
+                    "tests/fixtures/bench/cells/*.json >%s%s",
+                    out, ""),
+                 0);
+    expect_jq(out, ".configs[1].noise_cause | test(\"--max-reps\") and test(\"CV 7.5%\") and "
+                   "test(\"100 to 120 req/s\")");
+    cr_assert_eq(sh("jq -s -L bench --argjson rank \"$(bench/models rank)\" --argjson min_reps 3 "
+                    "--argjson max_reps 10 -f bench/summary.jq "
+                    "tests/fixtures/bench/cells/*.json >%s%s",
+                    out, ""),
+                 0);
+    expect_jq(out, ".configs[1].noise_cause | test(\"--budget\") and (test(\"noise floor\") | not)");
+    unlink(out);
+}
+
+/* The bootstrap interval of the median: the same values give the same interval; it holds
+ * the median, lies within the range and narrows as repetitions are added; below 6 values it
+ * is the range. */
+Test(bench, bootstrap_interval_of_the_median)
+{
+    const char *f = "include \"stats\"; "
+                    "[100, 103, 99, 101, 97, 102, 98, 120, 101, 100] as $v "
+                    "| ($v | median_ci95) as $a | ($v | median_ci95) as $b "
+                    "| ($v + $v + $v | median_ci95) as $c "
+                    "| $a == $b and $a[0] <= ($v | median) and ($v | median) <= $a[1] "
+                    "and $a[0] >= 97 and $a[1] <= 120 and $a[1] < 120 "
+                    "and ($c[1] - $c[0]) <= ($a[1] - $a[0]) "
+                    "and ([5, 1, 3] | median_ci95) == [1, 5] and ([7] | median_ci95) == [7, 7] "
+                    "and ([] | median_ci95) == null and ([7] | ci_pct) == null "
+                    "and ([90, 100, 110] | ci_pct) == 10";
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "jq -n -e -L bench '%s' >/dev/null", f);
+    cr_expect_eq(system(cmd), 0, "%s", cmd);
 }
 
 Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
@@ -123,7 +168,7 @@ Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
     wrapper_bin(wrapper,
                 "case \" $* \" in *\" -b 8 \"*) echo 'backlog 8 refused' >&2; exit 1;; esac");
     snprintf(cmd, sizeof cmd,
-             "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --backlog '8 16' --reps 2 "
+             "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --backlog '8 16' --reps 2 --max-reps 2 --probe 0 --max-reruns 0 "
              "--duration 0.3s --warmup 0 --seed 7 --out %s >%s.out 2>&1",
              wrapper, dir, dir);
     int st = system(cmd);
@@ -154,6 +199,7 @@ Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
     cr_expect_eq(sh("bench/plot %s %s/again >/dev/null 2>&1", dir, dir), 0);
     cr_expect_eq(sh("cmp -s %s/plots/throughput.svg %s/again/throughput.svg", dir, dir), 0,
                  "a redrawn plot differs");
+    if (getenv("CB_KEEP")) return;
     sh("rm -rf %s %s.out", dir, dir);
     sh("rm -rf %s.bin%s", dir, "");
 }
@@ -174,7 +220,7 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
          * of a non-interactive shell has SIGINT ignored): bench/run gets it as a user would. */
         signal(SIGINT, SIG_DFL);
         execl("bench/run", "bench/run", "smoke", "--models", "prethread", "--conc", "1 2", "--reps",
-              "2", "--duration", "0.5s", "--warmup", "0", "--no-plots", "--out", dir, (char *)NULL);
+              "2", "--max-reps", "2", "--probe", "0", "--max-reruns", "0", "--duration", "0.5s", "--warmup", "0", "--no-plots", "--out", dir, (char *)NULL);
         _exit(127);
     }
     char cells[512];
@@ -195,6 +241,7 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
     cr_expect_eq(sh("bench/run --resume %s --no-plots >%s.out 2>&1", dir, dir), 0);
     cr_expect_eq(count_files(cells), 4);
     expect_jq(summary, "[.configs[] | .stats.rps.n] == [2, 2] and all(.configs[]; .failed == 0)");
+    if (getenv("CB_KEEP")) return;
     sh("rm -rf %s %s.out", dir, dir);
 }
 
@@ -213,7 +260,7 @@ Test(bench, server_dying_mid_cell_is_recorded_and_the_suite_goes_on, .timeout = 
     wrapper_bin(wrapper_dir, "(sleep 0.4; kill -9 $$) &");
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
-             "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --reps 2 --duration 1s "
+             "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --reps 2 --max-reps 2 --probe 0 --max-reruns 0 --duration 1s "
              "--warmup 0 --no-plots --out %s >%s.out 2>&1",
              wrapper_dir, dir, dir);
     int st = system(cmd);
@@ -242,7 +289,7 @@ Test(bench, full_disk_stops_the_run_and_keeps_whole_cells, .timeout = 120)
     char dir[256], cmd[1024];
     snprintf(dir, sizeof dir, "%s/run", mnt);
     snprintf(cmd, sizeof cmd,
-             "bench/run smoke --models prethread --conc '1 2' --reps 3 --duration 0.3s "
+             "bench/run smoke --models prethread --conc '1 2' --reps 3 --max-reps 3 --probe 0 --max-reruns 0 --duration 0.3s "
              "--warmup 0 --no-plots --out %s >/tmp/cb-bench-full.out 2>&1",
              dir);
     int st = system(cmd);
@@ -277,8 +324,8 @@ Test(bench, full_disk_stops_the_run_and_keeps_whole_cells, .timeout = 120)
 Test(bench, help_usage_and_validation)
 {
     bench_env();
-    static const char *const scripts[] = {"run",    "plot",          "models", "compare-models",
-                                          "events", "loadgen-vs-wrk"};
+    static const char *const scripts[] = {"run",    "plot",           "models",   "compare-models",
+                                          "events", "loadgen-vs-wrk", "summarize"};
     for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
         for (int k = 0; k < 2; k++) {
             char cmd[512];
@@ -314,6 +361,11 @@ Test(bench, help_usage_and_validation)
         {"smoke --mix 1:2", "--mix '1:2'"},
         {"smoke --read-rate 0", "--read-rate '0'"},
         {"smoke --netem 'delay 10ms; rm'", "--netem"},
+        {"smoke --target-ci 0", "--target-ci '0'"},
+        {"smoke --target-ci 5%", "--target-ci '5%'"},
+        {"smoke --max-reps 0", "--max-reps '0'"},
+        {"smoke --max-reruns -1", "--max-reruns '-1'"},
+        {"smoke --probe 2x", "--probe '2x'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char cmd[512];
@@ -346,7 +398,7 @@ Test(bench, accept_modes_and_dynamic_pools_are_cells, .timeout = 120)
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "bench/run pool --models 'prefork prethread' --conc 2 --workers 2 --locks none "
-             "--accepts 'self main pass' --spare '- 1:2:4' --reps 1 --duration 0.3s --seed 3 "
+             "--accepts 'self main pass' --spare '- 1:2:4' --reps 1 --max-reps 1 --probe 0 --max-reruns 0 --duration 0.3s --seed 3 "
              "--out %s >%s.out 2>&1",
              dir, dir);
     cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
@@ -365,6 +417,7 @@ Test(bench, accept_modes_and_dynamic_pools_are_cells, .timeout = 120)
     snprintf(path, sizeof path, "%s/plots/data/percentiles", dir);
     cr_expect_eq(sh("ls %s/prethread-main-dynamic.tsv %s/prefork.tsv >/dev/null 2>&1", path, path),
                  0, "series are not named by what differs from the defaults");
+    if (getenv("CB_KEEP")) return;
     sh("rm -rf %s %s.out", dir, dir);
 }
 
@@ -380,7 +433,7 @@ Test(bench, workload_dimensions_are_cells, .timeout = 120)
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "bench/run smoke --models 'reactor prethread' --conc 2 --work 1000 --bytes 10 "
-             "--pollers '- poll' --sieve 'fresh reuse' --idle '0 3' --think 0 --reps 1 "
+             "--pollers '- poll' --sieve 'fresh reuse' --idle '0 3' --think 0 --reps 1 --max-reps 1 --probe 0 --max-reruns 0 "
              "--duration 0.3s --warmup 0 --seed 3 --no-plots --out %s >%s.out 2>&1",
              dir, dir);
     cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
@@ -394,6 +447,104 @@ Test(bench, workload_dimensions_are_cells, .timeout = 120)
     expect_jq(path, ".status == \"ok\" and .server.sieve_alloc == \"reuse\" and "
                     ".loadgen.config.idle == 3 and .loadgen.totals.idle_greeted == 3 and "
                     "(.loadgen.config.argv | index([\"--idle\"]) != null)");
+    if (getenv("CB_KEEP")) return;
+    sh("rm -rf %s %s.out", dir, dir);
+}
+
+/* Precision: the noise floor probe is timed 5 times and kept in run.json; configurations not
+ * yet within --target-ci get further repetitions in rounds, up to --max-reps, and what stays
+ * wide is flagged noisy with a cause; every cell records what else the machine did. */
+Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
+{
+    bench_env();
+    char dirbuf[64];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "adapt");
+    sh("rm -rf %s%s", dir, "");
+    char cmd[1024];
+    /* A target no run can reach: every configuration goes to --max-reps. */
+    snprintf(cmd, sizeof cmd,
+             "bench/run smoke --models 'reactor prethread' --conc 2 --work 1000 --bytes 10 "
+             "--reps 2 --max-reps 4 --budget 100 --target-ci 0.0001 --probe 0.1s --max-reruns 0 "
+             "--duration 0.3s --warmup 0 --seed 5 --no-plots --out %s >%s.out 2>&1",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    expect_jq(path, ".noise_floor | (.rates | length == 5) and (.cv_pct >= 0) and .median > 0");
+    expect_jq(path, "(.cells | length == 8) and ([.cells[] | .round // 1] | unique == [1, 2, 3])");
+    expect_jq(path, ".matrix | .TARGET_CI == \"0.0001\" and .MAX_REPS == \"4\"");
+    snprintf(path, sizeof path, "%s.out", dir);
+    cr_expect(file_contains(path, "noise floor on this machine: CV"), "no noise floor printed");
+    cr_expect(file_contains(path, "round 3: 2 configuration(s) not yet within"),
+              "no third round announced");
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "all(.configs[]; .reps == 4 and .stats.rps.n == 4 and .noisy "
+                    "and (.noise_cause | test(\"over 4 repetitions|disturbed|steal\")) "
+                    "and .best.rps >= .stats.rps.median)");
+    snprintf(path, sizeof path, "%s/cells/reactor-c2-w1000-b10-bl511-r4.json", dir);
+    expect_jq(path, ".interference | .window_s > 0 and (.foreign_cpu_pct | type == \"number\") "
+                    "and .server_cpu_s > 0 and .client_cpu_s > 0 and (.steal_pct >= 0)");
+    if (getenv("CB_KEEP")) return;
+    sh("rm -rf %s %s.out", dir, dir);
+
+    /* The budget: 25% of the first pass's 4 cells is one further cell, for the widest. */
+    snprintf(cmd, sizeof cmd,
+             "bench/run smoke --models 'reactor prethread' --conc 2 --work 1000 --bytes 10 "
+             "--reps 2 --max-reps 4 --budget 25 --target-ci 0.0001 --probe 0 --max-reruns 0 "
+             "--duration 0.3s --warmup 0 --seed 5 --no-plots --out %s >%s.out 2>&1",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "([.configs[].reps] | sort == [2, 3]) and "
+                    "(.configs[] | select(.reps == 2) | .noise_cause "
+                    "| test(\"--budget|disturbed|steal\"))");
+    snprintf(path, sizeof path, "%s.out", dir);
+    cr_expect(file_contains(path, "is spent"), "the spent budget is not said");
+    if (getenv("CB_KEEP")) return;
+    sh("rm -rf %s %s.out", dir, dir);
+
+    /* A target every run meets: no round after the first. */
+    snprintf(cmd, sizeof cmd,
+             "bench/run smoke --models reactor --conc 2 --work 1000 --bytes 10 --reps 2 "
+             "--max-reps 4 --target-ci 1000 --probe 0 --max-reruns 0 --duration 0.3s --warmup 0 "
+             "--no-plots --out %s >%s.out 2>&1",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "all(.configs[]; .reps == 2 and (.noisy | not) and .noise_cause == null)");
+    if (getenv("CB_KEEP")) return;
+    sh("rm -rf %s %s.out", dir, dir);
+}
+
+/* A cell during which something else keeps a core busy is run again (--max-reruns), the
+ * earlier attempt kept in logs/, and the summary counts it. */
+Test(bench, disturbed_cells_are_run_again, .timeout = 180)
+{
+    bench_env();
+    char dirbuf[64];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "disturb");
+    sh("rm -rf %s%s", dir, "");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "bash -c 'while ((SECONDS < 60)); do :; done' & hog=$!; "
+             "bench/run smoke --models prethread --conc 2 --work 1000 --bytes 10 --reps 1 "
+             "--max-reps 1 --probe 0 --max-reruns 1 --duration 0.5s --warmup 0 --no-plots "
+             "--out %s >%s.out 2>&1; rc=$?; kill $hog; exit $rc",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/cells/prethread-c2-w1000-b10-bl511-wk8-none-r1.json", dir);
+    expect_jq(path, ".reruns == 1 and (.rerun_reasons[0] | test(\"foreign CPU\")) and "
+                    ".interference.disturbed and .interference.foreign_cpu_pct > 10");
+    snprintf(path, sizeof path, "%s/logs/prethread-c2-w1000-b10-bl511-wk8-none-r1.attempt1.json",
+             dir);
+    expect_jq(path, ".status == \"ok\" and .interference.disturbed");
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, ".configs[0] | .reruns == 1 and .disturbed == 1 and "
+                    ".interference.foreign_cpu_pct_max > 10");
+    snprintf(path, sizeof path, "%s.out", dir);
+    cr_expect(file_contains(path, "running it again (1 of 1)"), "no rerun announced");
+    if (getenv("CB_KEEP")) return;
     sh("rm -rf %s %s.out", dir, dir);
 }
 
@@ -407,7 +558,7 @@ Test(bench, rate_suite_calibrates_first, .timeout = 120)
     sh("rm -rf %s%s", dir, "");
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "bench/run smoke --models reactor --conc 4 --work 1000 --bytes 10 --reps 2 "
+             "bench/run smoke --models reactor --conc 4 --work 1000 --bytes 10 --reps 2 --max-reps 2 --probe 0 --max-reruns 0 "
              "--rate-pct '20 50' --duration 0.4s --warmup 0 --seed 4 --out %s >%s.out 2>&1",
              dir, dir);
     cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
@@ -428,6 +579,7 @@ Test(bench, rate_suite_calibrates_first, .timeout = 120)
     cr_expect_eq(system(cmd), 0, "%s", cmd);
     snprintf(path, sizeof path, "%s/plots/rate.png", dir);
     cr_expect_eq(access(path, F_OK), 0, "no latency-throughput plot");
+    if (getenv("CB_KEEP")) return;
     sh("rm -rf %s %s.out", dir, dir);
 }
 
@@ -449,7 +601,7 @@ Test(bench, netem_unavailable_cells_are_skipped_with_the_reason, .timeout = 120)
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "ip -o link > %s.links0 2>/dev/null; "
-             "bench/run smoke --models 'iterative prethread' --conc 2 --reps 2 "
+             "bench/run smoke --models 'iterative prethread' --conc 2 --reps 2 --max-reps 2 --probe 0 --max-reruns 0 "
              "--netem 'delay 10ms loss 0.1%%' --out %s >%s.out 2>&1; echo $? > %s.rc; "
              "ip -o link > %s.links1 2>/dev/null",
              dir, dir, dir, dir, dir);
@@ -465,6 +617,7 @@ Test(bench, netem_unavailable_cells_are_skipped_with_the_reason, .timeout = 120)
     cr_expect(file_contains(path, "recorded as skipped"), "no reason printed");
     cr_expect(file_contains(path, "2 skipped") || file_contains(path, "4 skipped"));
     cr_expect_eq(sh("cmp -s %s.links0 %s.links1", dir, dir), 0, "the host's links changed");
+    if (getenv("CB_KEEP")) return;
     sh("rm -rf %s %s.out", dir, dir);
     sh("rm -f %s.rc %s.links0", dir, dir);
     sh("rm -f %s.links1%s", dir, "");
@@ -491,7 +644,7 @@ Test(bench, model_unavailable_here_is_skipped_with_the_reason, .timeout = 120)
     chmod(path, 0755);
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
-             "BENCH_BIN=%s bench/run smoke --models 'prethread uring' --conc 2 --reps 2 "
+             "BENCH_BIN=%s bench/run smoke --models 'prethread uring' --conc 2 --reps 2 --max-reps 2 --probe 0 --max-reruns 0 "
              "--duration 0.3s --warmup 0 --out %s >%s.out 2>&1",
              bindir, dir, dir);
     cr_expect_eq(system(cmd), 0, "bench/run did not exit 0 (see %s.out)", dir);
