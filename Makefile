@@ -46,7 +46,7 @@ CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/engine.o $(BUILD)/client
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 .PHONY: all tests test help clean format format-check check-deps bench book sweep-backlog \
-        sweep-pool workloads plots smoke reference-plots fuzz
+        sweep-pool workloads plots smoke reference-plots fuzz install uninstall
 .DEFAULT_GOAL := all
 
 all: $(SERVERS) $(LOADGEN) $(PROBE)               ## build every server (servers/models), loadgen and probe into bin/
@@ -57,11 +57,15 @@ $(BUILD) $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BUILD)/client $(BIN):
 $(BUILD)/%.o: %.c | $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BUILD)/client
 	$(CC) $(CPPFLAGS) -Iclient -I$(BUILD) $(ALL_CFLAGS) -c $< -o $@
 
-# The commit the client reports in its results; rewritten only when it changes.
+# What built the binaries (commit, compiler, flags), for --version and loadgen's results;
+# rewritten only when it changes.
+CC_VERSION := $(shell $(CC) --version 2>/dev/null | head -n1)
 $(BUILD)/commit.h: FORCE | $(BUILD)
-	@echo '#define GIT_COMMIT "$(GIT_COMMIT)"' > $@.new
+	@{ echo '#define GIT_COMMIT "$(GIT_COMMIT)"'; \
+	   echo '#define BUILD_CC "$(subst ",,$(CC_VERSION))"'; \
+	   echo '#define BUILD_CFLAGS "$(subst ",,$(strip $(ALL_CFLAGS)))"'; } > $@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
-$(BUILD)/client/loadgen.o: $(BUILD)/commit.h
+$(BUILD)/client/loadgen.o $(BUILD)/lib/srv.o: $(BUILD)/commit.h
 .PHONY: FORCE
 FORCE:
 
@@ -184,14 +188,33 @@ plots: check-deps                                 ## draw a run's plots again fr
 	bench/plot $(RUN)
 
 # The committed reference images are drawn from the committed reference results.
-reference-plots: check-deps                       ## summarise results/reference/ again and redraw plots/reference/
+reference-plots: check-deps                       ## summarise results/reference/ again and redraw plots/reference/ (a gnuplot warning fails)
 	@for d in results/reference/*/; do \
 		n=$$(basename $$d); \
-		jq -s --argjson rank "$$(bench/models rank)" -f bench/summary.jq $$d/cells/*.json \
-			> $$d/summary.json.tmp && mv $$d/summary.json.tmp $$d/summary.json || exit 1; \
-		bench/plot $$d plots/reference/$$n || exit 1; \
+		bench/summarize $$d > $$d/summary.json.tmp && mv $$d/summary.json.tmp $$d/summary.json || exit 1; \
+		bench/plot --strict $$d plots/reference/$$n || exit 1; \
 		rm -rf plots/reference/$$n/data; \
 	done
+
+# ---- installing ----
+# The servers, loadgen and probe, their man pages (man/srv.1 once per server) and bash
+# completion, under PREFIX (default /usr/local), staged under DESTDIR for packages.
+PREFIX  ?= /usr/local
+BINDIR  := $(DESTDIR)$(PREFIX)/bin
+MAN1DIR := $(DESTDIR)$(PREFIX)/share/man/man1
+COMPDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+install: all                                      ## install binaries, man pages, completion: PREFIX=/usr/local DESTDIR=
+	install -d $(BINDIR) $(MAN1DIR) $(COMPDIR)
+	install -m 755 $(SERVERS) $(LOADGEN) $(PROBE) $(BINDIR)/
+	install -m 644 man/loadgen.1 $(MAN1DIR)/loadgen.1
+	for m in $(ALL_MODELS); do install -m 644 man/srv.1 $(MAN1DIR)/$$m-srv.1 || exit 1; done
+	install -m 644 completions/concurrency-bench.bash $(COMPDIR)/loadgen
+	for m in $(ALL_MODELS); do ln -sf loadgen $(COMPDIR)/$$m-srv || exit 1; done
+
+uninstall:                                        ## remove what install put under PREFIX and DESTDIR
+	rm -f $(addprefix $(BINDIR)/,$(notdir $(SERVERS) $(LOADGEN) $(PROBE)))
+	rm -f $(MAN1DIR)/loadgen.1 $(addprefix $(MAN1DIR)/,$(ALL_MODELS:%=%-srv.1))
+	rm -f $(COMPDIR)/loadgen $(addprefix $(COMPDIR)/,$(ALL_MODELS:%=%-srv))
 
 format:                                           ## format the C sources with .clang-format
 	clang-format -i lib/*.[ch] servers/*.c tests/*.[ch] tests/fuzz/*.c $(wildcard client/*.[ch])

@@ -47,3 +47,16 @@ def describe(boot): map(select(. != null)) |
     + (if boot then {ci95: ($v | median_ci95 | map(round6)),
                      ci_pct: ($v | ci_pct | if . == null then null else round6 end)}
        else {} end) end;
+
+# The 95% bootstrap interval of median(b) / median(a), [lo, hi], from 1,000 resamples of each
+# (fixed seeds, as above); null when either has no value or a resample's median of a is 0.
+def ratio_ci95($a; $b):
+    ($a | map(select(. != null))) as $x | ($b | map(select(. != null))) as $y
+    | ($x | length) as $na | ($y | length) as $nb
+    | if $na == 0 or $nb == 0 then null else
+        [limit(1000 * $na; (104729 + $na) | recurse((. * 16807) % 2147483647)) | $x[. % $na]] as $da
+        | [limit(1000 * $nb; (130363 + $nb) | recurse((. * 16807) % 2147483647)) | $y[. % $nb]] as $db
+        | [range(0; 1000) as $i | ($da[$i * $na:($i + 1) * $na] | median) as $ma
+           | if $ma == 0 then empty else ($db[$i * $nb:($i + 1) * $nb] | median) / $ma end]
+        | if length < 1000 then null else sort | [.[25], .[974]] end
+      end;

@@ -12,7 +12,8 @@
 #   small_p99_us and large_p99_us (the total p99 of the class with the least and the most
 #   WORK); for rps, p50_us and p99_us also ci95, the bootstrap 95% interval of the median
 #   (stats.jq), and ci_pct, its half-width in percent of the median.
-# Beside the median, best: the best repetition's throughput (highest) and p50 and p99
+# samples: each repetition's rps, p50_us and p99_us (for bench/compare). Beside the median,
+# best: the best repetition's throughput (highest) and p50 and p99
 # (lowest), since interference only ever slows a run. Failed and skipped cells are counted and
 # their errors (reasons) kept; reruns counts the cells run again because something else took
 # the CPU, disturbed the repetitions kept although disturbed, interference the worst of it; a
@@ -80,6 +81,8 @@ def metrics: {
                 (.[0] | keys) as $k
                 | reduce $k[] as $key ({};
                     .[$key] = ([$ms[][$key]] | describe(booted | index([$key]) != null))) end),
+            samples: {rps: [$ms[].rps], p50_us: [$ms[].p50_us], p99_us: [$ms[].p99_us],
+                      rep: [$ok[].cell.rep]},
             best: (if ($ok | length) == 0 then null else
                 {rps: ($ms | map(.rps) | max), p50_us: ($ms | map(.p50_us) | min),
                  p99_us: ($ms | map(.p99_us) | min),
@@ -94,6 +97,7 @@ def metrics: {
             median_rep: ($mid.cell.rep // null),
             target_ci_pct: target_ci,
             spectrum: ($mid.loadgen.latency_us.total.spectrum // []),
+            timeline: ($mid.loadgen.timeline // []),
             waits_ms: (if ($mid.loadgen.requests // null) != null
                        and ($mid.loadgen.requests | length) <= 1000
                 then [$mid.loadgen.requests[] | select(.greeting_us != null)

@@ -11,6 +11,8 @@ need=(
     "jq:jq"
     "gnuplot:gnuplot-nox"
     "/usr/include/liburing.h:liburing-dev"
+    "man:man-db"
+    "col:bsdextrautils"
 )
 if [[ "${1:-}" == "--bench" ]]; then
     need+=("wrk:wrk" "nginx:nginx-light" "/usr/bin/time:time" "ip:iproute2" "taskset:util-linux")

@@ -356,7 +356,8 @@ static int parse(int argc, char **argv, struct lg_opts *o)
             usage(stdout);
             return 1;
         case 'V':
-            printf("loadgen %s (%s)\n", PROJECT_VERSION, GIT_COMMIT);
+            printf("loadgen %s (%s; %s; %s)\n", PROJECT_VERSION, GIT_COMMIT, BUILD_CC,
+                   BUILD_CFLAGS);
             return 1;
         case ':':
             return bad_usage("option %s needs a value", argv[optind - 1]);
@@ -837,8 +838,8 @@ static int write_json(const struct lg_opts *o, const struct lg_result *r, const 
     }
     fprintf(f,
             "{\"schema_version\":1,\"tool\":{\"name\":\"loadgen\",\"version\":\"%s\","
-            "\"git_commit\":\"%s\"},\"interrupted\":%s",
-            PROJECT_VERSION, GIT_COMMIT, ri->signal ? "true" : "false");
+            "\"git_commit\":\"%s\",\"compiler\":\"%s\",\"cflags\":\"%s\"},\"interrupted\":%s",
+            PROJECT_VERSION, GIT_COMMIT, BUILD_CC, BUILD_CFLAGS, ri->signal ? "true" : "false");
     json_context(f, ri);
     json_config(f, o);
     double el = ri->elapsed_s;

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "daemon.h"
 #include "io.h"
 #include "log.h"
@@ -101,7 +102,8 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
         exit(0);
     }
     if (rc == CLI_VERS) {
-        printf("%s-srv %s\n", m->name, PROJECT_VERSION);
+        printf("%s-srv %s (%s; %s; %s)\n", m->name, PROJECT_VERSION, GIT_COMMIT, BUILD_CC,
+               BUILD_CFLAGS);
         exit(0);
     }
     if (rc != CLI_OK) {

@@ -9,7 +9,7 @@ if (fmt eq "svg") {
     set terminal pngcairo size 1100,480 font "DejaVu Sans,10" background rgb "white"
 }
 set output out.".".fmt
-set multiplot layout 1, 2 title ttl
+set multiplot layout 1, 2 title fulltitle
 set key inside right bottom
 if (logx) { set logscale x 2 }
 set logscale y 10

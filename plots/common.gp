@@ -24,3 +24,6 @@ ptype(s) = (strstrt(s, "dynamic") > 0) ? 5 : (strstrt(s, "-reuse") > 0) ? 9 : 7
 # Categorical x (idle counts, think times): bench/plot passes the tics.
 if (exists("xticset") && strlen(xticset) > 0) { eval xticset }
 file(s) = sprintf("%s/%s.tsv", datadir, s)
+# The title: bench/plot passes the suite's heading (ttl) and what the plot shows (ttl2), drawn
+# on two lines so that neither is cut off.
+fulltitle = (exists("ttl2") && strlen(ttl2) > 0) ? ttl."\n".ttl2 : ttl

@@ -8,7 +8,7 @@ if (fmt eq "svg") {
     set terminal pngcairo size 1100,480 font "DejaVu Sans,10" background rgb "white"
 }
 set output out.".".fmt
-set multiplot layout 1, 2 title ttl
+set multiplot layout 1, 2 title fulltitle
 set key inside left top
 if (logx) { set logscale x 2 }
 set xlabel xlab

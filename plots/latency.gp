@@ -9,7 +9,7 @@ if (fmt eq "svg") {
     set terminal pngcairo size 1200,480 font "DejaVu Sans,10" background rgb "white"
 }
 set output out.".".fmt
-set multiplot layout 1, 3 title ttl
+set multiplot layout 1, 3 title fulltitle
 set key inside left top
 set logscale y 10
 if (logx) { set logscale x 2 }

@@ -11,10 +11,12 @@ if (fmt eq "svg") {
     set terminal pngcairo size 1200,480 font "DejaVu Sans,10" background rgb "white"
 }
 set output out.".".fmt
-set multiplot layout 1, 3 title ttl
+set multiplot layout 1, 3 title fulltitle
 set key inside left top
 set logscale y 10
 set xlabel "achieved requests per second"
+set xtics autofreq
+set autoscale x
 set ylabel "ms"
 ring(d, y) = d > 0 ? y : 1/0
 do for [c = 2:4] {

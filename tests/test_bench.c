@@ -131,8 +131,74 @@ Test(bench, summary_of_known_cells)
                     "tests/fixtures/bench/cells/*.json >%s%s",
                     out, ""),
                  0);
-    expect_jq(out, ".configs[1].noise_cause | test(\"--budget\") and (test(\"noise floor\") | not)");
+    expect_jq(out,
+              ".configs[1].noise_cause | test(\"--budget\") and (test(\"noise floor\") | not)");
     unlink(out);
+}
+
+/* bench/compare: two runs made from the fixture cells, B with prethread at half the
+ * throughput: a regression (the interval of the ratio lies below 1) that fails the threshold,
+ * iterative unchanged; a noise floor above the change hides it; bench/export lists both. */
+Test(bench, compare_and_export)
+{
+    char a[96], b[96], cmd[2048];
+    snprintf(a, sizeof a, "/tmp/cb-cmp-a-%ld", (long)getpid());
+    snprintf(b, sizeof b, "/tmp/cb-cmp-b-%ld", (long)getpid());
+    snprintf(
+        cmd, sizeof cmd,
+        "rm -rf %s %s && mkdir -p %s/cells %s/cells && cp tests/fixtures/bench/cells/*.json "
+        "%s/cells/ && echo '{\"suite\":\"x\",\"git_commit\":\"aaa\"}' > %s/run.json && "
+        "for f in tests/fixtures/bench/cells/*.json; do jq 'if .cell.model == \"prethread\" "
+        "and .loadgen != null then .loadgen.totals.rps /= 2 else . end' $f > %s/cells/$(basename "
+        "$f); done && echo '{\"suite\":\"x\",\"git_commit\":\"bbb\"}' > %s/run.json",
+        a, b, a, b, a, a, b, b);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "bench/compare %s %s --json > %s/cmp.json", a, b, a);
+    cr_expect_eq(system(cmd) >> 8, 1, "a 50%% regression did not exit 1");
+    snprintf(cmd, sizeof cmd, "%s/cmp.json", a);
+    expect_jq(cmd, "(.configs | length == 2) and (.regressed_beyond_threshold == [\"prethread\"])");
+    expect_jq(cmd, ".configs[] | select(.label == \"prethread\") | .rps | .ratio == 0.5 and "
+                   ".verdict == \"regressed\" and .ci95[1] < 1 and .change_pct == -50");
+    expect_jq(cmd, ".configs[] | select(.label == \"iterative\") | .rps.verdict == \"no change\" "
+                   "and .p99_us.verdict == \"no change\"");
+    /* The table, and a threshold above the change. */
+    snprintf(cmd, sizeof cmd,
+             "bench/compare %s %s --threshold 60 > %s/cmp.txt && grep -q 'regressed' %s/cmp.txt && "
+             "grep -q 'nothing regressed by more than 60%%' %s/cmp.txt",
+             a, b, a, a, a);
+    cr_expect_eq(system(cmd), 0, "--threshold 60: %s", cmd);
+    /* A run against itself: no change anywhere. */
+    snprintf(cmd, sizeof cmd,
+             "bench/compare %s %s --json | jq -e 'all(.configs[]; .rps.verdict == \"no change\" "
+             "and .p99_us.ratio == 1)' >/dev/null",
+             a, a);
+    cr_expect_eq(system(cmd), 0, "a run against itself changed");
+    /* A noise floor larger than the change: not called a regression. */
+    snprintf(cmd, sizeof cmd,
+             "echo '{\"suite\":\"x\",\"git_commit\":\"bbb\",\"noise_floor\":{\"cv_pct\":60}}' "
+             "> %s/run.json && bench/compare %s %s --json | jq -e '.noise_pct == 60 and "
+             "all(.configs[]; .rps.verdict == \"no change\")' >/dev/null",
+             b, a, b);
+    cr_expect_eq(system(cmd), 0, "a change within the noise floor was called");
+    cr_expect_eq(system("bench/compare /nonexistent /tmp 2>/dev/null") >> 8, 1);
+    cr_expect_eq(system("bench/compare onlyone 2>/dev/null") >> 8, 2);
+    /* Exports: CSV with a header and a row per configuration, Markdown with the median and
+     * the best repetition side by side. */
+    snprintf(cmd, sizeof cmd,
+             "bench/summarize %s > %s/summary.json && bench/export %s --format csv > %s/x.csv && "
+             "[ $(wc -l < %s/x.csv) -eq 3 ] && head -n1 %s/x.csv | grep -q "
+             "'\"rps_median\",\"rps_best\"' && grep -q '^\"prethread\",' %s/x.csv",
+             a, a, a, a, a, a, a);
+    cr_expect_eq(system(cmd), 0, "CSV export: %s", cmd);
+    snprintf(cmd, sizeof cmd,
+             "bench/export %s > %s/x.md && [ $(wc -l < %s/x.md) -eq 4 ] && "
+             "grep -q '^| model | -w | reps | req/s median | req/s best |' %s/x.md && "
+             "grep -q '^| prethread | 8 | 3 | 110 | 120 |' %s/x.md && "
+             "! bench/export %s --format xml 2>/dev/null",
+             a, a, a, a, a, a);
+    cr_expect_eq(system(cmd), 0, "Markdown export: %s", cmd);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", a, b);
+    system(cmd);
 }
 
 /* The bootstrap interval of the median: the same values give the same interval; it holds
@@ -168,7 +234,8 @@ Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
     wrapper_bin(wrapper,
                 "case \" $* \" in *\" -b 8 \"*) echo 'backlog 8 refused' >&2; exit 1;; esac");
     snprintf(cmd, sizeof cmd,
-             "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --backlog '8 16' --reps 2 --max-reps 2 --probe 0 --max-reruns 0 "
+             "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --backlog '8 16' --reps 2 "
+             "--max-reps 2 --probe 0 --max-reruns 0 "
              "--duration 0.3s --warmup 0 --seed 7 --out %s >%s.out 2>&1",
              wrapper, dir, dir);
     int st = system(cmd);
@@ -199,7 +266,8 @@ Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
     cr_expect_eq(sh("bench/plot %s %s/again >/dev/null 2>&1", dir, dir), 0);
     cr_expect_eq(sh("cmp -s %s/plots/throughput.svg %s/again/throughput.svg", dir, dir), 0,
                  "a redrawn plot differs");
-    if (getenv("CB_KEEP")) return;
+    if (getenv("CB_KEEP"))
+        return;
     sh("rm -rf %s %s.out", dir, dir);
     sh("rm -rf %s.bin%s", dir, "");
 }
@@ -220,7 +288,8 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
          * of a non-interactive shell has SIGINT ignored): bench/run gets it as a user would. */
         signal(SIGINT, SIG_DFL);
         execl("bench/run", "bench/run", "smoke", "--models", "prethread", "--conc", "1 2", "--reps",
-              "2", "--max-reps", "2", "--probe", "0", "--max-reruns", "0", "--duration", "0.5s", "--warmup", "0", "--no-plots", "--out", dir, (char *)NULL);
+              "2", "--max-reps", "2", "--probe", "0", "--max-reruns", "0", "--duration", "0.5s",
+              "--warmup", "0", "--no-plots", "--out", dir, (char *)NULL);
         _exit(127);
     }
     char cells[512];
@@ -241,7 +310,8 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
     cr_expect_eq(sh("bench/run --resume %s --no-plots >%s.out 2>&1", dir, dir), 0);
     cr_expect_eq(count_files(cells), 4);
     expect_jq(summary, "[.configs[] | .stats.rps.n] == [2, 2] and all(.configs[]; .failed == 0)");
-    if (getenv("CB_KEEP")) return;
+    if (getenv("CB_KEEP"))
+        return;
     sh("rm -rf %s %s.out", dir, dir);
 }
 
@@ -260,7 +330,8 @@ Test(bench, server_dying_mid_cell_is_recorded_and_the_suite_goes_on, .timeout = 
     wrapper_bin(wrapper_dir, "(sleep 0.4; kill -9 $$) &");
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
-             "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --reps 2 --max-reps 2 --probe 0 --max-reruns 0 --duration 1s "
+             "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --reps 2 --max-reps 2 "
+             "--probe 0 --max-reruns 0 --duration 1s "
              "--warmup 0 --no-plots --out %s >%s.out 2>&1",
              wrapper_dir, dir, dir);
     int st = system(cmd);
@@ -289,7 +360,8 @@ Test(bench, full_disk_stops_the_run_and_keeps_whole_cells, .timeout = 120)
     char dir[256], cmd[1024];
     snprintf(dir, sizeof dir, "%s/run", mnt);
     snprintf(cmd, sizeof cmd,
-             "bench/run smoke --models prethread --conc '1 2' --reps 3 --max-reps 3 --probe 0 --max-reruns 0 --duration 0.3s "
+             "bench/run smoke --models prethread --conc '1 2' --reps 3 --max-reps 3 --probe 0 "
+             "--max-reruns 0 --duration 0.3s "
              "--warmup 0 --no-plots --out %s >/tmp/cb-bench-full.out 2>&1",
              dir);
     int st = system(cmd);
@@ -324,8 +396,9 @@ Test(bench, full_disk_stops_the_run_and_keeps_whole_cells, .timeout = 120)
 Test(bench, help_usage_and_validation)
 {
     bench_env();
-    static const char *const scripts[] = {"run",    "plot",           "models",   "compare-models",
-                                          "events", "loadgen-vs-wrk", "summarize"};
+    static const char *const scripts[] = {"run",    "plot",           "models",    "compare-models",
+                                          "events", "loadgen-vs-wrk", "summarize", "compare",
+                                          "export"};
     for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
         for (int k = 0; k < 2; k++) {
             char cmd[512];
@@ -398,7 +471,8 @@ Test(bench, accept_modes_and_dynamic_pools_are_cells, .timeout = 120)
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "bench/run pool --models 'prefork prethread' --conc 2 --workers 2 --locks none "
-             "--accepts 'self main pass' --spare '- 1:2:4' --reps 1 --max-reps 1 --probe 0 --max-reruns 0 --duration 0.3s --seed 3 "
+             "--accepts 'self main pass' --spare '- 1:2:4' --reps 1 --max-reps 1 --probe 0 "
+             "--max-reruns 0 --duration 0.3s --seed 3 "
              "--out %s >%s.out 2>&1",
              dir, dir);
     cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
@@ -417,7 +491,8 @@ Test(bench, accept_modes_and_dynamic_pools_are_cells, .timeout = 120)
     snprintf(path, sizeof path, "%s/plots/data/percentiles", dir);
     cr_expect_eq(sh("ls %s/prethread-main-dynamic.tsv %s/prefork.tsv >/dev/null 2>&1", path, path),
                  0, "series are not named by what differs from the defaults");
-    if (getenv("CB_KEEP")) return;
+    if (getenv("CB_KEEP"))
+        return;
     sh("rm -rf %s %s.out", dir, dir);
 }
 
@@ -433,7 +508,8 @@ Test(bench, workload_dimensions_are_cells, .timeout = 120)
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "bench/run smoke --models 'reactor prethread' --conc 2 --work 1000 --bytes 10 "
-             "--pollers '- poll' --sieve 'fresh reuse' --idle '0 3' --think 0 --reps 1 --max-reps 1 --probe 0 --max-reruns 0 "
+             "--pollers '- poll' --sieve 'fresh reuse' --idle '0 3' --think 0 --reps 1 --max-reps "
+             "1 --probe 0 --max-reruns 0 "
              "--duration 0.3s --warmup 0 --seed 3 --no-plots --out %s >%s.out 2>&1",
              dir, dir);
     cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
@@ -447,7 +523,8 @@ Test(bench, workload_dimensions_are_cells, .timeout = 120)
     expect_jq(path, ".status == \"ok\" and .server.sieve_alloc == \"reuse\" and "
                     ".loadgen.config.idle == 3 and .loadgen.totals.idle_greeted == 3 and "
                     "(.loadgen.config.argv | index([\"--idle\"]) != null)");
-    if (getenv("CB_KEEP")) return;
+    if (getenv("CB_KEEP"))
+        return;
     sh("rm -rf %s %s.out", dir, dir);
 }
 
@@ -484,7 +561,8 @@ Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
     snprintf(path, sizeof path, "%s/cells/reactor-c2-w1000-b10-bl511-r4.json", dir);
     expect_jq(path, ".interference | .window_s > 0 and (.foreign_cpu_pct | type == \"number\") "
                     "and .server_cpu_s > 0 and .client_cpu_s > 0 and (.steal_pct >= 0)");
-    if (getenv("CB_KEEP")) return;
+    if (getenv("CB_KEEP"))
+        return;
     sh("rm -rf %s %s.out", dir, dir);
 
     /* The budget: 25% of the first pass's 4 cells is one further cell, for the widest. */
@@ -500,7 +578,8 @@ Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
                     "| test(\"--budget|disturbed|steal\"))");
     snprintf(path, sizeof path, "%s.out", dir);
     cr_expect(file_contains(path, "is spent"), "the spent budget is not said");
-    if (getenv("CB_KEEP")) return;
+    if (getenv("CB_KEEP"))
+        return;
     sh("rm -rf %s %s.out", dir, dir);
 
     /* A target every run meets: no round after the first. */
@@ -512,7 +591,8 @@ Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
     cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
     snprintf(path, sizeof path, "%s/summary.json", dir);
     expect_jq(path, "all(.configs[]; .reps == 2 and (.noisy | not) and .noise_cause == null)");
-    if (getenv("CB_KEEP")) return;
+    if (getenv("CB_KEEP"))
+        return;
     sh("rm -rf %s %s.out", dir, dir);
 }
 
@@ -544,7 +624,8 @@ Test(bench, disturbed_cells_are_run_again, .timeout = 180)
                     ".interference.foreign_cpu_pct_max > 10");
     snprintf(path, sizeof path, "%s.out", dir);
     cr_expect(file_contains(path, "running it again (1 of 1)"), "no rerun announced");
-    if (getenv("CB_KEEP")) return;
+    if (getenv("CB_KEEP"))
+        return;
     sh("rm -rf %s %s.out", dir, dir);
 }
 
@@ -558,7 +639,8 @@ Test(bench, rate_suite_calibrates_first, .timeout = 120)
     sh("rm -rf %s%s", dir, "");
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "bench/run smoke --models reactor --conc 4 --work 1000 --bytes 10 --reps 2 --max-reps 2 --probe 0 --max-reruns 0 "
+             "bench/run smoke --models reactor --conc 4 --work 1000 --bytes 10 --reps 2 --max-reps "
+             "2 --probe 0 --max-reruns 0 "
              "--rate-pct '20 50' --duration 0.4s --warmup 0 --seed 4 --out %s >%s.out 2>&1",
              dir, dir);
     cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
@@ -579,7 +661,8 @@ Test(bench, rate_suite_calibrates_first, .timeout = 120)
     cr_expect_eq(system(cmd), 0, "%s", cmd);
     snprintf(path, sizeof path, "%s/plots/rate.png", dir);
     cr_expect_eq(access(path, F_OK), 0, "no latency-throughput plot");
-    if (getenv("CB_KEEP")) return;
+    if (getenv("CB_KEEP"))
+        return;
     sh("rm -rf %s %s.out", dir, dir);
 }
 
@@ -601,7 +684,8 @@ Test(bench, netem_unavailable_cells_are_skipped_with_the_reason, .timeout = 120)
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "ip -o link > %s.links0 2>/dev/null; "
-             "bench/run smoke --models 'iterative prethread' --conc 2 --reps 2 --max-reps 2 --probe 0 --max-reruns 0 "
+             "bench/run smoke --models 'iterative prethread' --conc 2 --reps 2 --max-reps 2 "
+             "--probe 0 --max-reruns 0 "
              "--netem 'delay 10ms loss 0.1%%' --out %s >%s.out 2>&1; echo $? > %s.rc; "
              "ip -o link > %s.links1 2>/dev/null",
              dir, dir, dir, dir, dir);
@@ -617,7 +701,8 @@ Test(bench, netem_unavailable_cells_are_skipped_with_the_reason, .timeout = 120)
     cr_expect(file_contains(path, "recorded as skipped"), "no reason printed");
     cr_expect(file_contains(path, "2 skipped") || file_contains(path, "4 skipped"));
     cr_expect_eq(sh("cmp -s %s.links0 %s.links1", dir, dir), 0, "the host's links changed");
-    if (getenv("CB_KEEP")) return;
+    if (getenv("CB_KEEP"))
+        return;
     sh("rm -rf %s %s.out", dir, dir);
     sh("rm -f %s.rc %s.links0", dir, dir);
     sh("rm -f %s.links1%s", dir, "");
@@ -644,7 +729,8 @@ Test(bench, model_unavailable_here_is_skipped_with_the_reason, .timeout = 120)
     chmod(path, 0755);
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
-             "BENCH_BIN=%s bench/run smoke --models 'prethread uring' --conc 2 --reps 2 --max-reps 2 --probe 0 --max-reruns 0 "
+             "BENCH_BIN=%s bench/run smoke --models 'prethread uring' --conc 2 --reps 2 --max-reps "
+             "2 --probe 0 --max-reruns 0 "
              "--duration 0.3s --warmup 0 --out %s >%s.out 2>&1",
              bindir, dir, dir);
     cr_expect_eq(system(cmd), 0, "bench/run did not exit 0 (see %s.out)", dir);

@@ -115,7 +115,8 @@ Test(loadgen, refuses_bad_usage_with_status_2)
 static const char *const json_fields[] = {
     ".schema_version == 1",
     ".tool | .name == \"loadgen\" and (.version | type == \"string\") and "
-    "(.git_commit | type == \"string\")",
+    "(.git_commit | type == \"string\") and (.compiler | length > 0) and "
+    "(.cflags | test(\"-std=c11\"))",
     ".context | (.host_name, .kernel, .cpu_model, .started_at, .completed_at | type == "
     "\"string\") and (.num_cpus, .somaxconn | type == \"number\") and (.load_avg | length == 3)",
     ".config | (.argv | type == \"array\") and .connections == 4 and .requests == 200 and "

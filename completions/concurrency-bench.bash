@@ -1,0 +1,68 @@
+# bash completion for loadgen, the servers (MODEL-srv) and bench/run.
+# Installed by `make install` for loadgen and the servers; for bench/run in a checkout:
+#   source completions/concurrency-bench.bash
+
+_cb_loadgen() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+    case $prev in
+    --json) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    -U | --unix) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --close) COMPREPLY=($(compgen -W "fin rst" -- "$cur")); return ;;
+    -H | --host | -p | --port | -c | --connections | -t | --threads | -n | --requests | -d | \
+        --duration | --warmup | -w | --work | -b | --bytes | -k | --per-conn | -R | --rate | \
+        --mix | --seed | --idle | --think | --read-rate | --timeout | --label) return ;;
+    esac
+    COMPREPLY=($(compgen -W "-H --host -p --port -U --unix -4 -6 -c --connections -t --threads
+        -n --requests -d --duration --warmup -w --work -b --bytes -k --per-conn -R --rate --mix
+        --seed --idle --think --read-rate --timeout --verify --close --json --label --progress
+        --no-progress --fail-on-errors -h --help -V --version" -- "$cur"))
+}
+complete -F _cb_loadgen loadgen
+
+_cb_srv() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+    case $prev in
+    -U | --unix | -P | --pidfile | --stats) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --user) COMPREPLY=($(compgen -u -- "$cur")); return ;;
+    --sieve-alloc) COMPREPLY=($(compgen -W "fresh reuse" -- "$cur")); return ;;
+    --accept-lock) COMPREPLY=($(compgen -W "none mutex fcntl" -- "$cur")); return ;;
+    --accept) COMPREPLY=($(compgen -W "self main pass" -- "$cur")); return ;;
+    --balance) COMPREPLY=($(compgen -W "reuseport exclusive" -- "$cur")); return ;;
+    --poller) COMPREPLY=($(compgen -W "epoll poll select" -- "$cur")); return ;;
+    esac
+    # The options this model takes, from its own --help.
+    local opts
+    opts=$("${COMP_WORDS[0]}" --help 2>/dev/null | grep -oE -- '(^|[ ,])--?[A-Za-z][a-z-]*' | tr -d ' ,' | sort -u)
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+}
+complete -F _cb_srv iterative-srv fork-srv thread-srv prefork-srv prethread-srv reactor-srv \
+    reactor-pool-srv reuseport-srv uring-srv
+
+_cb_bench_run() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} root
+    root=$(dirname "$(dirname "${COMP_WORDS[0]}")")
+    case $prev in
+    --models)
+        COMPREPLY=($(compgen -W "$("$root/bench/models" names 2>/dev/null)" -- "$cur"))
+        return
+        ;;
+    --locks) COMPREPLY=($(compgen -W "none mutex fcntl" -- "$cur")); return ;;
+    --accepts) COMPREPLY=($(compgen -W "self main pass reuseport exclusive" -- "$cur")); return ;;
+    --pollers) COMPREPLY=($(compgen -W "- epoll poll select" -- "$cur")); return ;;
+    --sieve) COMPREPLY=($(compgen -W "fresh reuse" -- "$cur")); return ;;
+    --out | --resume) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --conc | --work | --bytes | --backlog | --workers | --spare | --idle | --think | --rate-pct | \
+        --reps | --target-ci | --max-reps | --budget | --max-reruns | --probe | --duration | \
+        --warmup | --requests | --keep | --rate | --mix | --read-rate | --timeout | --netem | \
+        --seed) return ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "--models --conc --work --bytes --backlog --workers --locks
+            --accepts --spare --pollers --sieve --idle --think --rate-pct --reps --target-ci
+            --max-reps --budget --max-reruns --probe --duration --warmup --requests --keep --rate
+            --mix --read-rate --timeout --netem --seed --out --no-plots --resume -h --help" -- "$cur"))
+    elif ((COMP_CWORD == 1)); then
+        COMPREPLY=($(compgen -W "$(ls "$root/bench/suites" 2>/dev/null)" -- "$cur"))
+    fi
+}
+complete -F _cb_bench_run bench/run ./bench/run

@@ -1,0 +1,100 @@
+/* The manual: every option a binary's -h lists is in its man page, the pages render without
+ * warnings, and `make install` puts binaries, pages and completion under DESTDIR/PREFIX and
+ * `make uninstall` takes them away again. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The options of `bin -h`, one per line, into out (a file). */
+static int options_of(const char *bin, const char *out)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s -h | grep -oE -- '^ +(-[A-Za-z0-9], )?--?[A-Za-z0-9][a-z-]*|^ +-4, -6' "
+             "| sed -E 's/^ +//' | tr ',' '\\n' | sed -E 's/^ +//' | sort -u > %s",
+             bin, out);
+    return system(cmd);
+}
+
+/* Every option listed by bin -h appears in the rendered page; the page renders cleanly. */
+static void page_covers(const char *bin, const char *page)
+{
+    char opts[128], text[128], cmd[1024];
+    snprintf(opts, sizeof opts, "/tmp/cb-doc-opts-%ld", (long)getpid());
+    snprintf(text, sizeof text, "/tmp/cb-doc-text-%ld", (long)getpid());
+    cr_assert_eq(options_of(bin, opts), 0);
+    snprintf(cmd, sizeof cmd, "[ $(wc -l < %s) -ge 10 ]", opts);
+    cr_expect_eq(system(cmd), 0, "%s -h lists fewer than 10 options", bin);
+    snprintf(cmd, sizeof cmd,
+             "MANWIDTH=120 man --warnings -l %s 2>%s.err | col -b > %s && [ ! -s %s.err ]", page,
+             text, text, text);
+    cr_expect_eq(system(cmd), 0, "man -l %s warned (see %s.err)", page, text);
+    snprintf(cmd, sizeof cmd,
+             "missing=''; while read -r o; do grep -qF -e \"$o\" %s || missing=\"$missing $o\"; "
+             "done < %s; [ -z \"$missing\" ] || { echo \"not in %s:$missing\" >&2; exit 1; }",
+             text, opts, page);
+    cr_expect_eq(system(cmd), 0, "%s: an option of %s -h is not in the page", page, bin);
+    unlink(opts);
+    unlink(text);
+    snprintf(cmd, sizeof cmd, "%s.err", text);
+    unlink(cmd);
+}
+
+static const char *bindir(void)
+{
+    const char *d = getenv("SRV_BIN");
+    return d && *d ? d : "bin";
+}
+
+Test(docs, loadgen_page_has_every_option)
+{
+    char bin[256];
+    snprintf(bin, sizeof bin, "%s/loadgen", bindir());
+    page_covers(bin, "man/loadgen.1");
+}
+
+Test(docs, server_page_has_every_option_of_every_model)
+{
+    FILE *p = popen("bench/models names", "r");
+    cr_assert(p);
+    char name[64];
+    int n = 0;
+    while (fscanf(p, "%63s", name) == 1) {
+        char bin[256];
+        snprintf(bin, sizeof bin, "%s/%s-srv", bindir(), name);
+        page_covers(bin, "man/srv.1");
+        n++;
+    }
+    pclose(p);
+    cr_expect_geq(n, 9, "only %d models", n);
+}
+
+Test(docs, install_and_uninstall_under_destdir, .timeout = 120)
+{
+    char dest[128], cmd[1024];
+    snprintf(dest, sizeof dest, "/tmp/cb-install-%ld", (long)getpid());
+    snprintf(cmd, sizeof cmd, "rm -rf %s && make -s install DESTDIR=%s PREFIX=/opt/cb >%s.log 2>&1",
+             dest, dest, dest);
+    cr_assert_eq(system(cmd), 0, "make install failed (see %s.log)", dest);
+    snprintf(cmd, sizeof cmd,
+             "cd %s/opt/cb && ./bin/loadgen --version | grep -q '^loadgen ' && "
+             "./bin/prethread-srv --version | grep -q '^prethread-srv ' && "
+             "./bin/uring-srv --version >/dev/null && ./bin/probe -h >/dev/null && "
+             "MANWIDTH=80 man -l share/man/man1/loadgen.1 | grep -q LOADGEN && "
+             "MANWIDTH=80 man -l share/man/man1/reactor-pool-srv.1 | grep -q reactor-pool-srv && "
+             "[ -s share/bash-completion/completions/loadgen ] && "
+             "[ -L share/bash-completion/completions/fork-srv ] && "
+             "bash -c '. share/bash-completion/completions/loadgen && complete -p loadgen "
+             "bench/run prethread-srv' >/dev/null",
+             dest);
+    cr_expect_eq(system(cmd), 0, "the installed tree is incomplete: %s", cmd);
+    snprintf(cmd, sizeof cmd,
+             "make -s uninstall DESTDIR=%s PREFIX=/opt/cb >>%s.log 2>&1 && "
+             "[ -z \"$(find %s -type f -o -type l)\" ]",
+             dest, dest, dest);
+    cr_expect_eq(system(cmd), 0, "uninstall left files behind (see %s.log)", dest);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s.log", dest, dest);
+    cr_expect_eq(system(cmd), 0);
+}
