@@ -22,7 +22,7 @@ do for [k = 1:4] {
     ph = word(phases, k)
     ser = value("ser_".ph)
     set title ph." time (every repetition)"
-    if (k < 4) { unset key } else { set key inside left top }
+    if (k < 4) { unset key } else { set key inside right bottom opaque box }
     if (words(ser) > 0) {
         plot for [i = 1:words(ser)] pfile(ph, word(ser, i)) using 1:2 with lines \
              lw 1.5 lc rgb color(word(ser, i)) dt dash(word(ser, i)) \

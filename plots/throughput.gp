@@ -10,12 +10,14 @@ set xlabel xlab
 set ylabel "requests per second (median)"
 if (logx) { set logscale x 2 }
 set yrange [0:*]
+# What the bars are, under the plot (the key keeps the series).
+set bmargin 5
+set label 99 "error bars: ".bars at screen 0.01, screen 0.02 left font ",9" tc rgb "#555555"
 noisy_key = nnoisy > 0 ? sprintf("noisy (%d)", nnoisy) : ""
 dist_key = ndisturbed > 0 ? sprintf("disturbed (%d)", ndisturbed) : ""
 plot for [i = 1:words(series)] file(word(series, i)) using 1:2:3:4 with yerrorlines \
          lw 2 pt ptype(word(series, i)) ps 0.7 lc rgb color(word(series, i)) \
          dt dash(word(series, i)) title word(series, i), \
-     1/0 with lines lc rgb "white" title "bars: ".bars, \
      for [i = 1:(nnoisy > 0 ? words(series) : 0)] file(word(series, i)) \
          using 1:($5 > 0 ? $2 : 1/0) with points pt 6 ps 2.2 lw 1.5 lc rgb "#444444" \
          title (i == 1 ? noisy_key : ""), \
