@@ -150,6 +150,9 @@ BENCH_OPTS = $(if $(MODELS),--models "$(MODELS)") $(if $(CONC),--conc "$(CONC)")
              $(if $(IDLE),--idle "$(IDLE)") $(if $(THINK),--think "$(THINK)") \
              $(if $(RATE_PCT),--rate-pct "$(RATE_PCT)") $(if $(MIX),--mix "$(MIX)") \
              $(if $(READ_RATE),--read-rate "$(READ_RATE)") $(if $(NETEM),--netem "$(NETEM)") \
+             $(if $(TARGET_CI),--target-ci "$(TARGET_CI)") $(if $(MAX_REPS),--max-reps "$(MAX_REPS)") \
+             $(if $(BUDGET),--budget "$(BUDGET)") $(if $(MAX_RERUNS),--max-reruns "$(MAX_RERUNS)") \
+             $(if $(PROBE),--probe "$(PROBE)") \
              $(if $(SEED),--seed "$(SEED)") $(if $(OUT),--out "$(OUT)")
 
 bench: check-deps all                             ## run a suite (SUITE=default) and draw its plots

@@ -21,7 +21,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for run in results/reference/*/; do
     name=$(basename "$run")
-    bench/plot "$run" "$tmp/$name"
+    bench/plot --strict "$run" "$tmp/$name"
     for f in plots/reference/"$name"/*.svg plots/reference/"$name"/*.md; do
         [[ -e $f ]] || continue
         cmp "$f" "$tmp/$name/$(basename "$f")" || {

@@ -201,6 +201,35 @@ Test(bench, compare_and_export)
     system(cmd);
 }
 
+/* A run with one concurrency and several models is drawn against the models (not against
+ * the pool size, which would drop the iterative server); noisy configurations are marked; a
+ * gnuplot warning (the fixture's flat latencies give some) fails only with --strict. */
+Test(bench, one_concurrency_is_drawn_against_the_models)
+{
+    char d[96], cmd[1024];
+    snprintf(d, sizeof d, "/tmp/cb-plot-one-%ld", (long)getpid());
+    snprintf(cmd, sizeof cmd,
+             "rm -rf %s && mkdir -p %s && cp -r tests/fixtures/bench/cells %s/ && "
+             "echo '{\"suite\":\"x\",\"matrix\":{\"TITLE\":\"one\"}}' > %s/run.json && "
+             "bench/summarize %s > %s/summary.json && bench/plot %s 2>%s.err",
+             d, d, d, d, d, d, d, d);
+    cr_assert_eq(system(cmd), 0, "bench/plot failed: %s", cmd);
+    snprintf(
+        cmd, sizeof cmd,
+        "printf '0\\t100\\t100\\t160\\t1\\t0\\n' | cmp -s - %s/plots/data/throughput/iterative.tsv "
+        "&& grep -q '^1\t110\t100\t120\t1\t0$' %s/plots/data/throughput/prethread.tsv "
+        "&& [ -s %s/plots/throughput.png ] && grep -q 'iterative' %s/plots/throughput.svg",
+        d, d, d, d);
+    cr_expect_eq(system(cmd), 0, "throughput data: %s", cmd);
+    snprintf(
+        cmd, sizeof cmd,
+        "bench/plot --strict %s %s/strict 2>%s.err; [ $? -eq 1 ] && grep -q -- '--strict' %s.err",
+        d, d, d, d);
+    cr_expect_eq(system(cmd), 0, "--strict did not fail on gnuplot's warnings");
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s.err", d, d);
+    system(cmd);
+}
+
 /* The bootstrap interval of the median: the same values give the same interval; it holds
  * the median, lies within the range and narrows as repetitions are added; below 6 values it
  * is the range. */
