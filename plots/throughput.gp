@@ -10,9 +10,8 @@ set xlabel xlab
 set ylabel "requests per second (median)"
 if (logx) { set logscale x 2 }
 set yrange [0:*]
-# What the bars are, under the plot (the key keeps the series).
-set bmargin 5
-set label 99 "error bars: ".bars at screen 0.01, screen 0.02 left font ",9" tc rgb "#555555"
+# What the bars are, in the key's title (a double-quoted string from bench/plot, with \n).
+set key title bars font ",9"
 noisy_key = nnoisy > 0 ? sprintf("noisy (%d)", nnoisy) : ""
 dist_key = ndisturbed > 0 ? sprintf("disturbed (%d)", ndisturbed) : ""
 plot for [i = 1:words(series)] file(word(series, i)) using 1:2:3:4 with yerrorlines \
