@@ -37,12 +37,14 @@ SERVERS  := $(ALL_MODELS:%=$(BIN)/%-srv)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
-TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o $(BUILD)/client/hist.o
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o $(BUILD)/client/hist.o \
+            $(BUILD)/client/hdrlog.o
 TESTS    := $(BIN)/unit-tests
 LOADGEN  := $(BIN)/loadgen
 PROBE    := $(BIN)/probe
 CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/engine.o $(BUILD)/client/result.o \
-              $(BUILD)/client/hist.o
+              $(BUILD)/client/hist.o $(BUILD)/client/hdrlog.o $(BUILD)/client/json.o \
+              $(BUILD)/client/merge.o
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 .PHONY: all tests test help clean format format-check check-deps bench book sweep-backlog \
@@ -65,12 +67,12 @@ $(BUILD)/commit.h: FORCE | $(BUILD)
 	   echo '#define BUILD_CC "$(subst ",,$(CC_VERSION))"'; \
 	   echo '#define BUILD_CFLAGS "$(subst ",,$(strip $(ALL_CFLAGS)))"'; } > $@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
-$(BUILD)/client/loadgen.o $(BUILD)/lib/srv.o: $(BUILD)/commit.h
+$(BUILD)/client/loadgen.o $(BUILD)/client/merge.o $(BUILD)/lib/srv.o: $(BUILD)/commit.h
 .PHONY: FORCE
 FORCE:
 
 $(LOADGEN): $(CLIENT_OBJ) $(BUILD)/libcb.a | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lz $(LDLIBS)
 
 # probe: the fixed CPU probe bench/run times for its noise floor.
 $(PROBE): $(BUILD)/client/probe.o $(BUILD)/libcb.a | $(BIN)
@@ -88,7 +90,7 @@ $(BIN)/uring-srv: $(BUILD)/servers/uring-srv.o $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -luring $(LDLIBS)
 
 $(TESTS): $(TEST_OBJ) $(BUILD)/libcb.a | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lz $(LDLIBS)
 
 check-deps:                                       ## install what the build and tests need
 	@ci/install-deps.sh

@@ -63,7 +63,7 @@ static size_t index_of(const struct hist *h, uint64_t v)
     return ((size_t)(b + 1) << h->sub_half_mag) + (size_t)(sub - half);
 }
 
-static uint64_t value_at(const struct hist *h, size_t i)
+uint64_t hist_value_at(const struct hist *h, size_t i)
 {
     int b = (int)(i >> h->sub_half_mag) - 1;
     uint64_t sub = (i & ((UINT64_C(1) << h->sub_half_mag) - 1)) + (UINT64_C(1) << h->sub_half_mag);
@@ -135,7 +135,7 @@ uint64_t hist_percentile(const struct hist *h, double p)
     for (size_t i = 0; i < h->len; i++) {
         seen += h->counts[i];
         if (seen >= want) {
-            uint64_t v = hist_highest_equivalent(h, value_at(h, i));
+            uint64_t v = hist_highest_equivalent(h, hist_value_at(h, i));
             return v < h->max ? (v > h->min ? v : h->min) : h->max;
         }
     }

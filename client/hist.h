@@ -48,6 +48,9 @@ double hist_stddev(const struct hist *h);
 size_t hist_spectrum(const struct hist *h, int ticks_per_half, double *pct, uint64_t *val,
                      size_t n);
 
+/* The lowest value counted by counter i (counters are laid out as HdrHistogram's). */
+uint64_t hist_value_at(const struct hist *h, size_t i);
+
 /* The lowest and highest value that share v's bucket. */
 uint64_t hist_lowest_equivalent(const struct hist *h, uint64_t v);
 uint64_t hist_highest_equivalent(const struct hist *h, uint64_t v);

@@ -33,7 +33,9 @@
 
 #include "cli.h"
 #include "commit.h"
+#include "hdrlog.h"
 #include "io.h"
+#include "json.h"
 #include "loadgen.h"
 #include "outfile.h"
 
@@ -48,10 +50,11 @@ static void usage(FILE *f)
         "               [--warmup DUR] [-w WORK] [-b BYTES] [-k REQS_PER_CONN] [-R RATE]\n"
         "               [--mix W:B:N,...] [--seed N] [--idle N] [--think DUR]\n"
         "               [--read-rate BYTES/s] [--timeout DUR] [--verify]\n"
-        "               [--close fin|rst] [--json FILE|-]\n"
-        "               [--label TEXT] [--progress] [--fail-on-errors]\n"
-        "               [-4 | -6 | -U PATH]\n"
-        "       loadgen HOST THREADS REQS WORK BYTES    (the book's client)\n\n"
+        "               [--close fin|rst] [--json FILE|-] [--hdr-log FILE] [--hgrm FILE]\n"
+        "               [--start-at EPOCH_NS] [--label TEXT] [--progress]\n"
+        "               [--fail-on-errors] [-4 | -6 | -U PATH]\n"
+        "       loadgen HOST THREADS REQS WORK BYTES    (the book's client)\n"
+        "       loadgen merge RESULT.json RESULT.json ... [--json FILE|-]\n\n"
         "  -H, --host HOST        server address (default 127.0.0.1)\n"
         "  -p, --port PORT        server port (default 12345)\n"
         "  -U, --unix PATH        connect to a Unix stream socket instead\n"
@@ -86,13 +89,23 @@ static void usage(FILE *f)
         "                         close) or rst (abortive: no FIN exchange, no TIME_WAIT)\n"
         "      --json FILE        write the full result as JSON to FILE (- for stdout; the\n"
         "                         summary then goes to stderr)\n"
+        "      --hdr-log FILE     the total latency of every second as an HdrHistogram\n"
+        "                         interval log (V2 compressed, 2 significant digits)\n"
+        "      --hgrm FILE        the percentile distribution of the total latency in\n"
+        "                         wrk2's --latency format (HdrHistogram's .hgrm)\n"
+        "      --start-at NS      start at this wall-clock time, in nanoseconds since the\n"
+        "                         epoch (date +%%s%%N), after connecting any --idle clients:\n"
+        "                         loadgens on several hosts start together\n"
         "      --label TEXT       a label stored in the JSON result\n"
         "      --progress         a status line per second on stderr (default when stderr\n"
         "                         is a terminal); --no-progress turns it off\n"
         "      --fail-on-errors   exit with status 3 when any request failed\n"
         "  -h, --help             this text\n"
         "  -V, --version          print the version\n\n"
-        "A first SIGINT or SIGTERM stops the run: requests in flight get 1 s to finish, then\n"
+        "merge adds the histograms of loadgen results from one test (several client hosts):\n"
+        "counts, errors and every percentile from the summed histograms, timelines aligned\n"
+        "by wall clock. A first SIGINT or SIGTERM stops the run: requests in flight get 1 s to "
+        "finish, then\n"
         "the summary and the JSON (\"interrupted\": true) are written; a second one exits at\n"
         "once. Exit status: 0 done, 1 could not run or save, 2 bad usage, 3 errors with\n"
         "--fail-on-errors, 128+N stopped by signal N.\n");
@@ -120,7 +133,10 @@ enum {
     O_MIX,
     O_SEED,
     O_THINK,
-    O_READ_RATE
+    O_READ_RATE,
+    O_HDR_LOG,
+    O_HGRM,
+    O_START_AT
 };
 
 static const struct option long_opts[] = {
@@ -149,6 +165,9 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, O_SEED},
     {"think", required_argument, NULL, O_THINK},
     {"read-rate", required_argument, NULL, O_READ_RATE},
+    {"hdr-log", required_argument, NULL, O_HDR_LOG},
+    {"hgrm", required_argument, NULL, O_HGRM},
+    {"start-at", required_argument, NULL, O_START_AT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -344,6 +363,25 @@ static int parse(int argc, char **argv, struct lg_opts *o)
             if (num(optarg, "--read-rate", 1, UINT64_C(1) << 40, &o->read_rate))
                 return -1;
             break;
+        case O_HDR_LOG:
+            o->hdr_log_path = optarg;
+            break;
+        case O_HGRM:
+            o->hgrm_path = optarg;
+            break;
+        case O_START_AT: {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            int64_t wall = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, hour = 3600000000000;
+            uint64_t at;
+            if (cli_u64(optarg, 1, UINT64_C(9223372036854775807), &at) < 0 ||
+                (int64_t)at < wall - hour || (int64_t)at > wall + hour)
+                return bad_usage("--start-at %s: a wall-clock time in nanoseconds since the epoch "
+                                 "(date +%%s%%N) within an hour of now",
+                                 optarg);
+            o->start_at_ns = (int64_t)at;
+            break;
+        }
         case O_CLOSE:
             if (!strcmp(optarg, "fin"))
                 o->close_rst = false;
@@ -426,10 +464,12 @@ static int parse(int argc, char **argv, struct lg_opts *o)
                     o->conns, o->conns);
         o->threads = o->conns;
     }
-    if (o->json_path) {
+    const char *outs[][2] = {
+        {"--json", o->json_path}, {"--hdr-log", o->hdr_log_path}, {"--hgrm", o->hgrm_path}};
+    for (size_t i = 0; i < 3; i++) {
         char e[512];
-        if (outfile_check(o->json_path, e, sizeof e) < 0) {
-            fprintf(stderr, "loadgen: --json %s\n", e);
+        if (outs[i][1] && outfile_check(outs[i][1], e, sizeof e) < 0) {
+            fprintf(stderr, "loadgen: %s %s\n", outs[i][0], e);
             return -1;
         }
     }
@@ -546,7 +586,8 @@ static void fmt_bytes(char *buf, size_t n, double b)
 }
 
 struct run_info {
-    double elapsed_s, utime_s, stime_s; /* the measured interval, and the client's CPU in it */
+    double elapsed_s, utime_s, stime_s;  /* the measured interval, and the client's CPU in it */
+    int64_t t0_wall_ns, measure_wall_ns; /* the start and the measured start, by wall clock */
     time_t started, completed;
     int signal; /* the signal that stopped the run, 0 if none */
     FILE *out;  /* where the summary goes: stdout, or stderr when the JSON goes to stdout */
@@ -691,22 +732,7 @@ static void print_book(const struct lg_opts *o, const struct lg_result *r, FILE 
 
 /* ---- JSON ---- */
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-static void json_hist(FILE *f, const struct hist *h)
+void lg_json_hist(FILE *f, const struct hist *h)
 {
     static const double ps[] = {50, 75, 90, 99, 99.9, 99.99};
     static const char *const names[] = {"p50", "p75", "p90", "p99", "p999", "p9999"};
@@ -721,7 +747,23 @@ static void json_hist(FILE *f, const struct hist *h)
     size_t n = hist_spectrum(h, 5, pct, val, 256);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "%s[%.6f,%llu]", i ? "," : "", pct[i], (unsigned long long)val[i]);
-    fprintf(f, "]}");
+    fprintf(f, "]");
+    lg_json_buckets(f, h);
+    fprintf(f, "}");
+}
+
+/* What merging needs beside the counters: the exact sums, and the values clamped. */
+void lg_json_buckets(FILE *f, const struct hist *h)
+{
+    fprintf(f, ",\"sum\":%.17g,\"sum_sq\":%.17g,\"clamped\":%llu,\"buckets\":[", h->sum, h->sum_sq,
+            (unsigned long long)h->clamped);
+    bool first = true;
+    for (size_t i = 0; i < h->len; i++)
+        if (h->counts[i]) {
+            fprintf(f, "%s[%zu,%llu]", first ? "" : ",", i, (unsigned long long)h->counts[i]);
+            first = false;
+        }
+    fprintf(f, "]");
 }
 
 static void json_lat(FILE *f, const char *key, const struct hist *lat)
@@ -729,7 +771,7 @@ static void json_lat(FILE *f, const char *key, const struct hist *lat)
     fprintf(f, ",\"%s\":{", key);
     for (int p = 0; p < PH_COUNT; p++) {
         fprintf(f, "%s\"%s\":", p ? "," : "", lg_phase_names[p]);
-        json_hist(f, &lat[p]);
+        lg_json_hist(f, &lat[p]);
     }
     fprintf(f, "}");
 }
@@ -780,11 +822,11 @@ static void json_context(FILE *f, const struct run_info *ri)
     iso_time(t1, sizeof t1, ri->started);
     iso_time(t2, sizeof t2, ri->completed);
     fprintf(f, ",\"context\":{\"host_name\":");
-    json_string(f, u.nodename);
+    json_write_string(f, u.nodename);
     fprintf(f, ",\"kernel\":");
-    json_string(f, u.release);
+    json_write_string(f, u.release);
     fprintf(f, ",\"cpu_model\":");
-    json_string(f, cpu);
+    json_write_string(f, cpu);
     fprintf(f,
             ",\"num_cpus\":%ld,\"load_avg\":[%.2f,%.2f,%.2f],\"somaxconn\":%ld,"
             "\"started_at\":\"%s\",\"completed_at\":\"%s\"}",
@@ -797,14 +839,14 @@ static void json_config(FILE *f, const struct lg_opts *o)
     for (int i = 0; i < o->argc; i++) {
         if (i)
             fputc(',', f);
-        json_string(f, o->argv[i]);
+        json_write_string(f, o->argv[i]);
     }
     fprintf(f, "],\"book_form\":%s,\"address\":", o->book ? "true" : "false");
-    json_string(f, o->addr_str);
+    json_write_string(f, o->addr_str);
     fprintf(f, ",\"host\":");
-    json_string(f, o->unix_path ? "" : o->host);
+    json_write_string(f, o->unix_path ? "" : o->host);
     fprintf(f, ",\"port\":%d,\"unix_path\":", o->unix_path ? 0 : atoi(o->port));
-    json_string(f, o->unix_path ? o->unix_path : "");
+    json_write_string(f, o->unix_path ? o->unix_path : "");
     fprintf(f,
             ",\"connections\":%ld,\"threads\":%ld,\"requests\":%llu,\"duration_s\":%.6f,"
             "\"warmup_s\":%.6f,\"work\":%llu,\"bytes\":%llu,\"reqs_per_conn\":%llu,"
@@ -817,7 +859,7 @@ static void json_config(FILE *f, const struct lg_opts *o)
             (double)o->timeout_us / 1e6, o->verify ? "true" : "false", o->close_rst ? "rst" : "fin",
             (unsigned long long)o->idle, (unsigned long long)o->seed, (double)o->think_us / 1e6,
             (unsigned long long)o->read_rate);
-    json_string(f, o->label ? o->label : "");
+    json_write_string(f, o->label ? o->label : "");
     fprintf(f, ",\"mix\":[");
     for (size_t k = 0; o->mix && k < o->nclasses; k++)
         fprintf(f, "%s{\"work\":%llu,\"bytes\":%llu,\"weight\":%llu}", k ? "," : "",
@@ -826,23 +868,22 @@ static void json_config(FILE *f, const struct lg_opts *o)
     fprintf(f, "]}");
 }
 
-/* The whole result into memory first, then written in one go by outfile_write. */
-static int write_json(const struct lg_opts *o, const struct lg_result *r, const struct run_info *ri)
+/* Everything after the config: totals, errors, latencies, timeline and client CPU. */
+void lg_json_body(FILE *f, const struct lg_result *r, const struct lg_body *b)
 {
-    char *doc = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&doc, &len);
-    if (!f) {
-        fprintf(stderr, "loadgen: --json %s: %s\n", o->json_path, strerror(errno));
-        return -1;
-    }
+    double el = b->elapsed_s;
     fprintf(f,
-            "{\"schema_version\":1,\"tool\":{\"name\":\"loadgen\",\"version\":\"%s\","
-            "\"git_commit\":\"%s\",\"compiler\":\"%s\",\"cflags\":\"%s\"},\"interrupted\":%s",
-            PROJECT_VERSION, GIT_COMMIT, BUILD_CC, BUILD_CFLAGS, ri->signal ? "true" : "false");
-    json_context(f, ri);
-    json_config(f, o);
-    double el = ri->elapsed_s;
+            ",\"histogram\":{\"significant_digits\":3,\"max_us\":%llu,"
+            "\"timeline_significant_digits\":2,\"buckets\":\"[index, count] of every counter "
+            "above 0, indexed as HdrHistogram's counts array\"}",
+            (unsigned long long)HIST_MAX_US);
+    fprintf(f, ",\"wall_clock\":{\"t0_ns\":%lld,\"measure_start_ns\":%lld,\"start_at_ns\":",
+            (long long)b->t0_wall_ns, (long long)b->measure_wall_ns);
+    if (b->start_at_ns)
+        fprintf(f, "%lld,\"started_late_us\":%lld}", (long long)b->start_at_ns,
+                (long long)((b->t0_wall_ns - b->start_at_ns) / 1000));
+    else
+        fprintf(f, "null,\"started_late_us\":null}");
     fprintf(f,
             ",\"totals\":{\"requests_ok\":%llu,\"bytes\":%llu,\"elapsed_s\":%.6f,\"rps\":%.3f,"
             "\"bytes_per_s\":%.3f,\"connections_opened\":%llu,\"in_flight_at_end\":%llu,"
@@ -854,8 +895,8 @@ static int write_json(const struct lg_opts *o, const struct lg_result *r, const 
             (unsigned long long)r->warmup_requests, (unsigned long long)r->due_not_sent,
             (unsigned long long)r->idle_greeted, (unsigned long long)r->idle_reopened,
             (unsigned long long)r->clients_served);
-    if (o->rate > 0)
-        fprintf(f, ",\"target_rps\":%.3f,\"achieved_rps\":%.3f", o->rate, sent_rate(r, el));
+    if (b->rate > 0)
+        fprintf(f, ",\"target_rps\":%.3f,\"achieved_rps\":%.3f", b->rate, sent_rate(r, el));
     fprintf(f, "}");
     fprintf(f, ",\"errors\":{");
     for (int i = 0; i < E_COUNT; i++)
@@ -863,39 +904,98 @@ static int write_json(const struct lg_opts *o, const struct lg_result *r, const 
                 (unsigned long long)r->errors[i]);
     fprintf(f, "}");
     /* Which phases of latency_us are timed from the due time (open loop): only the total. */
-    fprintf(f, ",\"corrected_phases\":[%s]", o->rate > 0 ? "\"total\"" : "");
+    fprintf(f, ",\"corrected_phases\":[%s]", b->rate > 0 ? "\"total\"" : "");
     json_lat(f, "latency_us", r->lat);
     if (r->ncls) {
         /* --mix: each class's total time, beside the totals (never corrected for -R). */
         fprintf(f, ",\"latency_us_by_class\":[");
         for (size_t c = 0; c < r->ncls; c++) {
-            const struct lg_class *k = &o->classes[c];
+            const struct lg_class *k = &b->classes[c];
             fprintf(f,
                     "%s{\"work\":%llu,\"bytes\":%llu,\"weight\":%llu,\"requests_ok\":%llu,"
                     "\"errors\":%llu,\"total\":",
                     c ? "," : "", (unsigned long long)k->work, (unsigned long long)k->bytes,
                     (unsigned long long)k->weight, (unsigned long long)r->cls[c].ok,
                     (unsigned long long)r->cls[c].errors);
-            json_hist(f, &r->cls[c].total);
+            lg_json_hist(f, &r->cls[c].total);
             fprintf(f, "}");
         }
         fprintf(f, "]");
     }
-    if (o->rate > 0)
+    if (b->rate > 0)
         json_lat(f, "latency_us_uncorrected", r->lat_unc);
     fprintf(f, ",\"timeline\":[");
-    for (size_t i = 0; i < r->nseconds; i++)
-        fprintf(f, "%s{\"t\":%zu,\"requests\":%llu,\"errors\":%llu,\"p99_us\":%llu}", i ? "," : "",
+    for (size_t i = 0; i < r->nseconds; i++) {
+        fprintf(f, "%s{\"t\":%zu,\"requests\":%llu,\"errors\":%llu,\"p99_us\":%llu", i ? "," : "",
                 i, (unsigned long long)r->seconds[i].requests,
                 (unsigned long long)r->seconds[i].errors,
                 (unsigned long long)hist_percentile(r->seconds[i].total, 99));
+        lg_json_buckets(f, r->seconds[i].total);
+        fprintf(f, "}");
+    }
     fprintf(f, "]");
-    fprintf(f, ",\"client\":{\"utime_s\":%.6f,\"stime_s\":%.6f,\"cpu_pct\":", ri->utime_s,
-            ri->stime_s);
+    fprintf(f, ",\"client\":{\"utime_s\":%.6f,\"stime_s\":%.6f,\"cpu_pct\":", b->utime_s,
+            b->stime_s);
     if (el > 0)
-        fprintf(f, "%.2f}", (ri->utime_s + ri->stime_s) / el * 100);
+        fprintf(f, "%.2f}", (b->utime_s + b->stime_s) / el * 100);
     else
         fprintf(f, "null}"); /* nothing measured: no interval to divide by */
+}
+
+/* A document built in memory (by fill), then written whole by outfile_write. */
+int lg_write_doc(const char *path, const char *what, void (*fill)(FILE *, const void *),
+                 const void *arg)
+{
+    char *doc = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&doc, &len);
+    if (!f) {
+        fprintf(stderr, "loadgen: %s %s: %s\n", what, path, strerror(errno));
+        return -1;
+    }
+    fill(f, arg);
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    char e[512];
+    int rc = 0;
+    if (bad) {
+        fprintf(stderr, "loadgen: %s %s: out of memory\n", what, path);
+        rc = -1;
+    } else if (outfile_write(path, doc, len, e, sizeof e) < 0) {
+        fprintf(stderr, "loadgen: %s %s\n", what, e);
+        rc = -1;
+    }
+    free(doc);
+    return rc;
+}
+
+struct report {
+    const struct lg_opts *o;
+    const struct lg_result *r;
+    const struct run_info *ri;
+};
+
+static void fill_json(FILE *f, const void *arg)
+{
+    const struct report *rp = arg;
+    const struct lg_opts *o = rp->o;
+    const struct lg_result *r = rp->r;
+    const struct run_info *ri = rp->ri;
+    fprintf(f,
+            "{\"schema_version\":1,\"tool\":{\"name\":\"loadgen\",\"version\":\"%s\","
+            "\"git_commit\":\"%s\",\"compiler\":\"%s\",\"cflags\":\"%s\"},\"interrupted\":%s",
+            PROJECT_VERSION, GIT_COMMIT, BUILD_CC, BUILD_CFLAGS, ri->signal ? "true" : "false");
+    json_context(f, ri);
+    json_config(f, o);
+    struct lg_body b = {.elapsed_s = ri->elapsed_s,
+                        .utime_s = ri->utime_s,
+                        .stime_s = ri->stime_s,
+                        .rate = o->rate,
+                        .classes = o->classes,
+                        .t0_wall_ns = ri->t0_wall_ns,
+                        .measure_wall_ns = ri->measure_wall_ns,
+                        .start_at_ns = o->start_at_ns};
+    lg_json_body(f, r, &b);
     if (r->nreqs) {
         fprintf(f, ",\"requests\":[");
         for (size_t i = 0; i < r->nreqs; i++) {
@@ -907,7 +1007,7 @@ static int write_json(const struct lg_opts *o, const struct lg_result *r, const 
                     fprintf(f, ",\"%s_us\":%lld", lg_phase_names[p], (long long)q->phase_us[p]);
             fprintf(f, ",\"error\":");
             if (q->error >= 0)
-                json_string(f, lg_err_names[q->error]);
+                json_write_string(f, lg_err_names[q->error]);
             else
                 fprintf(f, "null");
             fprintf(f, "}");
@@ -915,19 +1015,33 @@ static int write_json(const struct lg_opts *o, const struct lg_result *r, const 
         fprintf(f, "]");
     }
     fprintf(f, "}\n");
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    char e[512];
-    int rc = 0;
-    if (bad) {
-        fprintf(stderr, "loadgen: --json %s: out of memory\n", o->json_path);
-        rc = -1;
-    } else if (outfile_write(o->json_path, doc, len, e, sizeof e) < 0) {
-        fprintf(stderr, "loadgen: --json %s\n", e);
-        rc = -1;
+}
+
+static void fill_hdr_log(FILE *f, const void *arg)
+{
+    const struct report *rp = arg;
+    char tool[64];
+    snprintf(tool, sizeof tool, "loadgen %s: total latency, microseconds", PROJECT_VERSION);
+    hdr_log_header(f, tool, rp->ri->measure_wall_ns);
+    for (size_t i = 0; i < rp->r->nseconds; i++) {
+        double len = rp->ri->elapsed_s - (double)i;
+        if (len > 1)
+            len = 1;
+        if (len <= 0)
+            break;
+        hdr_log_interval(f, (double)i, len, rp->r->seconds[i].total);
     }
-    free(doc);
-    return rc;
+}
+
+static void fill_hgrm(FILE *f, const void *arg)
+{
+    const struct report *rp = arg;
+    hgrm_write(f, &rp->r->lat[PH_TOTAL], "Recorded Latency");
+    if (rp->o->rate > 0) {
+        fprintf(f, "\n");
+        hgrm_write(f, &rp->r->lat_unc[PH_TOTAL],
+                   "Uncorrected Latency (measured without taking delayed starts into account)");
+    }
 }
 
 static int cmp_req(const void *a, const void *b)
@@ -1004,8 +1118,49 @@ static int wait_workers(const struct lg_opts *o, struct lg_shared *sh, int sigfd
     return stopped_by;
 }
 
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* --start-at: waits for the wall clock to reach the agreed time (at once when it has); a
+ * signal meanwhile ends the run before anything was measured. */
+static int wait_start(const struct lg_opts *o, int sigfd)
+{
+    for (;;) {
+        int64_t left = o->start_at_ns - wall_ns();
+        if (left <= 0)
+            break;
+        struct pollfd p = {.fd = sigfd, .events = POLLIN};
+        int n = poll(&p, 1, left > 1000000 ? (int)(left / 1000000) : 0);
+        if (n < 0 && errno != EINTR) {
+            perror("loadgen: poll");
+            return -1;
+        }
+        if (n > 0) {
+            struct signalfd_siginfo si;
+            if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                fprintf(stderr, "loadgen: SIG%s before the start: nothing measured\n",
+                        sigabbrev_np((int)si.ssi_signo));
+                exit(128 + (int)si.ssi_signo);
+            }
+        }
+        if (left <= 1000000) {
+            struct timespec ts = {(time_t)(o->start_at_ns / 1000000000),
+                                  (long)(o->start_at_ns % 1000000000)};
+            while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                ;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "merge"))
+        return lg_merge_main(argc - 1, argv + 1);
     if (io_std_open() < 0) {
         perror("loadgen: /dev/null");
         return 1;
@@ -1070,8 +1225,12 @@ int main(int argc, char **argv)
                 o.rate > 0 ? "open-loop" : "closed-loop", o.addr_str);
     fflush(ri.out);
     pthread_barrier_wait(&ready);
+    if (o.start_at_ns && wait_start(&o, sigfd) < 0)
+        return 1;
     ri.started = time(NULL);
     sh.t0_ns = lg_now_ns();
+    ri.t0_wall_ns = wall_ns();
+    ri.measure_wall_ns = ri.t0_wall_ns + (int64_t)o.warmup_us * 1000;
     sh.measure_ns = sh.t0_ns + (int64_t)o.warmup_us * 1000;
     sh.end_ns = o.requests ? INT64_MAX : sh.measure_ns + (int64_t)o.duration_us * 1000;
     pthread_barrier_wait(&go);
@@ -1115,7 +1274,12 @@ int main(int argc, char **argv)
         print_book(&o, &total, ri.out);
     print_summary(&o, &total, &ri);
     fflush(ri.out);
-    if (o.json_path && write_json(&o, &total, &ri) < 0)
+    struct report rp = {&o, &total, &ri};
+    if (o.json_path && lg_write_doc(o.json_path, "--json", fill_json, &rp) < 0)
+        status = 1;
+    if (o.hdr_log_path && lg_write_doc(o.hdr_log_path, "--hdr-log", fill_hdr_log, &rp) < 0)
+        status = 1;
+    if (o.hgrm_path && lg_write_doc(o.hgrm_path, "--hgrm", fill_hgrm, &rp) < 0)
         status = 1;
     if (status == 0 && o.fail_on_errors && error_total(&total) > 0) {
         fprintf(stderr, "loadgen: %llu request(s) failed (--fail-on-errors)\n",

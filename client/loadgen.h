@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "hist.h"
@@ -63,6 +64,8 @@ struct lg_opts {
     bool fail_on_errors; /* exit 3 when any request failed */
     bool close_rst;      /* --close rst: abortive close (RST) instead of FIN */
     const char *json_path, *label;
+    const char *hdr_log_path, *hgrm_path; /* --hdr-log, --hgrm */
+    int64_t start_at_ns;                  /* --start-at: wall clock, 0: at once */
     struct sockaddr_storage addr;
     socklen_t addrlen;
     char addr_str[128];
@@ -144,5 +147,25 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
                   size_t errlen);
 
 int64_t lg_now_ns(void);
+
+/* The JSON result's parts after the config, shared by a run's report and a merge. */
+struct lg_body {
+    double elapsed_s, utime_s, stime_s;
+    double rate;                    /* -R over all connections; 0: closed loop */
+    const struct lg_class *classes; /* the --mix classes (r->ncls of them) */
+    int64_t t0_wall_ns;             /* when the threads started, by wall clock */
+    int64_t measure_wall_ns;        /* when measuring started (after the warm-up) */
+    int64_t start_at_ns;            /* --start-at, 0: none */
+};
+void lg_json_body(FILE *f, const struct lg_result *r, const struct lg_body *b);
+void lg_json_hist(FILE *f, const struct hist *h);
+void lg_json_buckets(FILE *f, const struct hist *h);
+/* Builds a document with fill, then writes it whole to path (- for stdout); what names the
+ * option in messages. Returns 0, or -1 with a message printed. */
+int lg_write_doc(const char *path, const char *what, void (*fill)(FILE *, const void *),
+                 const void *arg);
+
+/* loadgen merge A.json B.json ... [--json OUT]: see merge.c. */
+int lg_merge_main(int argc, char **argv);
 
 #endif

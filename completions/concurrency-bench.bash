@@ -4,18 +4,30 @@
 
 _cb_loadgen() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+    if [[ ${COMP_WORDS[1]:-} == merge ]] && ((COMP_CWORD > 1)); then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "--json -h --help" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -f -- "$cur"))
+        fi
+        return
+    fi
     case $prev in
-    --json) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --json | --hdr-log | --hgrm) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     -U | --unix) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --close) COMPREPLY=($(compgen -W "fin rst" -- "$cur")); return ;;
     -H | --host | -p | --port | -c | --connections | -t | --threads | -n | --requests | -d | \
         --duration | --warmup | -w | --work | -b | --bytes | -k | --per-conn | -R | --rate | \
-        --mix | --seed | --idle | --think | --read-rate | --timeout | --label) return ;;
+        --mix | --seed | --idle | --think | --read-rate | --timeout | --label | --start-at) return ;;
     esac
+    if ((COMP_CWORD == 1)) && [[ $cur != -* ]]; then
+        COMPREPLY=($(compgen -W "merge" -- "$cur"))
+        return
+    fi
     COMPREPLY=($(compgen -W "-H --host -p --port -U --unix -4 -6 -c --connections -t --threads
         -n --requests -d --duration --warmup -w --work -b --bytes -k --per-conn -R --rate --mix
-        --seed --idle --think --read-rate --timeout --verify --close --json --label --progress
-        --no-progress --fail-on-errors -h --help -V --version" -- "$cur"))
+        --seed --idle --think --read-rate --timeout --verify --close --json --hdr-log --hgrm
+        --start-at --label --progress --no-progress --fail-on-errors -h --help -V --version" -- "$cur"))
 }
 complete -F _cb_loadgen loadgen
 
@@ -51,16 +63,18 @@ _cb_bench_run() {
     --pollers) COMPREPLY=($(compgen -W "- epoll poll select" -- "$cur")); return ;;
     --sieve) COMPREPLY=($(compgen -W "fresh reuse" -- "$cur")); return ;;
     --out | --resume) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --rcmd) COMPREPLY=($(compgen -W "ssh netns" -- "$cur")); return ;;
     --conc | --work | --bytes | --backlog | --workers | --spare | --idle | --think | --rate-pct | \
         --reps | --target-ci | --max-reps | --budget | --max-reruns | --probe | --duration | \
         --warmup | --requests | --keep | --rate | --mix | --read-rate | --timeout | --netem | \
-        --seed) return ;;
+        --seed | --server-host | --server-addr | --client-hosts) return ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--models --conc --work --bytes --backlog --workers --locks
             --accepts --spare --pollers --sieve --idle --think --rate-pct --reps --target-ci
             --max-reps --budget --max-reruns --probe --duration --warmup --requests --keep --rate
-            --mix --read-rate --timeout --netem --seed --out --no-plots --resume -h --help" -- "$cur"))
+            --mix --read-rate --timeout --netem --server-host --server-addr --client-hosts --rcmd
+            --seed --out --no-plots --resume -h --help" -- "$cur"))
     elif ((COMP_CWORD == 1)); then
         COMPREPLY=($(compgen -W "$(ls "$root/bench/suites" 2>/dev/null)" -- "$cur"))
     fi

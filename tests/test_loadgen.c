@@ -6,6 +6,7 @@
  * loop's end and overload, per-request start times, signals, output paths, exit codes. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,9 +17,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
+#include "hist.h"
 #include "io.h"
 #include "payload.h"
 
@@ -1131,4 +1134,132 @@ Test(loadgen, clients_never_served_are_counted)
     server_stop(&s, NULL, 0);
     unlink(json);
     unlink(out);
+}
+
+/* The values of a jq filter over a file, one number per line, into out; returns how many. */
+static size_t jq_values(const char *json, const char *filter, uint64_t *out, size_t max)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "jq '%s' %s", filter, json);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = 0;
+    unsigned long long v;
+    while (n < max && fscanf(p, "%llu", &v) == 1)
+        out[n++] = v;
+    pclose(p);
+    return n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int64_t wall_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Two loadgens against one server, started together by --start-at, then merged: the merged
+ * count is the server's, and every merged percentile is the percentile of the union of both
+ * runs' requests, within the histogram's precision (never an average of percentiles). */
+Test(loadgen, merge_of_two_runs_is_exact)
+{
+    struct server s;
+    server_start(&s, "prethread", NULL);
+    char a[256], b[256], m[256], out[256], bad[256], hlog[256], hgrm[256], args[1024];
+    tmp_path(a, sizeof a, "m-a.json");
+    tmp_path(b, sizeof b, "m-b.json");
+    tmp_path(m, sizeof m, "m-merged.json");
+    tmp_path(out, sizeof out, "m.out");
+    tmp_path(bad, sizeof bad, "m-bad.json");
+    tmp_path(hlog, sizeof hlog, "m-a.hlog");
+    tmp_path(hgrm, sizeof hgrm, "m-a.hgrm");
+    char out_b[300];
+    snprintf(out_b, sizeof out_b, "%s.b", out);
+
+    long long at = (long long)(wall_now_ns() + 400000000);
+    snprintf(args, sizeof args,
+             "-p %d -c 3 -n 400 -w 20000 -b 2000 --start-at %lld --json %s --hdr-log %s --hgrm %s",
+             s.port, at, a, hlog, hgrm);
+    pid_t pa = loadgen_bg(args, out);
+    snprintf(args, sizeof args, "-p %d -c 2 -n 300 -w 1000 -b 100 --start-at %lld --json %s",
+             s.port, at, b);
+    pid_t pb = loadgen_bg(args, out_b);
+    cr_assert_eq(wait_status(pa), 0, "first loadgen");
+    cr_assert_eq(wait_status(pb), 0, "second loadgen");
+    /* Nanoseconds since the epoch are beyond jq's doubles: the text itself. */
+    char at_key[64];
+    snprintf(at_key, sizeof at_key, "\"start_at_ns\":%lld,", at);
+    cr_expect(file_has(a, at_key), "first run: %s", at_key);
+    cr_expect(file_has(b, at_key), "second run: %s", at_key);
+    cr_expect_geq(jq_num(a, ".wall_clock.started_late_us"), 0, "never before the agreed time");
+
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s/loadgen merge %s %s --json %s >%s 2>&1", bin(), a, b, m, out);
+    cr_assert_eq(system(cmd), 0, "loadgen merge");
+    char stats[1024];
+    server_stop(&s, stats, sizeof stats);
+    cr_expect_eq(json_num(stats, "requests"), 700, "%s", stats);
+    cr_expect_eq(jq_num(m, ".totals.requests_ok"), json_num(stats, "requests"));
+    cr_expect_eq(jq_num(m, ".latency_us.total.count"), 700);
+    cr_expect_eq(jq_num(m, ".config.connections"), 5);
+    cr_expect_eq(jq_num(m, ".merged_from | length"), 2);
+    cr_expect_eq(jq_num(m, "[.timeline[].requests] | add"), 700);
+    cr_expect_eq(jq_num(m, "[.errors[]] | add"), 0);
+
+    /* The union of both runs' per-request times, against the merged histogram. */
+    static uint64_t v[1000];
+    size_t n = jq_values(a, ".requests[] | select(.error == null) | .total_us", v, 1000);
+    n += jq_values(b, ".requests[] | select(.error == null) | .total_us", v + n, 1000 - n);
+    cr_assert_eq(n, 700);
+    qsort(v, n, sizeof *v, cmp_u64);
+    struct hist h;
+    cr_assert_eq(hist_init(&h, 3, HIST_MAX_US), 0);
+    static const struct {
+        const char *key;
+        double p;
+    } ps[] = {{"p50", 50}, {"p90", 90}, {"p99", 99}, {"p999", 99.9}};
+    for (size_t k = 0; k < sizeof ps / sizeof *ps; k++) {
+        size_t rank = (size_t)ceil(ps[k].p / 100.0 * (double)n);
+        uint64_t exact = v[rank - 1];
+        char filter[64];
+        snprintf(filter, sizeof filter, ".latency_us.total.%s", ps[k].key);
+        long long got = jq_num(m, filter);
+        cr_expect(got >= (long long)hist_lowest_equivalent(&h, exact) &&
+                      got <= (long long)hist_highest_equivalent(&h, exact),
+                  "%s: merged %lld, union of the runs %llu", ps[k].key, got,
+                  (unsigned long long)exact);
+    }
+    cr_expect_eq(jq_num(m, ".latency_us.total.max"), (long long)v[n - 1]);
+    cr_expect_eq(jq_num(m, ".latency_us.total.min"), (long long)v[0]);
+    hist_free(&h);
+
+    /* The run's own HdrHistogram files. */
+    cr_expect(file_has(hgrm, "Total count    =          400]"), "the .hgrm counts the run");
+    cr_expect(file_has(hlog, "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\""),
+              "the interval log's columns");
+
+    /* What is not a result with counters is refused, and nothing is written. */
+    unlink(m);
+    snprintf(cmd, sizeof cmd, "jq 'del(.latency_us.total.buckets)' %s >%s", a, bad);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/loadgen merge %s %s --json %s >%s 2>&1", bin(), a, bad, m, out);
+    cr_expect_eq(WEXITSTATUS(system(cmd)), 1);
+    cr_expect(file_has(out, "histogram counters"), "says why");
+    cr_expect_eq(access(m, F_OK), -1, "no merged file");
+    snprintf(cmd, sizeof cmd, "%s/loadgen merge %s %s --json %s >%s 2>&1", bin(), a, out, m, out_b);
+    cr_expect_eq(WEXITSTATUS(system(cmd)), 1);
+    cr_expect(file_has(out_b, "not JSON"), "says why");
+    snprintf(cmd, sizeof cmd, "%s/loadgen merge >%s 2>&1", bin(), out);
+    cr_expect_eq(WEXITSTATUS(system(cmd)), 2);
+    cr_expect_eq(loadgen("-p 1 --start-at 1700000000", out), 2, "seconds, not nanoseconds");
+    cr_expect(file_has(out, "within an hour of now"));
+    const char *files[] = {a, b, m, out, out_b, bad, hlog, hgrm};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        unlink(files[i]);
 }

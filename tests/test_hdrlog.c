@@ -1,0 +1,232 @@
+/* HdrHistogram's formats: the V2 compressed encoding decodes to the counters encoded, the
+ * interval log has the format's header, columns and lines, and the percentile distribution
+ * (.hgrm, wrk2's --latency) its header, columns and footer. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hdrlog.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* A long-tailed spread: most values near 1 ms, some to seconds, some 0. */
+static void fill(struct hist *h, int digits, size_t n)
+{
+    cr_assert_eq(hist_init(h, digits, HIST_MAX_US), 0);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = rnd() % 8 == 0 ? rnd() % 3000000 : 500 + rnd() % 1000;
+        if (i % 997 == 0)
+            v = 0;
+        hist_record(h, v);
+    }
+}
+
+static void expect_same_counters(const struct hist *a, const struct hist *b)
+{
+    cr_assert_eq(a->len, b->len, "counters: %zu and %zu", a->len, b->len);
+    for (size_t i = 0; i < a->len; i++)
+        cr_assert_eq(a->counts[i], b->counts[i], "counter %zu: %llu, decoded %llu", i,
+                     (unsigned long long)a->counts[i], (unsigned long long)b->counts[i]);
+    cr_expect_eq(a->total, b->total);
+    cr_expect_eq(a->min, b->min);
+    cr_expect_eq(hist_highest_equivalent(a, a->max), b->max);
+    static const double ps[] = {0, 50, 90, 99, 99.9, 100};
+    for (size_t k = 0; k < sizeof ps / sizeof *ps; k++)
+        cr_expect_eq(hist_highest_equivalent(a, hist_percentile(a, ps[k])),
+                     hist_highest_equivalent(b, hist_percentile(b, ps[k])), "p%g", ps[k]);
+}
+
+Test(hdrlog, decodes_what_it_encodes)
+{
+    for (int digits = 1; digits <= 5; digits++) {
+        struct hist h, d;
+        fill(&h, digits, 20000);
+        char *b64, err[128];
+        cr_assert_eq(hdr_encode(&h, &b64), 0);
+        /* The V2 compressed cookie, 0x1c849314, in base64. */
+        cr_expect_eq(strncmp(b64, "HISTFAAA", 8), 0, "starts %.8s", b64);
+        int unit = -1;
+        cr_assert_eq(hdr_decode(b64, strlen(b64), &d, &unit, err, sizeof err), 0, "%d digits: %s",
+                     digits, err);
+        cr_expect_eq(unit, 0);
+        expect_same_counters(&h, &d);
+        free(b64);
+        hist_free(&d);
+        hist_free(&h);
+    }
+}
+
+Test(hdrlog, empty_histogram_and_bad_input)
+{
+    struct hist h, d;
+    char *b64, err[128];
+    cr_assert_eq(hist_init(&h, 3, HIST_MAX_US), 0);
+    cr_assert_eq(hdr_encode(&h, &b64), 0);
+    cr_assert_eq(hdr_decode(b64, strlen(b64), &d, NULL, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(d.total, 0);
+    hist_free(&d);
+    /* A cut-off payload and text that is not base64 are refused with a reason. */
+    hist_record(&h, 1234);
+    free(b64);
+    cr_assert_eq(hdr_encode(&h, &b64), 0);
+    size_t n = strlen(b64);
+    cr_expect_eq(hdr_decode(b64, n - 8, &d, NULL, err, sizeof err), -1);
+    cr_expect_neq(err[0], '\0');
+    cr_expect_eq(hdr_decode("HIST!!!!", 8, &d, NULL, err, sizeof err), -1);
+    cr_expect(strstr(err, "base64") != NULL, "%s", err);
+    cr_expect_eq(hdr_decode("AAAAAAAAAAAA", 12, &d, NULL, err, sizeof err), -1);
+    cr_expect(strstr(err, "cookie") != NULL, "%s", err);
+    free(b64);
+    hist_free(&h);
+}
+
+static char *memfile(void (*write)(FILE *, void *), void *arg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert(f);
+    write(f, arg);
+    fclose(f);
+    return buf;
+}
+
+static bool matches(const char *line, const char *re)
+{
+    regex_t r;
+    cr_assert_eq(regcomp(&r, re, REG_EXTENDED | REG_NOSUB), 0, "%s", re);
+    bool ok = regexec(&r, line, 0, NULL, 0) == 0;
+    regfree(&r);
+    return ok;
+}
+
+struct seconds {
+    struct hist h[3];
+};
+
+static void write_log(FILE *f, void *arg)
+{
+    struct seconds *s = arg;
+    cr_assert_eq(hdr_log_header(f, "a test", INT64_C(1441753532570000000)), 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(hdr_log_interval(f, i, i < 2 ? 1.0 : 0.5, &s->h[i]), 0);
+}
+
+Test(hdrlog, interval_log_header_columns_and_lines)
+{
+    struct seconds s;
+    for (int i = 0; i < 3; i++)
+        fill(&s.h[i], 2, 1000 * (size_t)(i + 1));
+    char *text = memfile(write_log, &s), *save = NULL;
+    const char *want[] = {
+        "^#\\[Logged with a test\\]$",
+        "^#\\[Histogram log format version 1\\.3\\]$",
+        "^#\\[StartTime: 1441753532\\.570 \\(seconds since epoch\\), Tue Sep 08 23:05:32 UTC "
+        "2015\\]$",
+        "^#\\[BaseTime: 1441753532\\.570 \\(seconds since epoch\\)\\]$",
+        "^\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_"
+        "Histogram\"$",
+    };
+    int n = 0;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+        if (n < 5) {
+            cr_expect(matches(line, want[n]), "line %d: %s", n + 1, line);
+            continue;
+        }
+        int i = n - 5;
+        cr_assert_lt(i, 3, "more intervals than written: %s", line);
+        cr_expect(matches(line, "^[0-9]+\\.[0-9]{3},[0-9]+\\.[0-9]{3},[0-9]+\\.[0-9]{3},HISTFAAA"
+                                "[A-Za-z0-9+/]+=*$"),
+                  "interval %d: %.60s", i, line);
+        double start, length, max;
+        cr_assert_eq(sscanf(line, "%lf,%lf,%lf,", &start, &length, &max), 3);
+        cr_expect_eq(start, (double)i);
+        cr_expect_eq(length, i < 2 ? 1.0 : 0.5);
+        cr_expect_float_eq(max, (double)s.h[i].max / 1000.0, 0.0005, "interval %d max", i);
+        const char *b64 = strrchr(line, ',') + 1;
+        struct hist d;
+        char err[128];
+        cr_assert_eq(hdr_decode(b64, strlen(b64), &d, NULL, err, sizeof err), 0, "%s", err);
+        expect_same_counters(&s.h[i], &d);
+        hist_free(&d);
+    }
+    cr_expect_eq(n, 8);
+    free(text);
+    for (int i = 0; i < 3; i++)
+        hist_free(&s.h[i]);
+}
+
+static void write_hgrm(FILE *f, void *arg)
+{
+    cr_assert_eq(hgrm_write(f, arg, "Recorded Latency"), 0);
+}
+
+Test(hdrlog, hgrm_header_columns_and_footer)
+{
+    struct hist h;
+    fill(&h, 3, 50000);
+    char *text = memfile(write_hgrm, &h), *save = NULL;
+    enum { SUMMARY, SPECTRUM, ROWS, FOOTER } part = SUMMARY;
+    int summary = 0, rows = 0, footer = 0;
+    double last_pct = -1;
+    unsigned long long last_count = 0;
+    bool saw_inf = false;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (part == SUMMARY && summary == 0) {
+            cr_expect_str_eq(line, "  Latency Distribution (HdrHistogram - Recorded Latency)");
+            summary++;
+        } else if (part == SUMMARY && strstr(line, "Detailed Percentile spectrum")) {
+            cr_expect_str_eq(line, "  Detailed Percentile spectrum:");
+            part = SPECTRUM;
+        } else if (part == SUMMARY) {
+            cr_expect(matches(line, "^ *[0-9]+\\.[0-9]{3}% +[0-9.]+(us|ms|s)$"), "%s", line);
+            summary++;
+        } else if (part == SPECTRUM) {
+            cr_expect_str_eq(line, "       Value   Percentile   TotalCount 1/(1-Percentile)");
+            part = ROWS;
+        } else if (part == ROWS && line[0] != '#') {
+            cr_expect(matches(line,
+                              "^ +[0-9]+\\.[0-9]{3} +[01]\\.[0-9]{6} +[0-9]+ +([0-9]+\\.[0-9]{2}|"
+                              "inf)$"),
+                      "row: %s", line);
+            double v, p;
+            unsigned long long c;
+            cr_assert_eq(sscanf(line, "%lf %lf %llu", &v, &p, &c), 3);
+            cr_expect_geq(p, last_pct, "percentiles rise: %s", line);
+            cr_expect_geq(c, last_count, "counts rise: %s", line);
+            last_pct = p;
+            last_count = c;
+            saw_inf = strstr(line, "inf") != NULL;
+            rows++;
+        } else {
+            part = FOOTER;
+            static const char *const foot[] = {
+                "^#\\[Mean    = +[0-9]+\\.[0-9]{3}, StdDeviation   = +[0-9]+\\.[0-9]{3}\\]$",
+                "^#\\[Max     = +[0-9]+\\.[0-9]{3}, Total count    = +50000\\]$",
+                "^#\\[Buckets = +22, SubBuckets     = +2048\\]$",
+                "^-{58}$",
+            };
+            cr_assert_lt(footer, 4, "after the footer: %s", line);
+            cr_expect(matches(line, foot[footer]), "footer line %d: %s", footer + 1, line);
+            footer++;
+        }
+    }
+    cr_expect_eq(summary, 9, "the title and 8 percentiles");
+    cr_expect_gt(rows, 40, "a spectrum at 5 ticks per half distance");
+    cr_expect(saw_inf, "the last row is 100%% (1/(1-p) inf)");
+    cr_expect_eq(last_pct, 1.0);
+    cr_expect_eq(last_count, 50000);
+    cr_expect_eq(footer, 4);
+    free(text);
+    hist_free(&h);
+}
