@@ -14,14 +14,15 @@ need=(
     "/usr/include/zlib.h:zlib1g-dev"
     "man:man-db"
     "col:bsdextrautils"
+    "pdsh:pdsh"
+    "ip:iproute2"
 )
 if [[ "${1:-}" == "--bench" ]]; then
-    need+=("wrk:wrk" "nginx:nginx-light" "/usr/bin/time:time" "ip:iproute2" "taskset:util-linux" "pdsh:pdsh")
+    need+=("wrk:wrk" "nginx:nginx-light" "/usr/bin/time:time" "ip:iproute2" "taskset:util-linux")
 fi
 if [[ "${1:-}" == "--ci" ]]; then
     need+=("clang-format:clang-format" "shellcheck:shellcheck" "clang:clang" "wrk:wrk" "nginx:nginx-light"
-        "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev"
-        "pdsh:pdsh" "ip:iproute2")
+        "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev")
 fi
 
 missing=()

@@ -427,7 +427,7 @@ Test(bench, help_usage_and_validation)
     bench_env();
     static const char *const scripts[] = {"run",    "plot",           "models",    "compare-models",
                                           "events", "loadgen-vs-wrk", "summarize", "compare",
-                                          "export"};
+                                          "export", "netns-hosts"};
     for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
         for (int k = 0; k < 2; k++) {
             char cmd[512];
@@ -468,6 +468,14 @@ Test(bench, help_usage_and_validation)
         {"smoke --max-reps 0", "--max-reps '0'"},
         {"smoke --max-reruns -1", "--max-reruns '-1'"},
         {"smoke --probe 2x", "--probe '2x'"},
+        {"smoke --client-hosts a,b", "go with --server-host"},
+        {"smoke --server-host s", "goes with --client-hosts"},
+        {"smoke --server-host s --client-hosts a --rcmd rsh", "--rcmd 'rsh'"},
+        {"smoke --server-host 's;x' --client-hosts a", "not a host name"},
+        {"smoke --server-host s --client-hosts 'a,b c;'", "'c;' is not a host name"},
+        {"smoke --server-host s --client-hosts a --netem 'delay 1ms'", "alternatives"},
+        {"smoke --server-host cb-nosuch-ns --client-hosts a --rcmd netns",
+         "no network namespace 'cb-nosuch-ns'\\|needs root"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char cmd[512];
@@ -772,4 +780,77 @@ Test(bench, model_unavailable_here_is_skipped_with_the_reason, .timeout = 120)
                     "permitted)\"]");
     sh("rm -rf %s %s", dir, bindir);
     sh("rm -f %s.out%s", dir, "");
+}
+
+/* Three hosts made of network namespaces (a server and two clients, veth links): the smoke
+ * suite's models run across them through pdsh's exec module, each cell's loadgen results of
+ * both client hosts are merged, and the merged count is the server's own (its stats line). */
+Test(bench, smoke_suite_across_three_namespaces, .timeout = 300)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root: network namespaces (ip netns) are made for the hosts");
+    if (system("command -v pdsh >/dev/null") != 0)
+        cr_skip_test("needs pdsh (apt-get install pdsh)");
+    bench_env();
+    char dirbuf[64], prefix[32], cmd[2048], path[512];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "hosts");
+    snprintf(prefix, sizeof prefix, "cbt%ld", (long)getpid() % 100000);
+    sh("rm -rf %s %s.opts", dir, dir);
+    snprintf(cmd, sizeof cmd, "ip -o link > %s.links0; bench/netns-hosts up --prefix %s > %s.opts",
+             dir, prefix, dir);
+    if (system(cmd) != 0)
+        cr_skip_test("cannot build network namespaces here (bench/netns-hosts up failed)");
+    snprintf(path, sizeof path, "%s.opts", dir);
+    char want[256];
+    snprintf(want, sizeof want,
+             "--server-host %s-srv --server-addr 10.77.0.1 --client-hosts "
+             "%s-c1,%s-c2 --rcmd netns",
+             prefix, prefix, prefix);
+    cr_expect(file_contains(path, want), "bench/netns-hosts prints the options");
+    /* A fixed count per cell, no warm-up: the server serves exactly what the clients count. */
+    snprintf(cmd, sizeof cmd,
+             "bench/run smoke $(cat %s.opts) --reps 1 --max-reps 1 --probe 0 --max-reruns 0 "
+             "--requests 200 --warmup 0 --seed 3 --out %s --no-plots >%s.out 2>&1; echo $? >%s.rc",
+             dir, dir, dir, dir);
+    int st = system(cmd);
+    snprintf(cmd, sizeof cmd, "bench/netns-hosts down --prefix %s; ip -o link > %s.links1", prefix,
+             dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(st, 0);
+    snprintf(path, sizeof path, "%s.rc", dir);
+    cr_expect(file_contains(path, "0"), "bench/run did not exit 0 (see %s.out)", dir);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "(.configs | length == 18) and all(.configs[]; .failed == 0)");
+    snprintf(cmd, sizeof cmd, "jq -s 'map(select(.status == \"ok\")) | length' %s/cells/*.json",
+             dir);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    int ok = 0;
+    cr_expect_eq(fscanf(p, "%d", &ok), 1);
+    pclose(p);
+    cr_expect_geq(ok, 16, "every model but one unavailable here ran (%d cells ok)", ok);
+    snprintf(cmd, sizeof cmd,
+             "jq -se 'map(select(.status == \"ok\")) | all(.[];"
+             " .server.requests == .loadgen.totals.requests_ok"
+             " and .loadgen.totals.requests_ok == 200"
+             " and .loadgen.latency_us.total.count == 200"
+             " and (.loadgen.merged_from | length) == 2"
+             " and (.hosts | length) == 2"
+             " and ([.hosts[].loadgen.totals.requests_ok] | add) == 200"
+             " and ([.hosts[].connections] | add) == .cell.conc"
+             " and all(.hosts[]; (.kernel | type) == \"string\" and .num_cpus > 0"
+             "     and (.clock_offset_ms | type) == \"number\")"
+             " and .server_argv[2] == \"10.77.0.1\")' %s/cells/*.json >/dev/null",
+             dir);
+    cr_expect_eq(system(cmd), 0, "merged totals against the servers' (see %s/cells)", dir);
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    expect_jq(path, ".matrix.RCMD == \"netns\" and .matrix.SERVER_ADDR == \"10.77.0.1\"");
+    cr_expect_eq(sh("cmp -s %s.links0 %s.links1", dir, dir), 0, "the host's links changed");
+    snprintf(cmd, sizeof cmd, "ip netns list | grep -q '^%s-'", prefix);
+    cr_expect_neq(system(cmd), 0, "namespaces left behind");
+    if (getenv("CB_KEEP"))
+        return;
+    sh("rm -rf %s %s.out", dir, dir);
+    sh("rm -f %s.rc %s.opts", dir, dir);
+    sh("rm -f %s.links0 %s.links1", dir, dir);
 }
