@@ -341,14 +341,14 @@ int hgrm_write(FILE *f, const struct hist *h, const char *what)
         seen += h->counts[i];
         double reached = 100.0 * (double)seen / (double)h->total;
         double value = (double)hist_highest_equivalent(h, hist_value_at(h, i)) / 1000.0;
-        /* At the last counter the steps would go on for ever: they stop once the tail left
-         * is under one value. */
-        while (next <= reached && next < 100.0 &&
-               (seen < h->total || (100.0 - next) / 100.0 * (double)h->total >= 1.0)) {
+        /* The last counter would reach every step for ever: it gets one line, then 100%. */
+        while (next <= reached && next < 100.0) {
             fprintf(f, "%12.*f %12f %12llu %12.2f\n", digits, value, next / 100.0,
                     (unsigned long long)seen, 1.0 / (1.0 - next / 100.0));
             double half_distance = pow(2, floor(log2(100.0 / (100.0 - next))) + 1);
             next += 100.0 / (5 * half_distance);
+            if (seen == h->total)
+                break;
         }
     }
     if (h->total)
@@ -357,7 +357,8 @@ int hgrm_write(FILE *f, const struct hist *h, const char *what)
                 (unsigned long long)h->total, "inf");
     fprintf(f, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", hist_mean(h) / 1000.0,
             hist_stddev(h) / 1000.0);
-    fprintf(f, "#[Max     = %12.3f, Total count    = %12llu]\n", (double)h->max / 1000.0,
+    fprintf(f, "#[Max     = %12.3f, Total count    = %12llu]\n",
+            (double)(h->total ? hist_highest_equivalent(h, h->max) : 0) / 1000.0,
             (unsigned long long)h->total);
     fprintf(f, "#[Buckets = %12d, SubBuckets     = %12llu]\n", h->buckets,
             (unsigned long long)(h->sub_mask + 1));

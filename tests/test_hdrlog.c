@@ -1,6 +1,7 @@
 /* HdrHistogram's formats: the V2 compressed encoding decodes to the counters encoded, the
  * interval log has the format's header, columns and lines, and the percentile distribution
- * (.hgrm, wrk2's --latency) its header, columns and footer. */
+ * (.hgrm, wrk2's --latency) its header, columns and footer; a histogram encoded and printed
+ * by HdrHistogram's own library decodes here, encodes to the same bytes and prints the same. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <regex.h>
@@ -227,6 +228,106 @@ Test(hdrlog, hgrm_header_columns_and_footer)
     cr_expect_eq(last_pct, 1.0);
     cr_expect_eq(last_count, 50000);
     cr_expect_eq(footer, 4);
+    free(text);
+    hist_free(&h);
+}
+
+/* 200 values from 50 us to 3 ms, and 250 ms, 1 s and 3.6 s, recorded with 3 digits up to an
+ * hour; below, the encoding and the percentile distribution HdrHistogram's own C library
+ * (0.11.10: hdr_log_encode, hdr_percentiles_print with 5 ticks and a scale of 1000) gives
+ * for them. */
+static void fill_reference(struct hist *h)
+{
+    cr_assert_eq(hist_init(h, 3, HIST_MAX_US), 0);
+    for (int i = 0; i < 200; i++)
+        hist_record(h, 50 + (uint64_t)(i * 7919 % 1000) * 3);
+    hist_record(h, 250000);
+    hist_record(h, 1000000);
+    hist_record(h, 3600000);
+}
+
+static const char reference_b64[] =
+    "HISTFAAAAE54nJNpmSzMwMA4kwECmKE0I4i4NnkJg/0HiEAyEz8cemNlx44YeV0mViZ2KFaFsxGiynBZZLYuFj242NhNQ"
+    "Gb/TWP6K8/0VYYJAHwBG7M=";
+
+static const char reference_spectrum[] =
+    "       Value   Percentile   TotalCount 1/(1-Percentile)\n"
+    "\n"
+    "       0.050     0.000000            1         1.00\n"
+    "       0.329     0.100000           21         1.11\n"
+    "       0.638     0.200000           41         1.25\n"
+    "       0.947     0.300000           61         1.43\n"
+    "       1.274     0.400000           82         1.67\n"
+    "       1.553     0.500000          102         2.00\n"
+    "       1.703     0.550000          112         2.22\n"
+    "       1.862     0.600000          122         2.50\n"
+    "       2.021     0.650000          132         2.86\n"
+    "       2.181     0.700000          143         3.33\n"
+    "       2.339     0.750000          153         4.00\n"
+    "       2.415     0.775000          158         4.44\n"
+    "       2.499     0.800000          163         5.00\n"
+    "       2.573     0.825000          168         5.71\n"
+    "       2.649     0.850000          173         6.67\n"
+    "       2.693     0.875000          178         8.00\n"
+    "       2.751     0.887500          181         8.89\n"
+    "       2.769     0.900000          183        10.00\n"
+    "       2.825     0.912500          186        11.43\n"
+    "       2.843     0.925000          188        13.33\n"
+    "       2.901     0.937500          191        16.00\n"
+    "       2.909     0.943750          192        17.78\n"
+    "       2.919     0.950000          193        20.00\n"
+    "       2.937     0.956250          195        22.86\n"
+    "       2.975     0.962500          196        26.67\n"
+    "       2.985     0.968750          197        32.00\n"
+    "       2.993     0.971875          198        35.56\n"
+    "       2.993     0.975000          198        40.00\n"
+    "       3.003     0.978125          199        45.71\n"
+    "       3.011     0.981250          200        53.33\n"
+    "       3.011     0.984375          200        64.00\n"
+    "     250.111     0.985938          201        71.11\n"
+    "     250.111     0.987500          201        80.00\n"
+    "     250.111     0.989062          201        91.43\n"
+    "    1000.447     0.990625          202       106.67\n"
+    "    1000.447     0.992188          202       128.00\n"
+    "    1000.447     0.992969          202       142.22\n"
+    "    1000.447     0.993750          202       160.00\n"
+    "    1000.447     0.994531          202       182.86\n"
+    "    3600.383     0.995313          203       213.33\n"
+    "    3600.383     1.000000          203          inf\n"
+    "#[Mean    =       25.404, StdDeviation   =      261.560]\n"
+    "#[Max     =     3600.383, Total count    =          203]\n"
+    "#[Buckets =           22, SubBuckets     =         2048]\n";
+
+Test(hdrlog, decodes_and_prints_as_the_reference_library)
+{
+    struct hist h, d;
+    fill_reference(&h);
+    char err[128];
+    int unit = -1;
+    cr_assert_eq(hdr_decode(reference_b64, strlen(reference_b64), &d, &unit, err, sizeof err), 0,
+                 "%s", err);
+    cr_expect_eq(unit, 0);
+    expect_same_counters(&h, &d);
+    hist_free(&d);
+    /* And the same bytes (same zlib level, same header fields) from the encoder here. */
+    char *b64;
+    cr_assert_eq(hdr_encode(&h, &b64), 0);
+    cr_expect_str_eq(b64, reference_b64);
+    free(b64);
+
+    /* The spectrum and footer as the reference prints them, but for the mean and deviation:
+     * here they are exact, there they are rebuilt from the buckets' middle values. */
+    char *text = memfile(write_hgrm, &h);
+    const char *spectrum = strstr(text, "       Value   Percentile");
+    cr_assert(spectrum, "no spectrum in:\n%s", text);
+    const char *mean = strstr(spectrum, "#[Mean"),
+               *want_mean = strstr(reference_spectrum, "#[Mean");
+    cr_assert(mean && want_mean);
+    cr_expect_eq(strncmp(spectrum, reference_spectrum, (size_t)(want_mean - reference_spectrum)), 0,
+                 "got:\n%.*s", (int)(mean - spectrum), spectrum);
+    const char *max = strstr(spectrum, "#[Max"), *want_max = strstr(reference_spectrum, "#[Max");
+    cr_assert(max && want_max);
+    cr_expect_eq(strncmp(max, want_max, strlen(want_max)), 0, "got:\n%s", max);
     free(text);
     hist_free(&h);
 }
