@@ -22,7 +22,8 @@ if [[ "${1:-}" == "--bench" ]]; then
 fi
 if [[ "${1:-}" == "--ci" ]]; then
     need+=("clang-format:clang-format" "shellcheck:shellcheck" "clang:clang" "wrk:wrk" "nginx:nginx-light"
-        "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev")
+        "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev"
+        "/usr/sbin/sshd:openssh-server")
 fi
 
 missing=()

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 ci/install-deps.sh --ci
 make format-check
 shellcheck bench/run bench/plot bench/models bench/compare-models bench/loadgen-vs-wrk bench/summarize \
-    bench/compare bench/export bench/netns-hosts ci/*.sh
+    bench/compare bench/export bench/netns-hosts ci/*.sh tests/sshd-netns.sh
 shellcheck -s bash -e SC2207 completions/concurrency-bench.bash
 make WERROR=1 tests
 make WERROR=1 test

@@ -829,6 +829,8 @@ Test(bench, smoke_suite_across_three_namespaces, .timeout = 300)
     cr_expect_eq(fscanf(p, "%d", &ok), 1);
     pclose(p);
     cr_expect_geq(ok, 16, "every model but one unavailable here ran (%d cells ok)", ok);
+    /* The namespaces share one clock: a host's reading is never later than its arrival here,
+     * and earlier by less than the round trip to the first reading. */
     snprintf(cmd, sizeof cmd,
              "jq -se 'map(select(.status == \"ok\")) | all(.[];"
              " .server.requests == .loadgen.totals.requests_ok"
@@ -839,7 +841,7 @@ Test(bench, smoke_suite_across_three_namespaces, .timeout = 300)
              " and ([.hosts[].loadgen.totals.requests_ok] | add) == 200"
              " and ([.hosts[].connections] | add) == .cell.conc"
              " and all(.hosts[]; (.kernel | type) == \"string\" and .num_cpus > 0"
-             "     and (.clock_offset_ms | type) == \"number\")"
+             "     and .clock_offset_ms <= 0 and .clock_offset_ms >= -.clock_rtt_ms)"
              " and .server_argv[2] == \"10.77.0.1\")' %s/cells/*.json >/dev/null",
              dir);
     cr_expect_eq(system(cmd), 0, "merged totals against the servers' (see %s/cells)", dir);
@@ -853,4 +855,64 @@ Test(bench, smoke_suite_across_three_namespaces, .timeout = 300)
     sh("rm -rf %s %s.out", dir, dir);
     sh("rm -f %s.rc %s.opts", dir, dir);
     sh("rm -f %s.links0 %s.links1", dir, dir);
+}
+
+/* The same across ssh: an sshd in each namespace (its own keys, nothing outside the run's
+ * directory changed), bench/run in the server's namespace (the clients' links end there)
+ * with --rcmd ssh, so every command goes through pdsh's ssh module as on real hosts. */
+Test(bench, two_models_across_namespaces_over_ssh, .timeout = 300)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root: network namespaces (ip netns) are made for the hosts");
+    if (system("command -v pdsh >/dev/null && test -x /usr/sbin/sshd") != 0)
+        cr_skip_test("needs pdsh and sshd (apt-get install pdsh openssh-server)");
+    bench_env();
+    char dirbuf[64], prefix[32], cmd[2048], path[512];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "ssh");
+    snprintf(prefix, sizeof prefix, "cbs%ld", (long)getpid() % 100000);
+    sh("rm -rf %s %s-ssh", dir, dir);
+    snprintf(cmd, sizeof cmd,
+             "bench/netns-hosts up --prefix %s >/dev/null && "
+             "tests/sshd-netns.sh up %s-ssh %s 2 > %s.sshargs",
+             prefix, dir, prefix, dir);
+    int up = system(cmd);
+    if (up == 0) {
+        snprintf(cmd, sizeof cmd,
+                 "PDSH_SSH_ARGS=\"$(cat %s.sshargs)\" ip netns exec %s-srv bench/run smoke "
+                 "--models 'prethread reactor' --server-host 10.77.0.1 "
+                 "--client-hosts 10.77.1.2,10.77.2.2 --rcmd ssh --reps 1 --max-reps 1 --probe 0 "
+                 "--max-reruns 0 --requests 200 --warmup 0 --out %s --no-plots >%s.out 2>&1; "
+                 "echo $? >%s.rc",
+                 dir, prefix, dir, dir, dir);
+        cr_expect_eq(system(cmd), 0);
+    }
+    snprintf(cmd, sizeof cmd, "tests/sshd-netns.sh down %s-ssh; bench/netns-hosts down --prefix %s",
+             dir, prefix);
+    cr_assert_eq(system(cmd), 0);
+    if (up != 0)
+        cr_skip_test("cannot build namespaces with an sshd in each here");
+    snprintf(path, sizeof path, "%s.rc", dir);
+    cr_expect(file_contains(path, "0"), "bench/run did not exit 0 (see %s.out)", dir);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "(.configs | length == 4) and all(.configs[]; .failed == 0 and .skipped == 0)");
+    snprintf(cmd, sizeof cmd,
+             "jq -se 'length == 4 and all(.[]; .status == \"ok\""
+             " and .server.requests == .loadgen.totals.requests_ok"
+             " and .loadgen.totals.requests_ok == 200"
+             " and ([.hosts[].host] | sort) == [\"10.77.1.2\", \"10.77.2.2\"]"
+             " and ([.hosts[].connections] | add) == .cell.conc"
+             " and .interference == null"
+             " and all(.hosts[]; .clock_offset_ms <= 0 and .clock_offset_ms >= -.clock_rtt_ms))'"
+             " %s/cells/*.json >/dev/null",
+             dir);
+    cr_expect_eq(system(cmd), 0, "merged totals against the servers' (see %s/cells)", dir);
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    expect_jq(path, ".matrix.RCMD == \"ssh\" and .matrix.SERVER_HOST == \"10.77.0.1\"");
+    snprintf(cmd, sizeof cmd, "ip netns list | grep -q '^%s-'", prefix);
+    cr_expect_neq(system(cmd), 0, "namespaces left behind");
+    if (getenv("CB_KEEP"))
+        return;
+    sh("rm -rf %s %s-ssh", dir, dir);
+    sh("rm -f %s.rc %s.out", dir, dir);
+    sh("rm -f %s.sshargs%s", dir, "");
 }
