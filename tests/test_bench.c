@@ -782,19 +782,29 @@ Test(bench, model_unavailable_here_is_skipped_with_the_reason, .timeout = 120)
     sh("rm -f %s.out%s", dir, "");
 }
 
-/* Three hosts made of network namespaces (a server and two clients, veth links): the smoke
- * suite's models run across them through pdsh's exec module, each cell's loadgen results of
- * both client hosts are merged, and the merged count is the server's own (its stats line). */
-Test(bench, smoke_suite_across_three_namespaces, .timeout = 300)
+/* The start of a test across namespaces as hosts: skipped, with the reason, without root or
+ * pdsh (or sshd); the run's directory (under tag) and a namespace prefix of this process. */
+static const char *hosts_test(char *dir, size_t n, const char *tag, char *prefix, size_t pn,
+                              bool sshd)
 {
     if (geteuid() != 0)
         cr_skip_test("needs root: network namespaces (ip netns) are made for the hosts");
     if (system("command -v pdsh >/dev/null") != 0)
         cr_skip_test("needs pdsh (apt-get install pdsh)");
+    if (sshd && access("/usr/sbin/sshd", X_OK) != 0)
+        cr_skip_test("needs sshd (apt-get install openssh-server)");
     bench_env();
+    snprintf(prefix, pn, "cb%c%ld", tag[0], (long)getpid() % 100000);
+    return run_dir(dir, n, tag);
+}
+
+/* Three hosts made of network namespaces (a server and two clients, veth links): the smoke
+ * suite's models run across them through pdsh's exec module, each cell's loadgen results of
+ * both client hosts are merged, and the merged count is the server's own (its stats line). */
+Test(bench, smoke_suite_across_three_namespaces, .timeout = 300)
+{
     char dirbuf[64], prefix[32], cmd[2048], path[512];
-    const char *dir = run_dir(dirbuf, sizeof dirbuf, "hosts");
-    snprintf(prefix, sizeof prefix, "cbt%ld", (long)getpid() % 100000);
+    const char *dir = hosts_test(dirbuf, sizeof dirbuf, "hosts", prefix, sizeof prefix, false);
     sh("rm -rf %s %s.opts", dir, dir);
     snprintf(cmd, sizeof cmd, "ip -o link > %s.links0; bench/netns-hosts up --prefix %s > %s.opts",
              dir, prefix, dir);
@@ -862,14 +872,8 @@ Test(bench, smoke_suite_across_three_namespaces, .timeout = 300)
  * with --rcmd ssh, so every command goes through pdsh's ssh module as on real hosts. */
 Test(bench, two_models_across_namespaces_over_ssh, .timeout = 300)
 {
-    if (geteuid() != 0)
-        cr_skip_test("needs root: network namespaces (ip netns) are made for the hosts");
-    if (system("command -v pdsh >/dev/null && test -x /usr/sbin/sshd") != 0)
-        cr_skip_test("needs pdsh and sshd (apt-get install pdsh openssh-server)");
-    bench_env();
     char dirbuf[64], prefix[32], cmd[2048], path[512];
-    const char *dir = run_dir(dirbuf, sizeof dirbuf, "ssh");
-    snprintf(prefix, sizeof prefix, "cbs%ld", (long)getpid() % 100000);
+    const char *dir = hosts_test(dirbuf, sizeof dirbuf, "ssh", prefix, sizeof prefix, true);
     sh("rm -rf %s %s-ssh", dir, dir);
     snprintf(cmd, sizeof cmd,
              "bench/netns-hosts up --prefix %s >/dev/null && "
