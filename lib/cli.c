@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "sieve.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -50,6 +51,28 @@ int cli_duration_us(const char *s, uint64_t *out)
     return 0;
 }
 
+int cli_size(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    int shift = 0;
+    if (*end) {
+        const char *units = "kMGT", *u = strchr(units, *end == 'K' ? 'k' : *end);
+        if (!u || end[1])
+            return -1;
+        shift = 10 * (int)(u - units + 1);
+    }
+    if (v > (UINT64_C(1) << 62) >> shift)
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
 enum {
     OPT_LOCK = 256,
     OPT_MAX_CLIENTS,
@@ -67,6 +90,7 @@ enum {
     OPT_ACCEPT,
     OPT_SIEVE_ALLOC,
     OPT_BALANCE,
+    OPT_MAX_SIEVE_MEMORY,
 };
 
 static const struct option long_opts[] = {
@@ -93,6 +117,7 @@ static const struct option long_opts[] = {
     {"accept", required_argument, NULL, OPT_ACCEPT},
     {"sieve-alloc", required_argument, NULL, OPT_SIEVE_ALLOC},
     {"balance", required_argument, NULL, OPT_BALANCE},
+    {"max-sieve-memory", required_argument, NULL, OPT_MAX_SIEVE_MEMORY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -160,6 +185,7 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         .min_spare = SRV_DEFAULT_MIN_SPARE,
         .max_spare = SRV_DEFAULT_MAX_SPARE,
         .max_workers = SRV_DEFAULT_MAX_WORKERS,
+        .max_sieve_memory = sieve_default_budget(),
     };
     const char *prog = argc > 0 ? argv[0] : "srv";
     const char *slash = strrchr(prog, '/');
@@ -319,6 +345,12 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
                 return bad(err, errlen, "--sieve-alloc: '%s' is not fresh or reuse", optarg);
             o->sieve_reuse = !strcmp(optarg, "reuse");
             break;
+        case OPT_MAX_SIEVE_MEMORY:
+            if (cli_size(optarg, &o->max_sieve_memory) < 0)
+                return bad(err, errlen,
+                           "--max-sieve-memory: '%s' is not a size like 64M or 2G (0: no limit)",
+                           optarg);
+            break;
         case OPT_STATS_INTERVAL:
             if (duration_ms(optarg, "--stats-interval", 86400, &o->stats_interval_ms, err, errlen))
                 return CLI_ERR;
@@ -364,7 +396,8 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
     fprintf(
         f,
         "usage: %s [-H HOST] [-p PORT | -U PATH] [-b BACKLOG]%s%s%s%s\n"
-        "       [--max-work N] [--max-bytes N] [--timeout DUR] [--grace DUR]\n"
+        "       [--max-work N] [--max-bytes N] [--max-sieve-memory SIZE]\n"
+        "       [--timeout DUR] [--grace DUR]\n"
         "       [-d] [-P PIDFILE] [--user NAME] [--stats FILE] [--stats-interval DUR]\n"
         "       [--sieve-alloc fresh|reuse] [-h] [-V]\n\n"
         "  -H, --host HOST       address to bind (default %s; '::' or 0.0.0.0 for all)\n"
@@ -427,6 +460,9 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         f,
         "      --max-work N      largest WORK accepted (default %llu)\n"
         "      --max-bytes N     largest BYTES accepted (default %llu)\n"
+        "      --max-sieve-memory SIZE  the sieves in flight take at most SIZE bytes\n"
+        "                        (64M, 2G; 0 no limit; default a quarter of the memory,\n"
+        "                        %lluM here): a request beyond it gets ERR at once\n"
         "      --timeout DUR     drop a client whose request line or reading takes longer\n"
         "                        than DUR, e.g. 5s or 500ms (default %ds; 0 off)\n"
         "      --grace DUR       on SIGTERM, time allowed for requests in flight (default %ds)\n"
@@ -441,5 +477,6 @@ void cli_usage_server(FILE *f, const char *prog, unsigned caps)
         "  -h, --help            this text\n"
         "  -V, --version         print the version\n",
         (unsigned long long)SRV_DEFAULT_MAX_WORK, (unsigned long long)SRV_DEFAULT_MAX_BYTES,
-        SRV_DEFAULT_TIMEOUT_MS / 1000, SRV_DEFAULT_GRACE_MS / 1000);
+        (unsigned long long)(sieve_default_budget() >> 20), SRV_DEFAULT_TIMEOUT_MS / 1000,
+        SRV_DEFAULT_GRACE_MS / 1000);
 }

@@ -51,9 +51,10 @@ struct srv_opts {
     long min_spare, max_spare, max_workers;
     bool daemon;
     const char *pidfile, *user, *stats_file;
-    const char *poller; /* --poller: "epoll" (default), "poll" or "select" */
-    bool sieve_reuse;   /* --sieve-alloc reuse: one sieve array per worker, kept */
-    bool exclusive;     /* --balance exclusive: one listener, EPOLLEXCLUSIVE in every loop */
+    const char *poller;        /* --poller: "epoll" (default), "poll" or "select" */
+    bool sieve_reuse;          /* --sieve-alloc reuse: one sieve array per worker, kept */
+    bool exclusive;            /* --balance exclusive: one listener, EPOLLEXCLUSIVE in every loop */
+    uint64_t max_sieve_memory; /* bytes of sieve arrays in flight at most; 0: no limit */
 };
 
 #define SRV_DEFAULT_HOST        "127.0.0.1"
@@ -79,5 +80,9 @@ int cli_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* A duration: a number with an optional unit us, ms, s (default), m or h; fractions allowed
  * ("1.5s"). Result in microseconds. 0 or -1. */
 int cli_duration_us(const char *s, uint64_t *out);
+
+/* A size in bytes: a whole number with an optional binary unit k (or K), M, G or T ("64M" is
+ * 64 MiB). 0 or -1 (junk, or more than 2^62 bytes). */
+int cli_size(const char *s, uint64_t *out);
 
 #endif

@@ -1,24 +1,90 @@
 #include "sieve.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static enum sieve_alloc alloc_mode = SIEVE_FRESH;
 
-/* reuse: this thread's array, freed by the key's destructor when the thread ends. */
-static _Thread_local unsigned char *kept;
-static _Thread_local size_t kept_size;
+/* The budget: bytes of sieve arrays in use and the refusals, in a shared anonymous mapping so
+ * that children made by fork() count against the same bound (lock-free 64-bit atomics are
+ * address-free on Linux). NULL: no budget was set. */
+struct budget {
+    uint64_t limit;
+    _Atomic uint64_t in_use;
+    _Atomic uint64_t refused;
+};
+static struct budget *budget;
+
+int sieve_set_budget(uint64_t bytes)
+{
+    if (bytes == 0)
+        return 0;
+    void *p = mmap(NULL, sizeof *budget, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    budget = p;
+    budget->limit = bytes;
+    return 0;
+}
+
+uint64_t sieve_default_budget(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0)
+        return 0;
+    return (uint64_t)pages * (uint64_t)size / 4;
+}
+
+uint64_t sieve_refused(void)
+{
+    return budget ? atomic_load_explicit(&budget->refused, memory_order_relaxed) : 0;
+}
+
+/* Takes n bytes of the budget; false (and one refusal counted) when they would exceed it. */
+static bool reserve(size_t n)
+{
+    if (!budget)
+        return true;
+    uint64_t used = atomic_load_explicit(&budget->in_use, memory_order_relaxed);
+    do {
+        if (n > budget->limit || used > budget->limit - n) {
+            atomic_fetch_add_explicit(&budget->refused, 1, memory_order_relaxed);
+            return false;
+        }
+    } while (!atomic_compare_exchange_weak_explicit(&budget->in_use, &used, used + n,
+                                                    memory_order_relaxed, memory_order_relaxed));
+    return true;
+}
+
+static void unreserve(size_t n)
+{
+    if (budget)
+        atomic_fetch_sub_explicit(&budget->in_use, n, memory_order_relaxed);
+}
+
+/* reuse: this thread's array, freed by the key's destructor when the thread ends. The block
+ * starts with its size, so that the destructor can give its share of the budget back. */
+struct kept_block {
+    size_t size;
+    unsigned char a[];
+};
+static _Thread_local struct kept_block *kept;
 static pthread_key_t kept_key;
 static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
 static bool kept_key_ok;
 
 static void kept_free(void *p)
 {
-    free(p);
+    struct kept_block *b = p;
+    unreserve(b->size);
+    free(b);
 }
 
 static void kept_key_init(void)
@@ -40,23 +106,29 @@ enum sieve_alloc sieve_get_alloc(void)
  * had (no memory, or no key to free it with at thread exit). */
 static unsigned char *kept_array(size_t size)
 {
-    if (size > kept_size) {
+    size_t had = kept ? kept->size : 0;
+    if (size > had) {
         pthread_once(&kept_once, kept_key_init);
         if (!kept_key_ok)
             return NULL;
-        unsigned char *p = malloc(size);
-        if (!p)
+        if (!reserve(size - had))
             return NULL;
+        struct kept_block *p = malloc(sizeof *p + size);
+        if (!p) {
+            unreserve(size - had);
+            return NULL;
+        }
+        p->size = size;
         if (pthread_setspecific(kept_key, p) != 0) {
             free(p);
+            unreserve(size - had);
             return NULL;
         }
         free(kept);
         kept = p;
-        kept_size = size;
     }
-    memset(kept, 0, size);
-    return kept;
+    memset(kept->a, 0, size);
+    return kept->a;
 }
 
 int64_t sieve_count(uint64_t n)
@@ -69,8 +141,14 @@ int64_t sieve_count(uint64_t n)
     }
     size_t size = (size_t)n + 1;
     bool reuse = alloc_mode == SIEVE_REUSE;
+    if (!reuse && !reserve(size)) {
+        errno = ENOMEM;
+        return -1;
+    }
     unsigned char *composite = reuse ? kept_array(size) : calloc(size, 1);
     if (!composite) {
+        if (!reuse)
+            unreserve(size);
         errno = ENOMEM;
         return -1;
     }
@@ -84,7 +162,9 @@ int64_t sieve_count(uint64_t n)
     int64_t count = 0;
     for (size_t i = 2; i <= (size_t)n; i++)
         count += !composite[i];
-    if (!reuse)
+    if (!reuse) {
         free(composite);
+        unreserve(size);
+    }
     return count;
 }

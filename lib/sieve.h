@@ -16,9 +16,24 @@ enum sieve_alloc { SIEVE_FRESH, SIEVE_REUSE };
 void sieve_set_alloc(enum sieve_alloc a);
 enum sieve_alloc sieve_get_alloc(void);
 
+/* A bound on the memory of the sieves in flight (--max-sieve-memory), shared by every thread
+ * and every process forked after the call: a sieve whose array would take the arrays in use
+ * over bytes is refused at once (sieve_count fails with ENOMEM) instead of growing the server
+ * without limit. Kept arrays (reuse) count while they are kept. 0 means no limit. Call once,
+ * before any thread or child starts; -1 with errno when the shared counter cannot be made.
+ * Without a call there is no limit. A child killed while it sieves keeps its share counted:
+ * the bound errs on the side of refusing. */
+int sieve_set_budget(uint64_t bytes);
+
+/* A quarter of the machine's physical memory: the default budget. */
+uint64_t sieve_default_budget(void);
+
+/* The sieves refused for the budget since start-up, in every process. */
+uint64_t sieve_refused(void);
+
 /* Returns the number of primes <= n, or -1 with errno = ENOMEM when the array cannot be
- * allocated. The count is returned (and summed into the server's stats) so that the
- * compiler cannot drop the work. */
+ * allocated or would exceed the budget. The count is returned (and summed into the server's
+ * stats) so that the compiler cannot drop the work. */
 int64_t sieve_count(uint64_t n);
 
 #endif

@@ -111,6 +111,8 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
         exit(2);
     }
     sieve_set_alloc(s->opt.sieve_reuse ? SIEVE_REUSE : SIEVE_FRESH); /* before any thread */
+    if (sieve_set_budget(s->opt.max_sieve_memory) < 0)
+        err(1, "--max-sieve-memory: cannot map its shared counter");
     static char ident[64];
     snprintf(ident, sizeof ident, "%s-srv", m->name);
     log_init(ident, false);
@@ -262,6 +264,7 @@ static int stats_line(struct srv *s, char *buf, size_t n, bool final)
         .peak_workers = atomic_load(&s->pool_peak),
         .backlog = s->opt.backlog,
         .sieve_alloc = s->opt.sieve_reuse ? "reuse" : "fresh",
+        .sieve_refused = sieve_refused(),
         .per_worker = s->per_worker,
         .nper_worker = s->nper_worker,
         .wall_s = (double)(now.tv_sec - s->started.tv_sec) +

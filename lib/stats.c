@@ -94,19 +94,21 @@ int stats_format(char *buf, size_t n, const struct stats *s, const struct stats_
         return -1;
     struct stats_counts c;
     stats_sum(s, &c);
-    int r = snprintf(buf, n,
-                     "{\"event\":\"stats\",\"final\":%s,\"model\":\"%s\",\"workers\":%ld,"
-                     "\"peak_workers\":%ld,\"backlog\":%d,\"sieve_alloc\":\"%s\","
-                     "\"connections\":%llu,\"requests\":%llu,\"bad_requests\":%llu,"
-                     "\"bytes_sent\":%llu,\"primes\":%llu,\"utime_s\":%.6f,\"stime_s\":%.6f,"
-                     "\"max_rss_kb\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"minflt\":%ld,"
-                     "\"majflt\":%ld,\"wall_s\":%.6f}\n",
-                     info->final ? "true" : "false", info->model, info->workers, info->peak_workers,
-                     info->backlog, info->sieve_alloc ? info->sieve_alloc : "fresh",
-                     (unsigned long long)c.connections, (unsigned long long)c.requests,
-                     (unsigned long long)c.bad_requests, (unsigned long long)c.bytes_sent,
-                     (unsigned long long)c.primes, u.utime_s, u.stime_s, u.max_rss_kb, u.nvcsw,
-                     u.nivcsw, u.minflt, u.majflt, info->wall_s);
+    int r =
+        snprintf(buf, n,
+                 "{\"event\":\"stats\",\"final\":%s,\"model\":\"%s\",\"workers\":%ld,"
+                 "\"peak_workers\":%ld,\"backlog\":%d,\"sieve_alloc\":\"%s\","
+                 "\"connections\":%llu,\"requests\":%llu,\"bad_requests\":%llu,"
+                 "\"bytes_sent\":%llu,\"primes\":%llu,\"sieve_refused\":%llu,\"utime_s\":%.6f,"
+                 "\"stime_s\":%.6f,"
+                 "\"max_rss_kb\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"minflt\":%ld,"
+                 "\"majflt\":%ld,\"wall_s\":%.6f}\n",
+                 info->final ? "true" : "false", info->model, info->workers, info->peak_workers,
+                 info->backlog, info->sieve_alloc ? info->sieve_alloc : "fresh",
+                 (unsigned long long)c.connections, (unsigned long long)c.requests,
+                 (unsigned long long)c.bad_requests, (unsigned long long)c.bytes_sent,
+                 (unsigned long long)c.primes, (unsigned long long)info->sieve_refused, u.utime_s,
+                 u.stime_s, u.max_rss_kb, u.nvcsw, u.nivcsw, u.minflt, u.majflt, info->wall_s);
     if (r < 0 || (size_t)r >= n)
         return -1;
     if (info->nper_worker > 0) {

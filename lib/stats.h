@@ -65,6 +65,7 @@ struct stats_line {
     long peak_workers; /* the largest it has been */
     int backlog;
     const char *sieve_alloc; /* "fresh" or "reuse" */
+    uint64_t sieve_refused;  /* requests refused for --max-sieve-memory */
     /* Models with several loops: each loop's counters, for per_worker_connections */
     struct stats_slot *const *per_worker;
     size_t nper_worker;
