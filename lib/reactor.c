@@ -266,11 +266,8 @@ static void client_run(struct client *cl, unsigned events)
                 return;
             }
             written += (size_t)w;
-            if (cl->c.state != CONN_SEND) {
-                answered++;
-                if (cl->c.out != OUT_GREETING)
-                    cl->drained = false; /* its first answer is out: an ordinary client now */
-            }
+            if (cl->c.state != CONN_SEND && cl->c.out != OUT_GREETING)
+                cl->drained = false; /* its first answer is out: an ordinary client now */
             break;
         }
         case CONN_READ:
@@ -321,6 +318,12 @@ static void client_run(struct client *cl, unsigned events)
                 goto wait;
             }
             conn_work_done(&cl->c, sieve_count(conn_request(&cl->c)->work));
+            /* Every request counts toward the round's share, whatever its BYTES: answers
+             * with no payload never pass through CONN_SEND, and a pipeline of them must not
+             * hold the loop. */
+            answered++;
+            if (cl->c.state != CONN_SEND)
+                cl->drained = false;
             break;
         case CONN_DONE:
             client_close(cl);
