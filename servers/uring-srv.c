@@ -620,9 +620,11 @@ static void *run(void *arg)
     return NULL;
 }
 
-/* A ring with its provided buffers registered. 0, or -errno. */
-static int ring_init(struct ring *rg)
+/* A ring with its provided buffers registered. 0, or -errno with the call that failed in
+ * *call. */
+static int ring_init(struct ring *rg, const char **call)
 {
+    *call = "io_uring_queue_init";
     struct io_uring_params p = {0};
     p.flags = IORING_SETUP_SUBMIT_ALL;
     int rc = io_uring_queue_init_params(RING_ENTRIES, &rg->ring, &p);
@@ -632,6 +634,7 @@ static int ring_init(struct ring *rg)
     }
     if (rc < 0)
         return rc;
+    *call = "the provided buffers";
     size_t ring_bytes = BUF_COUNT * sizeof(struct io_uring_buf);
     void *mem = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     rg->bufs = malloc((size_t)BUF_COUNT * BUF_SIZE);
@@ -643,6 +646,7 @@ static int ring_init(struct ring *rg)
     io_uring_buf_ring_init(rg->br);
     struct io_uring_buf_reg reg = {
         .ring_addr = (uint64_t)(uintptr_t)mem, .ring_entries = BUF_COUNT, .bgid = BUF_GROUP};
+    *call = "io_uring_register_buf_ring";
     rc = io_uring_register_buf_ring(&rg->ring, &reg, 0);
     if (rc < 0)
         goto fail;
@@ -672,18 +676,30 @@ static void ring_free(struct ring *rg)
     free(rg->held);
 }
 
-/* Can io_uring run here, with what this server needs? NULL, or why not. */
-static const char *unavailable(int rc)
+/* Does the error of the ring's set-up mean that io_uring is refused here (the kernel has
+ * none, or a sysctl or a filter forbids it)? NULL, or why. Any other error, EINVAL of a later
+ * call among them, is a fault of this server's set-up and is reported as one. */
+static const char *unavailable(int rc, const char *call)
 {
+    if (strcmp(call, "io_uring_queue_init") != 0)
+        return NULL;
     switch (-rc) {
     case ENOSYS:
         return "the kernel has no io_uring (built without it, or older than 5.1)";
     case EPERM:
-    case EACCES:
-        return "io_uring is disabled (kernel.io_uring_disabled, or a seccomp filter of a "
-               "sandbox or container)";
-    case EINVAL:
-        return "the kernel lacks provided buffer rings or multishot accept (5.19 or later)";
+    case EACCES: {
+        char v[8] = "";
+        FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+        if (f) {
+            if (!fgets(v, sizeof v, f))
+                v[0] = 0;
+            fclose(f);
+        }
+        return v[0] && v[0] != '0'
+                   ? "io_uring is disabled (kernel.io_uring_disabled is not 0)"
+                   : "io_uring is refused (a seccomp filter of a sandbox or container, or "
+                     "kernel.io_uring_disabled)";
+    }
     default:
         return NULL;
     }
@@ -708,13 +724,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct ring *rg = &rings[i];
         *rg = (struct ring){.s = &s, .lfd = i < s.ngroup ? s.group[i] : s.lfd, .exclusive = shared};
-        int r = ring_init(rg);
+        const char *call;
+        int r = ring_init(rg, &call);
         if (r < 0) {
-            const char *why = unavailable(r);
+            const char *why = unavailable(r, call);
             if (why)
                 log_msg(LOG_ERR, "unavailable here: %s (%s)", why, strerror(-r));
             else
-                log_msg(LOG_ERR, "io_uring set-up: %s", strerror(-r));
+                log_msg(LOG_ERR, "io_uring set-up: %s: %s", call, strerror(-r));
             rc = 1;
             break;
         }
