@@ -19,6 +19,13 @@
  * half-closes after its request and the request ends when the server closes in turn, so an
  * ERR line, or a reply that should not exist, is still seen.
  *
+ * Kept connections (-k 0, or -k N above 1): each slot's first connection is opened and
+ * greeted before the run starts (as wrk connects before it measures), so that every client
+ * asked for has its connection through the whole measured interval; a thread starting them
+ * between event rounds would leave thousands unopened while the busy ones take the rounds.
+ * Those the server does not greet (a pool smaller than the clients) are closed and connect
+ * again at the start, as new connections would. The opening's time is the run's ramp_s.
+ *
  * Idle connections (--idle): opened before the run starts, greeted, then held silent and
  * never measured, the C10K setting. They share the thread's epoll set, marked by a tag bit in
  * the event's data. One the server closes is reopened at the next scan (every 100 ms, so a
@@ -762,34 +769,133 @@ static void idle_event(struct engine *e, struct slot *s, uint32_t ev)
     }
 }
 
-/* Before the start: every idle connection opened and greeted, or, for a server that greets
- * only as many as it has workers, until no greeting has come for a second; never longer
- * than --timeout. Returns the number greeted. */
-static uint64_t idle_open_all(struct engine *e)
+/* A kept slot's first connection, opened before the start: registered as the slot (not
+ * tagged), connected without a clock; a failure leaves it closed, to connect at the start. */
+static void kept_open(struct engine *e, struct slot *s)
 {
+    const struct lg_opts *o = e->opt;
+    s->linelen = 0;
+    s->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->fd < 0)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = s};
+    if (epoll_ctl(e->ep, EPOLL_CTL_ADD, s->fd, &ev) < 0 ||
+        (connect(s->fd, (struct sockaddr *)&o->addr, o->addrlen) < 0 && errno != EINPROGRESS)) {
+        close_conn(e, s);
+        return;
+    }
+    e->res->connections_opened++;
+    s->start = lg_now_ns();
+    s->connected = 0;
+    s->state = S_GREETING;
+}
+
+/* An event on a kept slot before the start: its greeting makes it S_WAIT (greeted, its
+ * connection kept for the first request); an error or anything but a greeting closes it. */
+static void kept_event(struct engine *e, struct slot *s, uint32_t ev)
+{
+    if (s->fd < 0 || s->state != S_GREETING)
+        return;
+    if (ev & EPOLLERR) {
+        close_conn(e, s);
+        return;
+    }
+    if (!s->connected)
+        s->connected = lg_now_ns();
+    if (!(ev & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)))
+        return; /* connected; the greeting is an event of its own */
+    for (;;) {
+        ssize_t n = recv(s->fd, s->line + s->linelen, sizeof s->line - s->linelen, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            close_conn(e, s);
+            return;
+        }
+        s->linelen += (size_t)n;
+        char *nl = memchr(s->line, '\n', s->linelen);
+        if (nl && (size_t)(nl - s->line) + 1 == s->linelen) {
+            s->greeted = lg_now_ns();
+            s->state = S_WAIT;
+            return;
+        }
+        if (nl || s->linelen == sizeof s->line) {
+            close_conn(e, s); /* not a greeting: the start connects afresh, and fails then */
+            return;
+        }
+    }
+}
+
+/* Kept connections opened at once before the start, per thread: enough to keep the server's
+ * accept queue busy, few enough that a burst of thousands does not overflow it (a dropped
+ * SYN is sent again after 1 s, then 3 s, 7 s, ...). */
+#define KEPT_WINDOW 128
+
+/* Before the start: every idle connection and every kept slot's first connection opened and
+ * greeted, or, for a server that greets only as many as it has workers, until nothing has
+ * been greeted for a second; never longer than --timeout. Kept slots are opened KEPT_WINDOW
+ * at a time; those not greeted by the end are closed and connect at the start. Sets
+ * idle_greeted and kept_greeted. */
+static void open_before_start(struct engine *e, bool kept)
+{
+    size_t nkept = kept ? e->nslots : 0, next = 0, waiting = 0;
     for (size_t i = 0; i < e->nidle; i++)
         idle_open(e, &e->idle[i]);
     int64_t now = lg_now_ns(), last = now;
     int64_t limit = now + (int64_t)e->opt->timeout_us * 1000;
     struct epoll_event evs[256];
     for (;;) {
+        for (; next < nkept && waiting < KEPT_WINDOW; next++) {
+            struct slot *s = &e->slots[next];
+            if (s->state == S_DONE)
+                continue;
+            kept_open(e, s);
+            waiting += s->state == S_GREETING;
+        }
         size_t greeted = 0;
         for (size_t i = 0; i < e->nidle; i++)
             greeted += e->idle[i].state == S_WAIT;
-        if (greeted == e->nidle || now - last >= 1000000000 || now >= limit)
-            return greeted;
+        if ((greeted == e->nidle && waiting == 0 && next == nkept) || now - last >= 1000000000 ||
+            now >= limit)
+            break;
         int n = epoll_wait(e->ep, evs, 256, 100);
         if (n < 0 && errno != EINTR)
-            return greeted;
+            break;
         now = lg_now_ns();
         for (int i = 0; i < n; i++) {
-            if (!(evs[i].data.u64 & IDLE_TAG))
-                continue; /* nothing else is registered yet */
             struct slot *s = (struct slot *)(uintptr_t)(evs[i].data.u64 & ~(uint64_t)IDLE_TAG);
             enum state before = s->state;
-            idle_event(e, s, evs[i].events);
+            if (evs[i].data.u64 & IDLE_TAG) {
+                idle_event(e, s, evs[i].events);
+            } else {
+                kept_event(e, s, evs[i].events);
+                if (before == S_GREETING && (s->state != S_GREETING || s->fd < 0))
+                    waiting--; /* greeted, or closed: room for the next */
+            }
             if (s->state != before)
                 last = now;
+        }
+    }
+    for (size_t i = 0; i < e->nidle; i++)
+        e->res->idle_greeted += e->idle[i].state == S_WAIT;
+    /* The connections' connect and greeting times are those of the opening: recorded once,
+     * as a new connection's are with its first request. */
+    for (size_t i = 0; i < nkept; i++) {
+        struct slot *s = &e->slots[i];
+        if (s->state == S_WAIT && s->fd >= 0) {
+            e->res->kept_greeted++;
+            uint64_t ph[2] = {(uint64_t)(s->connected - s->start) / 1000,
+                              (uint64_t)(s->greeted - s->start) / 1000};
+            for (int p = 0; p < 2; p++) {
+                if (e->opt->rate > 0)
+                    hist_record(&e->res->lat_unc[PH_CONNECT + p], ph[p]);
+                hist_record(&e->res->lat[PH_CONNECT + p], ph[p]);
+            }
+        } else if (s->state != S_DONE) {
+            close_conn(e, s);
+            s->state = S_IDLE;
         }
     }
 }
@@ -919,7 +1025,23 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
     if (ok) {
         for (size_t i = 0; i < e.nidle; i++)
             e.idle[i].fd = -1;
-        out->idle_greeted = idle_open_all(&e);
+        for (size_t i = 0; i < e.nslots; i++) {
+            struct slot *s = &e.slots[i];
+            size_t id = lo + i;
+            s->fd = -1;
+            s->id = (uint32_t)id;
+            if (o->requests)
+                s->left =
+                    o->requests / (uint64_t)o->conns + (id < o->requests % (uint64_t)o->conns);
+            else
+                s->left = UINT64_MAX;
+            s->state = S_IDLE;
+            if (s->left == 0) {
+                s->state = S_DONE;
+                e.done_slots++;
+            }
+        }
+        open_before_start(&e, o->per_conn != 1);
         /* The stop is watched from here on; one asked for meanwhile is an event at once. */
         struct epoll_event sev = {.events = EPOLLIN | EPOLLET, .data.ptr = NULL};
         ok = sh->stop_fd < 0 || epoll_ctl(e.ep, EPOLL_CTL_ADD, sh->stop_fd, &sev) == 0;
@@ -933,6 +1055,8 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
     if (!ok) {
         for (size_t i = 0; e.idle && i < e.nidle; i++)
             idle_close(&e.idle[i]);
+        for (size_t i = 0; e.slots && i < e.nslots; i++)
+            close_conn(&e, &e.slots[i]);
         free(e.slots);
         free(e.heap);
         free(e.idle);
@@ -950,30 +1074,16 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     }
 
-    for (size_t i = 0; i < e.nslots; i++) {
-        struct slot *s = &e.slots[i];
-        size_t id = lo + i;
-        s->fd = -1;
-        s->id = (uint32_t)id;
-        if (o->requests) {
-            s->left = o->requests / (uint64_t)o->conns + (id < o->requests % (uint64_t)o->conns);
-        } else {
-            s->left = UINT64_MAX;
-        }
-        s->state = S_IDLE;
-        if (s->left == 0) {
-            s->state = S_DONE;
-            e.done_slots++;
-        }
-    }
-
     int64_t t0 = sh->t0_ns;
     for (size_t i = 0; i < e.nslots; i++) {
         struct slot *s = &e.slots[i];
         if (s->state == S_DONE)
             continue;
-        /* Open loop: the slots' first requests are spread evenly over one interval. */
+        /* Open loop: the slots' first requests are spread evenly over one interval. A kept
+         * slot greeted before the start sends its first request on that connection. */
         s->intended = e.interval_ns ? due_time(&e, s->id, 0) : t0;
+        if (!e.interval_ns && s->fd >= 0) /* greeted already: --think comes first */
+            s->intended += (int64_t)o->think_us * 1000;
         s->wake = s->intended;
         s->state = S_WAIT;
         heap_push(&e, s);

@@ -588,6 +588,7 @@ static void fmt_bytes(char *buf, size_t n, double b)
 struct run_info {
     double elapsed_s, utime_s, stime_s;  /* the measured interval, and the client's CPU in it */
     int64_t t0_wall_ns, measure_wall_ns; /* the start and the measured start, by wall clock */
+    double ramp_s; /* opening the kept and idle connections, before the start */
     time_t started, completed;
     int signal; /* the signal that stopped the run, 0 if none */
     FILE *out;  /* where the summary goes: stdout, or stderr when the JSON goes to stdout */
@@ -667,6 +668,11 @@ static void print_summary(const struct lg_opts *o, const struct lg_result *r,
     if (o->requests == 0 && r->clients_served < (uint64_t)o->conns && !ri->signal)
         fprintf(out, "  %llu of %ld clients served at least once: the others never were\n",
                 (unsigned long long)r->clients_served, o->conns);
+    if (o->per_conn != 1 && o->conns > 0)
+        fprintf(out,
+                "  %llu of %ld kept connections opened and greeted before the start, in "
+                "%.2fs\n",
+                (unsigned long long)r->kept_greeted, o->conns, ri->ramp_s);
     if (o->idle)
         fprintf(out,
                 "  %llu idle connections held (%llu greeted before the start), %llu reopened\n",
@@ -710,6 +716,16 @@ static void print_summary(const struct lg_opts *o, const struct lg_result *r,
     if (ri->signal)
         fprintf(out, "Interrupted by SIG%s: these figures cover the run until then.\n",
                 sigabbrev_np(ri->signal));
+    if (r->requests_ok == 0 && r->warmup_requests == 0 && !ri->signal) {
+        if (r->errors[E_CONNECT_REFUSED] && r->errors[E_CONNECT_REFUSED] == error_total(r))
+            fprintf(stderr,
+                    "loadgen: nothing answered: every connection to %s was refused (is a "
+                    "server listening there?)\n",
+                    o->addr_str);
+        else
+            fprintf(stderr, "loadgen: nothing answered: no request to %s completed%s%s\n",
+                    o->addr_str, error_total(r) ? "; first error: " : "", r->first_error);
+    }
 }
 
 static void print_book(const struct lg_opts *o, const struct lg_result *r, FILE *out)
@@ -888,13 +904,14 @@ void lg_json_body(FILE *f, const struct lg_result *r, const struct lg_body *b)
             ",\"totals\":{\"requests_ok\":%llu,\"bytes\":%llu,\"elapsed_s\":%.6f,\"rps\":%.3f,"
             "\"bytes_per_s\":%.3f,\"connections_opened\":%llu,\"in_flight_at_end\":%llu,"
             "\"warmup_requests\":%llu,\"due_not_sent\":%llu,\"idle_greeted\":%llu,"
-            "\"idle_reopened\":%llu,\"clients_served\":%llu",
+            "\"idle_reopened\":%llu,\"clients_served\":%llu,\"kept_greeted\":%llu,"
+            "\"ramp_s\":%.6f",
             (unsigned long long)r->requests_ok, (unsigned long long)r->bytes, el,
             el > 0 ? (double)r->requests_ok / el : 0, el > 0 ? (double)r->bytes / el : 0,
             (unsigned long long)r->connections_opened, (unsigned long long)r->in_flight_at_end,
             (unsigned long long)r->warmup_requests, (unsigned long long)r->due_not_sent,
             (unsigned long long)r->idle_greeted, (unsigned long long)r->idle_reopened,
-            (unsigned long long)r->clients_served);
+            (unsigned long long)r->clients_served, (unsigned long long)r->kept_greeted, b->ramp_s);
     if (b->rate > 0)
         fprintf(f, ",\"target_rps\":%.3f,\"achieved_rps\":%.3f", b->rate, sent_rate(r, el));
     fprintf(f, "}");
@@ -994,7 +1011,8 @@ static void fill_json(FILE *f, const void *arg)
                         .classes = o->classes,
                         .t0_wall_ns = ri->t0_wall_ns,
                         .measure_wall_ns = ri->measure_wall_ns,
-                        .start_at_ns = o->start_at_ns};
+                        .start_at_ns = o->start_at_ns,
+                        .ramp_s = ri->ramp_s};
     lg_json_body(f, r, &b);
     if (r->nreqs) {
         fprintf(f, ",\"requests\":[");
@@ -1205,6 +1223,7 @@ int main(int argc, char **argv)
     }
     sh.ready = &ready;
     sh.go = &go;
+    int64_t spawned = lg_now_ns(); /* the ramp: from here until every thread is ready */
     for (long i = 0; i < o.threads; i++) {
         w[i].index = (int)i;
         w[i].sh = &sh;
@@ -1225,6 +1244,7 @@ int main(int argc, char **argv)
                 o.rate > 0 ? "open-loop" : "closed-loop", o.addr_str);
     fflush(ri.out);
     pthread_barrier_wait(&ready);
+    ri.ramp_s = (double)(lg_now_ns() - spawned) / 1e9;
     if (o.start_at_ns && wait_start(&o, sigfd) < 0)
         return 1;
     ri.started = time(NULL);

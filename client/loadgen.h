@@ -101,6 +101,7 @@ struct lg_result {
     uint64_t requests_ok, bytes, connections_opened, in_flight_at_end, warmup_requests;
     uint64_t due_not_sent;        /* open loop: due before the end, never started */
     uint64_t idle_greeted;        /* --idle: greeted before the run started */
+    uint64_t kept_greeted;        /* kept connections: greeted before the run started */
     uint64_t idle_reopened;       /* --idle: reopened after the server closed one */
     uint64_t clients_served;      /* of the -c clients, those with a measured request done */
     int64_t last_end_ns;          /* when the last measured request ended (ok or not); 0: none */
@@ -156,6 +157,7 @@ struct lg_body {
     int64_t t0_wall_ns;             /* when the threads started, by wall clock */
     int64_t measure_wall_ns;        /* when measuring started (after the warm-up) */
     int64_t start_at_ns;            /* --start-at, 0: none */
+    double ramp_s;                  /* opening the kept and idle connections, before the start */
 };
 void lg_json_body(FILE *f, const struct lg_result *r, const struct lg_body *b);
 void lg_json_hist(FILE *f, const struct hist *h);

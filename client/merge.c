@@ -160,9 +160,9 @@ static int grow_seconds(struct lg_result *r, size_t n)
     return 0;
 }
 
-static const char *const summed[] = {"requests_ok",      "bytes",           "connections_opened",
-                                     "in_flight_at_end", "warmup_requests", "due_not_sent",
-                                     "idle_greeted",     "idle_reopened",   "clients_served"};
+static const char *const summed[] = {
+    "requests_ok",  "bytes",        "connections_opened", "in_flight_at_end", "warmup_requests",
+    "due_not_sent", "idle_greeted", "idle_reopened",      "clients_served",   "kept_greeted"};
 
 /* Adds one input into m. Returns 0, or -1 with the reason in err. */
 static int add_input(struct merged *m, struct input *in, int64_t t0, char *err, size_t errlen)
@@ -172,7 +172,8 @@ static int add_input(struct merged *m, struct input *in, int64_t t0, char *err, 
     const struct jval *tot = json_get(d, "totals");
     uint64_t *fields[] = {&r->requests_ok,      &r->bytes,           &r->connections_opened,
                           &r->in_flight_at_end, &r->warmup_requests, &r->due_not_sent,
-                          &r->idle_greeted,     &r->idle_reopened,   &r->clients_served};
+                          &r->idle_greeted,     &r->idle_reopened,   &r->clients_served,
+                          &r->kept_greeted};
     for (size_t i = 0; i < sizeof summed / sizeof *summed; i++)
         *fields[i] += json_u64(json_get(tot, summed[i]));
     for (int e = 0; e < E_COUNT; e++)
@@ -185,6 +186,9 @@ static int add_input(struct merged *m, struct input *in, int64_t t0, char *err, 
     m->requests += json_u64(json_path(d, "config.requests"));
     m->idle += json_u64(json_path(d, "config.idle"));
     m->b.rate += json_num(json_path(d, "config.rate_rps"), 0);
+    double ramp = json_num(json_path(d, "totals.ramp_s"), 0);
+    if (ramp > m->b.ramp_s)
+        m->b.ramp_s = ramp; /* the hosts open theirs at once: the longest is the run's */
 
     if (add_phases(json_get(d, "latency_us"), r->lat, err, errlen) < 0)
         return -1;

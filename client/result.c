@@ -57,6 +57,7 @@ int lg_result_merge(struct lg_result *d, const struct lg_result *s)
     d->warmup_requests += s->warmup_requests;
     d->due_not_sent += s->due_not_sent;
     d->idle_greeted += s->idle_greeted;
+    d->kept_greeted += s->kept_greeted;
     d->idle_reopened += s->idle_reopened;
     d->clients_served += s->clients_served;
     if (s->last_end_ns > d->last_end_ns)
