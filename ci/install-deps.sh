@@ -16,6 +16,8 @@ need=(
     "col:bsdextrautils"
     "pdsh:pdsh"
     "ip:iproute2"
+    "strace:strace"
+    "nc:netcat-openbsd"
 )
 if [[ "${1:-}" == "--bench" ]]; then
     need+=("wrk:wrk" "nginx:nginx-light" "/usr/bin/time:time" "ip:iproute2" "taskset:util-linux")

@@ -74,7 +74,7 @@ _cb_bench_run() {
             --accepts --spare --pollers --sieve --idle --think --rate-pct --reps --target-ci
             --max-reps --budget --max-reruns --probe --duration --warmup --requests --keep --rate
             --mix --read-rate --timeout --netem --server-host --server-addr --client-hosts --rcmd
-            --seed --out --no-plots --resume -h --help" -- "$cur"))
+            --seed --out --no-plots --dry-run --resume -h --help" -- "$cur"))
     elif ((COMP_CWORD == 1)); then
         COMPREPLY=($(compgen -W "$(ls "$root/bench/suites" 2>/dev/null)" -- "$cur"))
     fi
