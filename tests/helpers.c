@@ -4,12 +4,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -140,7 +142,10 @@ void server_start_limited(struct server *s, const char *model, const char *const
     snprintf(path, sizeof path, "%s/%s-srv", dir && *dir ? dir : "bin", base);
     memset(s, 0, sizeof *s);
     snprintf(s->model, sizeof s->model, "%s", model);
-    snprintf(s->err_path, sizeof s->err_path, "/tmp/cb-test-%s-%ld.err", base, (long)getpid());
+    snprintf(s->err_path, sizeof s->err_path, "/tmp/cb-test-%s-XXXXXX.err", base);
+    int ef = mkstemps(s->err_path, 4);
+    cr_assert_geq(ef, 0, "mkstemps %s: %s", s->err_path, strerror(errno));
+    close(ef);
 
     const char *argv[32] = {path, "-p", "0"};
     int argc = 3;
@@ -264,12 +269,24 @@ size_t read_greeting(int fd, char *buf, size_t n)
     return len;
 }
 
+/* Waits until fd is readable, at most 30 s between two reads: a server that stops sending
+ * fails the test instead of hanging it. */
+static void await_readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int r;
+    while ((r = poll(&p, 1, 30000)) < 0 && errno == EINTR)
+        ;
+    cr_assert_gt(r, 0, "nothing to read for 30 s (%s)", r < 0 ? strerror(errno) : "timed out");
+}
+
 uint64_t recv_payload(int fd, uint64_t n)
 {
     static char buf[1 << 16];
     uint64_t got = 0;
     while (got < n) {
         size_t want = n - got < sizeof buf ? (size_t)(n - got) : sizeof buf;
+        await_readable(fd);
         ssize_t r = read(fd, buf, want);
         if (r < 0 && errno == EINTR)
             continue;
@@ -291,6 +308,7 @@ size_t read_all(int fd, char *buf, size_t n)
 {
     size_t len = 0;
     for (;;) {
+        await_readable(fd);
         ssize_t r = read(fd, buf + len, n - 1 - len);
         if (r < 0 && errno == EINTR)
             continue;
@@ -437,4 +455,102 @@ bool request_ok(int port, const char *line, uint64_t bytes)
     }
     close(fd);
     return ok && got == bytes;
+}
+
+/* Each line of /proc/net/tcp{,6} with its local and remote ports, state and receive queue,
+ * to f; stops when f returns true. */
+static bool scan_tcp(bool (*f)(unsigned lport, unsigned rport, unsigned st, unsigned long rxq,
+                               void *arg),
+                     void *arg)
+{
+    static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    bool found = false;
+    for (size_t i = 0; i < 2 && !found; i++) {
+        FILE *fp = fopen(files[i], "r");
+        if (!fp)
+            continue;
+        char line[512];
+        if (!fgets(line, sizeof line, fp)) { /* the header */
+            fclose(fp);
+            continue;
+        }
+        while (!found && fgets(line, sizeof line, fp)) {
+            unsigned lport, rport, st;
+            unsigned long txq, rxq;
+            if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%x %x %lx:%lx", &lport, &rport,
+                       &st, &txq, &rxq) == 5)
+                found = f(lport, rport, st, rxq, arg);
+        }
+        fclose(fp);
+    }
+    return found;
+}
+
+struct queue_sum {
+    unsigned port;
+    long sum;
+};
+
+static bool add_listen_queue(unsigned lport, unsigned rport, unsigned st, unsigned long rxq,
+                             void *arg)
+{
+    struct queue_sum *q = arg;
+    (void)rport;
+    if (st == 0x0A && lport == q->port) /* TCP_LISTEN: rx_queue is the accept queue */
+        q->sum += (long)rxq;
+    return false;
+}
+
+int listen_queue(int port)
+{
+    struct queue_sum q = {(unsigned)port, 0};
+    scan_tcp(add_listen_queue, &q);
+    return (int)q.sum;
+}
+
+struct peer_q {
+    unsigned lport, rport; /* the peer's side: its local port is our remote one */
+    bool unread;
+};
+
+static bool peer_unread(unsigned lport, unsigned rport, unsigned st, unsigned long rxq, void *arg)
+{
+    struct peer_q *q = arg;
+    (void)st;
+    if (lport == q->lport && rport == q->rport) {
+        q->unread = rxq > 0;
+        return true;
+    }
+    return false;
+}
+
+bool await_peer_read(int fd)
+{
+    struct sockaddr_storage me, peer;
+    socklen_t ml = sizeof me, pl = sizeof peer;
+    if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+        return false;
+    unsigned mine = ntohs(me.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&me)->sin6_port
+                                                   : ((struct sockaddr_in *)&me)->sin_port);
+    unsigned theirs = ntohs(peer.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&peer)->sin6_port
+                                                       : ((struct sockaddr_in *)&peer)->sin_port);
+    for (int i = 0; i < 10000; i++) {
+        int outq = 0;
+        struct peer_q q = {theirs, mine, true};
+        if (ioctl(fd, SIOCOUTQ, &outq) == 0 && outq == 0 && scan_tcp(peer_unread, &q) && !q.unread)
+            return true;
+        usleep(1000);
+    }
+    return false;
+}
+
+int await_threads(pid_t pid, int want)
+{
+    int n = thread_count(pid);
+    for (int i = 0; i < 10000 && n > want; i++) {
+        usleep(1000);
+        n = thread_count(pid);
+    }
+    return n;
 }

@@ -78,6 +78,17 @@ void send_str(int fd, const char *s);
 /* Reads until EOF or n - 1 bytes; returns the count (NUL-terminated). */
 size_t read_all(int fd, char *buf, size_t n);
 
+/* Connections waiting in the accept queues of the listeners on TCP port (IPv4 and IPv6,
+ * every SO_REUSEPORT listener), from /proc/net/tcp{,6}; -1 if they cannot be read. */
+int listen_queue(int port);
+
+/* Waits (at most 10 s) until the bytes written on the connected TCP socket fd have been read
+ * by the application at the other end (the peer's receive queue is empty); true if so. */
+bool await_peer_read(int fd);
+
+/* Waits (at most 10 s) until the threads of pid number at most want; returns the count then. */
+int await_threads(pid_t pid, int want);
+
 /* Number of open descriptors of a process. */
 int fd_count(pid_t pid);
 

@@ -2,6 +2,7 @@
  * suite end to end (a failed cell recorded, plots drawn), and a run killed midway and resumed. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -63,6 +64,18 @@ static const char *run_dir(char *buf, size_t n, const char *tag)
     return buf;
 }
 
+/* FILE holds exactly the exit status want (one line), as `echo $? > FILE` writes it. */
+static bool exit_status_is(const char *file, int want)
+{
+    FILE *f = fopen(file, "r");
+    int got = -1;
+    char extra;
+    bool ok = f && fscanf(f, "%d", &got) == 1 && fscanf(f, " %c", &extra) != 1 && got == want;
+    if (f)
+        fclose(f);
+    return ok;
+}
+
 /* FILE holds NEEDLE (grep -F). */
 static bool file_contains(const char *file, const char *needle)
 {
@@ -83,7 +96,7 @@ static int count_files(const char *dir)
     return n;
 }
 
-Test(bench, summary_of_known_cells)
+Test(bench, summary_of_known_cells, .timeout = 120)
 {
     char outbuf[64];
     snprintf(outbuf, sizeof outbuf, "/tmp/cb-bench-summary-%ld.json", (long)getpid());
@@ -139,7 +152,7 @@ Test(bench, summary_of_known_cells)
 /* bench/compare: two runs made from the fixture cells, B with prethread at half the
  * throughput: a regression (the interval of the ratio lies below 1) that fails the threshold,
  * iterative unchanged; a noise floor above the change hides it; bench/export lists both. */
-Test(bench, compare_and_export)
+Test(bench, compare_and_export, .timeout = 120)
 {
     char a[96], b[96], cmd[2048];
     snprintf(a, sizeof a, "/tmp/cb-cmp-a-%ld", (long)getpid());
@@ -204,7 +217,7 @@ Test(bench, compare_and_export)
 /* A run with one concurrency and several models is drawn against the models (not against
  * the pool size, which would drop the iterative server); noisy configurations are marked; a
  * gnuplot warning (the fixture's flat latencies give some) fails only with --strict. */
-Test(bench, one_concurrency_is_drawn_against_the_models)
+Test(bench, one_concurrency_is_drawn_against_the_models, .timeout = 120)
 {
     char d[96], cmd[1024];
     snprintf(d, sizeof d, "/tmp/cb-plot-one-%ld", (long)getpid());
@@ -233,7 +246,7 @@ Test(bench, one_concurrency_is_drawn_against_the_models)
 /* The bootstrap interval of the median: the same values give the same interval; it holds
  * the median, lies within the range and narrows as repetitions are added; below 6 values it
  * is the range. */
-Test(bench, bootstrap_interval_of_the_median)
+Test(bench, bootstrap_interval_of_the_median, .timeout = 120)
 {
     const char *f = "include \"stats\"; "
                     "[100, 103, 99, 101, 97, 102, 98, 120, 101, 100] as $v "
@@ -383,21 +396,24 @@ static bool mount_tiny(const char *where, const char *size)
 Test(bench, full_disk_stops_the_run_and_keeps_whole_cells, .timeout = 120)
 {
     bench_env();
-    const char *mnt = "/tmp/cb-bench-full";
-    if (!mount_tiny(mnt, "48k"))
+    char mnt[] = "/tmp/cb-bench-full-XXXXXX", out[64];
+    cr_assert(mkdtemp(mnt), "mkdtemp: %s", strerror(errno));
+    snprintf(out, sizeof out, "%s.out", mnt);
+    if (!mount_tiny(mnt, "48k")) {
+        rmdir(mnt);
         cr_skip_test("cannot mount a tmpfs here (needs root)");
+    }
     char dir[256], cmd[1024];
     snprintf(dir, sizeof dir, "%s/run", mnt);
     snprintf(cmd, sizeof cmd,
              "bench/run smoke --models prethread --conc '1 2' --reps 3 --max-reps 3 --probe 0 "
              "--max-reruns 0 --duration 0.3s "
-             "--warmup 0 --no-plots --out %s >/tmp/cb-bench-full.out 2>&1",
-             dir);
+             "--warmup 0 --no-plots --out %s >%s 2>&1",
+             dir, out);
     int st = system(cmd);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 1, "bench/run on a full disk: exit 0x%x", st);
-    cr_expect_eq(
-        sh("grep -q 'disk full\\|cannot write\\|cannot create' %s%s", "/tmp/cb-bench-full.out", ""),
-        0, "no clear message (see /tmp/cb-bench-full.out)");
+    cr_expect_eq(sh("grep -q 'disk full\\|cannot write\\|cannot create' %s%s", out, ""), 0,
+                 "no clear message (see %s)", out);
     /* Whatever cells were written are whole JSON. */
     snprintf(cmd, sizeof cmd,
              "for f in %s/cells/*.json; do [ -e \"$f\" ] || continue; jq -e .id \"$f\" "
@@ -417,14 +433,17 @@ Test(bench, full_disk_stops_the_run_and_keeps_whole_cells, .timeout = 120)
     cr_expect_neq(access(cmd, F_OK), 0, "a partial result file was left");
     server_stop(&s, NULL, 0);
     sh("umount %s%s", mnt, "");
-    unlink("/tmp/cb-bench-full.out");
+    rmdir(mnt);
+    unlink(out);
 }
 
 /* Every script answers -h and --help on stdout with status 0; bench/run refuses a missing
  * suite and every bad value before the first cell, with one line and status 2. */
-Test(bench, help_usage_and_validation)
+Test(bench, help_usage_and_validation, .timeout = 120)
 {
     bench_env();
+    char tmp[] = "/tmp/cb-help-XXXXXX";
+    cr_assert(mkdtemp(tmp), "mkdtemp: %s", strerror(errno));
     static const char *const scripts[] = {"run",    "plot",           "models",    "compare-models",
                                           "events", "loadgen-vs-wrk", "summarize", "compare",
                                           "export", "netns-hosts"};
@@ -432,9 +451,9 @@ Test(bench, help_usage_and_validation)
         for (int k = 0; k < 2; k++) {
             char cmd[512];
             snprintf(cmd, sizeof cmd,
-                     "out=$(bench/%s %s 2>/tmp/cb-help.err) && [ ! -s /tmp/cb-help.err ] && "
+                     "out=$(bench/%s %s 2>%s/help.err) && [ ! -s %s/help.err ] && "
                      "echo \"$out\" | grep -q 'usage: bench/%s'",
-                     scripts[i], k ? "--help" : "-h", scripts[i]);
+                     scripts[i], k ? "--help" : "-h", tmp, tmp, scripts[i]);
             cr_expect_eq(system(cmd), 0, "%s", cmd);
         }
     static const struct {
@@ -478,22 +497,23 @@ Test(bench, help_usage_and_validation)
          "no network namespace 'cb-nosuch-ns'\\|needs root"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        char cmd[512];
+        char cmd[640];
         snprintf(cmd, sizeof cmd,
-                 "bench/run %s --out /tmp/cb-never >/dev/null 2>/tmp/cb-bad.err; s=$?; "
-                 "[ $s -eq 2 ] && grep -q -- \"%s\" /tmp/cb-bad.err && [ ! -e /tmp/cb-never ]",
-                 bad[i].args, bad[i].says);
+                 "bench/run %s --out %s/never >/dev/null 2>%s/bad.err; s=$?; "
+                 "[ $s -eq 2 ] && grep -q -- \"%s\" %s/bad.err && [ ! -e %s/never ]",
+                 bad[i].args, tmp, tmp, bad[i].says, tmp, tmp);
         cr_expect_eq(system(cmd), 0, "bench/run %s: not refused with '%s'", bad[i].args,
                      bad[i].says);
     }
     /* A model whose binary was not built. */
-    cr_expect_eq(system("mkdir -p /tmp/cb-empty-bin && BENCH_BIN=/tmp/cb-empty-bin bench/run smoke "
-                        "--out /tmp/cb-never >/dev/null 2>/tmp/cb-bad.err; [ $? -eq 2 ] && "
-                        "grep -q 'missing; run make' /tmp/cb-bad.err"),
-                 0);
-    unlink("/tmp/cb-help.err");
-    unlink("/tmp/cb-bad.err");
-    rmdir("/tmp/cb-empty-bin");
+    char cmd[640];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/empty-bin && BENCH_BIN=%s/empty-bin bench/run smoke "
+             "--out %s/never >/dev/null 2>%s/bad.err; [ $? -eq 2 ] && "
+             "grep -q 'missing; run make' %s/bad.err",
+             tmp, tmp, tmp, tmp, tmp);
+    cr_expect_eq(system(cmd), 0, "%s", cmd);
+    sh("rm -rf %s%s", tmp, "");
 }
 
 /* The accept modes and pool sizings are dimensions of the matrix: each pool runs the modes it
@@ -712,24 +732,24 @@ Test(bench, netem_unavailable_cells_are_skipped_with_the_reason, .timeout = 120)
     char dirbuf[64];
     const char *dir = run_dir(dirbuf, sizeof dirbuf, "netem");
     sh("rm -rf %s%s", dir, "");
-    /* Where netem works, the cells run: this test is about the other case. */
-    if (system("[ \"$(id -u)\" = 0 ] && ip netns add cb-probe-$$ 2>/dev/null && "
-               "ip -n cb-probe-$$ link add cbp0 type veth peer name cbp1 2>/dev/null && "
-               "tc -n cb-probe-$$ qdisc add dev cbp0 root netem delay 1ms 2>/dev/null; "
-               "s=$?; ip netns del cb-probe-$$ 2>/dev/null; exit $s") == 0)
-        cr_skip_test("netem works here; the skipped path needs a kernel without it");
+    /* A kernel without the netem qdisc, wherever this runs: a tc first in PATH that answers
+     * as tc does there (without root, bench/run stops before tc, for the same outcome). */
     char cmd[1024];
+    sh("mkdir -p %s.path && printf '#!/bin/sh\\necho \"Error: Specified qdisc kind is unknown.\" "
+       ">&2\\nexit 2\\n' > %s.path/tc",
+       dir, dir);
+    sh("chmod +x %s.path/tc%s", dir, "");
     snprintf(cmd, sizeof cmd,
              "ip -o link > %s.links0 2>/dev/null; "
-             "bench/run smoke --models 'iterative prethread' --conc 2 --reps 2 --max-reps 2 "
-             "--probe 0 --max-reruns 0 "
+             "PATH=%s.path:$PATH bench/run smoke --models 'iterative prethread' --conc 2 "
+             "--reps 2 --max-reps 2 --probe 0 --max-reruns 0 "
              "--netem 'delay 10ms loss 0.1%%' --out %s >%s.out 2>&1; echo $? > %s.rc; "
              "ip -o link > %s.links1 2>/dev/null",
-             dir, dir, dir, dir, dir);
+             dir, dir, dir, dir, dir, dir);
     cr_assert_eq(system(cmd), 0);
     char path[512];
     snprintf(path, sizeof path, "%s.rc", dir);
-    cr_expect(file_contains(path, "0"), "bench/run did not exit 0 (see %s.out)", dir);
+    cr_expect(exit_status_is(path, 0), "bench/run did not exit 0 (see %s.out)", dir);
     snprintf(path, sizeof path, "%s/summary.json", dir);
     expect_jq(path, "(.configs | length == 2) and all(.configs[]; .failed == 0 and "
                     ".skipped == 2 and (.errors_seen | length == 1) and "
@@ -743,6 +763,7 @@ Test(bench, netem_unavailable_cells_are_skipped_with_the_reason, .timeout = 120)
     sh("rm -rf %s %s.out", dir, dir);
     sh("rm -f %s.rc %s.links0", dir, dir);
     sh("rm -f %s.links1%s", dir, "");
+    sh("rm -rf %s.path%s", dir, "");
 }
 
 /* A model this machine cannot run says so at start-up ("unavailable here: ..."), as uring-srv
@@ -818,8 +839,8 @@ Test(bench, smoke_suite_across_three_namespaces, .timeout = 300)
     sh("rm -rf %s %s.opts", dir, dir);
     snprintf(cmd, sizeof cmd, "ip -o link > %s.links0; bench/netns-hosts up --prefix %s > %s.opts",
              dir, prefix, dir);
-    if (system(cmd) != 0)
-        cr_skip_test("cannot build network namespaces here (bench/netns-hosts up failed)");
+    /* As root with ip and pdsh, the namespaces must come up: a failure here is a failure. */
+    cr_assert_eq(system(cmd), 0, "bench/netns-hosts up failed (as root, with ip and pdsh)");
     snprintf(path, sizeof path, "%s.opts", dir);
     char want[256];
     snprintf(want, sizeof want,
@@ -838,7 +859,7 @@ Test(bench, smoke_suite_across_three_namespaces, .timeout = 300)
     cr_assert_eq(system(cmd), 0);
     cr_assert_eq(st, 0);
     snprintf(path, sizeof path, "%s.rc", dir);
-    cr_expect(file_contains(path, "0"), "bench/run did not exit 0 (see %s.out)", dir);
+    cr_expect(exit_status_is(path, 0), "bench/run did not exit 0 (see %s.out)", dir);
     snprintf(path, sizeof path, "%s/summary.json", dir);
     expect_jq(path, "(.configs | length == 18) and all(.configs[]; .failed == 0)");
     snprintf(cmd, sizeof cmd, "jq -s 'map(select(.status == \"ok\")) | length' %s/cells/*.json",
@@ -897,10 +918,9 @@ Test(bench, two_models_across_namespaces_over_ssh, .timeout = 300)
     snprintf(cmd, sizeof cmd, "tests/sshd-netns.sh down %s-ssh; bench/netns-hosts down --prefix %s",
              dir, prefix);
     cr_assert_eq(system(cmd), 0);
-    if (up != 0)
-        cr_skip_test("cannot build namespaces with an sshd in each here");
+    cr_assert_eq(up, 0, "tests/sshd-netns.sh could not build namespaces with an sshd in each");
     snprintf(path, sizeof path, "%s.rc", dir);
-    cr_expect(file_contains(path, "0"), "bench/run did not exit 0 (see %s.out)", dir);
+    cr_expect(exit_status_is(path, 0), "bench/run did not exit 0 (see %s.out)", dir);
     snprintf(path, sizeof path, "%s/summary.json", dir);
     expect_jq(path, "(.configs | length == 4) and all(.configs[]; .failed == 0 and .skipped == 0)");
     snprintf(cmd, sizeof cmd,
@@ -918,4 +938,59 @@ Test(bench, two_models_across_namespaces_over_ssh, .timeout = 300)
     sh("rm -rf %s %s-ssh", dir, dir);
     sh("rm -f %s.rc %s.out", dir, dir);
     sh("rm -f %s.sshargs%s", dir, "");
+}
+
+/* Every suite target of the Makefile, as the README shows it, with DRY_RUN=1: exit 0, the
+ * suite's cells counted and timed, no server started and no run written. The counts are
+ * the suites' matrices (README: the suites table). */
+Test(bench, every_make_suite_target_dry_runs, .timeout = 300)
+{
+    static const struct {
+        const char *target, *cells;
+    } t[] = {
+        {"bench", "243"},        {"smoke", "54"},       {"book", "50 30"},
+        {"sweep-backlog", "54"}, {"sweep-pool", "168"}, {"workloads", "135 156 81 108 243 54"},
+    };
+    char out[] = "/tmp/cb-dry-XXXXXX";
+    int fd = mkstemp(out);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd,
+                 "ls results > %s.before; make --no-print-directory %s DRY_RUN=1 > %s 2>&1; "
+                 "echo $? > %s.rc; ls results > %s.after",
+                 out, t[i].target, out, out, out);
+        cr_assert_eq(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "%s.rc", out);
+        cr_expect(exit_status_is(cmd, 0), "make %s DRY_RUN=1 did not exit 0 (see %s)", t[i].target,
+                  out);
+        snprintf(cmd, sizeof cmd,
+                 "[ \"$(sed -n 's/^cells: \\([0-9]*\\) .*/\\1/p' %s | paste -sd ' ')\" = '%s' ]",
+                 out, t[i].cells);
+        cr_expect_eq(system(cmd), 0, "make %s DRY_RUN=1: not the cells %s (see %s)", t[i].target,
+                     t[i].cells, out);
+        snprintf(cmd, sizeof cmd,
+                 "[ $(grep -c '^estimated time: [0-9]' %s) -eq $(grep -c '^cells: ' %s) ] && "
+                 "! grep -q '\"event\":\"listening\"\\|ETA' %s && cmp -s %s.before %s.after",
+                 out, out, out, out, out);
+        cr_expect_eq(system(cmd), 0, "make %s DRY_RUN=1: no estimate, or something ran (see %s)",
+                     t[i].target, out);
+    }
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -f %s %s.rc %s.before %s.after", out, out, out, out);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* Runs are shared: bench/plot on runs whose output path, title, swept values and model names
+ * hold quotes, semicolons, gnuplot's system(), backquotes and $(...) draws them as text or
+ * refuses them with a message, and runs nothing they say (tests/plot-hostile.sh). */
+Test(bench, plot_takes_a_run_as_data_never_as_code, .timeout = 300)
+{
+    char dir[] = "/tmp/cb-hostile-XXXXXX";
+    cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "tests/plot-hostile.sh %s", dir);
+    cr_expect_eq(system(cmd), 0, "%s: see the lines above", cmd);
+    sh("rm -rf %s%s", dir, "");
 }

@@ -15,7 +15,7 @@
 static char err[512];
 static const unsigned POOL_P = CAP_WORKERS | CAP_LOCK_MUTEX | CAP_LOCK_FCNTL;
 
-Test(cli, defaults)
+Test(cli, defaults, .timeout = 60)
 {
     struct srv_opts o;
     char *argv[] = {"x", NULL};
@@ -30,7 +30,7 @@ Test(cli, defaults)
     cr_expect_eq(o.lock, LOCK_NONE);
 }
 
-Test(cli, every_option)
+Test(cli, every_option, .timeout = 60)
 {
     struct srv_opts o;
     int r = PARSE(POOL_P, &o, "-H", "::1", "-p", "0", "-b", "32", "-w", "4", "--accept-lock",
@@ -50,7 +50,7 @@ Test(cli, every_option)
     cr_expect_str_eq(o.stats_file, "/tmp/s");
 }
 
-Test(cli, options_a_model_cannot_use_are_refused)
+Test(cli, options_a_model_cannot_use_are_refused, .timeout = 60)
 {
     struct srv_opts o;
     cr_expect_eq(PARSE(0, &o, "-w", "4"), CLI_ERR);
@@ -65,7 +65,7 @@ Test(cli, options_a_model_cannot_use_are_refused)
     cr_expect_eq(PARSE(POOL_P, &o, "--max-clients", "3"), CLI_ERR);
 }
 
-Test(cli, bad_values)
+Test(cli, bad_values, .timeout = 60)
 {
     struct srv_opts o;
     cr_expect_eq(PARSE(POOL_P, &o, "-p", "65536"), CLI_ERR);
@@ -84,7 +84,7 @@ Test(cli, bad_values)
 }
 
 /* The servers take the same durations as loadgen: a bare number is seconds. */
-Test(cli, timeout_and_grace_take_durations)
+Test(cli, timeout_and_grace_take_durations, .timeout = 60)
 {
     struct srv_opts o;
     cr_assert_eq(PARSE(POOL_P, &o, "--timeout", "500ms", "--grace", "1.5s"), CLI_OK, "%s", err);
@@ -99,14 +99,14 @@ Test(cli, timeout_and_grace_take_durations)
     cr_expect_eq(PARSE(POOL_P, &o, "--timeout", "10us"), CLI_ERR, "below a millisecond");
 }
 
-Test(cli, help_and_version)
+Test(cli, help_and_version, .timeout = 60)
 {
     struct srv_opts o;
     cr_expect_eq(PARSE(0, &o, "-h"), CLI_HELP);
     cr_expect_eq(PARSE(0, &o, "--version"), CLI_VERS);
 }
 
-Test(cli, numbers_and_durations)
+Test(cli, numbers_and_durations, .timeout = 60)
 {
     uint64_t v;
     cr_expect_eq(cli_u64("42", 0, 100, &v), 0);
@@ -130,7 +130,7 @@ Test(cli, numbers_and_durations)
     cr_expect_eq(cli_duration_us("1d", &v), -1);
 }
 
-Test(cli, spare_options_make_a_dynamic_pool)
+Test(cli, spare_options_make_a_dynamic_pool, .timeout = 60)
 {
     struct srv_opts o;
     const unsigned caps = POOL_P | CAP_SPARE;
@@ -152,7 +152,7 @@ Test(cli, spare_options_make_a_dynamic_pool)
     cr_expect(strstr(err, "no pool to size"), "%s", err);
 }
 
-Test(cli, stats_interval_takes_a_duration)
+Test(cli, stats_interval_takes_a_duration, .timeout = 60)
 {
     struct srv_opts o;
     cr_assert_eq(PARSE(0, &o, "--stats-interval", "250ms"), CLI_OK, "%s", err);

@@ -44,7 +44,7 @@ static size_t drain(struct conn *c, char *out, size_t cap, size_t limit)
 
 static char out[1 << 21];
 
-Test(conn, greeting_then_a_request_in_pieces)
+Test(conn, greeting_then_a_request_in_pieces, .timeout = 60)
 {
     struct conn c;
     conn_init(&c, &cfg);
@@ -70,7 +70,7 @@ Test(conn, greeting_then_a_request_in_pieces)
     cr_expect_eq(conn_received(&c, 0), CONN_DONE, "the client's close ends it");
 }
 
-Test(conn, pipelined_requests_answered_in_order)
+Test(conn, pipelined_requests_answered_in_order, .timeout = 60)
 {
     struct conn c;
     conn_init(&c, &cfg);
@@ -93,7 +93,7 @@ Test(conn, pipelined_requests_answered_in_order)
     cr_expect_eq(conn_tally_take(&c).requests, 3);
 }
 
-Test(conn, bad_request_err_then_linger)
+Test(conn, bad_request_err_then_linger, .timeout = 60)
 {
     struct conn c;
     conn_init(&c, &cfg);
@@ -120,7 +120,7 @@ Test(conn, bad_request_err_then_linger)
     cr_expect_eq(conn_received(&c, 0), CONN_DONE, "the peer's close ends the linger");
 }
 
-Test(conn, limits_and_overlong_lines)
+Test(conn, limits_and_overlong_lines, .timeout = 60)
 {
     struct conn c;
     conn_init(&c, &cfg);
@@ -140,7 +140,7 @@ Test(conn, limits_and_overlong_lines)
     cr_expect(!strncmp(out, "ERR ", 4), "%s", out);
 }
 
-Test(conn, sieve_failure_and_zero_bytes)
+Test(conn, sieve_failure_and_zero_bytes, .timeout = 60)
 {
     struct conn c;
     conn_init(&c, &cfg);
@@ -156,7 +156,7 @@ Test(conn, sieve_failure_and_zero_bytes)
     cr_expect_eq(c.state, CONN_LINGER);
 }
 
-Test(conn, partial_payload_counted)
+Test(conn, partial_payload_counted, .timeout = 60)
 {
     struct conn c;
     conn_init(&c, &cfg);
@@ -176,7 +176,7 @@ Test(conn, partial_payload_counted)
 
 /* A client that half-closes after its request (loadgen with BYTES 0 does) still gets its
  * answer; the connection ends after it. */
-Test(conn, half_close_after_the_request)
+Test(conn, half_close_after_the_request, .timeout = 60)
 {
     struct conn c;
     conn_init(&c, &cfg);

@@ -2,6 +2,8 @@
  * warnings, and `make install` puts binaries, pages and completion under DESTDIR/PREFIX and
  * `make uninstall` takes them away again. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,14 +50,14 @@ static const char *bindir(void)
     return d && *d ? d : "bin";
 }
 
-Test(docs, loadgen_page_has_every_option)
+Test(docs, loadgen_page_has_every_option, .timeout = 60)
 {
     char bin[256];
     snprintf(bin, sizeof bin, "%s/loadgen", bindir());
     page_covers(bin, "man/loadgen.1");
 }
 
-Test(docs, server_page_has_every_option_of_every_model)
+Test(docs, server_page_has_every_option_of_every_model, .timeout = 60)
 {
     FILE *p = popen("bench/models names", "r");
     cr_assert(p);
@@ -97,4 +99,86 @@ Test(docs, install_and_uninstall_under_destdir, .timeout = 120)
     cr_expect_eq(system(cmd), 0, "uninstall left files behind (see %s.log)", dest);
     snprintf(cmd, sizeof cmd, "rm -rf %s %s.log", dest, dest);
     cr_expect_eq(system(cmd), 0);
+}
+
+/* The help text of bin, whole, into buf; its length. */
+static size_t help_of(const char *bin, char *buf, size_t n)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s --help", bin);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "popen %s", cmd);
+    size_t len = fread(buf, 1, n - 1, p);
+    buf[len] = 0;
+    pclose(p);
+    return len;
+}
+
+/* Each value of a registry column ("a,b" or "-") is named in the help text. */
+static void values_in_help(const char *model, const char *col, const char *values, const char *help)
+{
+    char v[128];
+    snprintf(v, sizeof v, "%s", values);
+    for (char *save, *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        cr_expect(strstr(help, t), "%s-srv --help does not name %s '%s' of its registry line",
+                  model, col, t);
+}
+
+/* The registry (servers/models) and the binaries agree: -w where the w column says so, the
+ * accept locks, accept modes or balance, and pollers each model's line lists, and none of
+ * these options where its column is -. */
+Test(docs, every_binary_takes_what_its_registry_line_says, .timeout = 60)
+{
+    FILE *f = fopen("servers/models", "r");
+    cr_assert(f, "servers/models: %s", strerror(errno));
+    char line[512], name[32], kind[16], w[8], locks[64], accept[64], pollers[64];
+    static char help[16384];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || sscanf(line, "%31s %15s %7s %63s %63s %63s", name, kind, w, locks,
+                                     accept, pollers) != 6)
+            continue;
+        char bin[256];
+        snprintf(bin, sizeof bin, "%s/%s-srv", bindir(), name);
+        cr_assert_gt(help_of(bin, help, sizeof help), 0, "%s --help printed nothing", bin);
+        n++;
+        bool takes_w = strstr(help, "-w, --workers") != NULL;
+        cr_expect_eq(takes_w, strcmp(w, "-") != 0, "%s: registry w '%s', --help %s -w", name, w,
+                     takes_w ? "lists" : "does not list");
+        if (!strcmp(w, "cpus"))
+            cr_expect(strstr(help, "the number of"), "%s: w 'cpus' but -w is not per CPU", name);
+        bool has_lock = strstr(help, "--accept-lock") != NULL;
+        cr_expect_eq(has_lock, strcmp(locks, "-") != 0, "%s: registry locks '%s', --help %s", name,
+                     locks, has_lock ? "has --accept-lock" : "has none");
+        if (strcmp(locks, "-"))
+            values_in_help(name, "lock", locks, help);
+        bool has_accept = strstr(help, "--accept ") || strstr(help, "--balance");
+        cr_expect_eq(has_accept, strcmp(accept, "-") != 0, "%s: registry accept '%s'", name,
+                     accept);
+        if (strcmp(accept, "-"))
+            values_in_help(name, "accept", accept, help);
+        bool has_poller = strstr(help, "--poller") != NULL;
+        cr_expect_eq(has_poller, strcmp(pollers, "-") != 0, "%s: registry pollers '%s'", name,
+                     pollers);
+        if (strcmp(pollers, "-"))
+            values_in_help(name, "poller", pollers, help);
+    }
+    fclose(f);
+    cr_expect_geq(n, 9, "only %d models in the registry", n);
+}
+
+/* A second make after a build does nothing: no compile, no link (objects are kept, and the
+ * build record changes only with what built them). */
+Test(docs, a_second_make_builds_nothing, .timeout = 120)
+{
+    char out[] = "/tmp/cb-make-XXXXXX";
+    int fd = mkstemp(out);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "make --no-print-directory all > %s 2>&1 && ! grep -E '(^| )(cc|gcc|clang|ar) ' %s",
+             out, out);
+    cr_expect_eq(system(cmd), 0, "make all after a build ran the compiler (see %s)", out);
+    unlink(out);
 }

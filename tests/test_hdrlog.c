@@ -47,7 +47,7 @@ static void expect_same_counters(const struct hist *a, const struct hist *b)
                      hist_highest_equivalent(b, hist_percentile(b, ps[k])), "p%g", ps[k]);
 }
 
-Test(hdrlog, decodes_what_it_encodes)
+Test(hdrlog, decodes_what_it_encodes, .timeout = 60)
 {
     for (int digits = 1; digits <= 5; digits++) {
         struct hist h, d;
@@ -67,7 +67,7 @@ Test(hdrlog, decodes_what_it_encodes)
     }
 }
 
-Test(hdrlog, empty_histogram_and_bad_input)
+Test(hdrlog, empty_histogram_and_bad_input, .timeout = 60)
 {
     struct hist h, d;
     char *b64, err[128];
@@ -123,7 +123,7 @@ static void write_log(FILE *f, void *arg)
         cr_assert_eq(hdr_log_interval(f, i, i < 2 ? 1.0 : 0.5, &s->h[i]), 0);
 }
 
-Test(hdrlog, interval_log_header_columns_and_lines)
+Test(hdrlog, interval_log_header_columns_and_lines, .timeout = 60)
 {
     struct seconds s;
     for (int i = 0; i < 3; i++)
@@ -172,7 +172,7 @@ static void write_hgrm(FILE *f, void *arg)
     cr_assert_eq(hgrm_write(f, arg, "Recorded Latency"), 0);
 }
 
-Test(hdrlog, hgrm_header_columns_and_footer)
+Test(hdrlog, hgrm_header_columns_and_footer, .timeout = 60)
 {
     struct hist h;
     fill(&h, 3, 50000);
@@ -298,7 +298,7 @@ static const char reference_spectrum[] =
     "#[Max     =     3600.383, Total count    =          203]\n"
     "#[Buckets =           22, SubBuckets     =         2048]\n";
 
-Test(hdrlog, decodes_and_prints_as_the_reference_library)
+Test(hdrlog, decodes_and_prints_as_the_reference_library, .timeout = 60)
 {
     struct hist h, d;
     fill_reference(&h);

@@ -55,7 +55,7 @@ static void check_accuracy(uint64_t *v, size_t n, const char *what)
     hist_free(&h);
 }
 
-Test(hist, uniform_samples)
+Test(hist, uniform_samples, .timeout = 60)
 {
     static uint64_t v[200000];
     for (size_t i = 0; i < 200000; i++)
@@ -63,7 +63,7 @@ Test(hist, uniform_samples)
     check_accuracy(v, 200000, "uniform");
 }
 
-Test(hist, log_uniform_samples_across_the_range)
+Test(hist, log_uniform_samples_across_the_range, .timeout = 60)
 {
     static uint64_t v[200000];
     for (size_t i = 0; i < 200000; i++)
@@ -71,7 +71,7 @@ Test(hist, log_uniform_samples_across_the_range)
     check_accuracy(v, 200000, "log-uniform 1us..1h");
 }
 
-Test(hist, skewed_samples_with_a_far_tail)
+Test(hist, skewed_samples_with_a_far_tail, .timeout = 60)
 {
     static uint64_t v[100000];
     for (size_t i = 0; i < 100000; i++)
@@ -79,7 +79,7 @@ Test(hist, skewed_samples_with_a_far_tail)
     check_accuracy(v, 100000, "skewed");
 }
 
-Test(hist, merge_equals_recording_into_one)
+Test(hist, merge_equals_recording_into_one, .timeout = 60)
 {
     struct hist a, b, one;
     cr_assert_eq(hist_init(&a, 3, HIST_MAX_US), 0);
@@ -107,7 +107,7 @@ Test(hist, merge_equals_recording_into_one)
     hist_free(&other);
 }
 
-Test(hist, spectrum_is_monotonic_and_ends_at_max)
+Test(hist, spectrum_is_monotonic_and_ends_at_max, .timeout = 60)
 {
     struct hist h;
     cr_assert_eq(hist_init(&h, 3, HIST_MAX_US), 0);
@@ -128,7 +128,7 @@ Test(hist, spectrum_is_monotonic_and_ends_at_max)
     hist_free(&h);
 }
 
-Test(hist, bucket_width_is_under_a_thousandth)
+Test(hist, bucket_width_is_under_a_thousandth, .timeout = 60)
 {
     struct hist h;
     cr_assert_eq(hist_init(&h, 3, HIST_MAX_US), 0);

@@ -41,7 +41,7 @@ static pthread_t start_trickle(int fd, const char *data, size_t len, struct tric
     return tid;
 }
 
-Test(io, readn_gathers_single_bytes)
+Test(io, readn_gathers_single_bytes, .timeout = 60)
 {
     int sv[2];
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -56,7 +56,7 @@ Test(io, readn_gathers_single_bytes)
     close(sv[0]);
 }
 
-Test(io, readn_short_at_eof)
+Test(io, readn_short_at_eof, .timeout = 60)
 {
     int sv[2];
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -84,7 +84,7 @@ static void *slow_reader(void *arg)
     return NULL;
 }
 
-Test(io, writen_survives_short_writes)
+Test(io, writen_survives_short_writes, .timeout = 60)
 {
     int sv[2];
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -102,7 +102,7 @@ Test(io, writen_survives_short_writes)
     close(sv[1]);
 }
 
-Test(io, writes_to_a_closed_peer_give_epipe_not_sigpipe)
+Test(io, writes_to_a_closed_peer_give_epipe_not_sigpipe, .timeout = 60)
 {
     signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill this test */
     int sv[2];
@@ -116,7 +116,7 @@ Test(io, writes_to_a_closed_peer_give_epipe_not_sigpipe)
     close(sv[0]);
 }
 
-Test(io, wait_reports_ready_stop_and_timeout)
+Test(io, wait_reports_ready_stop_and_timeout, .timeout = 60)
 {
     int sv[2], stop[2];
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -146,7 +146,7 @@ static bool is_dev_null(int fd)
 
 /* In a child with stdin and stderr closed: both come back as /dev/null, stdout (open) is left
  * alone, and the next socket lands above the standard streams. */
-Test(io, std_open_fills_closed_standard_streams)
+Test(io, std_open_fills_closed_standard_streams, .timeout = 60)
 {
     pid_t pid = fork();
     cr_assert_geq(pid, 0, "fork: %s", strerror(errno));

@@ -80,7 +80,7 @@ static long long jq_num(const char *json, const char *filter)
     return end != tok && !*end ? v : -1;
 }
 
-Test(loadgen, refuses_bad_usage_with_status_2)
+Test(loadgen, refuses_bad_usage_with_status_2, .timeout = 120)
 {
     char out[256];
     tmp_path(out, sizeof out, "usage");
@@ -152,7 +152,7 @@ static const char *const json_fields[] = {
     "has(\"latency_us_uncorrected\") | not",
 };
 
-Test(loadgen, exact_counts_and_json_against_each_server)
+Test(loadgen, exact_counts_and_json_against_each_server, .timeout = 120)
 {
     struct test_model *rows;
     size_t nrows = test_models(&rows);
@@ -190,7 +190,7 @@ Test(loadgen, exact_counts_and_json_against_each_server)
     unlink(out);
 }
 
-Test(loadgen, keep_alive_and_book_form)
+Test(loadgen, keep_alive_and_book_form, .timeout = 120)
 {
     struct server s;
     server_start(&s, "prethread", NULL);
@@ -387,52 +387,52 @@ static void expect_class(enum fake_mode mode, const char *cls, const char *extra
     unlink(out);
 }
 
-Test(loadgen, never_greets)
+Test(loadgen, never_greets, .timeout = 120)
 {
     expect_class(NEVER_GREETS, "no_greeting", "");
 }
-Test(loadgen, closes_before_greeting)
+Test(loadgen, closes_before_greeting, .timeout = 120)
 {
     expect_class(CLOSES_EARLY, "no_greeting", "");
 }
-Test(loadgen, short_payload)
+Test(loadgen, short_payload, .timeout = 120)
 {
     expect_class(SHORT_PAYLOAD, "short_read", "");
 }
-Test(loadgen, err_reply)
+Test(loadgen, err_reply, .timeout = 120)
 {
     expect_class(SENDS_ERR, "err_reply", "");
 }
-Test(loadgen, stalled_server_times_out)
+Test(loadgen, stalled_server_times_out, .timeout = 120)
 {
     expect_class(STALLS, "timeout", "");
 }
-Test(loadgen, wrong_bytes_fail_verification)
+Test(loadgen, wrong_bytes_fail_verification, .timeout = 120)
 {
     expect_class(WRONG_BYTES, "verify_failed", "--verify");
 }
 /* The first bytes of an answer are always checked: a reply that is not the payload is not
  * counted as a success because --verify was not given. */
-Test(loadgen, wrong_first_bytes_fail_without_verify)
+Test(loadgen, wrong_first_bytes_fail_without_verify, .timeout = 120)
 {
     expect_class(WRONG_BYTES, "verify_failed", "");
 }
 /* Bytes beyond BYTES: with a new connection per request, and on a kept connection where the
  * surplus would otherwise be read as the start of the next answer. */
-Test(loadgen, long_reply_new_connections)
+Test(loadgen, long_reply_new_connections, .timeout = 120)
 {
     expect_class(LONG_REPLY, "long_reply", "");
 }
-Test(loadgen, long_reply_kept_connection)
+Test(loadgen, long_reply_kept_connection, .timeout = 120)
 {
     expect_class(LONG_REPLY, "long_reply", "-k 0");
 }
-Test(loadgen, reset)
+Test(loadgen, reset, .timeout = 120)
 {
     expect_class(RESETS, "reset", "");
 }
 
-Test(loadgen, connect_refused)
+Test(loadgen, connect_refused, .timeout = 120)
 {
     struct sockaddr_in sa;
     int fd = loopback_socket(&sa, -1); /* a port bound but not listening */
@@ -450,7 +450,7 @@ Test(loadgen, connect_refused)
 
 /* A listener that never accepts, with its queue full: the kernel drops further SYNs, so a
  * connect never completes. */
-Test(loadgen, connect_timeout)
+Test(loadgen, connect_timeout, .timeout = 120)
 {
     struct sockaddr_in sa;
     int lfd = loopback_socket(&sa, 0);
@@ -502,7 +502,7 @@ static long long stalled_run(const char *mode_args)
     return p999;
 }
 
-Test(loadgen, open_loop_sees_a_stall_closed_loop_hides_it)
+Test(loadgen, open_loop_sees_a_stall_closed_loop_hides_it, .timeout = 120)
 {
     long long open = stalled_run("-R 2000");
     long long closed = stalled_run("");
@@ -510,7 +510,7 @@ Test(loadgen, open_loop_sees_a_stall_closed_loop_hides_it)
     cr_expect_lt(closed, 900000, "closed loop p99.9 %lld us", closed);
 }
 
-Test(loadgen, unix_socket_and_ipv6)
+Test(loadgen, unix_socket_and_ipv6, .timeout = 120)
 {
     char path[128], json[256], out[256], args[512];
     snprintf(path, sizeof path, "/tmp/cb-lg-%ld.sock", (long)getpid());
@@ -550,7 +550,7 @@ Test(loadgen, unix_socket_and_ipv6)
 
 /* A refusing server: every request gets an ERR line. Whatever BYTES is (shorter than the
  * line, one byte, none at all), each is an err_reply, never a success. */
-Test(loadgen, err_reply_whatever_bytes)
+Test(loadgen, err_reply_whatever_bytes, .timeout = 120)
 {
     const char *limit[] = {"--max-work", "10", NULL};
     struct server s;
@@ -593,7 +593,7 @@ static double jq_real(const char *json, const char *filter)
 
 /* The measured interval ends with the last request, not at the progress loop's next
  * one-second wake-up: one request of 300 ms measures about 0.3 s, not 1 s. */
-Test(loadgen, progress_does_not_stretch_the_interval)
+Test(loadgen, progress_does_not_stretch_the_interval, .timeout = 120)
 {
     struct fake f;
     fake_start(&f, ANSWERS);
@@ -612,7 +612,7 @@ Test(loadgen, progress_does_not_stretch_the_interval)
 
 /* A timed run measures exactly its duration, and nothing that ends after it: no teardown in
  * elapsed_s, no timeline bucket past the end. */
-Test(loadgen, timed_run_is_its_duration)
+Test(loadgen, timed_run_is_its_duration, .timeout = 120)
 {
     struct fake f;
     fake_start(&f, ANSWERS);
@@ -635,7 +635,7 @@ Test(loadgen, timed_run_is_its_duration)
 
 /* The client's CPU is its CPU over the measured interval: after a busy warm-up, one thread
  * cannot show more than one core's worth. */
-Test(loadgen, cpu_is_measured_over_the_measured_interval)
+Test(loadgen, cpu_is_measured_over_the_measured_interval, .timeout = 120)
 {
     struct server s;
     server_start(&s, "prethread", NULL);
@@ -677,7 +677,7 @@ static int wait_status(pid_t pid)
 
 /* Stopped during its warm-up, a run has measured nothing: no CPU figure, no rate, and the
  * result still written, marked interrupted. */
-Test(loadgen, stopped_in_warmup_reports_nothing_measured)
+Test(loadgen, stopped_in_warmup_reports_nothing_measured, .timeout = 120)
 {
     struct fake f;
     fake_start(&f, ANSWERS);
@@ -700,7 +700,7 @@ Test(loadgen, stopped_in_warmup_reports_nothing_measured)
 /* Open loop against a server that can do 200/s (5 ms a request, one connection): of the 400
  * requests due in 1 s, each is sent, in flight or counted as due but not sent, and those
  * enter the corrected total from their due time. */
-Test(loadgen, open_loop_overload_counts_what_was_due)
+Test(loadgen, open_loop_overload_counts_what_was_due, .timeout = 120)
 {
     struct fake f;
     fake_start(&f, ANSWERS);
@@ -735,7 +735,7 @@ Test(loadgen, open_loop_overload_counts_what_was_due)
 }
 
 /* A request due exactly at the end of a timed run is not started: 1 s at 1200/s is 1200. */
-Test(loadgen, open_loop_sends_what_is_due_before_the_end)
+Test(loadgen, open_loop_sends_what_is_due_before_the_end, .timeout = 120)
 {
     struct fake f;
     fake_start(&f, ANSWERS);
@@ -773,7 +773,7 @@ static bool loadgen_delayed(const char *syscall, const char *args, const char *o
  * made to take 100 ms, the slots started together must not read their neighbours' (or their
  * own) set-up as connect time. The last slot of the batch has nothing between its connect and
  * its event. */
-Test(loadgen, each_request_starts_at_its_own_connect)
+Test(loadgen, each_request_starts_at_its_own_connect, .timeout = 120)
 {
     struct fake f;
     fake_start(&f, ANSWERS);
@@ -793,7 +793,7 @@ Test(loadgen, each_request_starts_at_its_own_connect)
 
 /* "Sent" is taken before send(): with each send made to take 100 ms to return, the response
  * phase covers that time instead of starting after the answer may already be there. */
-Test(loadgen, response_is_timed_from_before_the_send)
+Test(loadgen, response_is_timed_from_before_the_send, .timeout = 120)
 {
     struct fake f;
     fake_start(&f, ANSWERS);
@@ -813,7 +813,7 @@ Test(loadgen, response_is_timed_from_before_the_send)
 
 /* A first SIGINT stops the run and still reports it: summary, JSON marked interrupted,
  * status 130. */
-Test(loadgen, first_signal_reports_and_saves)
+Test(loadgen, first_signal_reports_and_saves, .timeout = 120)
 {
     struct server s;
     server_start(&s, "prethread", NULL);
@@ -837,7 +837,7 @@ Test(loadgen, first_signal_reports_and_saves)
 
 /* Against a server that never finishes an answer: the first signal gives the requests in
  * flight a second and counts them; a second signal exits at once, saving nothing. */
-Test(loadgen, signals_against_a_stalled_server)
+Test(loadgen, signals_against_a_stalled_server, .timeout = 120)
 {
     struct fake f;
     fake_start(&f, STALLS);
@@ -865,7 +865,7 @@ Test(loadgen, signals_against_a_stalled_server)
 
 /* --json -: the result alone on stdout, the summary on stderr. A FIFO or /dev/stdout is
  * written in place, never replaced; a symbolic link keeps pointing at its target. */
-Test(loadgen, json_to_stdout_fifo_and_links)
+Test(loadgen, json_to_stdout_fifo_and_links, .timeout = 120)
 {
     struct fake f;
     fake_start(&f, ANSWERS);
@@ -909,7 +909,7 @@ Test(loadgen, json_to_stdout_fifo_and_links)
 }
 
 /* An output path that cannot be written is refused before any request is made. */
-Test(loadgen, json_path_checked_before_the_run)
+Test(loadgen, json_path_checked_before_the_run, .timeout = 120)
 {
     struct fake f;
     fake_start(&f, ANSWERS);
@@ -924,7 +924,7 @@ Test(loadgen, json_path_checked_before_the_run)
 }
 
 /* --fail-on-errors: status 3 when any request failed, 0 otherwise. */
-Test(loadgen, fail_on_errors_exit_status)
+Test(loadgen, fail_on_errors_exit_status, .timeout = 120)
 {
     struct fake bad, good;
     fake_start(&bad, SENDS_ERR);
@@ -942,7 +942,7 @@ Test(loadgen, fail_on_errors_exit_status)
 
 /* --idle: the silent connections are opened and greeted before the run, never measured and
  * never sent a request; the measured ones are served beside them. */
-Test(loadgen, idle_connections_are_held_and_not_measured)
+Test(loadgen, idle_connections_are_held_and_not_measured, .timeout = 120)
 {
     skip_unless_model("reactor");
     struct server s;
@@ -969,7 +969,7 @@ Test(loadgen, idle_connections_are_held_and_not_measured)
 
 /* A server that drops silent clients (--timeout 1) closes the idle connections: each is
  * opened again and counted, and the measured requests are unaffected. */
-Test(loadgen, idle_connections_closed_by_the_server_are_reopened)
+Test(loadgen, idle_connections_closed_by_the_server_are_reopened, .timeout = 120)
 {
     skip_unless_model("reactor");
     struct server s;
@@ -990,7 +990,7 @@ Test(loadgen, idle_connections_closed_by_the_server_are_reopened)
 
 /* A pool greets only as many clients as it has workers: the others stay in the backlog, and
  * the run still starts (a second after the last greeting) instead of waiting for them. */
-Test(loadgen, idle_connections_beyond_a_pool_do_not_stop_the_start)
+Test(loadgen, idle_connections_beyond_a_pool_do_not_stop_the_start, .timeout = 120)
 {
     skip_unless_model("prethread");
     struct server s;
@@ -1013,7 +1013,7 @@ Test(loadgen, idle_connections_beyond_a_pool_do_not_stop_the_start)
 /* --mix: each request draws its class by weight from a seeded generator: the same seed gives
  * the same draws; each class's counts and times are kept beside the totals, and the server
  * answered exactly what was asked of each class (its byte count). */
-Test(loadgen, mix_draws_classes_by_weight_from_the_seed)
+Test(loadgen, mix_draws_classes_by_weight_from_the_seed, .timeout = 120)
 {
     skip_unless_model("prethread");
     struct server s;
@@ -1053,7 +1053,7 @@ Test(loadgen, mix_draws_classes_by_weight_from_the_seed)
 /* --think: a slow client holds what serves it. With one worker, the second client is greeted
  * only after the first one's pause and request; the pause itself is the client's and is not
  * in any request's total (which stays the greeting plus the response, give or take a send). */
-Test(loadgen, think_holds_the_server_and_is_not_counted)
+Test(loadgen, think_holds_the_server_and_is_not_counted, .timeout = 120)
 {
     skip_unless_model("prethread");
     struct server s;
@@ -1091,7 +1091,7 @@ Test(loadgen, think_holds_the_server_and_is_not_counted)
 
 /* --read-rate: a reply is read no faster than the rate (every byte checked), through a receive
  * window small enough that the server's sends wait on the reader. */
-Test(loadgen, read_rate_paces_the_reply)
+Test(loadgen, read_rate_paces_the_reply, .timeout = 120)
 {
     skip_unless_model("prethread");
     struct server s;
@@ -1117,7 +1117,7 @@ Test(loadgen, read_rate_paces_the_reply)
 
 /* A pool serves -w kept connections at once: the other clients are never served, and the
  * result says how many were (clients_served), in the JSON and in the summary. */
-Test(loadgen, clients_never_served_are_counted)
+Test(loadgen, clients_never_served_are_counted, .timeout = 120)
 {
     skip_unless_model("prethread");
     struct server s;
@@ -1167,7 +1167,7 @@ static int64_t wall_now_ns(void)
 /* Two loadgens against one server, started together by --start-at, then merged: the merged
  * count is the server's, and every merged percentile is the percentile of the union of both
  * runs' requests, within the histogram's precision (never an average of percentiles). */
-Test(loadgen, merge_of_two_runs_is_exact)
+Test(loadgen, merge_of_two_runs_is_exact, .timeout = 120)
 {
     struct server s;
     server_start(&s, "prethread", NULL);
@@ -1262,4 +1262,25 @@ Test(loadgen, merge_of_two_runs_is_exact)
     const char *files[] = {a, b, m, out, out_b, bad, hlog, hgrm};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++)
         unlink(files[i]);
+}
+
+/* Nothing listening: loadgen says in one line that nothing answered (every connection was
+ * refused), where before it printed "Requests/sec: 0.00" and nothing else; the exit status
+ * stays 0 as documented (--fail-on-errors makes it 3). */
+Test(loadgen, nothing_listening_is_said_in_one_line, .timeout = 60)
+{
+    /* A port that refuses: bound, never listened on. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    char out[128], args[128];
+    tmp_path(out, sizeof out, "refused.out");
+    snprintf(args, sizeof args, "-p %d -c 2 -d 0.3s", ntohs(a.sin_port));
+    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect(file_has(out, "loadgen: nothing answered: every connection to 127.0.0.1:"),
+              "no line saying nothing answered (see %s)", out);
+    close(fd);
+    unlink(out);
 }

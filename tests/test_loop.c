@@ -38,7 +38,7 @@ static void on_fd(struct loop *l, int fd, unsigned events, void *arg)
     }
 }
 
-ParameterizedTest(struct poller *p, loop, readiness)
+ParameterizedTest(struct poller *p, loop, readiness, .timeout = 60)
 {
     struct loop *l = loop_new(p->name);
     cr_assert(l, "%s: %s", p->name, strerror(errno));
@@ -83,7 +83,7 @@ static void on_timer(struct loop *l, void *arg)
     order[norder++] = (int)(long)arg;
 }
 
-Test(loop, timers_fire_in_order_and_cancel)
+Test(loop, timers_fire_in_order_and_cancel, .timeout = 60)
 {
     struct loop *l = loop_new("epoll");
     cr_assert(l);
@@ -104,7 +104,7 @@ Test(loop, timers_fire_in_order_and_cancel)
     loop_free(l);
 }
 
-Test(loop, unknown_poller)
+Test(loop, unknown_poller, .timeout = 60)
 {
     errno = 0;
     cr_expect_null(loop_new("kqueue"));
@@ -113,7 +113,7 @@ Test(loop, unknown_poller)
 
 /* select cannot hold a descriptor at or above FD_SETSIZE: it is refused with ERANGE, and the
  * sets (checked by the other descriptor's readiness) are intact. */
-Test(loop, select_refuses_descriptors_above_fd_setsize)
+Test(loop, select_refuses_descriptors_above_fd_setsize, .timeout = 60)
 {
     struct rlimit rl;
     cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);

@@ -12,7 +12,7 @@
 
 #include "net.h"
 
-Test(net, ephemeral_port_ipv4)
+Test(net, ephemeral_port_ipv4, .timeout = 60)
 {
     char err[256];
     int port = -1;
@@ -35,7 +35,7 @@ Test(net, ephemeral_port_ipv4)
     close(lfd);
 }
 
-Test(net, ephemeral_port_ipv6)
+Test(net, ephemeral_port_ipv6, .timeout = 60)
 {
     char err[256];
     int port = -1;
@@ -59,7 +59,7 @@ Test(net, ephemeral_port_ipv6)
     close(lfd);
 }
 
-Test(net, errors_are_returned_with_a_message)
+Test(net, errors_are_returned_with_a_message, .timeout = 60)
 {
     char err[256] = "";
     cr_expect_eq(net_listen("no.such.host.invalid", "0", 16, false, NULL, err, sizeof err), -1);
@@ -70,7 +70,7 @@ Test(net, errors_are_returned_with_a_message)
     cr_expect(strstr(err, "refused") != NULL, "message '%s'", err);
 }
 
-Test(net, nonblocking_accept_with_nothing_pending)
+Test(net, nonblocking_accept_with_nothing_pending, .timeout = 60)
 {
     char err[256];
     int lfd = net_listen("127.0.0.1", "0", 16, true, NULL, err, sizeof err);
@@ -145,7 +145,7 @@ static void *blocked_accept(void *arg)
     return (void *)(intptr_t)(r < 0 ? errno : 0);
 }
 
-Test(net, stop_accepting_wakes_blocked_accept)
+Test(net, stop_accepting_wakes_blocked_accept, .timeout = 60)
 {
     char err[256];
     int port;
@@ -167,7 +167,7 @@ Test(net, stop_accepting_wakes_blocked_accept)
     close(lfd);
 }
 
-Test(net, unix_socket_and_stale_file)
+Test(net, unix_socket_and_stale_file, .timeout = 60)
 {
     char path[] = "/tmp/cb-net-test.sock";
     char err[256];
@@ -186,7 +186,7 @@ Test(net, unix_socket_and_stale_file)
     unlink(path);
 }
 
-Test(net, a_descriptor_passed_is_the_same_socket)
+Test(net, a_descriptor_passed_is_the_same_socket, .timeout = 60)
 {
     int ch[2], sv[2];
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ch), 0);

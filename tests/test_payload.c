@@ -17,7 +17,7 @@ static uint8_t reference_byte(uint64_t i)
     return (uint8_t)(v >> (8 * (i % 8)));
 }
 
-Test(payload, bytes_follow_the_formula)
+Test(payload, bytes_follow_the_formula, .timeout = 60)
 {
     static const uint64_t idx[] = {0, 1, 7, 8, 9, 4095, 65535, 65536, 65537, 1000003, 500000};
     for (size_t k = 0; k < sizeof idx / sizeof *idx; k++)
@@ -29,13 +29,13 @@ Test(payload, bytes_follow_the_formula)
         cr_expect_eq(b[i], reference_byte(i), "byte %llu", (unsigned long long)i);
 }
 
-Test(payload, period_is_64k)
+Test(payload, period_is_64k, .timeout = 60)
 {
     for (uint64_t i = 0; i < 65536; i += 97)
         cr_expect_eq(payload_byte(i), payload_byte(i + 65536 * 3));
 }
 
-Test(payload, check_finds_the_first_wrong_byte)
+Test(payload, check_finds_the_first_wrong_byte, .timeout = 60)
 {
     static uint8_t buf[200000];
     for (size_t i = 0; i < sizeof buf; i++)

@@ -29,7 +29,7 @@ static const struct ok_case ok_cases[] = {
     {"1 1\nGARBAGE", 4, 1, 1},
 };
 
-Test(proto, valid_lines)
+Test(proto, valid_lines, .timeout = 60)
 {
     for (size_t i = 0; i < sizeof ok_cases / sizeof *ok_cases; i++) {
         const struct ok_case *c = &ok_cases[i];
@@ -85,7 +85,7 @@ static const struct bad_case bad_cases[] = {
     {"-", 0, PROTO_INCOMPLETE, PROTO_OK},
 };
 
-Test(proto, invalid_and_incomplete_lines)
+Test(proto, invalid_and_incomplete_lines, .timeout = 60)
 {
     for (size_t i = 0; i < sizeof bad_cases / sizeof *bad_cases; i++) {
         const struct bad_case *c = &bad_cases[i];
@@ -101,7 +101,7 @@ Test(proto, invalid_and_incomplete_lines)
 }
 
 /* A line is at most 511 bytes, its "\n" included. */
-Test(proto, line_length_limit)
+Test(proto, line_length_limit, .timeout = 60)
 {
     char line[600];
     memset(line, ' ', sizeof line);
@@ -129,7 +129,7 @@ Test(proto, line_length_limit)
     cr_expect_eq(e, PROTO_E_LONG);
 }
 
-Test(proto, limits_are_inclusive)
+Test(proto, limits_are_inclusive, .timeout = 60)
 {
     const struct proto_limits zero = {0, 0};
     struct proto_request r;
@@ -141,7 +141,7 @@ Test(proto, limits_are_inclusive)
     cr_expect_eq(e, PROTO_E_BYTES);
 }
 
-Test(proto, every_reason_has_text)
+Test(proto, every_reason_has_text, .timeout = 60)
 {
     for (int e = 0; e < PROTO_E_COUNT; e++) {
         const char *s = proto_strerror((enum proto_error)e);
@@ -150,7 +150,7 @@ Test(proto, every_reason_has_text)
     cr_expect_str_eq(proto_strerror(PROTO_E_COUNT), "unknown error");
 }
 
-Test(proto, format_round_trips)
+Test(proto, format_round_trips, .timeout = 60)
 {
     char buf[64];
     int n = proto_format_request(buf, sizeof buf, 250000, 500000);

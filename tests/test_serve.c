@@ -54,7 +54,7 @@ static void start(struct served *s, int *client, pthread_t *t)
     pthread_create(t, NULL, serve_thread, s);
 }
 
-Test(serve, greeting_requests_and_err, .init = NULL)
+Test(serve, greeting_requests_and_err, .init = NULL, .timeout = 60)
 {
     log_init("unit", false);
     struct served s;
@@ -89,7 +89,7 @@ Test(serve, greeting_requests_and_err, .init = NULL)
     stats_destroy(s.stats);
 }
 
-Test(serve, a_stop_ends_an_idle_connection)
+Test(serve, a_stop_ends_an_idle_connection, .timeout = 60)
 {
     log_init("unit", false);
     struct served s;
@@ -108,7 +108,7 @@ Test(serve, a_stop_ends_an_idle_connection)
     stats_destroy(s.stats);
 }
 
-Test(log, one_whole_line_per_call)
+Test(log, one_whole_line_per_call, .timeout = 60)
 {
     int p[2];
     cr_assert_eq(pipe(p), 0);
@@ -127,7 +127,7 @@ Test(log, one_whole_line_per_call)
     cr_expect_eq(strchr(buf, '\n'), buf + n - 1, "a single line");
 }
 
-Test(daemon, pid_file_rules)
+Test(daemon, pid_file_rules, .timeout = 60)
 {
     char path[128], err[256];
     snprintf(path, sizeof path, "/tmp/cb-pidfile-%ld", (long)getpid());

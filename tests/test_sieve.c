@@ -4,7 +4,7 @@
 
 #include "sieve.h"
 
-Test(sieve, known_prime_counts)
+Test(sieve, known_prime_counts, .timeout = 60)
 {
     static const struct {
         uint64_t n;
@@ -17,7 +17,7 @@ Test(sieve, known_prime_counts)
     }
 }
 
-Test(sieve, allocation_failure_is_an_error)
+Test(sieve, allocation_failure_is_an_error, .timeout = 60)
 {
     errno = 0;
     cr_expect_eq(sieve_count(UINT64_MAX), -1);

@@ -7,7 +7,7 @@
 #include "srv.h"
 
 /* The stop level counts signals up to 2 (abort) and stays there, however many follow. */
-Test(srv, stop_level_stays_at_two)
+Test(srv, stop_level_stays_at_two, .timeout = 60)
 {
     log_init("unit", false);
     sigset_t set;

@@ -14,7 +14,7 @@ static uint64_t total_requests(const struct stats *s)
     return c.requests;
 }
 
-Test(stats, each_process_counts_in_its_own_slot_and_the_sum_is_exact)
+Test(stats, each_process_counts_in_its_own_slot_and_the_sum_is_exact, .timeout = 60)
 {
     struct stats *s = stats_create(8);
     cr_assert(s);
@@ -43,7 +43,7 @@ Test(stats, each_process_counts_in_its_own_slot_and_the_sum_is_exact)
     stats_destroy(s);
 }
 
-Test(stats, slots_are_distinct_cache_lines_until_they_run_out)
+Test(stats, slots_are_distinct_cache_lines_until_they_run_out, .timeout = 60)
 {
     struct stats *s = stats_create(3);
     cr_assert(s);
@@ -75,7 +75,7 @@ static void *count_thread(void *arg)
     return NULL;
 }
 
-Test(stats, a_sum_taken_while_threads_count_is_safe_and_the_last_is_exact)
+Test(stats, a_sum_taken_while_threads_count_is_safe_and_the_last_is_exact, .timeout = 60)
 {
     struct stats *s = stats_create(2); /* 4 threads, 2 slots: two share each */
     cr_assert(s);
@@ -94,7 +94,7 @@ Test(stats, a_sum_taken_while_threads_count_is_safe_and_the_last_is_exact)
     stats_destroy(s);
 }
 
-Test(stats, line_has_every_field)
+Test(stats, line_has_every_field, .timeout = 60)
 {
     struct stats *s = stats_create(4);
     cr_assert(s);
