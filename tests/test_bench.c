@@ -314,12 +314,31 @@ Test(bench, two_configurations_end_to_end_with_a_failed_cell, .timeout = 120)
     sh("rm -rf %s.bin%s", dir, "");
 }
 
+/* The run directory bench/run made under base (BENCH_RESULTS), into buf; false if none yet. */
+static bool made_run(const char *base, char *buf, size_t n)
+{
+    buf[0] = 0;
+    DIR *d = opendir(base);
+    bool found = false;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (!strncmp(e->d_name, "smoke-2", 7)) {
+            snprintf(buf, n, "%s/%s", base, e->d_name);
+            found = true;
+        }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* Interrupted with Ctrl-C (SIGINT) after two of four cells, then finished with --resume: the
+ * cells written are kept, the rest run, and results/<suite>-latest names the run only once it
+ * has finished (BENCH_RESULTS stands for results/ here). */
 Test(bench, killed_midway_and_resumed, .timeout = 120)
 {
     bench_env();
     char dirbuf[64];
     const char *dir = run_dir(dirbuf, sizeof dirbuf, "resume");
-    sh("rm -rf %s%s", dir, "");
+    sh("rm -rf %s && mkdir -p %s", dir, dir);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
@@ -329,13 +348,17 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
         /* A shell cannot trap a signal ignored when it started (a test run in the background
          * of a non-interactive shell has SIGINT ignored): bench/run gets it as a user would. */
         signal(SIGINT, SIG_DFL);
+        setenv("BENCH_RESULTS", dir, 1);
         execl("bench/run", "bench/run", "smoke", "--models", "prethread", "--conc", "1 2", "--reps",
               "2", "--max-reps", "2", "--probe", "0", "--max-reruns", "0", "--duration", "0.5s",
-              "--warmup", "0", "--no-plots", "--out", dir, (char *)NULL);
+              "--warmup", "0", "--no-plots", (char *)NULL);
         _exit(127);
     }
-    char cells[512];
-    snprintf(cells, sizeof cells, "%s/cells", dir);
+    char run[512], cells[600];
+    for (int i = 0; i < 600 && !made_run(dir, run, sizeof run); i++)
+        usleep(50000);
+    cr_assert(made_run(dir, run, sizeof run), "no run directory under %s", dir);
+    snprintf(cells, sizeof cells, "%s/cells", run);
     /* Stop it once two of the four cells are written. */
     for (int i = 0; i < 600 && count_files(cells) < 2; i++)
         usleep(50000);
@@ -345,16 +368,25 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
     waitpid(pid, &st, 0);
     int done = count_files(cells);
     cr_expect(done >= 2 && done < 4, "%d cells before the interruption", done);
-    char summary[512];
-    snprintf(summary, sizeof summary, "%s/summary.json", dir);
+    char summary[600], latest[512];
+    snprintf(summary, sizeof summary, "%s/summary.json", run);
     cr_expect_neq(access(summary, F_OK), 0, "no summary for an unfinished run");
+    snprintf(latest, sizeof latest, "%s/smoke-latest", dir);
+    struct stat lst;
+    cr_expect_neq(lstat(latest, &lst), 0, "an interrupted run became smoke-latest");
 
-    cr_expect_eq(sh("bench/run --resume %s --no-plots >%s.out 2>&1", dir, dir), 0);
+    cr_expect_eq(sh("bench/run --resume %s --no-plots >%s.out 2>&1", run, run), 0);
     cr_expect_eq(count_files(cells), 4);
     expect_jq(summary, "[.configs[] | .stats.rps.n] == [2, 2] and all(.configs[]; .failed == 0)");
+    char target[512] = "";
+    ssize_t tn = readlink(latest, target, sizeof target - 1);
+    if (tn > 0)
+        target[tn] = 0;
+    cr_expect(tn > 0 && strstr(run, target), "smoke-latest is '%s', not the finished run %s",
+              target, run);
     if (getenv("CB_KEEP"))
         return;
-    sh("rm -rf %s %s.out", dir, dir);
+    sh("rm -rf %s %s.out", dir, run);
 }
 
 /* ---- the harness under faults ---- */
@@ -609,6 +641,8 @@ Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
     expect_jq(path, ".matrix | .TARGET_CI == \"0.0001\" and .MAX_REPS == \"4\"");
     snprintf(path, sizeof path, "%s.out", dir);
     cr_expect(file_contains(path, "noise floor on this machine: CV"), "no noise floor printed");
+    cr_expect(file_contains(path, "with further repetitions)"),
+              "the ETA does not give its bound with further repetitions");
     cr_expect(file_contains(path, "round 3: 2 configuration(s) not yet within"),
               "no third round announced");
     snprintf(path, sizeof path, "%s/summary.json", dir);
