@@ -42,7 +42,8 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o $(BUILD)/clien
 TESTS    := $(BIN)/unit-tests
 LOADGEN  := $(BIN)/loadgen
 PROBE_BIN := $(BIN)/probe
-CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/engine.o $(BUILD)/client/result.o \
+CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/client/engine.o \
+              $(BUILD)/client/result.o $(BUILD)/client/report.o $(BUILD)/client/output.o \
               $(BUILD)/client/hist.o $(BUILD)/client/hdrlog.o $(BUILD)/client/json.o \
               $(BUILD)/client/merge.o
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -67,7 +68,8 @@ $(BUILD)/commit.h: FORCE | $(BUILD)
 	   echo '#define BUILD_CC "$(subst ",,$(CC_VERSION))"'; \
 	   echo '#define BUILD_CFLAGS "$(subst ",,$(strip $(filter-out -Werror,$(ALL_CFLAGS))))"'; } > $@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
-$(BUILD)/client/loadgen.o $(BUILD)/client/merge.o $(BUILD)/lib/srv.o: $(BUILD)/commit.h
+$(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/client/output.o \
+    $(BUILD)/client/merge.o $(BUILD)/lib/srv.o: $(BUILD)/commit.h
 .PHONY: FORCE
 FORCE:
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "hist.h"
 
@@ -169,5 +170,38 @@ int lg_write_doc(const char *path, const char *what, void (*fill)(FILE *, const 
 
 /* loadgen merge A.json B.json ... [--json OUT]: see merge.c. */
 int lg_merge_main(int argc, char **argv);
+
+/* ---- options.c: the command line ---- */
+void lg_usage(FILE *f);
+/* Parses argv into *o and checks it whole: 0, 1 after --help or --version (printed), -1 for
+ * bad usage (said on stderr). */
+int lg_parse_args(int argc, char **argv, struct lg_opts *o);
+/* The server's address (or Unix socket path) into o->addr; 0, or -1 said on stderr. */
+int lg_resolve(struct lg_opts *o);
+
+/* ---- result.c: figures every report reads ---- */
+uint64_t lg_error_total(const struct lg_result *r);
+/* Requests actually sent per second (ended, failed or still in flight): the achieved rate
+ * of an open loop, against its target. */
+double lg_sent_rate(const struct lg_result *r, double elapsed_s);
+
+/* What a run was, beside its counters: its interval and CPU, clocks, and where the summary
+ * goes. */
+struct lg_run {
+    double elapsed_s, utime_s, stime_s;  /* the measured interval, and the client's CPU in it */
+    int64_t t0_wall_ns, measure_wall_ns; /* the start and the measured start, by wall clock */
+    double ramp_s; /* opening the kept and idle connections, before the start */
+    time_t started, completed;
+    int signal; /* the signal that stopped the run, 0 if none */
+    FILE *out;  /* where the summary goes: stdout, or stderr when the JSON goes to stdout */
+};
+
+/* ---- report.c: the summary on the terminal ---- */
+void lg_print_summary(const struct lg_opts *o, const struct lg_result *r, const struct lg_run *ri);
+void lg_print_book(const struct lg_opts *o, const struct lg_result *r, FILE *out);
+
+/* ---- output.c: the result documents (--json, --hdr-log, --hgrm), each whole or not at all;
+ * 0, or -1 when one could not be written (said on stderr) ---- */
+int lg_write_outputs(const struct lg_opts *o, const struct lg_result *r, const struct lg_run *ri);
 
 #endif

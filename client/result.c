@@ -98,3 +98,20 @@ int lg_result_merge(struct lg_result *d, const struct lg_result *s)
     }
     return 0;
 }
+
+uint64_t lg_error_total(const struct lg_result *r)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < E_COUNT; i++)
+        n += r->errors[i];
+    return n;
+}
+
+/* Requests actually sent per second (ended, failed or still in flight): the achieved rate
+ * of an open loop, against its target. */
+double lg_sent_rate(const struct lg_result *r, double elapsed_s)
+{
+    if (elapsed_s <= 0)
+        return 0;
+    return (double)(r->requests_ok + lg_error_total(r) + r->in_flight_at_end) / elapsed_s;
+}
