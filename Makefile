@@ -84,6 +84,12 @@ $(PROBE_BIN): $(BUILD)/client/probe.o $(BUILD)/libcb.a | $(BIN)
 $(BUILD)/libcb.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
+# What each model takes (its capabilities: -w, locks, accept modes, pollers, ...) is made from
+# its registry line, the one place it is said: build/<flavour>/models.h, CAPS_<name>.
+$(BUILD)/models.h: servers/models bench/models | $(BUILD)
+	@bench/models caps > $@.tmp && mv $@.tmp $@
+$(ALL_MODELS:%=$(BUILD)/servers/%-srv.o): $(BUILD)/models.h
+
 # Each model is its own thin main over lib/: servers/<name>-srv.c, listed in servers/models.
 $(BIN)/%-srv: $(BUILD)/servers/%-srv.o $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)

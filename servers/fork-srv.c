@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "srv.h"
+#include "models.h" /* CAPS_<model>: from servers/models */
 
 struct fork_srv {
     struct srv *s;
@@ -60,7 +61,7 @@ static void spawn(void *arg, int fd, struct sockaddr_storage *peer, socklen_t le
 
 int main(int argc, char **argv)
 {
-    static const struct srv_model model = {"fork", CAP_MAX_CLIENTS, SRV_NONBLOCK};
+    static const struct srv_model model = {"fork", CAPS_fork, SRV_NONBLOCK};
     struct srv s;
     struct fork_srv f = {.s = &s};
     srv_start(&s, &model, argc, argv);

@@ -5,6 +5,7 @@
  * done, so waiting time grows linearly with the queue, one slow or idle client stalls all
  * others (up to --timeout), and only one core is ever used. */
 #include "srv.h"
+#include "models.h" /* CAPS_<model>: from servers/models */
 
 static void serve_now(void *arg, int fd, struct sockaddr_storage *peer, socklen_t len)
 {
@@ -14,7 +15,7 @@ static void serve_now(void *arg, int fd, struct sockaddr_storage *peer, socklen_
 
 int main(int argc, char **argv)
 {
-    static const struct srv_model model = {"iterative", 0, SRV_NONBLOCK};
+    static const struct srv_model model = {"iterative", CAPS_iterative, SRV_NONBLOCK};
     struct srv s;
     srv_start(&s, &model, argc, argv);
     s.stop.listen_fd = s.lfd; /* a stop seen mid-connection refuses new clients at once */

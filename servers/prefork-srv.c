@@ -34,6 +34,7 @@
 #include "net.h"
 #include "pool.h"
 #include "srv.h"
+#include "models.h" /* CAPS_<model>: from servers/models */
 
 /* A child's entry in the scoreboard (shared memory), at its slot of the child table. */
 enum { SB_STARTING, SB_IDLE, SB_BUSY };
@@ -329,8 +330,7 @@ static void child_done(size_t slot, int status, void *arg)
 
 int main(int argc, char **argv)
 {
-    static const struct srv_model model = {
-        "prefork", CAP_WORKERS | CAP_LOCK_MUTEX | CAP_LOCK_FCNTL | CAP_SPARE | CAP_ACCEPT_PASS, 0};
+    static const struct srv_model model = {"prefork", CAPS_prefork, 0};
     struct srv s;
     struct prefork_srv p = {.s = &s, .lock_fd = -1};
     srv_start(&s, &model, argc, argv);

@@ -27,6 +27,7 @@
 #include "net.h"
 #include "pool.h"
 #include "srv.h"
+#include "models.h" /* CAPS_<model>: from servers/models */
 
 enum { W_FREE, W_RUNNING, W_EXITED };
 
@@ -246,8 +247,7 @@ static int accept_into_queue(struct prethread_srv *p)
 
 int main(int argc, char **argv)
 {
-    static const struct srv_model model = {
-        "prethread", CAP_WORKERS | CAP_LOCK_MUTEX | CAP_SPARE | CAP_ACCEPT_MAIN, SRV_THREADS};
+    static const struct srv_model model = {"prethread", CAPS_prethread, SRV_THREADS};
     struct srv s;
     struct prethread_srv p = {
         .s = &s, .accept_mu = PTHREAD_MUTEX_INITIALIZER, .mu = PTHREAD_MUTEX_INITIALIZER};

@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "reactor.h"
 #include "srv.h"
+#include "models.h" /* CAPS_<model>: from servers/models */
 
 #define QUEUE_PER_WORKER 4 /* the queue holds 4 requests per worker */
 /* A sieve up to 10,000 takes a few microseconds, less than the hand-off to a worker and back
@@ -143,8 +144,8 @@ static void stop(void *arg)
 
 int main(int argc, char **argv)
 {
-    static const struct srv_model model = {
-        "reactor-pool", CAP_WORKERS | CAP_MAX_CLIENTS | CAP_POLLER, SRV_NONBLOCK | SRV_EVENT};
+    static const struct srv_model model = {"reactor-pool", CAPS_reactor_pool,
+                                           SRV_NONBLOCK | SRV_EVENT};
     struct srv s;
     srv_start(&s, &model, argc, argv);
     struct pool p = {.nthreads = s.opt.workers};

@@ -9,11 +9,11 @@
  * answered) so that one client cannot starve the rest. */
 #include "reactor.h"
 #include "srv.h"
+#include "models.h" /* CAPS_<model>: from servers/models */
 
 int main(int argc, char **argv)
 {
-    static const struct srv_model model = {"reactor", CAP_MAX_CLIENTS | CAP_POLLER,
-                                           SRV_NONBLOCK | SRV_EVENT};
+    static const struct srv_model model = {"reactor", CAPS_reactor, SRV_NONBLOCK | SRV_EVENT};
     struct srv s;
     srv_start(&s, &model, argc, argv);
     reactor_run(&s, NULL); /* the sieve runs on the loop thread */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "reactor.h"
 #include "srv.h"
+#include "models.h" /* CAPS_<model>: from servers/models */
 
 static void *run(void *arg)
 {
@@ -30,7 +31,7 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-    static const struct srv_model model = {"reuseport", CAP_LOOPS | CAP_BALANCE | CAP_MAX_CLIENTS,
+    static const struct srv_model model = {"reuseport", CAPS_reuseport,
                                            SRV_NONBLOCK | SRV_EVENT | SRV_THREADS | SRV_REUSEPORT};
     struct srv s;
     srv_start(&s, &model, argc, argv);

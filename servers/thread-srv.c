@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "srv.h"
+#include "models.h" /* CAPS_<model>: from servers/models */
 
 struct thread_srv {
     struct srv *s;
@@ -101,7 +102,7 @@ static void spawn(void *arg, int fd, struct sockaddr_storage *peer, socklen_t le
 
 int main(int argc, char **argv)
 {
-    static const struct srv_model model = {"thread", CAP_MAX_CLIENTS, SRV_NONBLOCK | SRV_THREADS};
+    static const struct srv_model model = {"thread", CAPS_thread, SRV_NONBLOCK | SRV_THREADS};
     struct srv s;
     struct thread_srv t = {.s = &s, .mu = PTHREAD_MUTEX_INITIALIZER};
     srv_start(&s, &model, argc, argv);

@@ -36,6 +36,7 @@
 #include "net.h"
 #include "sieve.h"
 #include "srv.h"
+#include "models.h" /* CAPS_<model>: from servers/models */
 
 #define RING_ENTRIES 1024
 #define BUF_COUNT    1024 /* provided buffers per ring (a power of two) */
@@ -707,7 +708,7 @@ static const char *unavailable(int rc, const char *call)
 
 int main(int argc, char **argv)
 {
-    static const struct srv_model model = {"uring", CAP_LOOPS | CAP_MAX_CLIENTS,
+    static const struct srv_model model = {"uring", CAPS_uring,
                                            SRV_NONBLOCK | SRV_EVENT | SRV_THREADS | SRV_REUSEPORT};
     struct srv s;
     srv_start(&s, &model, argc, argv);
