@@ -508,6 +508,24 @@ int listen_queue(int port)
     return (int)q.sum;
 }
 
+static bool add_established(unsigned lport, unsigned rport, unsigned st, unsigned long rxq,
+                            void *arg)
+{
+    struct queue_sum *q = arg;
+    (void)rport;
+    (void)rxq;
+    if (st == 0x01 && lport == q->port) /* TCP_ESTABLISHED, the server's end */
+        q->sum++;
+    return false;
+}
+
+int server_connections(int port)
+{
+    struct queue_sum q = {(unsigned)port, 0};
+    scan_tcp(add_established, &q);
+    return (int)q.sum;
+}
+
 struct peer_q {
     unsigned lport, rport; /* the peer's side: its local port is our remote one */
     bool unread;

@@ -82,6 +82,10 @@ size_t read_all(int fd, char *buf, size_t n);
  * every SO_REUSEPORT listener), from /proc/net/tcp{,6}; -1 if they cannot be read. */
 int listen_queue(int port);
 
+/* The server's ends of established TCP connections on port (accepted or still in an accept
+ * queue), from /proc/net/tcp{,6}. */
+int server_connections(int port);
+
 /* Waits (at most 10 s) until the bytes written on the connected TCP socket fd have been read
  * by the application at the other end (the peer's receive queue is empty); true if so. */
 bool await_peer_read(int fd);
