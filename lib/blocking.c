@@ -1,4 +1,4 @@
-#include "serve.h"
+#include "blocking.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -24,37 +24,8 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int serve_stop_level(struct serve_stop *st)
-{
-    int lv = atomic_load(&st->level);
-    if (lv == 1 && st->own_signals && now_ms() >= st->abort_at_ms) {
-        atomic_store(&st->level, 2);
-        lv = 2;
-    }
-    return lv;
-}
-
-int serve_stop_signals(struct serve_stop *st)
-{
-    if (st->own_signals) {
-        struct signalfd_siginfo si;
-        while (read(st->fd, &si, sizeof si) == (ssize_t)sizeof si) {
-            if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-                int lv = atomic_load(&st->level);
-                if (lv < 2)
-                    atomic_store(&st->level, lv + 1);
-                if (lv == 0)
-                    st->abort_at_ms = now_ms() + st->grace_ms;
-                if (st->listen_fd >= 0)
-                    net_stop_accepting(st->listen_fd); /* new clients are refused at once */
-            }
-        }
-    }
-    return serve_stop_level(st);
-}
-
 /* How long a wait may last: the timeout, cut to the end of the grace time while draining. */
-static int wait_limit(const struct serve_stop *st, int lv, int timeout_ms)
+static int wait_limit(const struct stop *st, int lv, int timeout_ms)
 {
     if (!st->own_signals || lv != 1)
         return timeout_ms;
@@ -64,20 +35,12 @@ static int wait_limit(const struct serve_stop *st, int lv, int timeout_ms)
     return timeout_ms < 0 || left < timeout_ms ? (int)left : timeout_ms;
 }
 
-void serve_greeting(struct serve_cfg *cfg, const char *model, long pid)
-{
-    int n = snprintf(cfg->greeting, sizeof cfg->greeting,
-                     "%s server ready (pid %ld): send \"WORK BYTES\"\n", model, pid);
-    cfg->conn.greeting = cfg->greeting;
-    cfg->conn.greeting_len = n < (int)sizeof cfg->greeting ? (size_t)n : sizeof cfg->greeting - 1;
-}
-
 enum { SEND_OK, SEND_FAIL };
 
 /* Sends n bytes, waiting for the socket to drain between sends. A drain (level 1) lets the
  * send finish; an abort (level 2), the timeout, or a peer error ends it. */
-static int send_all(const struct serve_cfg *cfg, struct serve_stop *st, int fd, const void *buf,
-                    size_t n, uint64_t *sent)
+static int send_all(const struct serve_cfg *cfg, struct stop *st, int fd, const void *buf, size_t n,
+                    uint64_t *sent)
 {
     const char *p = buf;
     size_t done = 0;
@@ -90,13 +53,13 @@ static int send_all(const struct serve_cfg *cfg, struct serve_stop *st, int fd, 
         }
         if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
             return SEND_FAIL;
-        int lv = serve_stop_level(st);
+        int lv = stop_level(st);
         if (lv >= 2)
             return SEND_FAIL;
         int limit = wait_limit(st, lv, cfg->timeout_ms);
-        int r = io_wait(fd, POLLOUT, serve_stop_fd(st, lv), limit);
+        int r = io_wait(fd, POLLOUT, stop_fd(st, lv), limit);
         if (r == IO_STOP) {
-            serve_stop_signals(st);
+            stop_signals(st);
             continue;
         }
         if (r == IO_TIMEOUT && limit != cfg->timeout_ms)
@@ -121,22 +84,10 @@ static const char *peer_str(struct peer *p)
     return p->str;
 }
 
-void serve_count(struct stats_slot *w, struct conn_tally t)
-{
-    if (t.requests)
-        stats_add(&w->requests, t.requests);
-    if (t.bad_requests)
-        stats_add(&w->bad_requests, t.bad_requests);
-    if (t.bytes_sent)
-        stats_add(&w->bytes_sent, t.bytes_sent);
-    if (t.primes)
-        stats_add(&w->primes, t.primes);
-}
-
 /* After an ERR line: the write side shut, input discarded until the peer closes, the conn
  * has seen CONN_LINGER_BYTES, or CONN_LINGER_MS are over, so an abusive client cannot hold
  * the worker with it. */
-static void linger(struct serve_stop *st, int fd, struct conn *c)
+static void linger(struct stop *st, int fd, struct conn *c)
 {
     if (shutdown(fd, SHUT_WR) < 0)
         return;
@@ -156,8 +107,8 @@ static void linger(struct serve_stop *st, int fd, struct conn *c)
 
 /* The blocking driver of a conn: each state's wait is done here, bounded by the timeout and
  * cut short by the stop descriptor. */
-uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, struct stats_slot *w,
-                    int fd, const struct sockaddr *peer, socklen_t peerlen)
+uint64_t blocking_serve(const struct serve_cfg *cfg, struct stop *st, struct stats_slot *w, int fd,
+                        const struct sockaddr *peer, socklen_t peerlen)
 {
     struct peer who = {.sa = peer, .len = peerlen};
     struct conn c;
@@ -190,7 +141,7 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, struct s
             break;
         }
         case CONN_READ: {
-            if (serve_stop_level(st) >= 1)
+            if (stop_level(st) >= 1)
                 goto out; /* draining: no request in progress, so this connection is done */
             /* The timeout bounds the whole line, not the gap between bytes: a client that
              * trickles one byte at a time (slowloris) is dropped like an idle one. */
@@ -203,7 +154,7 @@ uint64_t serve_conn(const struct serve_cfg *cfg, struct serve_stop *st, struct s
             }
             int r = io_wait(fd, POLLIN, st->fd, wait_ms);
             if (r == IO_STOP) {
-                serve_stop_signals(st);
+                stop_signals(st);
                 break;
             }
             if (r == IO_TIMEOUT) {

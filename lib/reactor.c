@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "evclient.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -22,24 +23,24 @@
 #define ACCEPT_PER_EVENT 64
 
 struct client {
-    struct conn c;
-    int fd;
+    struct ev_client ev; /* conn, fd, peer, list: the life the event drivers share */
     unsigned watching;
     bool reading_line; /* the --timeout deadline of a request line is armed */
-    bool logged;       /* its bad request has been logged */
     bool working;      /* its request is with the pool: only the worker touches conn and fd */
     bool dropped;      /* closed while working: closed and freed when the work returns */
     bool send_blocked; /* set by the worker: the socket took less than the whole answer */
     bool send_failed;  /* set by the worker: the client reset or went away */
-    bool drained;      /* taken from the queue at the stop: its first request is served */
     struct reactor *r;
     struct loop_timer timer;
-    struct client *prev, *next;
     struct client *sprev, *snext; /* in the stalled FIFO (back-pressure) */
     bool stalled;
-    struct sockaddr_storage peer;
-    socklen_t peerlen;
 };
+
+/* The next client of a list of ev_clients (the reactor's are all struct client). */
+static struct client *next_of(struct client *cl)
+{
+    return (struct client *)cl->ev.next;
+}
 
 struct reactor {
     struct srv *s;
@@ -49,9 +50,8 @@ struct reactor {
     unsigned lwatch; /* how the listener is watched: LOOP_READ, with LOOP_EXCLUSIVE if shared */
     unsigned flags;  /* REACTOR_* */
     struct loop_timer cap_poll; /* one of several loops: --max-clients reached, look again */
-    struct client *clients;     /* every open connection, for the drain */
+    struct ev_clients set;      /* every open connection, for the drain; the loop's counters */
     struct client *stalled_head, *stalled_tail; /* waiting for room in the workers' queue */
-    size_t nclients;
     bool listening, stopping;
     bool resuming; /* resume_stalled() is watching readers again */
     bool draining; /* begin_stop() is taking what is queued on the listener */
@@ -59,7 +59,6 @@ struct reactor {
     long long last_warn;
     long long last_refusal; /* when a refused client was last logged */
     uint64_t refused;       /* clients refused since then, not logged one by one */
-    struct stats_slot *w;   /* this loop's counters */
 };
 
 static void listen_update(struct reactor *r);
@@ -76,8 +75,7 @@ static void cap_recheck(struct loop *l, void *arg)
 #define REACTOR_CAP_POLL_MS 20
 static void listen_update(struct reactor *r)
 {
-    long cap = r->s->opt.max_clients;
-    bool full = cap > 0 && atomic_load(&r->s->event_clients) >= cap;
+    bool full = evc_at_cap(r->s);
     bool want = !r->stopping && !loop_timer_armed(&r->accept_pause) && !full;
     if (want != r->listening && loop_mod(r->loop, r->lfd, want ? r->lwatch : 0) == 0)
         r->listening = want;
@@ -127,42 +125,26 @@ static void client_close(struct client *cl)
         return;
     }
     unstall(cl);
-    if (cl->fd >= 0) {
-        loop_del(r->loop, cl->fd);
-        close(cl->fd);
-        cl->fd = -1;
+    if (cl->ev.fd >= 0) {
+        loop_del(r->loop, cl->ev.fd);
+        close(cl->ev.fd);
+        cl->ev.fd = -1;
     }
     loop_timer_cancel(r->loop, &cl->timer);
-    serve_count(r->w, conn_tally_take(&cl->c));
-    if (cl->prev)
-        cl->prev->next = cl->next;
-    else
-        r->clients = cl->next;
-    if (cl->next)
-        cl->next->prev = cl->prev;
+    evc_remove(&r->set, &cl->ev);
     free(cl);
-    r->nclients--;
-    atomic_fetch_sub(&r->s->event_clients, 1);
-    if (r->stopping && r->nclients == 0)
+    evc_place_give(r->s);
+    if (r->stopping && r->set.n == 0)
         loop_stop(r->loop);
     listen_update(r);
-}
-
-static const char *peer_str(struct client *cl, char *buf, size_t n)
-{
-    net_addr_str((struct sockaddr *)&cl->peer, cl->peerlen, buf, n);
-    return buf;
 }
 
 static void on_timer(struct loop *l, void *arg)
 {
     struct client *cl = arg;
     (void)l;
-    if (cl->c.state == CONN_READ) {
-        char who[NET_ADDRSTR_MAX];
-        log_msg(LOG_INFO, "%s: no complete request within %d ms, closing",
-                peer_str(cl, who, sizeof who), cl->r->s->opt.timeout_ms);
-    }
+    if (cl->ev.c.state == CONN_READ)
+        evc_log_timeout(&cl->ev, cl->r->s->opt.timeout_ms);
     client_close(cl); /* a line not whole in time, a client not reading, or a linger over */
 }
 
@@ -176,7 +158,7 @@ static bool client_wait(struct client *cl)
     unsigned want = 0;
     if (cl->working)
         goto watch; /* the worker owns the conn: nothing to watch until it is back */
-    switch (cl->c.state) {
+    switch (cl->ev.c.state) {
     case CONN_SEND:
         want = LOOP_WRITE;
         cl->reading_line = false;
@@ -191,7 +173,7 @@ static bool client_wait(struct client *cl)
         want = LOOP_WRITE; /* the per-event bound was reached: go on when writable */
         break;
     case CONN_READ:
-        if (r->stopping && !cl->drained) {
+        if (evc_done_at_stop(&cl->ev, r->stopping)) {
             client_close(cl); /* draining: nothing in progress on this connection */
             return false;
         }
@@ -218,7 +200,7 @@ static bool client_wait(struct client *cl)
     }
 watch:
     if (want != cl->watching) {
-        if (loop_mod(r->loop, cl->fd, want) < 0)
+        if (loop_mod(r->loop, cl->ev.fd, want) < 0)
             goto fail;
         cl->watching = want;
     }
@@ -234,11 +216,11 @@ fail:
 static ssize_t send_output(struct client *cl)
 {
     const void *p;
-    size_t n = conn_output(&cl->c, &p);
+    size_t n = conn_output(&cl->ev.c, &p);
     for (;;) {
-        ssize_t w = send(cl->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t w = send(cl->ev.fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w >= 0) {
-            conn_sent(&cl->c, (size_t)w);
+            conn_sent(&cl->ev.c, (size_t)w);
             return w;
         }
         if (errno != EINTR)
@@ -254,7 +236,7 @@ static void client_run(struct client *cl, unsigned events)
     int answered = 0;
     bool can_read = (events & LOOP_READ) != 0;
     for (;;) {
-        switch (cl->c.state) {
+        switch (cl->ev.c.state) {
         case CONN_SEND: {
             if (written >= WRITE_PER_EVENT)
                 goto wait;
@@ -266,18 +248,15 @@ static void client_run(struct client *cl, unsigned events)
                 return;
             }
             written += (size_t)w;
-            if (cl->c.state != CONN_SEND && cl->c.out != OUT_GREETING)
-                cl->drained = false; /* its first answer is out: an ordinary client now */
+            if (cl->ev.c.state != CONN_SEND)
+                evc_answered(&cl->ev); /* its first answer is out: an ordinary client now */
             break;
         }
         case CONN_READ:
         case CONN_LINGER: {
-            if (cl->c.state == CONN_LINGER && !cl->logged) {
-                char who[NET_ADDRSTR_MAX];
-                cl->logged = true;
-                log_msg(LOG_NOTICE, "%s: bad request: %s", peer_str(cl, who, sizeof who),
-                        cl->c.reason);
-                if (shutdown(cl->fd, SHUT_WR) < 0 ||
+            if (cl->ev.c.state == CONN_LINGER && !cl->ev.logged) {
+                evc_log_bad(&cl->ev);
+                if (shutdown(cl->ev.fd, SHUT_WR) < 0 ||
                     loop_timer_set(r->loop, &cl->timer, CONN_LINGER_MS, on_timer, cl) < 0) {
                     client_close(cl);
                     return;
@@ -286,10 +265,10 @@ static void client_run(struct client *cl, unsigned events)
             if (!can_read)
                 goto wait;
             size_t room;
-            char *p = conn_inbuf(&cl->c, &room);
+            char *p = conn_inbuf(&cl->ev.c, &room);
             if (room == 0)
                 goto wait;
-            ssize_t got = recv(cl->fd, p, room, MSG_DONTWAIT);
+            ssize_t got = recv(cl->ev.fd, p, room, MSG_DONTWAIT);
             if (got < 0) {
                 if (errno == EINTR)
                     continue;
@@ -300,7 +279,7 @@ static void client_run(struct client *cl, unsigned events)
             }
             if ((size_t)got < room)
                 can_read = false; /* most likely drained: the next event says if not */
-            conn_received(&cl->c, (size_t)got);
+            conn_received(&cl->ev.c, (size_t)got);
             break;
         }
         case CONN_WORK:
@@ -308,22 +287,22 @@ static void client_run(struct client *cl, unsigned events)
                 goto wait;
             cl->reading_line = false; /* the line is whole: its deadline is over */
             loop_timer_cancel(r->loop, &cl->timer);
-            if (r->ops && r->ops->offload && conn_request(&cl->c)->work > r->ops->inline_work) {
-                serve_count(r->w, conn_tally_take(&cl->c)); /* the worker may own it next */
+            if (r->ops && r->ops->offload && conn_request(&cl->ev.c)->work > r->ops->inline_work) {
+                evc_count(&r->set, &cl->ev); /* the worker may own it next */
                 if (!r->stalled_head &&
-                    r->ops->offload(r->ops->arg, cl, conn_request(&cl->c)->work))
+                    r->ops->offload(r->ops->arg, cl, conn_request(&cl->ev.c)->work))
                     cl->working = true;
                 else
                     stall(cl); /* offered again when a worker has room */
                 goto wait;
             }
-            conn_work_done(&cl->c, sieve_count(conn_request(&cl->c)->work));
+            conn_work_done(&cl->ev.c, sieve_count(conn_request(&cl->ev.c)->work));
             /* Every request counts toward the round's share, whatever its BYTES: answers
              * with no payload never pass through CONN_SEND, and a pipeline of them must not
              * hold the loop. */
             answered++;
-            if (cl->c.state != CONN_SEND)
-                cl->drained = false;
+            if (cl->ev.c.state != CONN_SEND)
+                evc_answered(&cl->ev);
             break;
         case CONN_DONE:
             client_close(cl);
@@ -332,14 +311,14 @@ static void client_run(struct client *cl, unsigned events)
     }
 wait:
     if (!cl->working)
-        serve_count(r->w, conn_tally_take(&cl->c));
+        evc_count(&r->set, &cl->ev);
     client_wait(cl);
 }
 
 /* Back from a worker with the socket full: counts what the worker did and watches for room. */
 static void client_done_waiting(struct client *cl)
 {
-    serve_count(cl->r->w, conn_tally_take(&cl->c));
+    evc_count(&cl->r->set, &cl->ev);
     client_wait(cl);
 }
 
@@ -349,8 +328,8 @@ static void resume_stalled(struct reactor *r)
 {
     while (r->stalled_head) {
         struct client *cl = r->stalled_head;
-        if (cl->c.state == CONN_WORK) {
-            if (!r->ops->offload(r->ops->arg, cl, conn_request(&cl->c)->work))
+        if (cl->ev.c.state == CONN_WORK) {
+            if (!r->ops->offload(r->ops->arg, cl, conn_request(&cl->ev.c)->work))
                 return;
             unstall(cl);
             cl->working = true;
@@ -371,8 +350,8 @@ struct loop *reactor_loop(struct reactor *r)
 void reactor_work(struct client *cl, uint64_t work)
 {
     cl->send_blocked = cl->send_failed = false;
-    conn_work_done(&cl->c, sieve_count(work));
-    while (cl->c.state == CONN_SEND) {
+    conn_work_done(&cl->ev.c, sieve_count(work));
+    while (cl->ev.c.state == CONN_SEND) {
         ssize_t w = send_output(cl);
         if (w <= 0) {
             cl->send_blocked = w == 0;
@@ -415,20 +394,18 @@ static void on_listen(struct loop *l, int lfd, unsigned events, void *arg)
 {
     struct reactor *r = arg;
     (void)events;
-    long cap = r->s->opt.max_clients;
     for (int i = 0; i < ACCEPT_PER_EVENT && r->listening; i++) {
         struct sockaddr_storage peer;
         socklen_t len;
         /* A place under --max-clients is taken before the accept, so that loops sharing the
          * cap never exceed it together. */
-        if (atomic_fetch_add(&r->s->event_clients, 1) >= cap && cap > 0) {
-            atomic_fetch_sub(&r->s->event_clients, 1);
+        if (!evc_place_take(r->s)) {
             listen_update(r);
             return;
         }
         int fd = net_accept_now(lfd, &peer, &len);
         if (fd < 0)
-            atomic_fetch_sub(&r->s->event_clients, 1);
+            evc_place_give(r->s);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
@@ -452,45 +429,36 @@ static void on_listen(struct loop *l, int lfd, unsigned events, void *arg)
             log_msg(LOG_ERR, "new client: %s", strerror(errno));
             free(cl);
             close(fd);
-            atomic_fetch_sub(&r->s->event_clients, 1);
+            evc_place_give(r->s);
             continue;
         }
         /* Payloads go out in several sends: see serve.c. Unix sockets refuse it, harmlessly. */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        cl->fd = fd;
         cl->r = r;
-        cl->drained = r->draining;
-        cl->peer = peer;
-        cl->peerlen = len;
         cl->timer.pos = -1;
-        conn_init(&cl->c, &r->s->serve.conn);
         if (loop_add(l, fd, 0, on_client, cl) < 0) {
             /* Logged at most once a second: a client refused this way tends to come back at
              * once, and a line for each would flood the log. */
             long long now = loop_now(l);
             r->refused++;
             if (now - r->last_refusal >= 1000) {
+                int e = errno;
                 char who[NET_ADDRSTR_MAX];
+                net_addr_str((struct sockaddr *)&peer, len, who, sizeof who);
                 log_msg(LOG_WARNING,
                         "%s: descriptor %d: %s; closing it (%llu refused since the last such line)",
-                        peer_str(cl, who, sizeof who), fd,
-                        errno == ERANGE ? "above what select can watch (FD_SETSIZE)"
-                                        : strerror(errno),
+                        who, fd,
+                        e == ERANGE ? "above what select can watch (FD_SETSIZE)" : strerror(e),
                         (unsigned long long)r->refused);
                 r->last_refusal = now;
                 r->refused = 0;
             }
             free(cl);
             close(fd);
-            atomic_fetch_sub(&r->s->event_clients, 1);
+            evc_place_give(r->s);
             continue;
         }
-        cl->next = r->clients;
-        if (r->clients)
-            r->clients->prev = cl;
-        r->clients = cl;
-        r->nclients++;
-        stats_add(&r->w->connections, 1);
+        evc_add(&r->set, &cl->ev, fd, &peer, len, r->draining);
         listen_update(r);
         client_run(cl, LOOP_WRITE); /* the greeting goes out at once */
     }
@@ -499,11 +467,9 @@ static void on_listen(struct loop *l, int lfd, unsigned events, void *arg)
 static void abort_all(struct loop *l, void *arg)
 {
     struct reactor *r = arg;
-    if (r->nclients)
-        log_msg(LOG_WARNING, "grace time of %d ms over; %zu client(s) still busy, dropping them",
-                r->s->opt.grace_ms, r->nclients);
-    for (struct client *cl = r->clients, *next; cl; cl = next) {
-        next = cl->next;
+    evc_grace_over(&r->set);
+    for (struct client *cl = (struct client *)r->set.head, *next; cl; cl = next) {
+        next = next_of(cl);
         client_close(cl); /* one whose request is with a worker is freed when it returns */
     }
     loop_stop(l);
@@ -521,9 +487,9 @@ static void begin_stop(struct reactor *r)
     if (r->flags & REACTOR_SHARED) {
         r->listening = r->draining = true;
         for (int i = 0; i < 1024 && r->listening; i++) {
-            size_t before = r->nclients;
+            size_t before = r->set.n;
             on_listen(l, r->lfd, LOOP_READ, r);
-            if (r->nclients == before)
+            if (r->set.n == before)
                 break; /* nothing queued (or the cap is reached) */
         }
         r->draining = false;
@@ -540,12 +506,12 @@ static void begin_stop(struct reactor *r)
     loop_timer_set(l, &r->grace, r->s->opt.grace_ms, abort_all, r);
     /* A client between requests is closed, unless a request of its is already waiting in
      * the socket: reading it first tells (client_wait closes the others). */
-    for (struct client *cl = r->clients, *next; cl; cl = next) {
-        next = cl->next;
-        if (!cl->working && !cl->drained && cl->c.state == CONN_READ)
+    for (struct client *cl = (struct client *)r->set.head, *next; cl; cl = next) {
+        next = next_of(cl);
+        if (!cl->working && !cl->ev.drained && cl->ev.c.state == CONN_READ)
             client_run(cl, LOOP_READ);
     }
-    if (r->nclients == 0)
+    if (r->set.n == 0)
         loop_stop(l);
 }
 
@@ -602,7 +568,7 @@ struct reactor *reactor_new(struct srv *s, const struct reactor_ops *ops, int lf
         if (loop_add(r->loop, lfd, r->lwatch, on_listen, r) == 0 &&
             (threads ? loop_add(r->loop, s->stop.fd, LOOP_READ, on_stop_fd, r)
                      : loop_add(r->loop, s->sigfd, LOOP_READ, on_signal, r)) == 0) {
-            r->w = stats_claim(s->stats);
+            r->set = (struct ev_clients){.s = s, .w = stats_claim(s->stats)};
             return r;
         }
         e = errno;
@@ -620,16 +586,17 @@ int reactor_serve(struct reactor *r)
         log_msg(LOG_ERR, "event loop (%s): %s", loop_poller(r->loop), strerror(errno));
     if (r->ops && r->ops->stop)
         r->ops->stop(r->ops->arg); /* joins the workers: no result can come after this */
-    while (r->clients) {
-        r->clients->working = false; /* the workers are joined: nobody holds it any more */
-        client_close(r->clients);
+    while (r->set.head) {
+        struct client *cl = (struct client *)r->set.head;
+        cl->working = false; /* the workers are joined: nobody holds it any more */
+        client_close(cl);
     }
     return rc;
 }
 
 struct stats_slot *reactor_slot(struct reactor *r)
 {
-    return r->w;
+    return r->set.w;
 }
 
 void reactor_free(struct reactor *r)
@@ -637,7 +604,7 @@ void reactor_free(struct reactor *r)
     if (!r)
         return;
     loop_free(r->loop);
-    stats_release(r->w);
+    stats_release(r->set.w);
     free(r);
 }
 

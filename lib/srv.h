@@ -1,7 +1,9 @@
 /* srv: the server runtime every model's main() shares: start-up (options, logging, signals,
- * listening socket, daemon mode, pid file, the "listening" line), signal intake, the bounded
- * drain on SIGTERM, tracking of child processes, and the closing "stats" line. A model file
- * keeps only its concurrency skeleton between srv_start() and srv_finish().
+ * listening socket, daemon mode, pid file, the "listening" line) and the closing "stats" line
+ * (lib/srv.c); the stop signal and the bounded drain on SIGTERM (srv_stop.c); the accept loop
+ * of the servers with one accepting thread (srv_accept.c); child processes (srv_kids.c); and
+ * several loops on threads (srv_loops.c). A model file keeps only its concurrency skeleton
+ * between srv_start() and srv_finish().
  *
  * Signals: SIGTERM, SIGINT, SIGCHLD and SIGHUP are blocked in every thread from start-up on
  * and taken synchronously from a signalfd (no asynchronous handlers at all); SIGPIPE is
@@ -18,7 +20,7 @@
 
 #include "cli.h"
 #include "pool.h"
-#include "serve.h"
+#include "blocking.h"
 #include "stats.h"
 
 enum {
@@ -43,7 +45,7 @@ struct srv {
     int sigfd;
     struct stats *stats;
     struct serve_cfg serve;
-    struct serve_stop stop;
+    struct stop stop;
     struct timespec started;
     int ready_fd;                     /* daemon mode: the pipe to the waiting foreground process */
     _Atomic long pool_now, pool_peak; /* the stats line's workers and peak_workers */
@@ -58,10 +60,7 @@ struct srv {
     struct stats_slot **per_worker;
     size_t nper_worker;
     /* --stats-interval: a thread that prints a stats line every interval until the end */
-    pthread_t stats_tid;
-    bool stats_running, stats_stop;
-    pthread_mutex_t stats_mu;
-    pthread_cond_t stats_cv;
+    struct stats_ticker ticker;
 };
 
 /* Start-up: on any error prints a message and exits (2 for bad usage, 1 otherwise); it is

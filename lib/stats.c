@@ -3,7 +3,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "log.h"
 
 static size_t mapping_size(size_t nslots)
 {
@@ -129,4 +135,62 @@ int stats_format(char *buf, size_t n, const struct stats *s, const struct stats_
         r = (int)(at + (size_t)k);
     }
     return r;
+}
+
+static void *ticker_thread(void *arg)
+{
+    struct stats_ticker *t = arg;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    pthread_mutex_lock(&t->mu);
+    for (;;) {
+        next.tv_sec += t->interval_ms / 1000;
+        next.tv_nsec += (long)(t->interval_ms % 1000) * 1000000;
+        if (next.tv_nsec >= 1000000000) {
+            next.tv_sec++;
+            next.tv_nsec -= 1000000000;
+        }
+        int e = 0;
+        while (!t->stop && e != ETIMEDOUT)
+            e = pthread_cond_timedwait(&t->cv, &t->mu, &next);
+        if (t->stop)
+            break;
+        char line[1024];
+        int n = t->line(t->arg, line, sizeof line);
+        if (n > 0 && io_writen(STDOUT_FILENO, line, (size_t)n) < 0)
+            break; /* stdout is gone: the closing line will say so */
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+void stats_ticker_start(struct stats_ticker *t, int interval_ms,
+                        int (*line)(void *arg, char *buf, size_t n), void *arg)
+{
+    *t = (struct stats_ticker){.interval_ms = interval_ms, .line = line, .arg = arg};
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
+        pthread_cond_init(&t->cv, &ca) || pthread_mutex_init(&t->mu, NULL)) {
+        log_msg(LOG_ERR, "--stats-interval: cannot set up its timer; no periodic lines");
+        return;
+    }
+    pthread_condattr_destroy(&ca);
+    int e = pthread_create(&t->tid, NULL, ticker_thread, t);
+    if (e != 0) {
+        log_msg(LOG_ERR, "--stats-interval: pthread_create: %s; no periodic lines", strerror(e));
+        return;
+    }
+    t->running = true;
+}
+
+void stats_ticker_stop(struct stats_ticker *t)
+{
+    if (!t->running)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->stop = true;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->tid, NULL);
+    t->running = false;
 }

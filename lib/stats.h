@@ -10,6 +10,7 @@
 #ifndef STATS_H
 #define STATS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -72,6 +73,24 @@ struct stats_line {
     double wall_s;
     bool final; /* false for the lines of --stats-interval */
 };
+
+/* A thread that writes line(arg)'s text to standard output every interval_ms, on a monotonic
+ * schedule, until stopped (--stats-interval). line returns the length, or -1 to skip one. It
+ * takes only its own lock: nothing a fork() in another thread could find held. Failing to
+ * start is logged, and there are no periodic lines. */
+struct stats_ticker {
+    pthread_t tid;
+    bool running, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int interval_ms;
+    int (*line)(void *arg, char *buf, size_t n);
+    void *arg;
+};
+void stats_ticker_start(struct stats_ticker *t, int interval_ms,
+                        int (*line)(void *arg, char *buf, size_t n), void *arg);
+/* Stops and joins it (nothing when it never started). */
+void stats_ticker_stop(struct stats_ticker *t);
 
 /* Formats the one-line JSON stats object ("\n" included) into buf. Returns its length, or -1
  * when buf is too small or the usage could not be read. */

@@ -1,19 +1,5 @@
-/* uring-srv: completion-based I/O with io_uring (through liburing): -w threads (default: one
- * per CPU), each with its own ring and its own listener in a SO_REUSEPORT group. Where the
- * reactors ask "is it ready?" and then make the call, a ring is handed the calls themselves
- * and reports when they are done: one multishot accept per ring keeps delivering new
- * connections, each client has at most one recv or send in flight, recvs take their buffer
- * from a ring of provided buffers (registered by hand: liburing 2.3 has no helper), sends go
- * straight from the 64 KiB payload block, and each recv and send carries a linked timeout
- * (--timeout bounds a whole request line and each wait of a client that does not read).
- * Closing a client cancels what it has in flight (IORING_OP_ASYNC_CANCEL) and frees it when
- * the last completion is in. Its strength: many operations per system call (one
- * io_uring_submit_and_wait per batch), no readiness round trip, no per-operation epoll_ctl;
- * published echo benchmarks gain most at hundreds of connections. Its costs: the sieve runs on
- * the ring's thread (head-of-line blocking, as reactor-srv), the kernel's io_uring is a large
- * attack surface that many sandboxes disable (kernel.io_uring_disabled, seccomp, container
- * runtimes): then it says so in one line at start-up and exits 1, and bench/run records its
- * cells as skipped. Kernel 5.19 or later (multishot accept, provided buffer rings). */
+#include "uring.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
@@ -32,11 +18,11 @@
 
 #include "conn.h"
 #include "daemon.h"
+#include "evclient.h"
 #include "log.h"
 #include "net.h"
 #include "sieve.h"
 #include "srv.h"
-#include "models.h" /* CAPS_<model>: from servers/models */
 
 #define RING_ENTRIES 1024
 #define BUF_COUNT    1024 /* provided buffers per ring (a power of two) */
@@ -52,21 +38,21 @@ enum op { OP_ACCEPT, OP_RECV, OP_SEND, OP_IGNORE, OP_STOP, OP_GRACE, OP_CAP };
 struct ring;
 
 struct client {
-    struct conn c;
+    struct ev_client ev; /* conn, fd, peer, list: the life the event drivers share */
     struct ring *rg;
-    int fd;
     int pending;      /* submitted operations whose last completion has not come */
     bool busy;        /* a recv or send is in flight */
     bool closing;     /* cancelled; freed when pending is 0 */
     bool lingering;   /* its write side is shut: discarding input after an ERR */
-    bool logged;      /* its bad request has been logged */
-    bool drained;     /* taken at the stop: its first request is still served */
     int64_t deadline; /* of the request line awaited, or of the linger (monotonic ms); 0: none */
     struct __kernel_timespec ts;
-    struct sockaddr_storage peer;
-    socklen_t peerlen;
-    struct client *prev, *next;
 };
+
+/* The next client of a ring's list (all of them struct client). */
+static struct client *next_of(struct client *cl)
+{
+    return (struct client *)cl->ev.next;
+}
 
 struct ring {
     struct srv *s;
@@ -75,15 +61,13 @@ struct ring {
     bool exclusive; /* its listener is shared with the other rings (-U) */
     struct io_uring_buf_ring *br;
     unsigned char *bufs;
-    struct client *clients;
-    size_t nclients;
-    int *held; /* accepted beyond --max-clients: not served until there is room */
+    struct ev_clients set; /* its clients and counters */
+    int *held;             /* accepted beyond --max-clients: not served until there is room */
     size_t nheld, capheld;
     bool accepting, stopping, done;
     bool ring_gone; /* io_uring_queue_exit done */
     struct __kernel_timespec grace_ts, cap_ts;
     bool cap_armed;
-    struct stats_slot *w;
 };
 
 static int64_t now_ms(void)
@@ -117,12 +101,6 @@ static void tag(struct io_uring_sqe *sqe, void *p, enum op op)
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)p | (uint64_t)op);
 }
 
-static const char *peer_str(struct client *cl, char *buf, size_t n)
-{
-    net_addr_str((struct sockaddr *)&cl->peer, cl->peerlen, buf, n);
-    return buf;
-}
-
 static void arm_accept(struct ring *rg)
 {
     struct io_uring_sqe *sqe = sqe_get(rg);
@@ -144,22 +122,13 @@ static void cancel_accept(struct ring *rg)
 
 static bool at_cap(struct ring *rg)
 {
-    long cap = rg->s->opt.max_clients;
-    return cap > 0 && atomic_load(&rg->s->event_clients) >= cap;
+    return evc_at_cap(rg->s);
 }
 
 static void client_free(struct client *cl)
 {
-    struct ring *rg = cl->rg;
-    serve_count(rg->w, conn_tally_take(&cl->c));
-    if (cl->prev)
-        cl->prev->next = cl->next;
-    else
-        rg->clients = cl->next;
-    if (cl->next)
-        cl->next->prev = cl->prev;
+    evc_remove(&cl->rg->set, &cl->ev);
     free(cl);
-    rg->nclients--;
 }
 
 static void serve_held(struct ring *rg);
@@ -171,20 +140,20 @@ static void client_close(struct client *cl)
     struct ring *rg = cl->rg;
     if (!cl->closing) {
         cl->closing = true;
-        atomic_fetch_sub(&rg->s->event_clients, 1);
+        evc_place_give(rg->s);
         if (cl->pending > 0) {
             struct io_uring_sqe *sqe = sqe_get(rg);
             if (sqe) {
-                io_uring_prep_cancel_fd(sqe, cl->fd, IORING_ASYNC_CANCEL_ALL);
+                io_uring_prep_cancel_fd(sqe, cl->ev.fd, IORING_ASYNC_CANCEL_ALL);
                 tag(sqe, NULL, OP_IGNORE);
             } else {
-                shutdown(cl->fd, SHUT_RDWR); /* makes what is in flight complete */
+                shutdown(cl->ev.fd, SHUT_RDWR); /* makes what is in flight complete */
             }
         }
     }
     if (cl->pending > 0)
         return;
-    close(cl->fd);
+    close(cl->ev.fd);
     client_free(cl);
     if (!rg->stopping) {
         serve_held(rg);
@@ -205,14 +174,14 @@ static void submit(struct client *cl, enum op op, int64_t timeout_ms)
     }
     if (op == OP_RECV) {
         size_t room;
-        conn_inbuf(&cl->c, &room);
-        io_uring_prep_recv(sqe, cl->fd, NULL, room < BUF_SIZE ? room : BUF_SIZE, 0);
+        conn_inbuf(&cl->ev.c, &room);
+        io_uring_prep_recv(sqe, cl->ev.fd, NULL, room < BUF_SIZE ? room : BUF_SIZE, 0);
         sqe->flags |= IOSQE_BUFFER_SELECT;
         sqe->buf_group = BUF_GROUP;
     } else {
         const void *p;
-        size_t n = conn_output(&cl->c, &p);
-        io_uring_prep_send(sqe, cl->fd, p, n, MSG_NOSIGNAL);
+        size_t n = conn_output(&cl->ev.c, &p);
+        io_uring_prep_send(sqe, cl->ev.fd, p, n, MSG_NOSIGNAL);
     }
     tag(sqe, cl, op);
     cl->pending++;
@@ -231,26 +200,19 @@ static void submit(struct client *cl, enum op op, int64_t timeout_ms)
     }
 }
 
-/* Has the client sent something not yet read (a request waiting in the socket)? */
-static bool input_waiting(struct client *cl)
-{
-    char c;
-    return recv(cl->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-}
-
 /* Moves the client on until it waits for a completion (or is closed). */
 static void drive(struct client *cl)
 {
     struct ring *rg = cl->rg;
     int timeout = rg->s->opt.timeout_ms;
     while (!cl->busy && !cl->closing) {
-        switch (cl->c.state) {
+        switch (cl->ev.c.state) {
         case CONN_SEND:
             cl->deadline = 0;
             submit(cl, OP_SEND, timeout);
             return;
         case CONN_READ:
-            if (rg->stopping && !cl->drained && !input_waiting(cl)) {
+            if (evc_done_at_stop(&cl->ev, rg->stopping)) {
                 client_close(cl); /* draining: nothing in progress on this connection */
                 return;
             }
@@ -260,19 +222,14 @@ static void drive(struct client *cl)
             return;
         case CONN_WORK:
             cl->deadline = 0;
-            conn_work_done(&cl->c, sieve_count(conn_request(&cl->c)->work));
-            serve_count(rg->w, conn_tally_take(&cl->c));
+            conn_work_done(&cl->ev.c, sieve_count(conn_request(&cl->ev.c)->work));
+            evc_count(&rg->set, &cl->ev);
             break;
         case CONN_LINGER:
             if (!cl->lingering) {
-                char who[NET_ADDRSTR_MAX];
                 cl->lingering = true;
-                if (!cl->logged) {
-                    cl->logged = true;
-                    log_msg(LOG_NOTICE, "%s: bad request: %s", peer_str(cl, who, sizeof who),
-                            cl->c.reason);
-                }
-                if (shutdown(cl->fd, SHUT_WR) < 0) {
+                evc_log_bad(&cl->ev);
+                if (shutdown(cl->ev.fd, SHUT_WR) < 0) {
                     client_close(cl);
                     return;
                 }
@@ -294,24 +251,13 @@ static void client_new(struct ring *rg, int fd, bool drained)
     if (!cl) {
         log_msg(LOG_ERR, "new client: %s", strerror(errno));
         close(fd);
-        atomic_fetch_sub(&rg->s->event_clients, 1);
+        evc_place_give(rg->s);
         return;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* Unix sockets refuse it */
-    cl->fd = fd;
     cl->rg = rg;
-    cl->drained = drained;
-    cl->peerlen = sizeof cl->peer;
-    if (getpeername(fd, (struct sockaddr *)&cl->peer, &cl->peerlen) < 0)
-        cl->peerlen = 0;
-    conn_init(&cl->c, &rg->s->serve.conn);
-    cl->next = rg->clients;
-    if (rg->clients)
-        rg->clients->prev = cl;
-    rg->clients = cl;
-    rg->nclients++;
-    stats_add(&rg->w->connections, 1);
+    evc_add(&rg->set, &cl->ev, fd, NULL, 0, drained);
     drive(cl);
 }
 
@@ -335,11 +281,7 @@ static void hold(struct ring *rg, int fd)
  * cap. Every client counts, capped or not, so that a close always gives one back. */
 static bool reserve(struct ring *rg)
 {
-    long cap = rg->s->opt.max_clients;
-    if (atomic_fetch_add(&rg->s->event_clients, 1) < cap || cap == 0)
-        return true;
-    atomic_fetch_sub(&rg->s->event_clients, 1);
-    return false;
+    return evc_place_take(rg->s);
 }
 
 /* Clients taken while at the cap, served in order as places free up. */
@@ -425,7 +367,7 @@ static void on_recv(struct client *cl, struct io_uring_cqe *cqe)
         unsigned id = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
         if (res > 0 && !cl->closing) {
             size_t room;
-            char *p = conn_inbuf(&cl->c, &room);
+            char *p = conn_inbuf(&cl->ev.c, &room);
             memcpy(p, rg->bufs + (size_t)id * BUF_SIZE, (size_t)res < room ? (size_t)res : room);
         }
         buf_return(rg, id);
@@ -438,16 +380,13 @@ static void on_recv(struct client *cl, struct io_uring_cqe *cqe)
         drive(cl); /* every buffer in use: simply ask again */
         return;
     }
-    if (res == -ECANCELED && !cl->lingering) {
-        char who[NET_ADDRSTR_MAX];
-        log_msg(LOG_INFO, "%s: no complete request within %d ms, closing",
-                peer_str(cl, who, sizeof who), rg->s->opt.timeout_ms);
-    }
+    if (res == -ECANCELED && !cl->lingering)
+        evc_log_timeout(&cl->ev, rg->s->opt.timeout_ms);
     if (res < 0) {
         client_close(cl); /* reset, timed out (linked timeout), or a linger over */
         return;
     }
-    conn_received(&cl->c, (size_t)res);
+    conn_received(&cl->ev.c, (size_t)res);
     if (cl->lingering && res == 0) {
         client_close(cl);
         return;
@@ -465,11 +404,10 @@ static void on_send(struct client *cl, struct io_uring_cqe *cqe)
         client_close(cl); /* gone, reset, or not reading within --timeout */
         return;
     }
-    conn_sent(&cl->c, (size_t)cqe->res);
-    if (cl->c.state != CONN_SEND) {
-        serve_count(cl->rg->w, conn_tally_take(&cl->c));
-        if (cl->c.out != OUT_GREETING)
-            cl->drained = false; /* its first answer is out: an ordinary client now */
+    conn_sent(&cl->ev.c, (size_t)cqe->res);
+    if (cl->ev.c.state != CONN_SEND) {
+        evc_count(&cl->rg->set, &cl->ev);
+        evc_answered(&cl->ev); /* its first answer is out: an ordinary client now */
     }
     drive(cl);
 }
@@ -485,11 +423,9 @@ static void watch_stop(struct ring *rg, int fd)
 
 static void abort_all(struct ring *rg)
 {
-    if (rg->nclients)
-        log_msg(LOG_WARNING, "grace time of %d ms over; %zu client(s) still busy, dropping them",
-                rg->s->opt.grace_ms, rg->nclients);
-    for (struct client *cl = rg->clients, *next; cl; cl = next) {
-        next = cl->next;
+    evc_grace_over(&rg->set);
+    for (struct client *cl = (struct client *)rg->set.head, *next; cl; cl = next) {
+        next = next_of(cl);
         client_close(cl);
     }
     rg->done = true;
@@ -518,9 +454,9 @@ static void begin_stop(struct ring *rg)
     for (int i = 0; (size_t)i < rg->nheld; i++)
         close(rg->held[i]); /* never greeted: refused like any client after the stop */
     rg->nheld = 0;
-    for (struct client *cl = rg->clients, *next; cl; cl = next) {
-        next = cl->next;
-        if (cl->c.state == CONN_READ && !cl->closing && !cl->drained && !input_waiting(cl))
+    for (struct client *cl = (struct client *)rg->set.head, *next; cl; cl = next) {
+        next = next_of(cl);
+        if (!cl->closing && evc_done_at_stop(&cl->ev, true))
             client_close(cl); /* between requests; one whose request waits is served */
     }
     struct io_uring_sqe *sqe = sqe_get(rg);
@@ -591,7 +527,7 @@ static void *run(void *arg)
     struct ring *rg = arg;
     watch_stop(rg, rg->s->stop.fd);
     arm_accept(rg);
-    while (!rg->done && !(rg->stopping && rg->nclients == 0)) {
+    while (!rg->done && !(rg->stopping && rg->set.n == 0)) {
         int rc = io_uring_submit_and_wait(&rg->ring, 1);
         if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
             log_msg(LOG_ERR, "io_uring_submit_and_wait: %s", strerror(-rc));
@@ -611,11 +547,11 @@ static void *run(void *arg)
      * cancels and waits for what it still holds), then they are closed and freed. */
     io_uring_queue_exit(&rg->ring);
     rg->ring_gone = true;
-    while (rg->clients) {
-        struct client *cl = rg->clients;
+    while (rg->set.head) {
+        struct client *cl = (struct client *)rg->set.head;
         if (!cl->closing)
-            atomic_fetch_sub(&rg->s->event_clients, 1);
-        close(cl->fd);
+            evc_place_give(rg->s);
+        close(cl->ev.fd);
         client_free(cl);
     }
     return NULL;
@@ -706,25 +642,24 @@ static const char *unavailable(int rc, const char *call)
     }
 }
 
-int main(int argc, char **argv)
+int uring_run(struct srv *s)
 {
-    static const struct srv_model model = {"uring", CAPS_uring,
-                                           SRV_NONBLOCK | SRV_EVENT | SRV_THREADS | SRV_REUSEPORT};
-    struct srv s;
-    srv_start(&s, &model, argc, argv);
-    size_t n = (size_t)s.opt.workers;
+    size_t n = (size_t)s->opt.workers;
     struct ring *rings = calloc(n, sizeof *rings);
     struct stats_slot **slots = calloc(n, sizeof *slots);
     if (!rings || !slots) {
         log_msg(LOG_ERR, "setting up %zu rings: %s", n, strerror(errno));
+        free(rings);
+        free(slots);
         return 1;
     }
-    bool shared = s.opt.unix_path != NULL; /* a Unix socket has no SO_REUSEPORT */
-    atomic_store(&s.loops_draining, (int)n);
+    bool shared = s->opt.unix_path != NULL; /* a Unix socket has no SO_REUSEPORT */
+    atomic_store(&s->loops_draining, (int)n);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct ring *rg = &rings[i];
-        *rg = (struct ring){.s = &s, .lfd = i < s.ngroup ? s.group[i] : s.lfd, .exclusive = shared};
+        *rg =
+            (struct ring){.s = s, .lfd = i < s->ngroup ? s->group[i] : s->lfd, .exclusive = shared};
         const char *call;
         int r = ring_init(rg, &call);
         if (r < 0) {
@@ -736,32 +671,32 @@ int main(int argc, char **argv)
             rc = 1;
             break;
         }
-        rg->w = stats_claim(s.stats);
-        slots[i] = rg->w;
+        rg->set = (struct ev_clients){.s = s, .w = stats_claim(s->stats)};
+        slots[i] = rg->set.w;
     }
-    s.per_worker = slots;
-    s.nper_worker = n;
+    s->per_worker = slots;
+    s->nper_worker = n;
     bool started = rc == 0;
-    if (started && srv_run_loops(&s, n, run, rings, sizeof *rings) < 0)
+    if (started && srv_run_loops(s, n, run, rings, sizeof *rings) < 0)
         rc = 1;
     for (size_t i = 0; i < n; i++) {
         ring_free(&rings[i]);
-        if (rings[i].w)
-            stats_release(rings[i].w);
+        if (rings[i].set.w)
+            stats_release(rings[i].set.w);
     }
     if (!started) {
         /* Not started: no listening line was printed, so no stats line either. */
-        pidfile_remove(s.opt.pidfile);
-        if (s.opt.unix_path)
-            unlink(s.opt.unix_path);
-        for (size_t i = 1; i < s.ngroup; i++)
-            close(s.group[i]);
-        free(s.group);
+        pidfile_remove(s->opt.pidfile);
+        if (s->opt.unix_path)
+            unlink(s->opt.unix_path);
+        for (size_t i = 1; i < s->ngroup; i++)
+            close(s->group[i]);
+        free(s->group);
         free(rings);
         free(slots);
         return 1;
     }
-    int status = srv_finish(&s);
+    int status = srv_finish(s);
     free(rings);
     free(slots);
     return rc ? rc : status;

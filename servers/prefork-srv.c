@@ -141,8 +141,7 @@ static void child_main(struct prefork_srv *p, size_t slot, int chan)
     }
     /* The level without a syscall: a stop between requests shuts the listener (the accept
      * fails), and one during a request is taken by that request's waits. */
-    while (s->opt.accept == ACCEPT_SELF && serve_stop_level(&s->stop) == 0 &&
-           !atomic_load(&b->retire)) {
+    while (s->opt.accept == ACCEPT_SELF && stop_level(&s->stop) == 0 && !atomic_load(&b->retire)) {
         struct sockaddr_storage peer;
         socklen_t len;
         int fd;

@@ -17,12 +17,12 @@
 #include "io.h"
 #include "log.h"
 #include "payload.h"
-#include "serve.h"
+#include "blocking.h"
 #include "stats.h"
 
 struct served {
     struct serve_cfg cfg;
-    struct serve_stop stop;
+    struct stop stop;
     struct stats *stats;
     int fd;
     uint64_t answered;
@@ -31,7 +31,7 @@ struct served {
 static void *serve_thread(void *arg)
 {
     struct served *s = arg;
-    s->answered = serve_conn(&s->cfg, &s->stop, &s->stats->slot[0], s->fd, NULL, 0);
+    s->answered = blocking_serve(&s->cfg, &s->stop, &s->stats->slot[0], s->fd, NULL, 0);
     close(s->fd);
     return NULL;
 }

@@ -1,0 +1,117 @@
+#include "evclient.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+
+#include "log.h"
+#include "net.h"
+#include "serve.h"
+#include "srv.h"
+#include "stats.h"
+
+void evc_add(struct ev_clients *set, struct ev_client *cl, int fd,
+             const struct sockaddr_storage *peer, socklen_t len, bool drained)
+{
+    cl->fd = fd;
+    cl->drained = drained;
+    if (peer && len > 0) {
+        cl->peer = *peer;
+        cl->peerlen = len;
+    } else {
+        cl->peerlen = sizeof cl->peer;
+        if (getpeername(fd, (struct sockaddr *)&cl->peer, &cl->peerlen) < 0)
+            cl->peerlen = 0;
+    }
+    conn_init(&cl->c, &set->s->serve.conn);
+    cl->prev = NULL;
+    cl->next = set->head;
+    if (set->head)
+        set->head->prev = cl;
+    set->head = cl;
+    set->n++;
+    stats_add(&set->w->connections, 1);
+}
+
+void evc_count(struct ev_clients *set, struct ev_client *cl)
+{
+    serve_count(set->w, conn_tally_take(&cl->c));
+}
+
+void evc_remove(struct ev_clients *set, struct ev_client *cl)
+{
+    evc_count(set, cl);
+    if (cl->prev)
+        cl->prev->next = cl->next;
+    else
+        set->head = cl->next;
+    if (cl->next)
+        cl->next->prev = cl->prev;
+    cl->prev = cl->next = NULL;
+    set->n--;
+}
+
+const char *evc_peer(const struct ev_client *cl, char *buf, size_t n)
+{
+    net_addr_str((const struct sockaddr *)&cl->peer, cl->peerlen, buf, n);
+    return buf;
+}
+
+void evc_log_bad(struct ev_client *cl)
+{
+    if (cl->logged)
+        return;
+    cl->logged = true;
+    char who[NET_ADDRSTR_MAX];
+    log_msg(LOG_NOTICE, "%s: bad request: %s", evc_peer(cl, who, sizeof who), cl->c.reason);
+}
+
+void evc_log_timeout(const struct ev_client *cl, int timeout_ms)
+{
+    char who[NET_ADDRSTR_MAX];
+    log_msg(LOG_INFO, "%s: no complete request within %d ms, closing",
+            evc_peer(cl, who, sizeof who), timeout_ms);
+}
+
+bool evc_place_take(struct srv *s)
+{
+    long cap = s->opt.max_clients;
+    if (atomic_fetch_add(&s->event_clients, 1) < cap || cap == 0)
+        return true;
+    atomic_fetch_sub(&s->event_clients, 1);
+    return false;
+}
+
+void evc_place_give(struct srv *s)
+{
+    atomic_fetch_sub(&s->event_clients, 1);
+}
+
+bool evc_at_cap(struct srv *s)
+{
+    long cap = s->opt.max_clients;
+    return cap > 0 && atomic_load(&s->event_clients) >= cap;
+}
+
+void evc_answered(struct ev_client *cl)
+{
+    if (cl->c.out != OUT_GREETING)
+        cl->drained = false;
+}
+
+bool evc_done_at_stop(const struct ev_client *cl, bool stopping)
+{
+    if (!stopping || cl->drained || cl->c.state != CONN_READ)
+        return false;
+    char c;
+    ssize_t n;
+    while ((n = recv(cl->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT)) < 0 && errno == EINTR)
+        ;
+    return n <= 0; /* nothing waits (or the peer is gone): done with */
+}
+
+void evc_grace_over(const struct ev_clients *set)
+{
+    if (set->n)
+        log_msg(LOG_WARNING, "grace time of %d ms over; %zu client(s) still busy, dropping them",
+                set->s->opt.grace_ms, set->n);
+}

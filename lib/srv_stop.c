@@ -1,0 +1,142 @@
+/* srv_stop: how a server learns that it is to stop, and stops: the signals (SIGTERM, SIGINT,
+ * SIGCHLD, SIGHUP) taken synchronously from a signalfd, the stop level they raise (0 running,
+ * 1 draining, 2 aborting) and how workers see it (their own signalfd in a child process;
+ * eventfds made readable for threads), and the bounded drain after the first SIGTERM. */
+#include "srv.h"
+
+#include <err.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "srv_int.h"
+
+int srv_signalfd(bool with_chld)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (with_chld) {
+        sigaddset(&set, SIGCHLD);
+        sigaddset(&set, SIGHUP);
+    }
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+void srv_thread_stop_init(struct srv *s)
+{
+    s->stop.own_signals = false;
+    s->stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    s->stop.abort_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->stop.fd < 0 || s->stop.abort_fd < 0)
+        err(1, "eventfd");
+}
+
+int srv_level(struct srv *s)
+{
+    return atomic_load(&s->stop.level);
+}
+
+void srv_set_level(struct srv *s, int level)
+{
+    if (level > 2)
+        level = 2; /* aborting is the last level: a third signal changes nothing */
+    int cur = atomic_load(&s->stop.level);
+    if (level <= cur)
+        return;
+    atomic_store(&s->stop.level, level);
+    if (!s->stop.own_signals) {
+        uint64_t one = 1;
+        if (write(s->stop.fd, &one, sizeof one) < 0)
+            log_msg(LOG_ERR, "stop eventfd: %s", strerror(errno));
+        if (level >= 2 && write(s->stop.abort_fd, &one, sizeof one) < 0)
+            log_msg(LOG_ERR, "abort eventfd: %s", strerror(errno));
+    }
+}
+
+unsigned srv_signals(struct srv *s)
+{
+    struct signalfd_siginfo si;
+    unsigned mask = 0;
+    while (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        switch (si.ssi_signo) {
+        case SIGTERM:
+        case SIGINT:
+            srv_set_level(s, srv_level(s) + 1);
+            log_msg(LOG_INFO, "%s: %s", strsignal((int)si.ssi_signo),
+                    srv_level(s) == 1 ? "stopping; requests in flight may finish" : "stopping now");
+            mask |= SRV_SIG_STOP;
+            break;
+        case SIGCHLD:
+            mask |= SRV_SIG_CHLD;
+            break;
+        default:
+            break; /* SIGHUP: nothing to reload */
+        }
+    }
+    return mask;
+}
+
+int srv_child_init(struct srv *s)
+{
+    if (s->ready_fd >= 0) {
+        close(s->ready_fd);
+        s->ready_fd = -1;
+    }
+    close(s->sigfd);
+    s->sigfd = srv_signalfd(false);
+    if (s->sigfd < 0)
+        return -1;
+    s->stop.own_signals = true;
+    s->stop.fd = s->stop.abort_fd = s->sigfd;
+    s->stop.listen_fd = -1;
+    s->stop.grace_ms = s->opt.grace_ms;
+    atomic_store(&s->stop.level, 0);
+    return 0;
+}
+
+void srv_drain(struct srv *s, const struct srv_drain_ops *ops)
+{
+    long long deadline = srv_now_ms() + s->opt.grace_ms;
+    bool aborted = false;
+
+    while (ops->live(ops->arg) > 0) {
+        if (!aborted && (srv_level(s) >= 2 || srv_now_ms() >= deadline)) {
+            if (srv_level(s) < 2)
+                log_msg(LOG_WARNING,
+                        "grace time of %d ms over; %zu worker(s) still busy, "
+                        "stopping them",
+                        s->opt.grace_ms, ops->live(ops->arg));
+            srv_set_level(s, 2);
+            if (ops->abort)
+                ops->abort(ops->arg);
+            aborted = true;
+        }
+        long long wait = aborted ? 100 : deadline - srv_now_ms();
+        if (wait < 0)
+            wait = 0;
+        struct pollfd p[2] = {{.fd = s->sigfd, .events = POLLIN},
+                              {.fd = ops->wakefd, .events = POLLIN}};
+        int r = poll(p, ops->wakefd >= 0 ? 2 : 1, (int)(wait > 1000 ? 1000 : wait));
+        if (r < 0 && errno != EINTR) {
+            log_msg(LOG_ERR, "poll: %s", strerror(errno));
+            break;
+        }
+        if (r > 0 && p[0].revents)
+            srv_signals(s);
+        if (r > 0 && ops->wakefd >= 0 && p[1].revents) {
+            uint64_t v;
+            if (read(ops->wakefd, &v, sizeof v) < 0 && errno != EAGAIN)
+                log_msg(LOG_ERR, "read eventfd: %s", strerror(errno));
+        }
+        if (ops->reap)
+            ops->reap(ops->arg);
+    }
+}

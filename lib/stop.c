@@ -1,0 +1,44 @@
+#include "stop.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net.h"
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int stop_level(struct stop *st)
+{
+    int lv = atomic_load(&st->level);
+    if (lv == 1 && st->own_signals && now_ms() >= st->abort_at_ms) {
+        atomic_store(&st->level, 2);
+        lv = 2;
+    }
+    return lv;
+}
+
+int stop_signals(struct stop *st)
+{
+    if (st->own_signals) {
+        struct signalfd_siginfo si;
+        while (read(st->fd, &si, sizeof si) == (ssize_t)sizeof si) {
+            if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+                int lv = atomic_load(&st->level);
+                if (lv < 2)
+                    atomic_store(&st->level, lv + 1);
+                if (lv == 0)
+                    st->abort_at_ms = now_ms() + st->grace_ms;
+                if (st->listen_fd >= 0)
+                    net_stop_accepting(st->listen_fd); /* new clients are refused at once */
+            }
+        }
+    }
+    return stop_level(st);
+}
