@@ -493,6 +493,7 @@ Test(bench, help_usage_and_validation, .timeout = 120)
     } bad[] = {
         {"", "no suite given"},
         {"nosuch", "no suite 'nosuch'"},
+        {"../suites/smoke", "no suite '../suites/smoke'"},
         {"smoke --conc 0", "--conc '0'"},
         {"smoke --conc '4 x'", "--conc 'x'"},
         {"smoke --models 'prethread foo'", "no model 'foo'"},
