@@ -432,7 +432,7 @@ static void on_listen(struct loop *l, int lfd, unsigned events, void *arg)
             evc_place_give(r->s);
             continue;
         }
-        /* Payloads go out in several sends: see serve.c. Unix sockets refuse it, harmlessly. */
+        /* Payloads go out in several sends: see blocking.c. Unix sockets refuse it, harmlessly. */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         cl->r = r;
         cl->timer.pos = -1;
