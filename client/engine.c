@@ -731,18 +731,30 @@ static void idle_close(struct slot *s)
     s->state = S_IDLE;
 }
 
-/* Opens idle connection s (non-blocking); a failure leaves it closed, for the next scan. */
-static void idle_open(struct engine *e, struct slot *s)
+/* A non-blocking connect of s to the server, registered (edge-triggered) for events with
+ * data; 0, or -1 with s's descriptor closed (-1). Idle connections and kept slots opened
+ * before the start come this way; a request's own connect is start_request's (it times it). */
+static int open_conn(struct engine *e, struct slot *s, uint32_t events, uint64_t data)
 {
     const struct lg_opts *o = e->opt;
     s->linelen = 0;
     s->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->fd < 0)
-        return;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
-                             .data.u64 = (uint64_t)(uintptr_t)s | IDLE_TAG};
+        return -1;
+    struct epoll_event ev = {.events = events | EPOLLRDHUP | EPOLLET, .data.u64 = data};
     if (epoll_ctl(e->ep, EPOLL_CTL_ADD, s->fd, &ev) < 0 ||
         (connect(s->fd, (struct sockaddr *)&o->addr, o->addrlen) < 0 && errno != EINPROGRESS)) {
+        close(s->fd);
+        s->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens idle connection s (non-blocking); a failure leaves it closed, for the next scan. */
+static void idle_open(struct engine *e, struct slot *s)
+{
+    if (open_conn(e, s, EPOLLIN, (uint64_t)(uintptr_t)s | IDLE_TAG) < 0) {
         idle_close(s);
         return;
     }
@@ -773,17 +785,8 @@ static void idle_event(struct engine *e, struct slot *s, uint32_t ev)
  * tagged), connected without a clock; a failure leaves it closed, to connect at the start. */
 static void kept_open(struct engine *e, struct slot *s)
 {
-    const struct lg_opts *o = e->opt;
-    s->linelen = 0;
-    s->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->fd < 0)
+    if (open_conn(e, s, EPOLLIN | EPOLLOUT, (uint64_t)(uintptr_t)s) < 0)
         return;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = s};
-    if (epoll_ctl(e->ep, EPOLL_CTL_ADD, s->fd, &ev) < 0 ||
-        (connect(s->fd, (struct sockaddr *)&o->addr, o->addrlen) < 0 && errno != EINPROGRESS)) {
-        close_conn(e, s);
-        return;
-    }
     e->res->connections_opened++;
     s->start = lg_now_ns();
     s->connected = 0;
