@@ -32,16 +32,19 @@ endif
 BUILD    := build/$(FLAVOR)
 
 # The models come from the registry, servers/models (one line each, with what it is).
-ALL_MODELS := $(shell awk '!/^\#/ && NF >= 7 { print $$1 }' servers/models)
+ALL_MODELS := $(shell awk '!/^\#/ && NF >= 8 { print $$1 }' servers/models)
 SERVERS  := $(ALL_MODELS:%=$(BIN)/%-srv)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o $(BUILD)/client/hist.o \
-            $(BUILD)/client/hdrlog.o
+            $(BUILD)/client/hdrlog.o $(BUILD)/bench/src/bstats.o
 TESTS    := $(BIN)/unit-tests
 LOADGEN  := $(BIN)/loadgen
 PROBE_BIN := $(BIN)/probe
+# bench/run's orchestrator (bench/src/), always the plain build: bench/run runs bin/bench-run.
+BENCH_RUN := bin/bench-run
+BENCH_OBJ := $(patsubst %.c,build/plain/%.o,$(wildcard bench/src/*.c))
 CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/client/engine.o \
               $(BUILD)/client/result.o $(BUILD)/client/report.o $(BUILD)/client/output.o \
               $(BUILD)/client/hist.o $(BUILD)/client/hdrlog.o $(BUILD)/client/json.o \
@@ -52,12 +55,12 @@ GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
         sweep-pool workloads plots smoke reference-plots fuzz install uninstall
 .DEFAULT_GOAL := all
 
-all: $(SERVERS) $(LOADGEN) $(PROBE_BIN)           ## build every server (servers/models), loadgen and probe into bin/
+all: $(SERVERS) $(LOADGEN) $(PROBE_BIN) $(BENCH_RUN) ## build every server (servers/models), loadgen, probe and bench/run's bin/bench-run
 
-$(BUILD) $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BUILD)/client $(BIN):
+$(BUILD) $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BUILD)/client $(BUILD)/bench/src $(BIN):
 	@mkdir -p $@
 
-$(BUILD)/%.o: %.c | $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BUILD)/client
+$(BUILD)/%.o: %.c | $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BUILD)/client $(BUILD)/bench/src
 	$(CC) $(CPPFLAGS) -Iclient -I$(BUILD) $(ALL_CFLAGS) -c $< -o $@
 
 # What built the binaries (commit, compiler, flags), for --version and loadgen's results;
@@ -75,6 +78,15 @@ FORCE:
 
 $(LOADGEN): $(CLIENT_OBJ) $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lz $(LDLIBS)
+
+ifeq ($(FLAVOR),plain)
+$(BENCH_RUN): $(BENCH_OBJ) $(BUILD)/client/json.o $(BUILD)/libcb.a | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+else
+$(BENCH_RUN):
+	@$(MAKE) --no-print-directory SANITIZE= $@
+endif
+
 
 # probe: the fixed CPU probe bench/run times for its noise floor. (PROBE, the user's knob,
 # is the probe's duration: bench/run --probe.)
@@ -106,12 +118,12 @@ check-deps:                                       ## install what the build and 
 
 # The sanitizer runs come first and the plain run last, so the output ends with Criterion's
 # synthesis line. Server processes started by the tests are the instrumented copies.
-# The threaded models, run under ThreadSanitizer too.
-TSAN_MODELS := thread prethread reactor-pool reuseport uring
+# The threaded models (the registry's threads column), run under ThreadSanitizer too.
+TSAN_MODELS := $(shell awk '!/^\#/ && NF >= 8 && $$7 == "yes" { print $$1 }' servers/models)
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
            TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
 
-tests: $(SERVERS) $(LOADGEN) $(PROBE_BIN) $(TESTS)     ## build the servers, loadgen and the test binary
+tests: $(SERVERS) $(LOADGEN) $(PROBE_BIN) $(BENCH_RUN) $(TESTS) ## build the servers, loadgen, bench-run and the test binary
 
 # Each phase writes a TAP report to build/test-reports/; ci/skips.sh then lists every skipped
 # test with its reason (CI also fails on a reason ci/expected-skips does not list). The bench
@@ -158,29 +170,14 @@ fuzz: $(FUZZERS)                                  ## fuzz the parser and the con
 
 # ---- benchmarks ----
 # Any suite field can be overridden: make bench SUITE=default MODELS="prefork prethread" CONC="8 64"
-# (each variable is bench/run's option of that name: PROBE=1s is --probe 1s). DRY_RUN=1 prints
-# the cells and the estimated time of the suite without starting a server.
+# (each variable is bench/run's option of that name: PROBE=1s is --probe 1s, SERVER_CPUS=1 is
+# --server-cpus 1). DRY_RUN=1 prints the cells and the estimated time of the suite without
+# starting a server.
 SUITE ?= default
-BENCH_OPTS = $(if $(MODELS),--models "$(MODELS)") $(if $(CONC),--conc "$(CONC)") \
-             $(if $(WORK),--work "$(WORK)") $(if $(BYTES),--bytes "$(BYTES)") \
-             $(if $(BACKLOG),--backlog "$(BACKLOG)") $(if $(WORKERS),--workers "$(WORKERS)") \
-             $(if $(LOCKS),--locks "$(LOCKS)") $(if $(ACCEPTS),--accepts "$(ACCEPTS)") \
-             $(if $(SPARE),--spare "$(SPARE)") $(if $(REPS),--reps "$(REPS)") \
-             $(if $(DURATION),--duration "$(DURATION)") $(if $(WARMUP),--warmup "$(WARMUP)") \
-             $(if $(POLLERS),--pollers "$(POLLERS)") $(if $(SIEVE),--sieve "$(SIEVE)") \
-             $(if $(IDLE),--idle "$(IDLE)") $(if $(THINK),--think "$(THINK)") \
-             $(if $(RATE_PCT),--rate-pct "$(RATE_PCT)") $(if $(MIX),--mix "$(MIX)") \
-             $(if $(READ_RATE),--read-rate "$(READ_RATE)") $(if $(NETEM),--netem "$(NETEM)") \
-             $(if $(TARGET_CI),--target-ci "$(TARGET_CI)") $(if $(MAX_REPS),--max-reps "$(MAX_REPS)") \
-             $(if $(BUDGET),--budget "$(BUDGET)") $(if $(MAX_RERUNS),--max-reruns "$(MAX_RERUNS)") \
-             $(if $(PROBE),--probe "$(PROBE)") \
-             $(if $(REQUESTS),--requests "$(REQUESTS)") $(if $(KEEP),--keep "$(KEEP)") \
-             $(if $(RATE),--rate "$(RATE)") $(if $(TIMEOUT),--timeout "$(TIMEOUT)") \
-             $(if $(SERVER_HOST),--server-host "$(SERVER_HOST)") \
-             $(if $(SERVER_ADDR),--server-addr "$(SERVER_ADDR)") \
-             $(if $(CLIENT_HOSTS),--client-hosts "$(CLIENT_HOSTS)") $(if $(RCMD),--rcmd "$(RCMD)") \
-             $(if $(SEED),--seed "$(SEED)") $(if $(OUT),--out "$(OUT)") \
-             $(if $(filter-out 0 no,$(DRY_RUN)),--dry-run)
+# Every option of bench/run is read from the make variable of its name (bench/run --dimensions
+# lists them): bench/run --from-make takes each from the environment, where make puts the
+# variables given on its command line. Nothing is dropped, and no value passes through a shell.
+BENCH_OPTS = --from-make
 
 bench: check-deps all                             ## run a suite (SUITE=default) and draw its plots
 	bench/run $(SUITE) $(BENCH_OPTS)
@@ -253,10 +250,10 @@ uninstall:                                        ## remove what install put und
 	rm -f $(COMPDIR)/loadgen $(addprefix $(COMPDIR)/,$(ALL_MODELS:%=%-srv))
 
 format:                                           ## format the C sources with .clang-format
-	clang-format -i lib/*.[ch] servers/*.c tests/*.[ch] tests/fuzz/*.c $(wildcard client/*.[ch])
+	clang-format -i lib/*.[ch] servers/*.c tests/*.[ch] tests/fuzz/*.c $(wildcard client/*.[ch] bench/src/*.[ch])
 
 format-check:                                     ## fail if any C source is not formatted
-	clang-format --dry-run --Werror lib/*.[ch] servers/*.c tests/*.[ch] tests/fuzz/*.c $(wildcard client/*.[ch])
+	clang-format --dry-run --Werror lib/*.[ch] servers/*.c tests/*.[ch] tests/fuzz/*.c $(wildcard client/*.[ch] bench/src/*.[ch])
 
 clean:                                            ## remove build/ and bin/
 	rm -rf build bin

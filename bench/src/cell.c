@@ -1,0 +1,1163 @@
+/* cell: one cell of a suite, and where it runs. The server starts on an ephemeral port (its
+ * ready line gives the port and pid), loadgen runs against it (on this machine, in a network
+ * namespace with --netem, or on client hosts through pdsh), the server stops with SIGTERM and
+ * its stats line is kept, with the kernel's listen counters before and after and what else the
+ * machine did meanwhile. The cell's file is written whole: ok, failed with its error, or
+ * skipped with why. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bstats.h"
+#include "orch.h"
+#include "proc.h"
+
+/* ---- where commands run: here, in a namespace, or on a host through pdsh ---- */
+
+/* A word for a remote shell (pdsh's ssh module runs a command line): single-quoted. */
+static const char *shell_word(const char *w)
+{
+    char b[4096];
+    size_t u = 0;
+    b[u++] = '\'';
+    for (const char *p = w; *p && u < sizeof b - 8; p++) {
+        if (*p == '\'') {
+            memcpy(b + u, "'\\''", 4);
+            u += 4;
+        } else
+            b[u++] = *p;
+    }
+    b[u++] = '\'';
+    b[u] = 0;
+    return intern(b);
+}
+
+void remote_argv(const struct run *r, const char *host, const char *const *argv, const char **out,
+                 size_t n)
+{
+    size_t k = 0;
+    out[k++] = "pdsh";
+    out[k++] = "-S";
+    out[k++] = "-R";
+    bool netns = !strcmp(val(r, "RCMD"), "netns");
+    out[k++] = netns ? "exec" : "ssh";
+    out[k++] = "-N";
+    out[k++] = "-w";
+    out[k++] = host;
+    if (netns) {
+        out[k++] = "ip";
+        out[k++] = "netns";
+        out[k++] = "exec";
+        out[k++] = "%h";
+        for (size_t i = 0; argv[i] && k + 1 < n; i++)
+            out[k++] = argv[i];
+    } else {
+        char line[8192];
+        size_t u = 0;
+        for (size_t i = 0; argv[i]; i++)
+            u += (size_t)snprintf(line + u, u < sizeof line ? sizeof line - u : 0, "%s%s",
+                                  i ? " " : "", shell_word(argv[i]));
+        out[k++] = intern(line);
+    }
+    out[k] = NULL;
+}
+
+/* The argv that runs argv where the server runs (here, its namespace, or its host). */
+static void at_server(const struct run *r, const char *const *argv, const char **out, size_t n)
+{
+    size_t k = 0;
+    if (*val(r, "SERVER_HOST")) {
+        remote_argv(r, val(r, "SERVER_HOST"), argv, out, n);
+        return;
+    }
+    if (r->srv_ns[0]) {
+        out[k++] = "ip";
+        out[k++] = "netns";
+        out[k++] = "exec";
+        out[k++] = r->srv_ns;
+    }
+    for (size_t i = 0; argv[i] && k + 1 < n; i++)
+        out[k++] = argv[i];
+    out[k] = NULL;
+}
+
+static int run_quiet(const char *const *argv, char *out, size_t n)
+{
+    char b[2048];
+    return proc_capture(argv, out ? out : b, out ? n : sizeof b, 30000);
+}
+
+/* A command whose stderr is wanted (ip and tc say why they refused). */
+static int run_err(const char *const *argv, char *err, size_t n)
+{
+    char path[] = "/tmp/cb-run-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    struct spawn s = {.argv = argv, .out = path, .err_to_out = true};
+    char e[256];
+    pid_t pid = proc_start(&s, e, sizeof e);
+    int st = 0;
+    if (pid < 0 || proc_wait(pid, 30000, &st) != 0) {
+        unlink(path);
+        bufprintf(err, n, "%s", pid < 0 ? e : "timed out");
+        return -1;
+    }
+    char *t = slurp(path, NULL);
+    unlink(path);
+    bufprintf(err, n, "%s", t ? t : "");
+    free(t);
+    for (char *p = err; *p; p++)
+        if (*p == '\n')
+            *p = p[1] ? ' ' : 0;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* --netem: two private network namespaces, a veth link between them and netem on both ends;
+ * the server runs in one, loadgen in the other. The host's interfaces are never touched. */
+static bool netem_setup(struct run *r)
+{
+    if (geteuid() != 0) {
+        bufprintf(r->netem_reason, sizeof r->netem_reason,
+                  "--netem needs root (network namespaces and tc)");
+        return false;
+    }
+    bufprintf(r->srv_ns, sizeof r->srv_ns, "cb-srv-%d", (int)getpid());
+    bufprintf(r->cli_ns, sizeof r->cli_ns, "cb-cli-%d", (int)getpid());
+    const char *s = r->srv_ns, *c = r->cli_ns;
+    const char *steps[][16] = {
+        {"ip", "netns", "add", s, NULL},
+        {"ip", "netns", "add", c, NULL},
+        {"ip", "link", "add", "cbs0", "netns", s, "type", "veth", "peer", "name", "cbc0", "netns",
+         c, NULL},
+        {"ip", "-n", s, "addr", "add", "10.231.0.1/30", "dev", "cbs0", NULL},
+        {"ip", "-n", c, "addr", "add", "10.231.0.2/30", "dev", "cbc0", NULL},
+        {"ip", "-n", s, "link", "set", "lo", "up", NULL},
+        {"ip", "-n", c, "link", "set", "lo", "up", NULL},
+        {"ip", "-n", s, "link", "set", "cbs0", "up", NULL},
+        {"ip", "-n", c, "link", "set", "cbc0", "up", NULL},
+    };
+    char e[512];
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+        if (run_err(steps[i], e, sizeof e) < 0) {
+            bufprintf(r->netem_reason, sizeof r->netem_reason,
+                      "--netem: cannot build the namespaces: %s", e);
+            return false;
+        }
+    const char *words[32];
+    size_t nw = 0;
+    char spec[512];
+    bufprintf(spec, sizeof spec, "%s", val(r, "NETEM"));
+    for (char *save = NULL, *w = strtok_r(spec, " ", &save); w && nw < 20;
+         w = strtok_r(NULL, " ", &save))
+        words[nw++] = intern(w);
+    for (int side = 0; side < 2; side++) {
+        const char *argv[40] = {"tc",   "-n",  side ? c : s,           "qdisc",
+                                "add",  "dev", side ? "cbc0" : "cbs0", "root",
+                                "netem"};
+        size_t k = 9;
+        for (size_t i = 0; i < nw; i++)
+            argv[k++] = words[i];
+        argv[k] = NULL;
+        if (run_err(argv, e, sizeof e) < 0) {
+            bufprintf(r->netem_reason, sizeof r->netem_reason,
+                      "--netem: tc netem %s: %s (this kernel has no netem qdisc, or the "
+                      "specification is wrong)",
+                      val(r, "NETEM"), e);
+            return false;
+        }
+    }
+    bufprintf(r->srv_host, sizeof r->srv_host, "10.231.0.1");
+    return true;
+}
+
+static pid_t srv_pid = -1;
+static char srv_rpid[32];
+static struct run *current;
+
+void cell_teardown(struct run *r)
+{
+    if (srv_pid > 0) {
+        kill(srv_pid, SIGKILL);
+        waitpid(srv_pid, NULL, 0);
+        srv_pid = -1;
+    }
+    if (*val(r, "SERVER_HOST") && srv_rpid[0]) {
+        const char *k[] = {"kill", "-KILL", srv_rpid, NULL}, *ra[64];
+        remote_argv(r, val(r, "SERVER_HOST"), k, ra, 64);
+        run_quiet(ra, NULL, 0);
+        srv_rpid[0] = 0;
+    }
+    for (int i = 0; i < 2; i++) {
+        char *ns = i ? r->cli_ns : r->srv_ns;
+        if (ns[0]) {
+            const char *argv[] = {"ip", "netns", "del", ns, NULL};
+            run_quiet(argv, NULL, 0);
+            ns[0] = 0;
+        }
+    }
+}
+
+static void teardown_at_exit(void)
+{
+    if (current)
+        cell_teardown(current);
+}
+
+void cell_setup(struct run *r)
+{
+    current = r;
+    atexit(teardown_at_exit);
+    r->hz = sysconf(_SC_CLK_TCK);
+    if (r->hz <= 0)
+        r->hz = 100;
+    bufprintf(r->srv_host, sizeof r->srv_host, "127.0.0.1");
+    if (*val(r, "NETEM") && !netem_setup(r)) {
+        cell_teardown(r);
+        say("bench/run: %s; every cell is recorded as skipped\n", r->netem_reason);
+    }
+    if (*val(r, "SERVER_HOST")) {
+        bufprintf(r->srv_host, sizeof r->srv_host, "%s", val(r, "SERVER_ADDR"));
+        /* The binaries are expected at the same path on every host. */
+        const char *models[256];
+        char list[4096];
+        bufprintf(list, sizeof list, "%s", val(r, "MODELS"));
+        size_t n = 0;
+        for (char *save = NULL, *w = strtok_r(list, " ", &save); w && n < 256;
+             w = strtok_r(NULL, " ", &save))
+            models[n++] = intern(w);
+        for (size_t i = 0; i < n; i++) {
+            const char *t[] = {"test", "-x", internf("%s/%s-srv", r->bin, models[i]), NULL},
+                       *ra[64];
+            remote_argv(r, val(r, "SERVER_HOST"), t, ra, 64);
+            if (run_quiet(ra, NULL, 0) != 0)
+                die("%s: %s/%s-srv is not there (or pdsh -R %s cannot reach it): the binaries "
+                    "must be at the same path on every host (README: Several hosts)",
+                    val(r, "SERVER_HOST"), r->bin, models[i], val(r, "RCMD"));
+        }
+        char hosts[1024];
+        bufprintf(hosts, sizeof hosts, "%s", val(r, "CLIENT_HOSTS"));
+        for (char *save = NULL, *h = strtok_r(hosts, ",", &save); h;
+             h = strtok_r(NULL, ",", &save)) {
+            const char *t[] = {"test", "-x", internf("%s/loadgen", r->bin), NULL}, *ra[64];
+            remote_argv(r, intern(h), t, ra, 64);
+            if (run_quiet(ra, NULL, 0) != 0)
+                die("%s: %s/loadgen is not there (or pdsh -R %s cannot reach it): the binaries "
+                    "must be at the same path on every host (README: Several hosts)",
+                    h, r->bin, val(r, "RCMD"));
+        }
+    }
+}
+
+/* ---- what the machine says ---- */
+
+static void first_line(const char *path, char *b, size_t n)
+{
+    b[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (fgets(b, (int)n, f))
+        b[strcspn(b, "\n")] = 0;
+    fclose(f);
+}
+
+static void num_or_str(FILE *f, const char *v)
+{
+    if (!*v)
+        fputs("null", f);
+    else if (is_whole(v))
+        fputs(v, f);
+    else
+        json_write_string(f, v);
+}
+
+static void version_of(FILE *f, const char *path)
+{
+    const char *argv[] = {path, "--version", NULL};
+    char out[512];
+    if (proc_capture(argv, out, sizeof out, 10000) < 0)
+        out[0] = 0;
+    out[strcspn(out, "\n")] = 0;
+    json_write_string(f, out);
+}
+
+void context_records(struct run *r, FILE *f)
+{
+    fputs(", \"binaries\": {\"loadgen\": ", f);
+    version_of(f, internf("%s/loadgen", r->bin));
+    char list[4096];
+    bufprintf(list, sizeof list, "%s", val(r, "MODELS"));
+    for (char *save = NULL, *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        fprintf(f, ", \"%s-srv\": ", w);
+        version_of(f, internf("%s/%s-srv", r->bin, w));
+    }
+    char gov[128], quota[128], mem[64] = "", line[256];
+    first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", gov, sizeof gov);
+    first_line("/sys/fs/cgroup/cpu.max", quota, sizeof quota);
+    if (!quota[0] && access("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", R_OK) == 0) {
+        char q[64], p[64];
+        first_line("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", q, sizeof q);
+        first_line("/sys/fs/cgroup/cpu/cpu.cfs_period_us", p, sizeof p);
+        bufprintf(quota, sizeof quota, "%s %s", q, p);
+    }
+    FILE *mi = fopen("/proc/meminfo", "r");
+    while (mi && fgets(line, sizeof line, mi))
+        if (sscanf(line, "MemTotal: %63s", mem) == 1)
+            break;
+    if (mi)
+        fclose(mi);
+    char aff[256] = "";
+    FILE *st = fopen("/proc/self/status", "r");
+    while (st && fgets(line, sizeof line, st))
+        if (!strncmp(line, "Cpus_allowed_list:", 18)) {
+            char *v = line + 18;
+            v += strspn(v, " \t");
+            v[strcspn(v, "\n")] = 0;
+            bufprintf(aff, sizeof aff, "%s", v);
+        }
+    if (st)
+        fclose(st);
+    fputs("}, \"memory_kb\": ", f);
+    num_or_str(f, mem);
+    fputs(", \"cpu_governor\": ", f);
+    num_or_str(f, gov);
+    fputs(", \"cgroup_cpu_max\": ", f);
+    if (quota[0])
+        json_write_string(f, quota);
+    else
+        fputs("null", f);
+    fputs(", \"cpu_affinity\": ", f);
+    if (aff[0])
+        json_write_string(f, aff);
+    else
+        fputs("null", f);
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    fputs(", \"rlimit_nofile\": {\"soft\": ", f);
+    rl.rlim_cur == RLIM_INFINITY ? fputs("\"unlimited\"", f)
+                                 : fprintf(f, "%llu", (unsigned long long)rl.rlim_cur);
+    fputs(", \"hard\": ", f);
+    rl.rlim_max == RLIM_INFINITY ? fputs("\"unlimited\"", f)
+                                 : fprintf(f, "%llu", (unsigned long long)rl.rlim_max);
+    char v[128];
+    fputs("}, \"sysctl\": {\"tcp_max_syn_backlog\": ", f);
+    first_line("/proc/sys/net/ipv4/tcp_max_syn_backlog", v, sizeof v);
+    num_or_str(f, v);
+    fputs(", \"ip_local_port_range\": ", f);
+    first_line("/proc/sys/net/ipv4/ip_local_port_range", v, sizeof v);
+    for (char *p = v; *p; p++)
+        if (*p == '\t')
+            *p = ' ';
+    if (v[0])
+        json_write_string(f, v);
+    else
+        fputs("null", f);
+    fputs(", \"tcp_tw_reuse\": ", f);
+    first_line("/proc/sys/net/ipv4/tcp_tw_reuse", v, sizeof v);
+    num_or_str(f, v);
+    fputs(", \"tcp_syncookies\": ", f);
+    first_line("/proc/sys/net/ipv4/tcp_syncookies", v, sizeof v);
+    num_or_str(f, v);
+    const char *jq[] = {"jq", "--version", NULL}, *gp[] = {"gnuplot", "--version", NULL};
+    char o1[128], o2[128];
+    if (proc_capture(jq, o1, sizeof o1, 10000) != 0)
+        bufprintf(o1, sizeof o1, "not installed");
+    if (proc_capture(gp, o2, sizeof o2, 10000) != 0)
+        bufprintf(o2, sizeof o2, "not installed");
+    o1[strcspn(o1, "\n")] = 0;
+    o2[strcspn(o2, "\n")] = 0;
+    fputs("}, \"tools\": {\"jq\": ", f);
+    json_write_string(f, o1);
+    fputs(", \"gnuplot\": ", f);
+    json_write_string(f, o2);
+    fputs("}", f);
+}
+
+/* A TcpExt counter of /proc/net/netstat where the server runs; 0 when unreadable. */
+static long long netstat_field(struct run *r, const char *name)
+{
+    char *text = NULL, buf[16384];
+    if (r->srv_ns[0] || *val(r, "SERVER_HOST")) {
+        const char *cat[] = {"cat", "/proc/net/netstat", NULL}, *argv[64];
+        at_server(r, cat, argv, 64);
+        if (run_quiet(argv, buf, sizeof buf) != 0)
+            return 0;
+        text = buf;
+    } else {
+        text = slurp("/proc/net/netstat", NULL);
+        if (!text)
+            return 0;
+    }
+    long long out = 0;
+    char *head = strstr(text, "TcpExt:"), *vals = head ? strstr(head + 7, "TcpExt:") : NULL;
+    if (head && vals) {
+        char h[8192], v[8192];
+        bufprintf(h, sizeof h, "%.*s", (int)strcspn(head, "\n"), head);
+        bufprintf(v, sizeof v, "%.*s", (int)strcspn(vals, "\n"), vals);
+        char *s1 = NULL, *s2 = NULL;
+        for (char *a = strtok_r(h, " ", &s1), *b = strtok_r(v, " ", &s2); a && b;
+             a = strtok_r(NULL, " ", &s1), b = strtok_r(NULL, " ", &s2))
+            if (!strcmp(a, name))
+                out = atoll(b);
+    }
+    if (text != buf)
+        free(text);
+    return out;
+}
+
+/* What the machine did: the time, /proc/stat's busy, steal and total ticks over all CPUs,
+ * /proc/pressure/cpu's "some" total (us) and the CPU time of this process's finished
+ * children (loadgen, once it is reaped). */
+struct snap {
+    long long t_us, busy, steal, total, psi_us, kids_ms;
+    bool have_psi;
+};
+
+static void take_snap(struct snap *s)
+{
+    memset(s, 0, sizeof *s);
+    s->t_us = now_ns(CLOCK_REALTIME) / 1000;
+    char line[512];
+    FILE *f = fopen("/proc/stat", "r");
+    if (f && fgets(line, sizeof line, f)) {
+        long long u, n, sy, id, io, irq, sirq, st;
+        if (sscanf(line, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &u, &n, &sy, &id, &io, &irq,
+                   &sirq, &st) == 8) {
+            s->busy = u + n + sy + irq + sirq;
+            s->steal = st;
+            s->total = u + n + sy + id + io + irq + sirq + st;
+        }
+    }
+    if (f)
+        fclose(f);
+    f = fopen("/proc/pressure/cpu", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        char *t = strstr(line, "total=");
+        if (!strncmp(line, "some", 4) && t) {
+            s->psi_us = atoll(t + 6);
+            s->have_psi = true;
+        }
+    }
+    if (f)
+        fclose(f);
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    s->kids_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000LL +
+                 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+static double r2(double v)
+{
+    return round(v * 100) / 100;
+}
+
+/* The interference object (JSON) into f, and its why (NULL when not disturbed). */
+static const char *interference(struct run *r, FILE *f, const struct snap *a, const struct snap *b,
+                                const struct jval *stats)
+{
+    if (!stats || stats->type != J_OBJ || a->t_us == 0 || b->t_us == 0) {
+        fputs("null", f);
+        return NULL;
+    }
+    double win = (double)(b->t_us - a->t_us) / 1e6;
+    double busy = (double)(b->busy - a->busy) / (double)r->hz;
+    double cli = (double)(b->kids_ms - a->kids_ms) / 1000;
+    double srv = json_num(json_get(stats, "utime_s"), 0) + json_num(json_get(stats, "stime_s"), 0);
+    double foreign = win > 0 ? (busy - srv - cli) / win * 100 : 0;
+    double steal = b->total > a->total
+                       ? (double)(b->steal - a->steal) / (double)(b->total - a->total) * 100
+                       : 0;
+    bool disturbed = foreign > r->foreign_max || steal > r->steal_max;
+    fputs("{\"window_s\": ", f);
+    json_double(f, r2(win));
+    fputs(", \"busy_cpu_s\": ", f);
+    json_double(f, r2(busy));
+    fputs(", \"server_cpu_s\": ", f);
+    json_double(f, r2(srv));
+    fputs(", \"client_cpu_s\": ", f);
+    json_double(f, r2(cli));
+    fputs(", \"foreign_cpu_pct\": ", f);
+    json_double(f, r2(foreign));
+    fputs(", \"steal_pct\": ", f);
+    json_double(f, r2(steal));
+    fputs(", \"cpu_pressure_pct\": ", f);
+    if (a->have_psi && b->have_psi && b->t_us > a->t_us)
+        json_double(f, r2((double)(b->psi_us - a->psi_us) / (double)(b->t_us - a->t_us) * 100));
+    else
+        fputs("null", f);
+    fprintf(f, ", \"disturbed\": %s, \"why\": ", disturbed ? "true" : "false");
+    char why[128] = "";
+    if (foreign > r->foreign_max)
+        bufprintf(why, sizeof why, "foreign CPU %.0f%% of a core", round(foreign));
+    if (steal > r->steal_max)
+        bufprintf(why + strlen(why), sizeof why - strlen(why), "%ssteal %g%%", why[0] ? ", " : "",
+                  r2(steal));
+    if (why[0])
+        json_write_string(f, why);
+    else
+        fputs("null", f);
+    fputs("}", f);
+    return why[0] ? intern(why) : NULL;
+}
+
+/* ---- several hosts: loadgen on each, merged ---- */
+
+struct clock_read {
+    long long first_now, offset;
+    bool any, have;
+};
+
+static void on_clock_line(const char *line, long long now, void *arg)
+{
+    struct clock_read *c = arg;
+    if (!*line || strspn(line, "0123456789") != strlen(line))
+        return;
+    if (!c->any) {
+        c->first_now = now;
+        c->any = true;
+    }
+    long long d = atoll(line) - now;
+    if (!c->have || d > c->offset) /* the largest difference: low by one line's transit */
+        c->offset = d;
+    c->have = true;
+}
+
+/* Runs loadgen on every client host with its share, merges into log.lg.json; hosts JSON into
+ * *hosts_json (malloc'd) or the error into err. */
+static bool run_clients(struct run *r, const char *id, const char *log, long conc, const char *rate,
+                        long idle, const char **lg, size_t nlg, char **hosts_json, char *err,
+                        size_t errlen)
+{
+    char list[1024];
+    bufprintf(list, sizeof list, "%s", val(r, "CLIENT_HOSTS"));
+    const char *hosts[64];
+    size_t n = 0;
+    for (char *save = NULL, *h = strtok_r(list, ",", &save); h && n < 64;
+         h = strtok_r(NULL, ",", &save))
+        hosts[n++] = intern(h);
+    long long off[64], rtt[64], maxrtt = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *cmd[] = {"sh", "-c", "for i in 1 2 3 4 5; do date +%s%N; sleep 0.02; done",
+                             NULL},
+                   *ra[64];
+        remote_argv(r, hosts[i], cmd, ra, 64);
+        struct clock_read c = {0};
+        long long t0 = now_ns(CLOCK_REALTIME);
+        proc_lines(ra, 60000, on_clock_line, &c);
+        if (!c.have) {
+            bufprintf(err, errlen, "%s: cannot run a command there (pdsh -R %s)", hosts[i],
+                      !strcmp(val(r, "RCMD"), "netns") ? "exec" : "ssh");
+            return false;
+        }
+        off[i] = c.offset;
+        rtt[i] = c.first_now - t0;
+        if (rtt[i] > maxrtt)
+            maxrtt = rtt[i];
+    }
+    /* time enough for every host to start loadgen and connect its --idle clients */
+    long long start = now_ns(CLOCK_REALTIME) + 500000000LL + 3 * maxrtt;
+    pid_t pids[64];
+    long shares[64];
+    size_t used[64], nu = 0;
+    long cum = 0, requests = atol(val(r, "REQUESTS"));
+    for (size_t i = 0; i < n; i++) {
+        long share = conc / (long)n + ((long)i < conc % (long)n ? 1 : 0);
+        if (share <= 0)
+            continue;
+        long prev = cum;
+        cum += share;
+        const char *argv[96];
+        size_t k = 0;
+        argv[k++] = internf("%s/loadgen", r->bin);
+        for (size_t j = 0; j < nlg; j++)
+            argv[k++] = lg[j];
+        argv[k++] = "-c";
+        argv[k++] = internf("%ld", share);
+        argv[k++] = "--start-at";
+        argv[k++] = internf("%lld", start);
+        argv[k++] = "--json";
+        argv[k++] = "-";
+        argv[k++] = "--label";
+        argv[k++] = internf("%s@%s", id, hosts[i]);
+        if (requests) {
+            argv[k++] = "-n";
+            argv[k++] = internf("%ld", requests * cum / conc - requests * prev / conc);
+        }
+        if (rate && *rate) {
+            argv[k++] = "-R";
+            argv[k++] = internf("%.3f", strtod(rate, NULL) * (double)share / (double)conc);
+        }
+        if (idle) {
+            argv[k++] = "--idle";
+            argv[k++] = internf("%ld", idle * cum / conc - idle * prev / conc);
+        }
+        argv[k] = NULL;
+        const char *ra[128];
+        remote_argv(r, hosts[i], argv, ra, 128);
+        struct spawn s = {.argv = ra,
+                          .out = internf("%s.lg.%s.json", log, hosts[i]),
+                          .err = internf("%s.lg.%s.out", log, hosts[i])};
+        char e[256];
+        pids[nu] = proc_start(&s, e, sizeof e);
+        shares[nu] = share;
+        used[nu++] = i;
+    }
+    err[0] = 0;
+    for (size_t u = 0; u < nu; u++) {
+        int st = 0;
+        int w = pids[u] > 0 ? proc_wait(pids[u], 300000, &st) : -1;
+        if (w == 1 || w == 2)
+            proc_stop(pids[u], 5000, &st);
+        if (w != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            if (!err[0]) {
+                char *t = slurp(internf("%s.lg.%s.out", log, hosts[used[u]]), NULL);
+                char *last = t ? t : "";
+                size_t len = strlen(last);
+                while (len && last[len - 1] == '\n')
+                    last[--len] = 0;
+                char *nl = strrchr(last, '\n');
+                bufprintf(err, errlen, "loadgen on %s failed: %s", hosts[used[u]],
+                          nl ? nl + 1 : last);
+                free(t);
+            }
+        }
+    }
+    if (err[0] || proc_interrupted)
+        return false;
+    const char *merge[80];
+    size_t k = 0;
+    merge[k++] = internf("%s/loadgen", r->bin);
+    merge[k++] = "merge";
+    for (size_t u = 0; u < nu; u++)
+        merge[k++] = internf("%s.lg.%s.json", log, hosts[used[u]]);
+    merge[k++] = "--json";
+    merge[k++] = internf("%s.lg.json", log);
+    merge[k] = NULL;
+    struct spawn s = {.argv = merge, .out = internf("%s.lg.out", log), .err_to_out = true};
+    char e[256];
+    pid_t pid = proc_start(&s, e, sizeof e);
+    int st = 0;
+    if (pid < 0 || proc_wait(pid, 60000, &st) != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        bufprintf(err, errlen, "loadgen merge failed");
+        return false;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fputs("[", f);
+    for (size_t u = 0; u < nu; u++) {
+        struct jval j;
+        if (!read_json(internf("%s.lg.%s.json", log, hosts[used[u]]), &j)) {
+            fclose(f);
+            free(buf);
+            bufprintf(err, errlen, "cannot read the client hosts' results");
+            return false;
+        }
+        size_t i = used[u];
+        fputs(u ? ", {\"host\": " : "{\"host\": ", f);
+        json_write_string(f, hosts[i]);
+        const struct jval *kv = json_path(&j, "context.kernel"),
+                          *nc = json_path(&j, "context.num_cpus"),
+                          *rr = json_path(&j, "config.rate_rps");
+        fputs(", \"kernel\": ", f);
+        kv ? json_write(f, kv) : (void)fputs("null", f);
+        fputs(", \"num_cpus\": ", f);
+        nc ? json_write(f, nc) : (void)fputs("null", f);
+        fputs(", \"clock_offset_ms\": ", f);
+        json_double(f, round((double)off[i] / 1e6 * 1000) / 1000);
+        fputs(", \"clock_rtt_ms\": ", f);
+        json_double(f, round((double)rtt[i] / 1e6 * 1000) / 1000);
+        fprintf(f, ", \"connections\": %ld, \"rate_rps\": ", shares[u]);
+        rr ? json_write(f, rr) : (void)fputs("null", f);
+        fputs(", \"loadgen\": ", f);
+        json_write(f, &j);
+        fputs("}", f);
+        json_free(&j);
+    }
+    fputs("]", f);
+    fclose(f);
+    *hosts_json = buf;
+    return true;
+}
+
+/* ---- one cell ---- */
+
+/* --rate-pct: the median throughput of the calibration cells of a cell's configuration, over
+ * the repetitions that ran; 0 when none ran well. */
+static double capacity(struct run *r, const struct cell *c)
+{
+    double v[64];
+    size_t n = 0;
+    for (size_t i = 0; i < r->ncells && n < 64; i++) {
+        const struct cell *o = &r->cells[i];
+        if (strcmp(cv(o, "RATE_PCT"), "-"))
+            continue;
+        struct cell x = *c;
+        x.v[dim_index("RATE_PCT")] = "-";
+        char a[512], b[512];
+        if (strcmp(cell_id(&x, false, a, sizeof a), cell_id(o, false, b, sizeof b)))
+            continue;
+        char id[512];
+        struct jval j;
+        if (!read_json(internf("%s/cells/%s.json", r->dir, cell_id(o, true, id, sizeof id)), &j))
+            continue;
+        const struct jval *st = json_get(&j, "status"), *rps = json_path(&j, "loadgen.totals.rps");
+        if (st && st->type == J_STR && !strcmp(st->text, "ok") && rps && rps->type == J_NUM)
+            v[n++] = strtod(rps->text, NULL);
+        json_free(&j);
+    }
+    return n ? bs_median(v, n) : 0;
+}
+
+/* The last line of a file, into b. */
+static void last_line(const char *path, char *b, size_t n)
+{
+    b[0] = 0;
+    char *t = slurp(path, NULL);
+    if (!t)
+        return;
+    size_t len = strlen(t);
+    while (len && t[len - 1] == '\n')
+        t[--len] = 0;
+    char *nl = strrchr(t, '\n');
+    bufprintf(b, n, "%s", nl ? nl + 1 : t);
+    free(t);
+}
+
+/* The server's first line (its ready line), parsed; false until there is one. */
+static bool ready_line(const char *path, struct jval *j)
+{
+    char *t = slurp(path, NULL);
+    if (!t)
+        return false;
+    char *nl = strchr(t, '\n');
+    bool ok = false;
+    if (nl) {
+        char err[64];
+        ok = json_parse(t, (size_t)(nl - t), j, err, sizeof err) == 0;
+    }
+    free(t);
+    return ok;
+}
+
+/* The final stats line of the server's stdout, or NULL. */
+static char *stats_line(const char *path)
+{
+    char *t = slurp(path, NULL), *found = NULL;
+    if (!t)
+        return NULL;
+    for (char *save = NULL, *l = strtok_r(t, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+        if (strstr(l, "\"event\":\"stats\",\"final\":true"))
+            found = l;
+    char *out = found ? strdup(found) : NULL;
+    free(t);
+    return out;
+}
+
+/* Writes object o as JSON with one more member key: value (JSON text). */
+static void write_with(FILE *f, const struct jval *o, const char *key, const char *value)
+{
+    if (!o || o->type != J_OBJ) {
+        o ? json_write(f, o) : (void)fputs("null", f);
+        return;
+    }
+    fputs("{", f);
+    for (size_t i = 0; i < o->n; i++) {
+        if (!strcmp(o->keys[i], key))
+            continue;
+        if (i)
+            fputs(",", f);
+        json_write_string(f, o->keys[i]);
+        fputs(":", f);
+        json_write(f, &o->items[i]);
+    }
+    fprintf(f, "%s\"%s\":%s}", o->n ? "," : "", key, value);
+}
+
+static int cell_reruns;
+static const char *cell_why[16];
+
+/* Runs one cell and writes cells/<id>.json; the interference's why (disturbed) or NULL. */
+static const char *run_cell(struct run *r, const struct cell *c)
+{
+    char id[512], log[PATH_MAX];
+    cell_id(c, true, id, sizeof id);
+    bufprintf(log, sizeof log, "%s/logs/%s", r->dir, id);
+    const char *status = "ok", *rate = val(r, "RATE");
+    char err[1024] = "", cap[64] = "";
+    const char *srv_argv[64];
+    size_t nsrv = 0;
+    long long lo0 = 0, ld0 = 0, lo1 = 0, ld1 = 0;
+    struct snap s0 = {0}, s1 = {0};
+    char *stats = NULL, *hosts_json = NULL;
+    const char *m = cv(c, "MODELS");
+    unsigned char scpus[128], ccpus[128];
+    bool spin = cpu_list(cv(c, "SERVER_CPUS"), scpus) && strcmp(cv(c, "SERVER_CPUS"), "-");
+    bool cpin = cpu_list(cv(c, "CLIENT_CPUS"), ccpus) && strcmp(cv(c, "CLIENT_CPUS"), "-");
+    srv_pid = -1;
+    srv_rpid[0] = 0;
+    /* nothing of an earlier attempt is read as this one's */
+    static const char *const ends[] = {".srv.out", ".srv.err", ".lg.json", ".lg.out"};
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++)
+        unlink(internf("%s%s", log, ends[i]));
+
+    if (r->netem_reason[0]) {
+        status = "skipped";
+        bufprintf(err, sizeof err, "%s", r->netem_reason);
+    } else if (strcmp(cv(c, "RATE_PCT"), "-")) {
+        double capv = capacity(r, c);
+        if (capv <= 0)
+            bufprintf(err, sizeof err,
+                      "no calibration result for this configuration (its closed-loop cells "
+                      "failed)");
+        else {
+            bufprintf(cap, sizeof cap, "%.3f", capv);
+            rate = internf("%.3f", capv * strtod(cv(c, "RATE_PCT"), NULL) / 100);
+        }
+    }
+    if (!strcmp(status, "ok") && !err[0]) {
+        /* the server's arguments, from the cell's values */
+        srv_argv[nsrv++] = internf("%s-srv", m);
+        srv_argv[nsrv++] = "-H";
+        srv_argv[nsrv++] = r->srv_host;
+        srv_argv[nsrv++] = "-p";
+        srv_argv[nsrv++] = "0";
+        srv_argv[nsrv++] = "-b";
+        srv_argv[nsrv++] = cv(c, "BACKLOG");
+        if (strcmp(cv(c, "WORKERS"), "-")) {
+            srv_argv[nsrv++] = "-w";
+            srv_argv[nsrv++] = cv(c, "WORKERS");
+            if (strcmp(cv(c, "LOCKS"), "none")) {
+                srv_argv[nsrv++] = "--accept-lock";
+                srv_argv[nsrv++] = cv(c, "LOCKS");
+            }
+        }
+        const char *acc = cv(c, "ACCEPTS");
+        if (!strcmp(acc, "exclusive")) {
+            srv_argv[nsrv++] = "--balance";
+            srv_argv[nsrv++] = "exclusive";
+        } else if (strcmp(acc, "self") && strcmp(acc, "reuseport")) {
+            srv_argv[nsrv++] = "--accept";
+            srv_argv[nsrv++] = acc;
+        }
+        unsigned s1v, s2v, s3v;
+        if (sscanf(cv(c, "SPARE"), "%u:%u:%u", &s1v, &s2v, &s3v) == 3) {
+            srv_argv[nsrv++] = "--min-spare";
+            srv_argv[nsrv++] = internf("%u", s1v);
+            srv_argv[nsrv++] = "--max-spare";
+            srv_argv[nsrv++] = internf("%u", s2v);
+            srv_argv[nsrv++] = "--max-workers";
+            srv_argv[nsrv++] = internf("%u", s3v);
+        }
+        if (strcmp(cv(c, "POLLERS"), "-")) {
+            srv_argv[nsrv++] = "--poller";
+            srv_argv[nsrv++] = cv(c, "POLLERS");
+        }
+        if (strcmp(cv(c, "SIEVE"), "fresh")) {
+            srv_argv[nsrv++] = "--sieve-alloc";
+            srv_argv[nsrv++] = cv(c, "SIEVE");
+        }
+        srv_argv[nsrv] = NULL;
+        const char *full[64], *where[96];
+        full[0] = internf("%s/%s-srv", r->bin, m);
+        for (size_t i = 1; i <= nsrv; i++)
+            full[i] = srv_argv[i];
+        at_server(r, full, where, 96);
+        const char *out = internf("%s.srv.out", log), *errf = internf("%s.srv.err", log);
+        struct spawn sp = {.argv = where, .out = out, .err = errf, .cpus = spin ? scpus : NULL};
+        char e[256];
+        srv_pid = proc_start(&sp, e, sizeof e);
+        struct jval ready;
+        bool up = false;
+        for (int i = 0; i < 200 && srv_pid > 0; i++) {
+            if ((up = ready_line(out, &ready)))
+                break;
+            int st;
+            if (proc_wait(srv_pid, 50, &st) == 0) {
+                srv_pid = -1;
+                up = ready_line(out, &ready);
+                break;
+            }
+            if (proc_interrupted)
+                break;
+        }
+        char port[16] = "";
+        if (up) {
+            const struct jval *p = json_get(&ready, "port"), *pid = json_get(&ready, "pid");
+            if (p && p->type == J_NUM)
+                bufprintf(port, sizeof port, "%s", p->text);
+            if (pid && pid->type == J_NUM)
+                bufprintf(srv_rpid, sizeof srv_rpid, "%s", pid->text);
+            json_free(&ready);
+        }
+        lo0 = netstat_field(r, "ListenOverflows");
+        ld0 = netstat_field(r, "ListenDrops");
+        char *errtext = slurp(errf, NULL);
+        const char *unavail = errtext ? strstr(errtext, "unavailable here:") : NULL;
+        if (!port[0] && unavail) {
+            /* a model this machine cannot run (uring-srv without io_uring): skipped, with why */
+            status = "skipped";
+            bufprintf(err, sizeof err, "%s-srv %.*s", m, (int)strcspn(unavail, "\n"), unavail);
+        } else if (!port[0]) {
+            char last[512];
+            last_line(errf, last, sizeof last);
+            bufprintf(err, sizeof err, "server did not start: %s", last);
+        } else if (!proc_interrupted) {
+            /* what every client takes; with several client hosts the connections, -n, -R
+             * and --idle are split between them */
+            const char *lg[64];
+            size_t k = 0;
+            lg[k++] = "-H";
+            lg[k++] = r->srv_host;
+            lg[k++] = "-p";
+            lg[k++] = intern(port);
+            lg[k++] = "-k";
+            lg[k++] = val(r, "KEEP");
+            lg[k++] = "--no-progress";
+            if (*val(r, "MIX")) {
+                lg[k++] = "--mix";
+                lg[k++] = val(r, "MIX");
+            } else {
+                lg[k++] = "-w";
+                lg[k++] = cv(c, "WORK");
+                lg[k++] = "-b";
+                lg[k++] = cv(c, "BYTES");
+            }
+            if (!*val(r, "REQUESTS")) {
+                lg[k++] = "-d";
+                lg[k++] = val(r, "DURATION");
+            }
+            if (*val(r, "WARMUP") && !is_zero_duration(val(r, "WARMUP"))) {
+                lg[k++] = "--warmup";
+                lg[k++] = val(r, "WARMUP");
+            }
+            if (strcmp(cv(c, "THINK"), "0")) {
+                lg[k++] = "--think";
+                lg[k++] = cv(c, "THINK");
+            }
+            if (*val(r, "READ_RATE")) {
+                lg[k++] = "--read-rate";
+                lg[k++] = val(r, "READ_RATE");
+            }
+            if (*val(r, "TIMEOUT")) {
+                lg[k++] = "--timeout";
+                lg[k++] = val(r, "TIMEOUT");
+            }
+            /* this machine's CPU accounts for the server and the clients unless they run on
+             * other machines (ssh): then there is no interference figure */
+            bool local_cpu = strcmp(val(r, "RCMD"), "ssh") != 0;
+            if (local_cpu)
+                take_snap(&s0);
+            long conc = atol(cv(c, "CONC")), idle = atol(cv(c, "IDLE"));
+            if (*val(r, "SERVER_HOST")) {
+                if (!run_clients(r, id, log, conc, rate, idle, lg, k, &hosts_json, err,
+                                 sizeof err) &&
+                    !err[0])
+                    bufprintf(err, sizeof err, "interrupted");
+            } else {
+                lg[k++] = "-c";
+                lg[k++] = cv(c, "CONC");
+                lg[k++] = "--json";
+                lg[k++] = internf("%s.lg.json", log);
+                lg[k++] = "--label";
+                lg[k++] = intern(id);
+                if (*val(r, "REQUESTS")) {
+                    lg[k++] = "-n";
+                    lg[k++] = val(r, "REQUESTS");
+                }
+                if (rate && *rate) {
+                    lg[k++] = "-R";
+                    lg[k++] = rate;
+                }
+                if (idle) {
+                    lg[k++] = "--idle";
+                    lg[k++] = cv(c, "IDLE");
+                }
+                const char *argv[96];
+                size_t a = 0;
+                if (r->cli_ns[0]) {
+                    argv[a++] = "ip";
+                    argv[a++] = "netns";
+                    argv[a++] = "exec";
+                    argv[a++] = r->cli_ns;
+                }
+                argv[a++] = internf("%s/loadgen", r->bin);
+                for (size_t i = 0; i < k; i++)
+                    argv[a++] = lg[i];
+                argv[a] = NULL;
+                const char *lgout = internf("%s.lg.out", log);
+                struct spawn ls = {
+                    .argv = argv, .out = lgout, .err_to_out = true, .cpus = cpin ? ccpus : NULL};
+                pid_t lp = proc_start(&ls, e, sizeof e);
+                int st = 0;
+                /* a bound on the whole cell: the measured part, the warm-up and a timeout */
+                int w = lp > 0 ? proc_wait(lp, 300000, &st) : -1;
+                if (w == 1 || w == 2)
+                    proc_stop(lp, 5000, &st);
+                if (w != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                    char last[512];
+                    last_line(lgout, last, sizeof last);
+                    bufprintf(err, sizeof err, "loadgen failed: %s", w == 1 ? "timed out" : last);
+                }
+            }
+            if (local_cpu)
+                take_snap(&s1);
+        }
+        free(errtext);
+        lo1 = netstat_field(r, "ListenOverflows");
+        ld1 = netstat_field(r, "ListenDrops");
+        /* SIGTERM to the server, wherever it runs; a remote one by its pid on its host */
+        int st = 0;
+        bool gone = srv_pid > 0 && waitpid(srv_pid, &st, WNOHANG) == srv_pid;
+        if (gone)
+            srv_pid = -1;
+        if (srv_pid > 0) {
+            if (*val(r, "SERVER_HOST") && srv_rpid[0]) {
+                const char *k2[] = {"kill", "-TERM", srv_rpid, NULL}, *ra[64];
+                remote_argv(r, val(r, "SERVER_HOST"), k2, ra, 64);
+                run_quiet(ra, NULL, 0);
+            } else
+                kill(srv_pid, SIGTERM);
+            sig_atomic_t saved = proc_interrupted;
+            proc_interrupted = 0;
+            if (proc_wait(srv_pid, 60000, &st) != 0)
+                proc_stop(srv_pid, 1000, &st);
+            proc_interrupted = saved;
+            srv_pid = -1;
+            if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !err[0])
+                bufprintf(err, sizeof err, "server exited with status %d",
+                          WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+        } else if (port[0]) {
+            if (!err[0]) {
+                char last[512];
+                last_line(errf, last, sizeof last);
+                bufprintf(err, sizeof err, "server died during the cell: %s", last);
+            }
+        }
+        srv_rpid[0] = 0;
+        stats = stats_line(out);
+        if (!stats && !err[0])
+            bufprintf(err, sizeof err, "server printed no stats line");
+    }
+    if (err[0] && strcmp(status, "skipped"))
+        status = "failed";
+
+    /* the cell's file */
+    struct jval lgj, stj;
+    bool have_lg = read_json(internf("%s.lg.json", log), &lgj);
+    char perr[64];
+    bool have_st = stats && json_parse(stats, strlen(stats), &stj, perr, sizeof perr) == 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        die("out of memory");
+    fputs("{\"schema_version\":1,\"id\":", f);
+    json_write_string(f, id);
+    fprintf(f, ",\"status\":\"%s\",\"error\":", status);
+    err[0] ? json_write_string(f, err) : (void)fputs("null", f);
+    fputs(",\"cell\":{", f);
+    {
+        /* the record, with the run-wide values a configuration is known by */
+        char *rb = NULL;
+        size_t rl = 0;
+        FILE *rf = open_memstream(&rb, &rl);
+        cell_record(rf, c, false);
+        fclose(rf);
+        /* mix, read_rate and netem go before rep, as they always have */
+        char *rep = strstr(rb, ", \"rep\": ");
+        fwrite(rb, 1, rep ? (size_t)(rep - rb) : rl, f);
+        fputs(", \"mix\": ", f);
+        *val(r, "MIX") ? json_write_string(f, val(r, "MIX")) : (void)fputs("null", f);
+        fputs(", \"read_rate\": ", f);
+        fputs(*val(r, "READ_RATE") ? val(r, "READ_RATE") : "null", f);
+        fputs(", \"netem\": ", f);
+        *val(r, "NETEM") ? json_write_string(f, val(r, "NETEM")) : (void)fputs("null", f);
+        if (rep)
+            fputs(rep, f);
+        free(rb);
+    }
+    fputs("},\"server_argv\":", f);
+    if (nsrv) {
+        fputs("[", f);
+        for (size_t i = 0; i < nsrv; i++) {
+            fputs(i ? "," : "", f);
+            json_write_string(f, srv_argv[i]);
+        }
+        fputs("]", f);
+    } else
+        fputs("null", f);
+    fputs(",\"target_rps\":", f);
+    fputs(rate && *rate ? rate : "null", f);
+    fputs(",\"capacity_rps\":", f);
+    fputs(cap[0] ? cap : "null", f);
+    const char *scv = spin ? internf("\"%s\"", cv(c, "SERVER_CPUS")) : "null";
+    const char *ccv = cpin ? internf("\"%s\"", cv(c, "CLIENT_CPUS")) : "null";
+    fputs(",\"loadgen\":", f);
+    have_lg ? write_with(f, &lgj, "cpus", ccv) : (void)fputs("null", f);
+    fputs(",\"server\":", f);
+    have_st ? write_with(f, &stj, "cpus", scv) : (void)fputs("null", f);
+    fputs(",\"hosts\":", f);
+    fputs(hosts_json ? hosts_json : "null", f);
+    fprintf(f, ",\"kernel\":{\"listen_overflows\":%lld,\"listen_drops\":%lld},\"interference\":",
+            lo1 - lo0, ld1 - ld0);
+    const char *why = interference(r, f, &s0, &s1, have_st ? &stj : NULL);
+    fprintf(f, ",\"reruns\":%d,\"rerun_reasons\":[", cell_reruns);
+    for (int i = 0; i < cell_reruns; i++) {
+        fputs(i ? "," : "", f);
+        json_write_string(f, cell_why[i]);
+    }
+    fputs("]}\n", f);
+    fclose(f);
+    if (have_lg)
+        json_free(&lgj);
+    if (have_st)
+        json_free(&stj);
+    free(stats);
+    free(hosts_json);
+    char path[PATH_MAX];
+    bufprintf(path, sizeof path, "%s/cells/%s.json", r->dir, id);
+    if (!write_whole(path, buf, len)) {
+        free(buf);
+        die("cannot write %s (disk full?); the finished cells are kept: bench/run --resume %s",
+            path, r->dir);
+    }
+    free(buf);
+    if (!strcmp(status, "failed"))
+        say("  cell %s failed: %s\n", id, err);
+    return !strcmp(status, "ok") ? why : NULL;
+}
+
+/* Runs a cell, and again (at most --max-reruns times) while something else on the machine
+ * disturbed it; the last attempt is kept, the earlier ones go to logs/<id>.attemptN.json. */
+void run_attempts(struct run *r, const struct cell *c)
+{
+    char id[512];
+    cell_id(c, true, id, sizeof id);
+    int max = atoi(val(r, "MAX_RERUNS"));
+    cell_reruns = 0;
+    for (;;) {
+        const char *why = run_cell(r, c);
+        if (proc_interrupted) {
+            /* the cell the interruption cut short is not kept */
+            unlink(internf("%s/cells/%s.json", r->dir, id));
+            return;
+        }
+        if (cell_reruns >= max || !why || cell_reruns >= 16)
+            break;
+        cell_why[cell_reruns++] = why;
+        say("  cell %s disturbed (%s): running it again (%d of %d)\n", id, why, cell_reruns, max);
+        if (rename(internf("%s/cells/%s.json", r->dir, id),
+                   internf("%s/logs/%s.attempt%d.json", r->dir, id, cell_reruns)) < 0)
+            die("cannot move %s/cells/%s.json (disk full?)", r->dir, id);
+    }
+}

@@ -1,0 +1,573 @@
+#include "dims.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+
+bool is_whole(const char *v)
+{
+    if (!*v || (v[0] == '0' && v[1]))
+        return false;
+    return strspn(v, "0123456789") == strlen(v) && strlen(v) <= 18;
+}
+
+bool is_positive(const char *v)
+{
+    return is_whole(v) && strcmp(v, "0") != 0;
+}
+
+bool is_number(const char *v)
+{
+    size_t d = strspn(v, "0123456789");
+    if (d == 0)
+        return false;
+    if (!v[d])
+        return true;
+    return v[d] == '.' && v[d + 1] && strspn(v + d + 1, "0123456789") == strlen(v + d + 1);
+}
+
+/* 2s, 500ms, 0.5s, .5s, 1m, 0: digits with an optional fraction, an optional unit. */
+bool is_duration(const char *v)
+{
+    size_t i = strspn(v, "0123456789");
+    if (v[i] == '.') {
+        size_t f = strspn(v + i + 1, "0123456789");
+        if (f == 0)
+            return false;
+        i += 1 + f;
+    } else if (i == 0) {
+        return false;
+    }
+    const char *u = v + i;
+    uint64_t us;
+    return (!*u || !strcmp(u, "us") || !strcmp(u, "ms") || !strcmp(u, "s") || !strcmp(u, "m") ||
+            !strcmp(u, "h")) &&
+           cli_duration_us(v, &us) == 0;
+}
+
+bool is_zero_duration(const char *v)
+{
+    uint64_t us;
+    return is_duration(v) && cli_duration_us(v, &us) == 0 && us == 0;
+}
+
+bool cpu_list(const char *v, unsigned char mask[128])
+{
+    memset(mask, 0, 128);
+    if (!strcmp(v, "-"))
+        return true;
+    const char *p = v;
+    while (*p) {
+        char *end;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        unsigned long a = strtoul(p, &end, 10), b = a;
+        p = end;
+        if (*p == '-') {
+            if (!isdigit((unsigned char)p[1]))
+                return false;
+            b = strtoul(p + 1, &end, 10);
+            p = end;
+        }
+        if (a > b || b >= 1024)
+            return false;
+        for (unsigned long c = a; c <= b; c++)
+            mask[c / 8] |= (unsigned char)(1u << (c % 8));
+        if (*p == ',' && p[1])
+            p++;
+        else if (*p)
+            return false;
+    }
+    return true;
+}
+
+static const char *model_name(const char *v)
+{
+    bool ok = islower((unsigned char)v[0]);
+    for (const char *p = v; ok && *p; p++)
+        ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-';
+    return ok ? NULL : "not a model name";
+}
+static const char *conns(const char *v)
+{
+    return is_positive(v) ? NULL : "a number of connections, 1 or more";
+}
+static const char *whole(const char *v)
+{
+    return is_whole(v) ? NULL : "a whole number";
+}
+static const char *backlog(const char *v)
+{
+    return is_positive(v) ? NULL : "a backlog of 1 or more";
+}
+static const char *pool_size(const char *v)
+{
+    return is_positive(v) ? NULL : "a pool size of 1 or more";
+}
+static const char *lock(const char *v)
+{
+    return !strcmp(v, "none") || !strcmp(v, "mutex") || !strcmp(v, "fcntl")
+               ? NULL
+               : "none, mutex or fcntl";
+}
+static const char *accept_mode(const char *v)
+{
+    static const char *const ok[] = {"self", "main", "pass", "reuseport", "exclusive"};
+    for (size_t i = 0; i < 5; i++)
+        if (!strcmp(v, ok[i]))
+            return NULL;
+    return "self, main, pass, reuseport or exclusive";
+}
+static const char *spare(const char *v)
+{
+    if (!strcmp(v, "-"))
+        return NULL;
+    unsigned a, b, c;
+    char tail;
+    if (strspn(v, "0123456789:") == strlen(v) && sscanf(v, "%u:%u:%u%c", &a, &b, &c, &tail) == 3 &&
+        b > 0 && c > 0 && v[0] != ':')
+        return NULL;
+    return "- or MIN:MAX:MAXW, e.g. 2:8:64";
+}
+static const char *poller(const char *v)
+{
+    return !strcmp(v, "-") || !strcmp(v, "epoll") || !strcmp(v, "poll") || !strcmp(v, "select")
+               ? NULL
+               : "-, epoll, poll or select";
+}
+static const char *sieve(const char *v)
+{
+    return !strcmp(v, "fresh") || !strcmp(v, "reuse") ? NULL : "fresh or reuse";
+}
+static const char *idle(const char *v)
+{
+    return is_whole(v) ? NULL : "a number of idle connections, 0 or more";
+}
+static const char *think(const char *v)
+{
+    return is_duration(v) ? NULL : "a duration like 10ms, or 0";
+}
+static const char *pct(const char *v)
+{
+    return is_number(v) && strtod(v, NULL) > 0 ? NULL : "a percentage above 0";
+}
+static const char *cpus(const char *v)
+{
+    unsigned char m[128];
+    return !strcmp(v, "auto") || cpu_list(v, m)
+               ? NULL
+               : "a CPU list as taskset takes it (0-3,8), - or auto";
+}
+static const char *reps(const char *v)
+{
+    return is_positive(v) ? NULL : "a number of repetitions, 1 or more";
+}
+static const char *target_ci(const char *v)
+{
+    return is_number(v) && strtod(v, NULL) > 0 ? NULL : "a percentage above 0, like 5";
+}
+static const char *budget(const char *v)
+{
+    return is_whole(v) ? NULL : "a percentage, 0 or more";
+}
+static const char *reruns(const char *v)
+{
+    return is_whole(v) ? NULL : "0 or more";
+}
+static const char *probe(const char *v)
+{
+    return is_duration(v) ? NULL : "a duration like 2s, or 0 for none";
+}
+static const char *duration(const char *v)
+{
+    return is_duration(v) ? NULL : "a duration like 2s or 500ms";
+}
+static const char *warmup(const char *v)
+{
+    return !*v || is_duration(v) ? NULL : "a duration like 0.5s, or 0";
+}
+static const char *requests(const char *v)
+{
+    return !*v || is_positive(v) ? NULL : "1 or more";
+}
+static const char *keep(const char *v)
+{
+    return is_whole(v) ? NULL : "requests per connection, 0 for all";
+}
+static const char *rate(const char *v)
+{
+    return !*v || (is_number(v) && strtod(v, NULL) > 0) ? NULL : "requests per second above 0";
+}
+static const char *mix(const char *v)
+{
+    if (!*v)
+        return NULL;
+    const char *p = v;
+    for (;;) {
+        size_t a = strspn(p, "0123456789");
+        if (!a || p[a] != ':')
+            break;
+        p += a + 1;
+        size_t b = strspn(p, "0123456789");
+        if (!b || p[b] != ':')
+            break;
+        p += b + 1;
+        size_t c = strspn(p, "0123456789");
+        if (!c || *p == '0')
+            break;
+        p += c;
+        if (!*p)
+            return NULL;
+        if (*p != ',')
+            break;
+        p++;
+    }
+    return "WORK:BYTES:WEIGHT[,...], e.g. 1000:100:9,30000000:100:1";
+}
+static const char *read_rate(const char *v)
+{
+    return !*v || is_positive(v) ? NULL : "bytes per second, 1 or more";
+}
+static const char *timeout(const char *v)
+{
+    return !*v || is_duration(v) ? NULL : "a duration like 30s";
+}
+static const char *netem(const char *v)
+{
+    for (const char *p = v; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr(".% _-", *p))
+            return "a tc netem specification, e.g. \"delay 10ms loss 0.1%\"";
+    return NULL;
+}
+static const char *seed(const char *v)
+{
+    return !*v || is_whole(v) ? NULL : "a whole number";
+}
+static const char *rcmd(const char *v)
+{
+    return !*v || !strcmp(v, "ssh") || !strcmp(v, "netns") ? NULL : "ssh or netns";
+}
+
+#define L DIM_LIST
+#define V DIM_VALUE
+const struct dim dims[] = {
+    {"MODELS", "--models", L, "all", "model", NULL, "model", "model", "\"M...\"", NULL,
+     "servers to run: names of servers/models (the model registry), or all", model_name, false,
+     "%s", NULL},
+    {"CONC", "--conc", L, "1 8 64", "conc", NULL, "clients", "conc", "\"N...\"", NULL,
+     "concurrent connections of loadgen (-c), each 1 or more", conns, true, "-c%s", NULL},
+    {"WORK", "--work", L, "250000", "work", NULL, "WORK", "work", "\"N...\"", NULL,
+     "WORK per request (the sieve's limit)", whole, true, "-w%s", NULL},
+    {"BYTES", "--bytes", L, "500000", "bytes", NULL, "BYTES", "bytes", "\"N...\"", NULL,
+     "BYTES of payload per request", whole, true, "-b%s", NULL},
+    {"BACKLOG", "--backlog", L, "511", "backlog", NULL, "backlog", "backlog", "\"N...\"", NULL,
+     "the servers' listen backlog (-b)", backlog, true, "-bl%s", NULL},
+    {"WORKERS", "--workers", L, "8", "workers", "w", "-w", "workers", "\"N...\"", NULL,
+     "pool sizes (-w), for the models whose registry line says w yes", pool_size, true, "-wk%s",
+     "-"},
+    {"LOCKS", "--locks", L, "none", "lock", "locks", "lock", "lock", "\"L...\"", "none mutex fcntl",
+     "accept locks for the pools: none, mutex, fcntl (each model runs those "
+     "its registry line lists)",
+     lock, false, "-%s", NULL},
+    {"ACCEPTS", "--accepts", L, "self", "accept", "accept", "accept", "accept", "\"A...\"",
+     "self main pass reuseport exclusive",
+     "who accepts: self (every worker), main (prethread: the main thread queues descriptors), "
+     "pass (prefork: the parent passes them), reuseport or exclusive (reuseport-srv's "
+     "--balance); each model runs those it takes, at least its default; a lock only goes "
+     "with self",
+     accept_mode, false, "-%s", "self|reuseport"},
+    {"SPARE", "--spare", L, "-", "spare", "kind=pool", "pool", "spare", "\"S...\"", NULL,
+     "pool sizing for the pools: - (a fixed pool of -w) or MIN:MAX:MAXW (a dynamic pool "
+     "starting at -w: --min-spare MIN --max-spare MAX --max-workers MAXW)",
+     spare, false, "-sp%s", "-"},
+    {"POLLERS", "--pollers", L, "-", "poller", "pollers", "poller", "poller", "\"P...\"",
+     "- epoll poll select",
+     "the event loops' pollers: - (the model's default), epoll, poll, select; the other "
+     "models run once",
+     poller, false, "-%s", "-"},
+    {"SIEVE", "--sieve", L, "fresh", "sieve", NULL, "sieve", "sieve", "\"A...\"", "fresh reuse",
+     "the servers' sieve arrays: fresh (a calloc per request) or reuse (one kept per worker)",
+     sieve, false, "-%s", "fresh"},
+    {"IDLE", "--idle", L, "0", "idle", NULL, "idle", "idle", "\"N...\"", NULL,
+     "silent connections held beside the measured ones (loadgen --idle)", idle, true, "-i%s", "0"},
+    {"THINK", "--think", L, "0", "think", NULL, "think", "think", "\"DUR...\"", NULL,
+     "a pause after the greeting and between kept requests (loadgen --think), 0 for none", think,
+     false, "-th%s", "0"},
+    {"RATE_PCT", "--rate-pct", L, "", "rate_pct", NULL, "% of capacity", "rate_pct", "\"PCT...\"",
+     NULL,
+     "open loop at these percentages of each configuration's capacity: a closed-loop "
+     "calibration cell per repetition runs first (rate_pct null), then a cell per percentage "
+     "at loadgen -R PCT% of the calibration cells' median",
+     pct, true, "-R%spct", "-"},
+    {"SERVER_CPUS", "--server-cpus", L, "auto", "server.cpus", NULL, "server CPUs", "server_cpus",
+     "\"LIST...\"", "auto -",
+     "the CPUs the server runs on, as taskset takes them (0-3,8), - for no pinning; auto: with "
+     "4 or more CPUs the first half, else no pinning",
+     cpus, false, "-sc%s", "-"},
+    {"CLIENT_CPUS", "--client-cpus", L, "auto", "loadgen.cpus", NULL, "client CPUs", "client_cpus",
+     "\"LIST...\"", "auto -",
+     "the CPUs loadgen runs on (as --server-cpus); auto: with 4 or more CPUs the second half, "
+     "else no pinning",
+     cpus, false, "-cc%s", "-"},
+    {"REPS", "--reps", V, "3", NULL, NULL, NULL, NULL, "N", NULL,
+     "repetitions of every configuration, at least", reps, false, NULL, NULL},
+    {"TARGET_CI", "--target-ci", V, "5", NULL, NULL, NULL, NULL, "PCT", NULL,
+     "the precision to reach: once every configuration has its --reps, those whose throughput "
+     "is not known to within +-PCT% (the 95% interval of the median) get further repetitions, "
+     "in shuffled rounds of one each, until they are or have --max-reps; what stays wider is "
+     "flagged noisy, with a cause",
+     target_ci, false, NULL, NULL},
+    {"MAX_REPS", "--max-reps", V, "10", NULL, NULL, NULL, NULL, "N", NULL,
+     "the most repetitions of a configuration (equal to --reps: no further repetitions)", reps,
+     false, NULL, NULL},
+    {"BUDGET", "--budget", V, "40", NULL, NULL, NULL, NULL, "PCT", NULL,
+     "the further repetitions add at most PCT% to the cells of the first pass, the widest "
+     "intervals first",
+     budget, false, NULL, NULL},
+    {"MAX_RERUNS", "--max-reruns", V, "2", NULL, NULL, NULL, NULL, "N", NULL,
+     "a cell disturbed by something else on the machine (other processes busy for more than "
+     "10% of a core, or hypervisor steal above 2%) is run again, at most N times; the last "
+     "attempt is kept",
+     reruns, false, NULL, NULL},
+    {"PROBE", "--probe", V, "2s", NULL, NULL, NULL, NULL, "DUR", NULL,
+     "before the first cell, time a fixed CPU probe (bin/probe) 5 times for DUR each (0 for "
+     "none): the spread of its rate is the machine's noise floor",
+     probe, false, NULL, NULL},
+    {"DURATION", "--duration", V, "2s", NULL, NULL, NULL, NULL, "DUR", NULL,
+     "measured time of a cell (loadgen -d)", duration, false, NULL, NULL},
+    {"WARMUP", "--warmup", V, "0.5s", NULL, NULL, NULL, NULL, "DUR", NULL,
+     "unmeasured time before it (0 for none)", warmup, false, NULL, NULL},
+    {"REQUESTS", "--requests", V, "", NULL, NULL, NULL, NULL, "N", NULL,
+     "N requests per cell (loadgen -n) instead of --duration", requests, false, NULL, NULL},
+    {"KEEP", "--keep", V, "1", NULL, NULL, NULL, NULL, "N", NULL,
+     "requests per connection (loadgen -k; 0 keeps one for the whole cell)", keep, false, NULL,
+     NULL},
+    {"RATE", "--rate", V, "", NULL, NULL, NULL, NULL, "RPS", NULL,
+     "open loop at RPS requests per second (loadgen -R)", rate, false, NULL, NULL},
+    {"MIX", "--mix", V, "", "mix", NULL, "mix", "mix", "W:B:N,...", NULL,
+     "request classes instead of WORK and BYTES (loadgen --mix)", mix, false, NULL, NULL},
+    {"READ_RATE", "--read-rate", V, "", "read_rate", NULL, "read B/s", "read_rate", "BYTES/s", NULL,
+     "clients read replies at most this many bytes a second (loadgen --read-rate)", read_rate, true,
+     NULL, NULL},
+    {"TIMEOUT", "--timeout", V, "", NULL, NULL, NULL, NULL, "DUR", NULL,
+     "loadgen's request timeout (default its own, 30 s)", timeout, false, NULL, NULL},
+    {"NETEM", "--netem", V, "", "netem", NULL, "netem", "netem", "SPEC", NULL,
+     "run every cell in two private network namespaces (server and client, a veth link) with "
+     "tc netem SPEC on both ends, e.g. \"delay 10ms loss 0.1%\"; needs root and the kernel's "
+     "netem qdisc, else every cell is recorded as skipped with the reason",
+     netem, false, NULL, NULL},
+    {"SERVER_HOST", "--server-host", V, "", NULL, NULL, NULL, NULL, "HOST", NULL,
+     "run the server on HOST and loadgen on --client-hosts, through pdsh (README: Several "
+     "hosts)",
+     NULL, false, NULL, NULL},
+    {"SERVER_ADDR", "--server-addr", V, "", NULL, NULL, NULL, NULL, "ADDR", NULL,
+     "the address the clients connect to (default HOST)", NULL, false, NULL, NULL},
+    {"CLIENT_HOSTS", "--client-hosts", V, "", NULL, NULL, NULL, NULL, "H1,H2,...", NULL,
+     "the hosts loadgen runs on, each with its share of the connections (and of -R, -n and "
+     "--idle), all starting at one time; their results are merged",
+     NULL, false, NULL, NULL},
+    {"RCMD", "--rcmd", V, "", NULL, NULL, NULL, NULL, "ssh|netns", "ssh netns",
+     "ssh (default): pdsh -R ssh on real hosts; netns: pdsh -R exec in network namespaces of "
+     "this machine (root)",
+     rcmd, false, NULL, NULL},
+    {"SEED", "--seed", V, "", NULL, NULL, NULL, NULL, "N", NULL,
+     "the shuffle's seed (default: from the clock; recorded in run.json)", seed, false, NULL, NULL},
+    {"PLOT_CONC", "--plot-conc", V, "", NULL, NULL, NULL, NULL, "N", NULL,
+     "the concurrency of the percentile plot (default the largest)", requests, false, NULL, NULL},
+    {"TITLE", "--title", V, "", NULL, NULL, NULL, NULL, "TEXT", NULL, "the plots' title", NULL,
+     false, NULL, NULL},
+    {"OUT", "--out", DIM_RUN, "", NULL, NULL, NULL, NULL, "DIR", NULL,
+     "where the run goes (default results/<suite>-<timestamp>)", NULL, false, NULL, NULL},
+    {"NO_PLOTS", "--no-plots", DIM_FLAG, "", NULL, NULL, NULL, NULL, NULL, NULL,
+     "leave out bench/plot at the end", NULL, false, NULL, NULL},
+    {"DRY_RUN", "--dry-run", DIM_FLAG, "", NULL, NULL, NULL, NULL, NULL, NULL,
+     "print the cells (each configuration with its repetitions) and the estimated time of the "
+     "suite, then exit 0 without starting a server or writing a file",
+     NULL, false, NULL, NULL},
+};
+#undef L
+#undef V
+const size_t ndims = sizeof dims / sizeof *dims;
+
+const struct dim *dim_by_option(const char *option)
+{
+    for (size_t i = 0; i < ndims; i++)
+        if (!strcmp(dims[i].option, option))
+            return &dims[i];
+    return NULL;
+}
+
+int dim_index(const char *field)
+{
+    for (size_t i = 0; i < ndims; i++)
+        if (!strcmp(dims[i].field, field))
+            return (int)i;
+    return -1;
+}
+
+const struct dim *dim_by_field(const char *field)
+{
+    int i = dim_index(field);
+    return i < 0 ? NULL : &dims[i];
+}
+
+static const char *kind_name(enum dim_kind k)
+{
+    return k == DIM_LIST ? "dimension" : k == DIM_VALUE ? "setting" : k == DIM_RUN ? "run" : "flag";
+}
+
+static void jstr_or_null(FILE *f, const char *s)
+{
+    if (s)
+        json_write_string(f, s);
+    else
+        fputs("null", f);
+}
+
+void dims_json(FILE *f)
+{
+    fputs("[\n", f);
+    for (size_t i = 0; i < ndims; i++) {
+        const struct dim *d = &dims[i];
+        fputs("  {\"option\": ", f);
+        json_write_string(f, d->option);
+        fputs(", \"make_variable\": ", f);
+        json_write_string(f, d->field);
+        fputs(", \"json_key\": ", f);
+        jstr_or_null(f, d->json_key);
+        fputs(", \"default\": ", f);
+        d->kind == DIM_FLAG ? fputs("false", f) : json_write_string(f, d->def);
+        fprintf(f, ", \"kind\": \"%s\", \"models\": ", kind_name(d->kind));
+        if (!d->takes)
+            fputs("\"all\"", f);
+        else {
+            fputs("\"registry column ", f);
+            fputs(d->takes, f);
+            fputs("\"", f);
+        }
+        fputs(", \"label\": ", f);
+        jstr_or_null(f, d->label);
+        fputs(", \"export_column\": ", f);
+        jstr_or_null(f, d->column);
+        fputs(", \"values\": ", f);
+        jstr_or_null(f, d->values);
+        fputs(", \"help\": ", f);
+        json_write_string(f, d->help);
+        fprintf(f, "}%s\n", i + 1 < ndims ? "," : "");
+    }
+    fputs("]\n", f);
+}
+
+void dims_options(FILE *f)
+{
+    for (size_t i = 0; i < ndims; i++) {
+        fputs(dims[i].option, f);
+        if (dims[i].kind != DIM_FLAG)
+            fprintf(f, "\t%s", dims[i].values ? dims[i].values : "");
+        fputc('\n', f);
+    }
+}
+
+/* text wrapped at width 96, every line indented by ind. */
+static void wrap(FILE *f, const char *text, int ind, int first)
+{
+    int col = first;
+    const char *p = text;
+    while (*p) {
+        size_t w = strcspn(p, " ");
+        if (col > ind && col + 1 + (int)w > 96) {
+            fprintf(f, "\n%*s", ind, "");
+            col = ind;
+        } else if (col > ind) {
+            fputc(' ', f);
+            col++;
+        } else if (col < ind) {
+            fprintf(f, "%*s", ind - col, "");
+            col = ind;
+        }
+        fwrite(p, 1, w, f);
+        col += (int)w;
+        p += w;
+        p += strspn(p, " ");
+    }
+    fputc('\n', f);
+}
+
+void dims_help(FILE *f)
+{
+    for (size_t i = 0; i < ndims; i++) {
+        const struct dim *d = &dims[i];
+        char head[64];
+        int n = snprintf(head, sizeof head, "  %s%s%s", d->option, d->metavar ? " " : "",
+                         d->metavar ? d->metavar : "");
+        fputs(head, f);
+        char text[1024];
+        if (d->kind == DIM_FLAG || d->kind == DIM_RUN || !*d->def)
+            snprintf(text, sizeof text, "%s (make %s=)", d->help, d->field);
+        else
+            snprintf(text, sizeof text, "%s (default %s; make %s=)", d->help, d->def, d->field);
+        if (n >= 24) {
+            fputc('\n', f);
+            n = 0;
+        }
+        wrap(f, text, 24, n);
+    }
+}
+
+/* A man page's text: a backslash and a leading dot or quote made harmless. */
+static void roff(FILE *f, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", f);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", f);
+        else if (*s == '-')
+            fputs("\\-", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+void dims_man(FILE *f)
+{
+    fputs(".\\\" Made by bench/run --man from the table of dimensions (bench/src/dims.c).\n"
+          ".TH BENCH\\-RUN 1 \"\" \"concurrency-bench\" \"concurrency-bench\"\n"
+          ".SH NAME\nbench/run \\- run a benchmark suite of the server models\n"
+          ".SH SYNOPSIS\n.B bench/run\n.I SUITE\n.RI [ options ]\n.br\n"
+          ".B bench/run \\-\\-resume\n.I DIR\n.RB [ \\-\\-no\\-plots ]\n.br\n"
+          ".B bench/run \\-\\-dimensions\n"
+          ".SH DESCRIPTION\nRuns the matrix of a suite (bench/suites/SUITE): every model "
+          "against every value of every dimension, each configuration repeated, in a shuffled "
+          "order, and leaves one directory of JSON behind (README: Running the benchmarks). "
+          "Every option below overrides the suite's field of that name; make passes each as the "
+          "variable named with it.\n.SH OPTIONS\n",
+          f);
+    for (size_t i = 0; i < ndims; i++) {
+        const struct dim *d = &dims[i];
+        fputs(".TP\n.B ", f);
+        roff(f, d->option);
+        if (d->metavar) {
+            fputs(" ", f);
+            roff(f, d->metavar);
+        }
+        fputs("\n", f);
+        roff(f, d->help);
+        if (*d->def && d->kind != DIM_FLAG) {
+            fputs(" (default ", f);
+            roff(f, d->def);
+            fputs(")", f);
+        }
+        fputs(". Make variable ", f);
+        roff(f, d->field);
+        fputs(".\n", f);
+    }
+    fputs(".SH EXIT STATUS\n0 every cell ran or was skipped; 3 a cell failed (the suite still "
+          "goes to the end); 1 the run could not go on, or its plots could not be drawn; 2 bad "
+          "usage.\n",
+          f);
+}

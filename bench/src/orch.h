@@ -1,0 +1,82 @@
+/* orch: what bench/run's parts share: the run (its settings from the table of dimensions,
+ * its directory, the registry) and the cell, a record with one value per dimension. */
+#ifndef ORCH_H
+#define ORCH_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "dims.h"
+#include "json.h"
+#include "registry.h"
+
+#define MAX_DIMS 64
+
+/* A cell: a value for every dimension (the table's DIM_LIST rows, by index; "-" where the
+ * dimension does not apply to its model), its repetition and the round that added it. */
+struct cell {
+    const char *v[MAX_DIMS];
+    int rep, round;
+};
+
+struct run {
+    char here[PATH_MAX], bin[PATH_MAX], results[PATH_MAX], suites[PATH_MAX];
+    char dir[PATH_MAX];
+    char suite[64];
+    const char *val[MAX_DIMS]; /* every row's value */
+    bool dry, plots, resume, out_given;
+    struct registry reg;
+    struct cell *cells; /* the order: run.json's cells */
+    size_t ncells, cap;
+    struct jval doc; /* run.json as written */
+    bool have_doc;
+    /* where the server and loadgen run */
+    char srv_ns[32], cli_ns[32], srv_host[256], netem_reason[512];
+    unsigned char srv_cpus[128], cli_cpus[128];
+    long hz;
+    int foreign_max, steal_max;
+};
+
+/* Interned strings, freed at exit. */
+const char *intern(const char *s);
+const char *internf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A value of the run (a row of the table by its field name). */
+const char *val(const struct run *r, const char *field);
+/* A cell's value of the dimension named field. */
+const char *cv(const struct cell *c, const char *field);
+/* The cell's id (its file name without .json), into buf. */
+const char *cell_id(const struct cell *c, bool with_rep, char *buf, size_t n);
+/* Writes the cell record as JSON members (no braces) for run.json and cell files. */
+void cell_record(FILE *f, const struct cell *c, bool with_round);
+
+/* snprintf whose cut is deliberate (paths and messages bounded by their buffer). */
+void bufprintf(char *b, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Messages: die exits 1, bad exits 2 (bad usage). */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void bad(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reads a whole file (NUL-terminated, *len its length); NULL when it cannot. */
+char *slurp(const char *path, size_t *len);
+/* Parses a JSON file into v; false when missing or not JSON. */
+bool read_json(const char *path, struct jval *v);
+/* Writes the memory stream's text to path whole (temporary file and rename). */
+bool write_whole(const char *path, const char *text, size_t len);
+/* Double to JSON text: integers without a fraction, others to 6 decimals (trailing zeros
+ * dropped). */
+void json_double(FILE *f, double v);
+
+/* cell.c: the machine, the hosts, one cell. */
+void cell_setup(struct run *r);    /* --netem, --server-host: where things run */
+void cell_teardown(struct run *r); /* also at exit */
+void run_attempts(struct run *r, const struct cell *c);
+void context_records(struct run *r, FILE *f); /* run.json's context beyond the basics */
+/* The argv that runs argv on host through pdsh; into out (at most n entries with NULL). */
+void remote_argv(const struct run *r, const char *host, const char *const *argv, const char **out,
+                 size_t n);
+#endif

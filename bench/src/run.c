@@ -1,0 +1,1650 @@
+/* bench/run: runs a benchmark suite, a matrix of models x the suite's dimensions x
+ * repetitions, and leaves one directory of JSON behind.
+ *
+ * The dimensions and settings are one table (dims.c): what an option is called, its make
+ * variable, its default, the models that take it, its key in a cell's record. A cell is a
+ * record of one value per dimension; the matrix is every model against the values it takes,
+ * shuffled with a recorded seed so that drift favours no model. For every cell (cell.c): the
+ * server starts (its ready line gives the port), loadgen runs, the server stops with SIGTERM
+ * and its stats line is kept, with the kernel's listen counters and what else the machine did.
+ * Configurations not yet known to within --target-ci get further repetitions in rounds
+ * (bstats.c decides), a cell disturbed by other work runs again, and every file is written
+ * whole: a cell that fails is recorded with its error and the suite goes on. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bstats.h"
+#include "cli.h"
+#include "orch.h"
+#include "outfile.h"
+#include "proc.h"
+
+/* ---- small things every part uses ---- */
+
+static char **pool;
+static size_t npool, pool_cap;
+
+static void free_pool(void)
+{
+    for (size_t i = 0; i < npool; i++)
+        free(pool[i]);
+    free(pool);
+}
+
+const char *intern(const char *s)
+{
+    if (npool == pool_cap) {
+        pool_cap = pool_cap ? pool_cap * 2 : 256;
+        char **p = realloc(pool, pool_cap * sizeof *pool);
+        if (!p)
+            die("out of memory");
+        pool = p;
+        if (npool == 0)
+            atexit(free_pool);
+    }
+    char *d = strdup(s);
+    if (!d)
+        die("out of memory");
+    return pool[npool++] = d;
+}
+
+const char *internf(const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return intern(buf);
+}
+
+void bufprintf(char *b, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, n, fmt, ap);
+    va_end(ap);
+}
+
+void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench/run: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+void bad(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench/run: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(" (try --help)\n", stderr);
+    va_end(ap);
+    exit(2);
+}
+
+void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 65536, n = 0;
+    char *b = malloc(cap);
+    for (size_t got; b && (got = fread(b + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (n + 1 == cap) {
+            char *nb = realloc(b, cap *= 2);
+            if (!nb) {
+                free(b);
+                b = NULL;
+            }
+            b = nb;
+        }
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (!b || failed) {
+        free(b);
+        return NULL;
+    }
+    b[n] = 0;
+    if (len)
+        *len = n;
+    return b;
+}
+
+bool read_json(const char *path, struct jval *v)
+{
+    size_t n;
+    char *t = slurp(path, &n);
+    if (!t)
+        return false;
+    char err[128];
+    int rc = json_parse(t, n, v, err, sizeof err);
+    free(t);
+    return rc == 0;
+}
+
+bool write_whole(const char *path, const char *text, size_t len)
+{
+    char err[512];
+    if (outfile_write(path, text, len, err, sizeof err) < 0) {
+        say("bench/run: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
+void json_double(FILE *f, double v)
+{
+    if (!isfinite(v)) {
+        fputs("null", f);
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 1e15) {
+        fprintf(f, "%.0f", v);
+        return;
+    }
+    char b[64];
+    bufprintf(b, sizeof b, "%.6f", v);
+    size_t n = strlen(b);
+    while (n > 1 && b[n - 1] == '0')
+        b[--n] = 0;
+    if (b[n - 1] == '.')
+        b[--n] = 0;
+    fputs(b, f);
+}
+
+/* ---- the run's values and its cells ---- */
+
+static struct run R;
+
+const char *val(const struct run *r, const char *field)
+{
+    int i = dim_index(field);
+    return i < 0 ? "" : r->val[i];
+}
+
+const char *cv(const struct cell *c, const char *field)
+{
+    int i = dim_index(field);
+    return i < 0 || !c->v[i] ? "-" : c->v[i];
+}
+
+static bool in_bar_list(const char *list, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = list; p;) {
+        const char *e = strchr(p, '|');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, v, n))
+            return true;
+        p = e ? e + 1 : NULL;
+    }
+    return false;
+}
+
+const char *cell_id(const struct cell *c, bool with_rep, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    bool pool_less = !strcmp(cv(c, "WORKERS"), "-");
+    for (size_t i = 0; i < ndims; i++) {
+        const struct dim *d = &dims[i];
+        if (d->kind != DIM_LIST || !d->id || !c->v[i])
+            continue;
+        const char *v = c->v[i];
+        if (!strcmp(v, "-") || (d->id_omit && in_bar_list(d->id_omit, v)))
+            continue;
+        if (!strcmp(d->field, "LOCKS") && pool_less)
+            continue; /* a lock is said with the pool size it goes with */
+        char safe[128];
+        bufprintf(safe, sizeof safe, "%s", v);
+        for (char *p = safe; *p; p++)
+            if (*p == ':')
+                *p = '-';
+            else if (*p == ',')
+                *p = '_';
+        used += (size_t)snprintf(buf + used, used < n ? n - used : 0, d->id, safe);
+    }
+    if (with_rep)
+        bufprintf(buf + used, used < n ? n - used : 0, "-r%d", c->rep);
+    return buf;
+}
+
+void cell_record(FILE *f, const struct cell *c, bool with_round)
+{
+    bool first = true;
+    for (size_t i = 0; i < ndims; i++) {
+        const struct dim *d = &dims[i];
+        if (d->kind != DIM_LIST || !d->json_key)
+            continue;
+        const char *key = d->json_key;
+        char k[64];
+        if (strchr(key, '.')) { /* server.cpus: server_cpus in the record */
+            bufprintf(k, sizeof k, "%s", d->option + 2);
+            for (char *p = k; *p; p++)
+                if (*p == '-')
+                    *p = '_';
+            key = k;
+        }
+        const char *v = c->v[i] ? c->v[i] : "-";
+        fprintf(f, "%s\"%s\": ", first ? "" : ", ", key);
+        first = false;
+        if (!strcmp(v, "-") && (d->number || strchr(d->json_key, '.')))
+            fputs("null", f);
+        else if (d->number)
+            fputs(v, f);
+        else
+            json_write_string(f, v);
+    }
+    fprintf(f, ", \"rep\": %d", c->rep);
+    if (with_round && c->round > 1)
+        fprintf(f, ", \"round\": %d", c->round);
+}
+
+static void add_cell(struct run *r, const struct cell *c)
+{
+    if (r->ncells == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 256;
+        struct cell *n = realloc(r->cells, r->cap * sizeof *n);
+        if (!n)
+            die("out of memory");
+        r->cells = n;
+    }
+    r->cells[r->ncells++] = *c;
+}
+
+/* ---- words of a list ---- */
+
+static size_t split_words(const char *s, const char **out, size_t max)
+{
+    size_t n = 0;
+    char buf[4096];
+    bufprintf(buf, sizeof buf, "%s", s);
+    for (char *save = NULL, *w = strtok_r(buf, " \t", &save); w && n < max;
+         w = strtok_r(NULL, " \t", &save))
+        out[n++] = intern(w);
+    return n;
+}
+
+/* ---- the suite file: KEY=value lines, read as data ---- */
+
+static void read_suite(struct run *r, const char *path, bool *given)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        bad("no suite '%s'", r->suite);
+    char line[4096];
+    int no = 0;
+    while (fgets(line, sizeof line, f)) {
+        no++;
+        line[strcspn(line, "\n")] = 0;
+        char *p = line + strspn(line, " \t");
+        if (!*p || *p == '#')
+            continue;
+        char *eq = strchr(p, '=');
+        if (!eq)
+            die("%s:%d: not FIELD=value", path, no);
+        *eq = 0;
+        char *v = eq + 1;
+        size_t n = strlen(v);
+        if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+            v[n - 1] = 0;
+            v++;
+        } else if (*v == '"' || *v == '\'')
+            die("%s:%d: a quote without its end", path, no);
+        int i = dim_index(p);
+        if (i < 0 || dims[i].kind == DIM_RUN || dims[i].kind == DIM_FLAG)
+            die("%s:%d: no field '%s'", path, no, p);
+        if (!given[i])
+            r->val[i] = intern(v);
+    }
+    fclose(f);
+}
+
+/* ---- checks, every one before the first cell ---- */
+
+static void check_value(const struct dim *d, const char *v)
+{
+    if (!d->check)
+        return;
+    if (d->kind == DIM_LIST) {
+        const char *w[256];
+        size_t n = split_words(v, w, 256);
+        if (n == 0)
+            bad("%s: empty", d->option);
+        for (size_t i = 0; i < n; i++) {
+            const char *why = d->check(w[i]);
+            if (why)
+                bad("%s '%s': %s", d->option, w[i], why);
+        }
+        return;
+    }
+    const char *why = d->check(v);
+    if (why)
+        bad("%s '%s': %s", d->option, v, why);
+}
+
+static bool host_name(const char *h)
+{
+    if (!*h || !(isalnum((unsigned char)*h) || *h == '_'))
+        return false;
+    for (const char *p = h; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("._@-", *p))
+            return false;
+    return true;
+}
+
+static bool executable(const char *dir, const char *name)
+{
+    char p[PATH_MAX];
+    bufprintf(p, sizeof p, "%s/%s", dir, name);
+    return access(p, X_OK) == 0;
+}
+
+static const char *registry_names(const struct run *r)
+{
+    char b[2048] = "";
+    size_t u = 0;
+    for (size_t i = 0; i < r->reg.n; i++)
+        u += (size_t)snprintf(b + u, sizeof b - u, "%s%s", i ? " " : "", r->reg.m[i].name);
+    return intern(b);
+}
+
+/* MODELS: "all" is every model of the registry; kind=K those of that kind. */
+static void resolve_models(struct run *r)
+{
+    int i = dim_index("MODELS");
+    const char *w[256];
+    size_t n = split_words(r->val[i], w, 256);
+    char out[4096] = "";
+    size_t u = 0;
+    for (size_t k = 0; k < n; k++) {
+        bool all = !strcmp(w[k], "all"), kind = !strncmp(w[k], "kind=", 5);
+        if (!all && !kind) {
+            if (!registry_find(&r->reg, w[k]))
+                bad("--models: no model '%s' (have: %s)", w[k], registry_names(r));
+            u += (size_t)snprintf(out + u, sizeof out - u, "%s%s", u ? " " : "", w[k]);
+            continue;
+        }
+        bool any = false;
+        for (size_t m = 0; m < r->reg.n; m++)
+            if (all || !strcmp(r->reg.m[m].kind, w[k] + 5)) {
+                u += (size_t)snprintf(out + u, sizeof out - u, "%s%s", u ? " " : "",
+                                      r->reg.m[m].name);
+                any = true;
+            }
+        if (!any)
+            bad("--models '%s': no model of that kind (kinds: one spawn pool event)", w[k]);
+    }
+    r->val[i] = intern(out);
+}
+
+/* auto CPU placement: with 4 or more CPUs, the server on the first half and the client on
+ * the second; with fewer, none (said in run.json). */
+static const char *placement_note;
+static void resolve_cpus(struct run *r)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *fields[] = {"SERVER_CPUS", "CLIENT_CPUS"};
+    for (int k = 0; k < 2; k++) {
+        int i = dim_index(fields[k]);
+        const char *w[64];
+        size_t n = split_words(r->val[i], w, 64);
+        char out[1024] = "";
+        size_t u = 0;
+        for (size_t j = 0; j < n; j++) {
+            const char *v = w[j];
+            if (!strcmp(v, "auto")) {
+                if (ncpu >= 4)
+                    v = k == 0 ? internf("0-%ld", ncpu / 2 - 1)
+                               : internf("%ld-%ld", ncpu / 2, ncpu - 1);
+                else
+                    v = "-";
+                placement_note =
+                    ncpu >= 4 ? internf("%ld CPUs: the server on the first half, the client on "
+                                        "the second (--server-cpus, --client-cpus)",
+                                        ncpu)
+                              : internf("%ld CPUs: fewer than 4, so no pinning; the server and "
+                                        "the client share them",
+                                        ncpu);
+            } else if (strcmp(v, "-") != 0) {
+                unsigned char m[128];
+                cpu_list(v, m);
+                for (long c = ncpu; c < 1024; c++)
+                    if (m[c / 8] & (1u << (c % 8)))
+                        bad("%s '%s': CPU %ld is not online (this machine has %ld)", dims[i].option,
+                            v, c, ncpu);
+            }
+            u += (size_t)snprintf(out + u, sizeof out - u, "%s%s", u ? " " : "", v);
+        }
+        r->val[i] = intern(out);
+    }
+}
+
+static void check_all(struct run *r)
+{
+    for (size_t i = 0; i < ndims; i++) {
+        const struct dim *d = &dims[i];
+        if (d->kind == DIM_RUN || d->kind == DIM_FLAG)
+            continue;
+        if (!strcmp(d->field, "DURATION") && *val(r, "REQUESTS"))
+            continue; /* a count of requests instead */
+        if (d->kind == DIM_LIST && !*r->val[i] && !strcmp(d->field, "RATE_PCT"))
+            continue;
+        check_value(d, r->val[i]);
+    }
+    resolve_models(r);
+    const char *w[256];
+    size_t n = split_words(val(r, "MODELS"), w, 256);
+    for (size_t k = 0; k < n; k++) {
+        char name[64];
+        bufprintf(name, sizeof name, "%s-srv", w[k]);
+        if (!executable(r->bin, name))
+            bad("%s/%s is missing; run make first", r->bin, name);
+    }
+    if (!executable(r->bin, "loadgen"))
+        bad("%s/loadgen is missing; run make first", r->bin);
+    const char *sp[64], *wk[64];
+    size_t nsp = split_words(val(r, "SPARE"), sp, 64), nwk = split_words(val(r, "WORKERS"), wk, 64);
+    for (size_t k = 0; k < nsp; k++) {
+        unsigned a, b, c;
+        if (sscanf(sp[k], "%u:%u:%u", &a, &b, &c) != 3)
+            continue;
+        if (a >= b)
+            bad("--spare '%s': MIN must be below MAX", sp[k]);
+        for (size_t j = 0; j < nwk; j++)
+            if (strtoul(wk[j], NULL, 10) > c)
+                bad("--spare '%s': the pool starts at -w %s, above MAXW %u", sp[k], wk[j], c);
+    }
+    if (*val(r, "RATE_PCT") && *val(r, "RATE"))
+        bad("--rate and --rate-pct are alternatives: give one");
+    if (strtoul(val(r, "MAX_REPS"), NULL, 10) < strtoul(val(r, "REPS"), NULL, 10))
+        r->val[dim_index("MAX_REPS")] = val(r, "REPS");
+    if (!is_zero_duration(val(r, "PROBE")) && !executable(r->bin, "probe"))
+        bad("%s/probe is missing; run make first (or --probe 0)", r->bin);
+    resolve_cpus(r);
+
+    const char *sh = val(r, "SERVER_HOST"), *ch = val(r, "CLIENT_HOSTS"), *rc = val(r, "RCMD"),
+               *sa = val(r, "SERVER_ADDR");
+    if (*sh || *ch || *rc || *sa) {
+        if (!*sh)
+            bad("--client-hosts and --rcmd go with --server-host HOST");
+        if (!*ch)
+            bad("--server-host goes with --client-hosts H1,H2,...");
+        if (!*rc)
+            r->val[dim_index("RCMD")] = rc = "ssh";
+        if (!host_name(sh))
+            bad("--server-host '%s': not a host name", sh);
+        if (!*sa)
+            r->val[dim_index("SERVER_ADDR")] = sa = sh;
+        for (const char *p = sa; *p; p++)
+            if (!isalnum((unsigned char)*p) && !strchr(".:_-", *p))
+                bad("--server-addr '%s': not an address", sa);
+        char hosts[1024];
+        bufprintf(hosts, sizeof hosts, "%s", ch);
+        for (char *save = NULL, *h = strtok_r(hosts, ",", &save); h; h = strtok_r(NULL, ",", &save))
+            if (!host_name(h)) {
+                char *sp2 = strpbrk(h, " \t");
+                if (sp2) /* name the word that is wrong */
+                    for (char *s2 = NULL, *t = strtok_r(h, " \t", &s2); t;
+                         t = strtok_r(NULL, " \t", &s2))
+                        if (!host_name(t))
+                            bad("--client-hosts: '%s' is not a host name", t);
+                bad("--client-hosts: '%s' is not a host name", h);
+            }
+        if (*val(r, "NETEM"))
+            bad("--netem and --server-host are alternatives: give one");
+        char out[64];
+        const char *which[] = {"sh", "-c", "command -v pdsh", NULL};
+        if (proc_capture(which, out, sizeof out, 5000) != 0)
+            bad("--server-host needs pdsh (apt-get install pdsh)");
+        if (!strcmp(rc, "netns")) {
+            if (geteuid() != 0)
+                bad("--rcmd netns needs root (ip netns exec)");
+            char list[8192];
+            const char *ls[] = {"ip", "netns", "list", NULL};
+            proc_capture(ls, list, sizeof list, 5000);
+            char all[1024];
+            bufprintf(all, sizeof all, "%s,%s", sh, ch);
+            for (char *save = NULL, *h = strtok_r(all, ",", &save); h;
+                 h = strtok_r(NULL, ",", &save)) {
+                bool found = false;
+                for (char *s2 = NULL, *l = strtok_r(list, "\n", &s2); l && !found;
+                     l = strtok_r(NULL, "\n", &s2)) {
+                    size_t hl = strlen(h);
+                    found = !strncmp(l, h, hl) && (l[hl] == 0 || l[hl] == ' ');
+                    if (l + strlen(l) < list + sizeof list - 1 && s2)
+                        l[strlen(l)] = '\n'; /* keep the list whole for the next host */
+                }
+                if (!found)
+                    bad("--rcmd netns: no network namespace '%s'", h);
+            }
+        }
+    }
+}
+
+/* ---- the matrix ---- */
+
+/* The values of dimension i that model m takes, of those asked for. */
+static size_t values_for(const struct run *r, size_t i, const struct model *m, const char **out,
+                         size_t max)
+{
+    const struct dim *d = &dims[i];
+    const char *w[256];
+    size_t n = split_words(r->val[i], w, 256), k = 0;
+    if (!strcmp(d->field, "RATE_PCT"))
+        return out[0] = "-", 1; /* the calibration cells; the rated ones come after */
+    if (!d->takes) {
+        for (size_t j = 0; j < n && k < max; j++)
+            out[k++] = w[j];
+        return k;
+    }
+    if (!strcmp(d->takes, "w")) {
+        if (strcmp(m->w, "yes") != 0)
+            return out[0] = "-", 1;
+        for (size_t j = 0; j < n && k < max; j++)
+            out[k++] = w[j];
+        return k;
+    }
+    if (!strcmp(d->takes, "kind=pool")) {
+        if (strcmp(m->kind, "pool") != 0)
+            return out[0] = "-", 1;
+        for (size_t j = 0; j < n && k < max; j++)
+            out[k++] = w[j];
+        return k;
+    }
+    if (!strcmp(d->takes, "locks")) {
+        for (size_t j = 0; j < n && k < max; j++)
+            if (!strcmp(w[j], "none") || list_has(m->locks, w[j]))
+                out[k++] = w[j];
+        return k ? k : (out[0] = "none", 1);
+    }
+    if (!strcmp(d->takes, "accept")) {
+        /* its default always (self, or reuseport-srv's reuseport), then the others it takes */
+        char def[32];
+        bufprintf(def, sizeof def, "%.*s", (int)strcspn(m->accept, ","), m->accept);
+        out[k++] = intern(strcmp(def, "-") ? def : "self");
+        for (size_t j = 0; j < n && k < max; j++)
+            if (strcmp(w[j], out[0]) && list_has(m->accept, w[j]))
+                out[k++] = w[j];
+        return k;
+    }
+    if (!strcmp(d->takes, "pollers")) {
+        if (!strcmp(m->pollers, "-"))
+            return out[0] = "-", 1;
+        for (size_t j = 0; j < n && k < max; j++)
+            if (!strcmp(w[j], "-") || list_has(m->pollers, w[j]))
+                out[k++] = w[j];
+        return k ? k : (out[0] = "-", 1);
+    }
+    return 0;
+}
+
+static int list_dims[MAX_DIMS];
+static size_t nlist;
+
+static void product(struct run *r, const struct model *m, const char ***vals, const size_t *nv,
+                    size_t depth, struct cell *c, struct cell **rated, size_t *nrated,
+                    size_t *rated_cap)
+{
+    if (depth == nlist) {
+        /* a lock only goes with self */
+        if (strcmp(cv(c, "ACCEPTS"), "self") && strcmp(cv(c, "LOCKS"), "none"))
+            return;
+        int reps = atoi(val(r, "REPS"));
+        const char *pct[64];
+        size_t np = *val(r, "RATE_PCT") ? split_words(val(r, "RATE_PCT"), pct, 64) : 0;
+        for (int k = 1; k <= reps; k++) {
+            c->rep = k;
+            c->round = 1;
+            add_cell(r, c);
+            for (size_t p = 0; p < np; p++) {
+                if (*nrated == *rated_cap) {
+                    *rated_cap = *rated_cap ? *rated_cap * 2 : 64;
+                    struct cell *nr = realloc(*rated, *rated_cap * sizeof *nr);
+                    if (!nr)
+                        die("out of memory");
+                    *rated = nr;
+                }
+                struct cell x = *c;
+                x.v[dim_index("RATE_PCT")] = pct[p];
+                (*rated)[(*nrated)++] = x;
+            }
+        }
+        return;
+    }
+    int i = list_dims[depth];
+    for (size_t j = 0; j < nv[depth]; j++) {
+        c->v[i] = vals[depth][j];
+        product(r, m, vals, nv, depth + 1, c, rated, nrated, rated_cap);
+    }
+}
+
+/* splitmix64: the shuffle's generator, the same order for the same seed everywhere. */
+static uint64_t mix_state;
+static uint64_t next_random(void)
+{
+    uint64_t z = (mix_state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static void shuffle(struct cell *c, size_t n, uint64_t seed)
+{
+    mix_state = seed;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(next_random() % i);
+        struct cell t = c[i - 1];
+        c[i - 1] = c[j];
+        c[j] = t;
+    }
+}
+
+static void build_matrix(struct run *r, bool shuffled)
+{
+    nlist = 0;
+    for (size_t i = 0; i < ndims; i++)
+        if (dims[i].kind == DIM_LIST && strcmp(dims[i].field, "MODELS"))
+            list_dims[nlist++] = (int)i;
+    const char *models[256];
+    size_t nm = split_words(val(r, "MODELS"), models, 256);
+    struct cell *rated = NULL;
+    size_t nrated = 0, rated_cap = 0;
+    for (size_t k = 0; k < nm; k++) {
+        const struct model *m = registry_find(&r->reg, models[k]);
+        const char **vals[MAX_DIMS];
+        size_t nv[MAX_DIMS];
+        const char *store[MAX_DIMS][64];
+        for (size_t d = 0; d < nlist; d++) {
+            nv[d] = values_for(r, (size_t)list_dims[d], m, store[d], 64);
+            vals[d] = store[d];
+        }
+        struct cell c;
+        memset(&c, 0, sizeof c);
+        c.v[dim_index("MODELS")] = models[k];
+        product(r, m, vals, nv, 0, &c, &rated, &nrated, &rated_cap);
+    }
+    uint64_t seed = strtoull(val(r, "SEED"), NULL, 10);
+    if (shuffled)
+        shuffle(r->cells, r->ncells, seed);
+    size_t first = r->ncells;
+    for (size_t i = 0; i < nrated; i++)
+        add_cell(r, &rated[i]);
+    if (shuffled)
+        shuffle(r->cells + first, nrated, seed + 1);
+    free(rated);
+}
+
+/* ---- --dry-run: the cells and how long they will take ---- */
+
+static double dur_s(const char *d)
+{
+    uint64_t us = 0;
+    return *d && cli_duration_us(d, &us) == 0 ? (double)us / 1e6 : 0;
+}
+
+static void fmt_eta(char *b, size_t n, long s)
+{
+    if (s >= 60)
+        bufprintf(b, n, "%ldm%02lds", s / 60, s % 60);
+    else
+        bufprintf(b, n, "%lds", s);
+}
+
+/* What a cell costs besides loadgen's measured time: starting and stopping the server, the
+ * kernel counters, the cell's JSON (0.2 to 0.9 s in the reference runs on 2 cores). */
+#define CELL_OVERHEAD_S 0.4
+
+static double cell_estimate(struct run *r, const struct cell *c)
+{
+    if (!*val(r, "REQUESTS"))
+        return dur_s(val(r, "WARMUP")) + dur_s(val(r, "DURATION")) + CELL_OVERHEAD_S;
+    /* the requests' sieves at the speed this machine sieves WORK (bin/probe -n WORK for 0.1
+     * s), spread over the CPUs the model can use */
+    static struct {
+        char work[32];
+        double s;
+    } known[64];
+    static size_t nk;
+    const char *work = cv(c, "WORK");
+    double s = -1;
+    for (size_t i = 0; i < nk; i++)
+        if (!strcmp(known[i].work, work))
+            s = known[i].s;
+    if (s < 0) {
+        char path[PATH_MAX], n[32], out[4096];
+        bufprintf(path, sizeof path, "%s/probe", r->bin);
+        bufprintf(n, sizeof n, "%llu",
+                  strtoull(work, NULL, 10) > 1 ? strtoull(work, NULL, 10) : 2ULL);
+        const char *argv[] = {path, "-d", "0.1s", "-n", n, NULL};
+        s = 0;
+        struct jval j;
+        if (proc_capture(argv, out, sizeof out, 10000) == 0 &&
+            json_parse(out, strlen(out), &j, n, sizeof n) == 0) {
+            double rate = json_num(json_get(&j, "rate"), 0);
+            s = rate > 0 ? 1 / rate : 0;
+            json_free(&j);
+        }
+        if (nk < 64) {
+            bufprintf(known[nk].work, sizeof known[nk].work, "%s", work);
+            known[nk++].s = s;
+        }
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    const struct model *m = registry_find(&r->reg, cv(c, "MODELS"));
+    double par = strtod(cv(c, "CONC"), NULL);
+    if (m && !strcmp(m->kind, "one"))
+        par = 1;
+    if (par > cpus)
+        par = (double)cpus;
+    return strtod(val(r, "REQUESTS"), NULL) * s / par + CELL_OVERHEAD_S;
+}
+
+static void dry_run(struct run *r)
+{
+    printf("%-64s %5s %8s\n", "# configuration", "reps", "s/cell");
+    double sum = 0;
+    size_t configs = 0;
+    bool *seen = calloc(r->ncells, 1);
+    for (size_t i = 0; i < r->ncells; i++) {
+        if (seen[i])
+            continue;
+        char id[512], other[512];
+        cell_id(&r->cells[i], false, id, sizeof id);
+        int n = 0;
+        for (size_t j = i; j < r->ncells; j++)
+            if (!seen[j] && !strcmp(id, cell_id(&r->cells[j], false, other, sizeof other))) {
+                seen[j] = true;
+                n++;
+            }
+        double est = cell_estimate(r, &r->cells[i]);
+        printf("%-64s %5d %8.2f\n", id, n, est);
+        configs++;
+        sum += n * strtod(internf("%.2f", est), NULL);
+    }
+    free(seen);
+    double probe_s = is_zero_duration(val(r, "PROBE")) ? 0 : 5 * dur_s(val(r, "PROBE"));
+    long reps = atol(val(r, "REPS")), max_reps = atol(val(r, "MAX_REPS"));
+    long budget = atol(val(r, "BUDGET"));
+    long eta = (long)(sum + probe_s + 0.5), bound = eta;
+    if (max_reps > reps)
+        bound = (long)(sum * (1 + (double)budget / 100) + probe_s + 0.5);
+    char e1[32], e2[32];
+    fmt_eta(e1, sizeof e1, eta);
+    fmt_eta(e2, sizeof e2, bound);
+    printf("cells: %zu (%zu configurations, %ld repetitions each)\n", r->ncells, configs, reps);
+    if (max_reps > reps) {
+        printf("further repetitions: up to %ld per configuration until its throughput is within "
+               "+-%s%%, at most %zu more cells (--budget %ld%%)\n",
+               max_reps, val(r, "TARGET_CI"), r->ncells * (size_t)budget / 100, budget);
+        printf("estimated time: %s, at most %s with further repetitions; a cell disturbed by "
+               "other work runs again (up to %s times)\n",
+               e1, e2, val(r, "MAX_RERUNS"));
+    } else {
+        printf("estimated time: %s (no further repetitions: --max-reps is --reps); a cell "
+               "disturbed by other work runs again (up to %s times)\n",
+               e1, val(r, "MAX_RERUNS"));
+    }
+}
+
+/* ---- run.json ---- */
+
+static void iso_now(char *b, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(b, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void first_line_of(const char *path, char *b, size_t n)
+{
+    b[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (fgets(b, (int)n, f))
+        b[strcspn(b, "\n")] = 0;
+    fclose(f);
+}
+
+static void write_cells(FILE *f, const struct run *r)
+{
+    fputs("[", f);
+    for (size_t i = 0; i < r->ncells; i++) {
+        fputs(i ? ",\n  {" : "\n  {", f);
+        cell_record(f, &r->cells[i], true);
+        fputs("}", f);
+    }
+    fputs("]", f);
+}
+
+/* run.json again: the members it had, the cells of now, and the members given (key, JSON
+ * text; NULL text leaves the member as it was). */
+static void save_run_json(struct run *r, const char *key, const char *text)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        die("out of memory");
+    fputs("{", f);
+    bool first = true, placed = false;
+    for (size_t i = 0; i < r->doc.n; i++) {
+        const char *k = r->doc.keys[i];
+        fprintf(f, "%s\n", first ? "" : ",");
+        first = false;
+        json_write_string(f, k);
+        fputs(": ", f);
+        if (!strcmp(k, "cells"))
+            write_cells(f, r);
+        else if (key && !strcmp(k, key) && text) {
+            fputs(text, f);
+            placed = true;
+        } else
+            json_write(f, &r->doc.items[i]);
+    }
+    if (key && text && !placed) {
+        fputs(",\n", f);
+        json_write_string(f, key);
+        fprintf(f, ": %s", text);
+    }
+    fputs("\n}\n", f);
+    fclose(f);
+    char path[PATH_MAX];
+    bufprintf(path, sizeof path, "%s/run.json", r->dir);
+    if (!write_whole(path, buf, len))
+        die("cannot update %s (disk full?)", path);
+    struct jval nd;
+    char err[128];
+    if (json_parse(buf, len, &nd, err, sizeof err) < 0)
+        die("run.json: %s", err);
+    free(buf);
+    if (r->have_doc)
+        json_free(&r->doc);
+    r->doc = nd;
+    r->have_doc = true;
+}
+
+static void git_info(const struct run *r, char *commit, size_t n, const char **dirty)
+{
+    char out[256];
+    const char *rev[] = {"git", "-C", r->here, "rev-parse", "--short=12", "HEAD", NULL};
+    if (proc_capture(rev, out, sizeof out, 10000) == 0 && out[0]) {
+        out[strcspn(out, "\n")] = 0;
+        bufprintf(commit, n, "%s", out);
+    } else
+        bufprintf(commit, n, "unknown");
+    *dirty = "null";
+    const char *dir[] = {"git", "-C", r->here, "rev-parse", "--git-dir", NULL};
+    if (proc_capture(dir, out, sizeof out, 10000) == 0) {
+        const char *st[] = {"git", "-C", r->here, "status", "--porcelain", "--untracked-files=no",
+                            NULL};
+        char o2[64];
+        *dirty = proc_capture(st, o2, sizeof o2, 20000) == 0 && !o2[0] ? "false" : "true";
+    }
+}
+
+static void new_run_json(struct run *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        die("out of memory");
+    char commit[64], started[32], path[PATH_MAX];
+    const char *dirty;
+    git_info(r, commit, sizeof commit, &dirty);
+    iso_now(started, sizeof started);
+    fprintf(f, "{\"schema_version\": 1, \"suite\": ");
+    json_write_string(f, r->suite);
+    bufprintf(path, sizeof path, "%s/%s", r->suites, r->suite);
+    char *text = slurp(path, NULL);
+    if (text) {
+        size_t tl = strlen(text);
+        while (tl && text[tl - 1] == '\n')
+            text[--tl] = 0;
+    }
+    fputs(", \"suite_file\": ", f);
+    json_write_string(f, text ? text : "");
+    free(text);
+    fputs(", \"matrix\": {", f);
+    bool first = true;
+    for (size_t i = 0; i < ndims; i++) {
+        if (dims[i].kind != DIM_LIST && dims[i].kind != DIM_VALUE)
+            continue;
+        fprintf(f, "%s\"%s\": ", first ? "" : ", ", dims[i].field);
+        json_write_string(f, r->val[i]);
+        first = false;
+    }
+    fprintf(f, "}, \"seed\": %s, \"git_commit\": ", val(r, "SEED"));
+    json_write_string(f, commit);
+    fprintf(f, ", \"git_dirty\": %s, \"context\": {", dirty);
+    struct utsname u;
+    uname(&u);
+    char cpu[256] = "", line[512], soma[64];
+    FILE *ci = fopen("/proc/cpuinfo", "r");
+    while (ci && fgets(line, sizeof line, ci))
+        if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+            char *v = strchr(line, ':') + 1;
+            v += strspn(v, " \t");
+            v[strcspn(v, "\n")] = 0;
+            bufprintf(cpu, sizeof cpu, "%s", v);
+            break;
+        }
+    if (ci)
+        fclose(ci);
+    first_line_of("/proc/sys/net/core/somaxconn", soma, sizeof soma);
+    fputs("\"host_name\": ", f);
+    json_write_string(f, u.nodename);
+    fputs(", \"kernel\": ", f);
+    json_write_string(f, u.release);
+    fputs(", \"cpu_model\": ", f);
+    json_write_string(f, cpu);
+    fprintf(f, ", \"num_cpus\": %ld, \"somaxconn\": %s", sysconf(_SC_NPROCESSORS_ONLN),
+            is_whole(soma) ? soma : "null");
+    context_records(r, f);
+    fputs("}, \"placement\": {\"server_cpus\": ", f);
+    json_write_string(f, val(r, "SERVER_CPUS"));
+    fputs(", \"client_cpus\": ", f);
+    json_write_string(f, val(r, "CLIENT_CPUS"));
+    fputs(", \"note\": ", f);
+    if (placement_note)
+        json_write_string(f, placement_note);
+    else
+        fputs("null", f);
+    fputs("}, \"started_at\": ", f);
+    json_write_string(f, started);
+    fprintf(f, ", \"interference_limits\": {\"foreign_cpu_pct\": %d, \"steal_pct\": %d}, ",
+            r->foreign_max, r->steal_max);
+    fputs("\"cells\": []}\n", f);
+    fclose(f);
+    char err[128];
+    if (json_parse(buf, len, &r->doc, err, sizeof err) < 0)
+        die("run.json: %s", err);
+    r->have_doc = true;
+    free(buf);
+    save_run_json(r, NULL, NULL);
+}
+
+/* A cell of run.json's cells back into a record. */
+static void cell_from_json(const struct jval *o, struct cell *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < ndims; i++) {
+        const struct dim *d = &dims[i];
+        if (d->kind != DIM_LIST || !d->json_key)
+            continue;
+        char k[64];
+        bufprintf(k, sizeof k, "%s", d->json_key);
+        if (strchr(k, '.')) {
+            bufprintf(k, sizeof k, "%s", d->option + 2);
+            for (char *p = k; *p; p++)
+                if (*p == '-')
+                    *p = '_';
+        }
+        const struct jval *v = json_get(o, k);
+        /* a field an older run lacks: the value the cells had then */
+        if (!v || v->type == J_NULL)
+            c->v[i] = !strcmp(d->field, "ACCEPTS")                              ? "self"
+                      : !strcmp(d->field, "SIEVE")                              ? "fresh"
+                      : !strcmp(d->field, "IDLE") || !strcmp(d->field, "THINK") ? "0"
+                                                                                : "-";
+        else
+            c->v[i] = intern(v->type == J_STR || v->type == J_NUM ? v->text : "-");
+    }
+    c->rep = (int)json_num(json_get(o, "rep"), 1);
+    c->round = (int)json_num(json_get(o, "round"), 1);
+}
+
+static void load_resume(struct run *r, const char *where)
+{
+    char path[PATH_MAX];
+    bufprintf(path, sizeof path, "%s/run.json", where);
+    if (access(path, F_OK) != 0)
+        bad("--resume %s: no run.json there", where);
+    if (!realpath(where, r->dir))
+        bad("--resume %s: %s", where, strerror(errno));
+    bufprintf(path, sizeof path, "%s/run.json", r->dir);
+    if (!read_json(path, &r->doc) || r->doc.type != J_OBJ)
+        bad("--resume %s: run.json is not JSON", where);
+    r->have_doc = true;
+    const struct jval *s = json_get(&r->doc, "suite");
+    const char *suite = s && s->type == J_STR ? s->text : "";
+    bool ok = islower((unsigned char)suite[0]) || isdigit((unsigned char)suite[0]);
+    for (const char *p = suite; ok && *p; p++)
+        ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-';
+    if (!ok || strlen(suite) >= sizeof r->suite)
+        bad("--resume %s: suite '%s' in run.json is not a suite's name", where, suite);
+    bufprintf(r->suite, sizeof r->suite, "%s", suite);
+    const struct jval *m = json_get(&r->doc, "matrix");
+    for (size_t i = 0; i < ndims; i++) {
+        const struct jval *v = json_get(m, dims[i].field);
+        if (v && v->type == J_STR && *v->text)
+            r->val[i] = intern(v->text);
+    }
+    if (!json_get(m, "MAX_REPS")) { /* a run from before adaptive repetitions and the probe */
+        r->val[dim_index("MAX_REPS")] = val(r, "REPS");
+        r->val[dim_index("PROBE")] = "0";
+    }
+    if (!json_get(m, "SERVER_CPUS")) { /* a run from before CPU placement: none */
+        r->val[dim_index("SERVER_CPUS")] = "-";
+        r->val[dim_index("CLIENT_CPUS")] = "-";
+    }
+    const struct jval *cells = json_get(&r->doc, "cells");
+    for (size_t i = 0; cells && i < cells->n; i++) {
+        struct cell c;
+        cell_from_json(&cells->items[i], &c);
+        add_cell(r, &c);
+    }
+}
+
+/* ---- the noise floor ---- */
+
+static void noise_floor(struct run *r)
+{
+    const char *probe = val(r, "PROBE");
+    if (is_zero_duration(probe) || json_get(&r->doc, "noise_floor"))
+        return;
+    say("bench/run: timing the CPU probe, 5 runs of %s\n", probe);
+    double rates[5];
+    char path[PATH_MAX], out[4096], err[64];
+    bufprintf(path, sizeof path, "%s/probe", r->bin);
+    for (int i = 0; i < 5; i++) {
+        const char *argv[] = {path, "-d", probe, NULL};
+        struct jval j;
+        if (proc_capture(argv, out, sizeof out, 600000) != 0 ||
+            json_parse(out, strlen(out), &j, err, sizeof err) < 0)
+            die("bin/probe failed");
+        rates[i] = json_num(json_get(&j, "rate"), 0);
+        json_free(&j);
+        if (proc_interrupted)
+            return;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        die("out of memory");
+    fputs("{\"probe\": ", f);
+    json_write_string(f, internf("bin/probe: sieves of 10^6 on one thread, 5 runs of %s", probe));
+    fputs(", \"rates\": [", f);
+    for (int i = 0; i < 5; i++) {
+        fputs(i ? ", " : "", f);
+        json_double(f, rates[i]);
+    }
+    double sorted[5];
+    memcpy(sorted, rates, sizeof sorted);
+    fputs("], \"median\": ", f);
+    json_double(f, bs_median(sorted, 5));
+    double m = bs_mean(rates, 5), cv = m > 0 ? bs_stddev(rates, 5) / m * 100 : 0;
+    fputs(", \"cv_pct\": ", f);
+    json_double(f, round(cv * 100) / 100);
+    fputs("}", f);
+    fclose(f);
+    save_run_json(r, "noise_floor", buf);
+    free(buf);
+}
+
+/* ---- configurations: what the cells written say ---- */
+
+struct config {
+    char key[512]; /* the cell id without its repetition */
+    size_t first;  /* a cell of it (in the order) */
+    int reps, failed, skipped;
+    double rps[64];
+    int nrps;
+    double ci_pct; /* -1: not known */
+};
+
+static size_t configs_of(struct run *r, struct config **out)
+{
+    struct config *c = calloc(r->ncells ? r->ncells : 1, sizeof *c);
+    size_t n = 0;
+    if (!c)
+        die("out of memory");
+    for (size_t i = 0; i < r->ncells; i++) {
+        char key[512], id[512], path[PATH_MAX];
+        cell_id(&r->cells[i], false, key, sizeof key);
+        cell_id(&r->cells[i], true, id, sizeof id);
+        bufprintf(path, sizeof path, "%s/cells/%s.json", r->dir, id);
+        struct jval j;
+        if (!read_json(path, &j))
+            continue; /* not run */
+        size_t k = 0;
+        while (k < n && strcmp(c[k].key, key))
+            k++;
+        if (k == n) {
+            bufprintf(c[n].key, sizeof c[n].key, "%s", key);
+            c[n].first = i;
+            n++;
+        }
+        c[k].reps++;
+        const struct jval *st = json_get(&j, "status");
+        const char *s = st && st->type == J_STR ? st->text : "";
+        if (!strcmp(s, "failed"))
+            c[k].failed++;
+        else if (!strcmp(s, "skipped"))
+            c[k].skipped++;
+        else if (!strcmp(s, "ok") && c[k].nrps < 64) {
+            const struct jval *v = json_path(&j, "loadgen.totals.rps");
+            if (v && v->type == J_NUM)
+                c[k].rps[c[k].nrps++] = strtod(v->text, NULL);
+        }
+        json_free(&j);
+    }
+    for (size_t k = 0; k < n; k++) {
+        double v[64];
+        memcpy(v, c[k].rps, sizeof v);
+        c[k].ci_pct = bs_ci_pct(v, (size_t)c[k].nrps);
+    }
+    *out = c;
+    return n;
+}
+
+/* ---- the cells, in order ---- */
+
+static long long t_start;
+static size_t ran, done_before;
+
+static size_t count_round(const struct run *r, bool later)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->ncells; i++)
+        n += later ? r->cells[i].round > 1 : r->cells[i].round <= 1;
+    return n;
+}
+
+static void on_interrupt(struct run *r)
+{
+    say("\nbench/run: interrupted; finish it with: bench/run --resume %s\n", r->dir);
+    cell_teardown(r);
+    exit(130);
+}
+
+static void run_order(struct run *r, size_t budget)
+{
+    for (size_t i = 0; i < r->ncells; i++) {
+        char id[512], path[PATH_MAX];
+        cell_id(&r->cells[i], true, id, sizeof id);
+        bufprintf(path, sizeof path, "%s/cells/%s.json", r->dir, id);
+        if (access(path, F_OK) == 0)
+            continue;
+        char eta[160] = "";
+        if (ran > 0) {
+            long long per_ms = (now_ns(CLOCK_MONOTONIC) - t_start) / 1000000 / (long long)ran;
+            long long left = (long long)r->ncells - (long long)done_before - (long long)ran;
+            char e[32];
+            fmt_eta(e, sizeof e, (long)(per_ms * left / 1000));
+            int u = snprintf(eta, sizeof eta, ", ETA %s", e);
+            long long more = (long long)budget - (long long)count_round(r, true);
+            if (more > 0) {
+                fmt_eta(e, sizeof e, (long)(per_ms * (left + more) / 1000));
+                bufprintf(eta + u, sizeof eta - (size_t)u, " (at most %s with further repetitions)",
+                          e);
+            }
+        }
+        say("[%zu/%zu] %s c=%s rep %d%s\n", i + 1, r->ncells, cv(&r->cells[i], "MODELS"),
+            cv(&r->cells[i], "CONC"), r->cells[i].rep, eta);
+        run_attempts(r, &r->cells[i]);
+        if (proc_interrupted)
+            on_interrupt(r);
+        ran++;
+    }
+}
+
+/* bench/summarize into summary.json (written whole). */
+static void summarize(struct run *r)
+{
+    char prog[PATH_MAX], out[PATH_MAX], tmp[PATH_MAX];
+    bufprintf(prog, sizeof prog, "%s/bench/summarize", r->here);
+    bufprintf(out, sizeof out, "%s/summary.json", r->dir);
+    bufprintf(tmp, sizeof tmp, "%s/summary.json.tmp.%d", r->dir, (int)getpid());
+    const char *argv[] = {prog, r->dir, NULL};
+    struct spawn s = {.argv = argv, .out = tmp};
+    char err[256];
+    pid_t pid = proc_start(&s, err, sizeof err);
+    int st = 0;
+    if (pid < 0 || proc_wait(pid, -1, &st) != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        unlink(tmp);
+        die("cannot write %s", out);
+    }
+    struct stat sb;
+    if (stat(tmp, &sb) < 0 || sb.st_size == 0 || rename(tmp, out) < 0) {
+        unlink(tmp);
+        die("cannot write %s (disk full?)", out);
+    }
+}
+
+static int cmp_wide(const void *a, const void *b)
+{
+    const struct config *x = *(struct config *const *)a, *y = *(struct config *const *)b;
+    double wx = x->ci_pct < 0 ? 1e9 : x->ci_pct, wy = y->ci_pct < 0 ? 1e9 : y->ci_pct;
+    return (wx < wy) - (wx > wy);
+}
+
+/* Adaptive repetitions: rounds of one more repetition for the configurations whose
+ * throughput is not yet known to within +-TARGET_CI% and that have fewer than MAX_REPS (and
+ * no failed or skipped cell), the widest first while the budget lasts, shuffled, calibration
+ * cells first. */
+static void further_rounds(struct run *r, size_t budget)
+{
+    int reps = atoi(val(r, "REPS")), max_reps = atoi(val(r, "MAX_REPS"));
+    double target = strtod(val(r, "TARGET_CI"), NULL);
+    int round = 1;
+    for (size_t i = 0; i < r->ncells; i++)
+        if (r->cells[i].round > round)
+            round = r->cells[i].round;
+    while (max_reps > reps) {
+        summarize(r);
+        struct config *c;
+        size_t n = configs_of(r, &c);
+        struct config **wide = malloc((n ? n : 1) * sizeof *wide);
+        size_t nw = 0;
+        for (size_t k = 0; k < n; k++)
+            if (c[k].failed == 0 && c[k].skipped == 0 && c[k].reps < max_reps &&
+                (c[k].ci_pct < 0 || c[k].ci_pct > target))
+                wide[nw++] = &c[k];
+        qsort(wide, nw, sizeof *wide, cmp_wide);
+        size_t spent = count_round(r, true);
+        if (nw == 0) {
+            free(wide);
+            free(c);
+            break;
+        }
+        if (spent >= budget) {
+            say("bench/run: %zu configuration(s) still wider than +-%s%%; the budget of %zu "
+                "further cells (--budget %s%%) is spent\n",
+                nw, val(r, "TARGET_CI"), budget, val(r, "BUDGET"));
+            free(wide);
+            free(c);
+            break;
+        }
+        size_t take = nw < budget - spent ? nw : budget - spent;
+        round++;
+        struct cell *more = malloc(take * sizeof *more);
+        size_t nm = 0;
+        for (int pass = 0; pass < 2; pass++) /* the calibration cells first */
+            for (size_t k = 0; k < take; k++) {
+                const struct cell *src = &r->cells[wide[k]->first];
+                if (!strcmp(cv(src, "RATE_PCT"), "-") != (pass == 0))
+                    continue;
+                more[nm] = *src;
+                more[nm].rep = wide[k]->reps + 1;
+                more[nm++].round = round;
+            }
+        /* shuffle each part with the run's seed and the round */
+        uint64_t seed = strtoull(val(r, "SEED"), NULL, 10) + (uint64_t)round;
+        size_t calib = 0;
+        for (size_t k = 0; k < take; k++)
+            calib += !strcmp(cv(&more[k], "RATE_PCT"), "-");
+        shuffle(more, calib, seed);
+        shuffle(more + calib, take - calib, seed);
+        say("bench/run: round %d: %zu configuration(s) not yet within +-%s%%: one more "
+            "repetition for %zu\n",
+            round, nw, val(r, "TARGET_CI"), take);
+        for (size_t k = 0; k < take; k++)
+            add_cell(r, &more[k]);
+        save_run_json(r, NULL, NULL);
+        free(more);
+        free(wide);
+        free(c);
+        run_order(r, budget);
+    }
+}
+
+/* ---- the end: summary, table, latest link, plots ---- */
+
+static int finish(struct run *r)
+{
+    summarize(r);
+    if (ran > 0 || !json_get(&r->doc, "completed_at")) {
+        char t[40], q[48];
+        iso_now(t, sizeof t);
+        bufprintf(q, sizeof q, "\"%s\"", t);
+        save_run_json(r, "completed_at", q);
+    }
+    char path[PATH_MAX];
+    bufprintf(path, sizeof path, "%s/summary.json", r->dir);
+    struct jval s;
+    if (!read_json(path, &s))
+        die("cannot read %s", path);
+    const struct jval *cfg = json_get(&s, "configs");
+    long failed = 0, skipped = 0, noisy = 0, reruns = 0;
+    bool any_rps = false;
+    for (size_t i = 0; cfg && i < cfg->n; i++) {
+        const struct jval *c = &cfg->items[i];
+        failed += (long)json_num(json_get(c, "failed"), 0);
+        skipped += (long)json_num(json_get(c, "skipped"), 0);
+        reruns += (long)json_num(json_get(c, "reruns"), 0);
+        const struct jval *nz = json_get(c, "noisy");
+        noisy += nz && nz->type == J_BOOL && nz->b;
+        const struct jval *rps = json_path(c, "stats.rps");
+        any_rps |= rps && rps->type == J_OBJ;
+    }
+    json_free(&s);
+    say("bench/run: done: %zu cells (%ld run again after interference), %ld failed, %ld "
+        "skipped, %ld noisy configuration(s) (throughput not within +-%s%%)\n",
+        r->ncells, reruns, failed, skipped, noisy, val(r, "TARGET_CI"));
+    char prog[PATH_MAX];
+    bufprintf(prog, sizeof prog, "%s/bench/export", r->here);
+    const char *exp[] = {prog, r->dir, "--format", "md", NULL};
+    struct spawn sp = {.argv = exp, .inherit = true};
+    char err[256];
+    int st;
+    pid_t pid = proc_start(&sp, err, sizeof err);
+    if (pid > 0)
+        proc_wait(pid, -1, &st);
+    /* results/<suite>-latest names the newest finished run: beside a run bench/run named
+     * (<suite>-<timestamp>), not one given its own name with --out. */
+    const char *base = strrchr(r->dir, '/') ? strrchr(r->dir, '/') + 1 : r->dir;
+    size_t sl = strlen(r->suite);
+    if (!r->out_given && !strncmp(base, r->suite, sl) && base[sl] == '-' &&
+        strlen(base + sl + 1) == 16 && base[sl + 9] == 'T' && base[sl + 16] == 'Z') {
+        char link[PATH_MAX], tmp[PATH_MAX];
+        bufprintf(link, sizeof link, "%.*s/%s-latest", (int)(base - 1 - r->dir), r->dir, r->suite);
+        bufprintf(tmp, sizeof tmp, "%s.tmp.%d", link, (int)getpid());
+        if (symlink(base, tmp) == 0 && rename(tmp, link) < 0)
+            unlink(tmp);
+    }
+    printf("%s\n", r->dir);
+    fflush(stdout);
+    if (r->plots && !any_rps) {
+        say("bench/run: no cell ran; nothing to plot\n");
+    } else if (r->plots) {
+        bufprintf(prog, sizeof prog, "%s/bench/plot", r->here);
+        const char *plot[] = {prog, r->dir, NULL};
+        struct spawn pp = {.argv = plot, .inherit = true};
+        pid = proc_start(&pp, err, sizeof err);
+        if (pid < 0 || proc_wait(pid, -1, &st) != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            say("bench/run: plotting failed; the results are complete\n");
+            return 1;
+        }
+    }
+    if (failed > 0) {
+        say("bench/run: %ld cell(s) failed; see their error in %s/summary.json\n", failed, r->dir);
+        return 3;
+    }
+    return 0;
+}
+
+/* ---- options ---- */
+
+static void usage(FILE *f)
+{
+    fputs("usage: bench/run SUITE [options]\n"
+          "       bench/run --resume DIR [--no-plots]\n"
+          "       bench/run --dimensions | --options | --man | -h | --help\n"
+          "\n"
+          "Runs a benchmark suite: a matrix of models x the dimensions below x repetitions, and\n"
+          "leaves one directory of JSON behind. SUITE names a file of bench/suites/ (FIELD=value\n"
+          "lines, a field for each option). Every option overrides the suite's field; lists are\n"
+          "quoted and space-separated. --models takes names of the registry (servers/models),\n"
+          "all, or kind=one|spawn|pool|event. Every value is checked before the first cell.\n"
+          "\n",
+          f);
+    dims_help(f);
+    fputs("  --resume DIR          finish an interrupted run (its cells that have no file yet)\n"
+          "  --from-make           read each option from the environment variable named by its\n"
+          "                        make variable (the Makefile passes every one this way)\n"
+          "  --dimensions          print the table of dimensions and settings as JSON\n"
+          "\n"
+          "The results go to results/<suite>-<timestamp>/ (or --out DIR; BENCH_RESULTS=DIR in the\n"
+          "environment puts them under DIR), with results/<suite>-latest naming the newest\n"
+          "finished run: run.json (the suite, the matrix, the seed and order, the machine),\n"
+          "cells/*.json (loadgen's result, the server's stats line, the kernel's counters, what\n"
+          "else the machine did), summary.json (per configuration over its repetitions) and\n"
+          "plots/ (bench/plot). A model this machine cannot run, and --netem where netem is\n"
+          "missing, are recorded as skipped with the reason.\n"
+          "Exit status: 0 when every cell ran or was skipped; 3 when a cell failed (the suite\n"
+          "still goes to the end); 1 when the run could not go on (disk full) or its plots could\n"
+          "not be drawn; 2 for bad usage. The run's directory is the one line on stdout.\n",
+          f);
+}
+
+static bool given[MAX_DIMS];
+
+static void set_option(struct run *r, const struct dim *d, const char *v)
+{
+    int i = (int)(d - dims);
+    if (d->kind == DIM_FLAG) {
+        if (!strcmp(d->field, "DRY_RUN"))
+            r->dry = true;
+        else
+            r->plots = false;
+        return;
+    }
+    if (d->kind == DIM_RUN) {
+        r->out_given = true;
+        r->val[i] = intern(v);
+        return;
+    }
+    r->val[i] = intern(v);
+    given[i] = true;
+}
+
+static void from_make(struct run *r)
+{
+    for (size_t i = 0; i < ndims; i++) {
+        const char *e = getenv(dims[i].field);
+        if (!e || !*e)
+            continue;
+        if (dims[i].kind == DIM_FLAG && (!strcmp(e, "0") || !strcmp(e, "no")))
+            continue;
+        set_option(r, &dims[i], e);
+    }
+}
+
+static void locate(struct run *r, const char *argv0)
+{
+    const char *root = getenv("BENCH_ROOT");
+    char exe[PATH_MAX];
+    if (root && *root)
+        bufprintf(exe, sizeof exe, "%s", root);
+    else {
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n <= 0)
+            bufprintf(exe, sizeof exe, "%s", argv0);
+        else
+            exe[n] = 0;
+        for (int k = 0; k < 2; k++) { /* bin/bench-run -> the checkout */
+            char *s = strrchr(exe, '/');
+            if (s)
+                *s = 0;
+        }
+    }
+    if (!realpath(exe, r->here))
+        bufprintf(r->here, sizeof r->here, "%s", exe);
+    const char *b = getenv("BENCH_BIN"), *res = getenv("BENCH_RESULTS");
+    bufprintf(r->bin, sizeof r->bin, "%s", b && *b ? b : internf("%s/bin", r->here));
+    bufprintf(r->results, sizeof r->results, "%s",
+              res && *res ? res : internf("%s/results", r->here));
+    bufprintf(r->suites, sizeof r->suites, "%s/bench/suites", r->here);
+}
+
+static const char *list_suites(const struct run *r)
+{
+    char cmd[PATH_MAX];
+    bufprintf(cmd, sizeof cmd, "%s", r->suites);
+    const char *argv[] = {"ls", cmd, NULL};
+    char out[4096];
+    proc_capture(argv, out, sizeof out, 5000);
+    for (char *p = out; *p; p++)
+        if (*p == '\n')
+            *p = p[1] ? ' ' : 0;
+    return intern(out);
+}
+
+int main(int argc, char **argv)
+{
+    struct run *r = &R;
+    r->plots = true;
+    r->foreign_max = 10;
+    r->steal_max = 2;
+    for (size_t i = 0; i < ndims; i++)
+        r->val[i] = dims[i].def;
+    locate(r, argv[0]);
+    const char *resume = NULL;
+    int a = 1;
+    if (a < argc && argv[a][0] != '-')
+        bufprintf(r->suite, sizeof r->suite, "%.63s", argv[a++]);
+    const char *suite_arg = a > 1 ? argv[1] : NULL;
+    for (; a < argc; a++) {
+        const char *o = argv[a];
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(o, "--dimensions")) {
+            dims_json(stdout);
+            return 0;
+        }
+        if (!strcmp(o, "--options")) {
+            dims_options(stdout);
+            return 0;
+        }
+        if (!strcmp(o, "--man")) {
+            dims_man(stdout);
+            return 0;
+        }
+        if (!strcmp(o, "--from-make")) {
+            from_make(r);
+            continue;
+        }
+        if (!strcmp(o, "--resume")) {
+            if (a + 1 >= argc)
+                bad("--resume needs a run directory");
+            resume = argv[++a];
+            continue;
+        }
+        const struct dim *d = dim_by_option(o);
+        if (!d)
+            bad("unknown argument '%s'", o);
+        if (d->kind == DIM_FLAG) {
+            set_option(r, d, "");
+            continue;
+        }
+        if (a + 1 >= argc)
+            bad("%s needs a value", o);
+        set_option(r, d, argv[++a]);
+    }
+    if (!suite_arg && !resume) {
+        usage(stderr);
+        say("bench/run: no suite given (have: %s)\n", list_suites(r));
+        return 2;
+    }
+    if (suite_arg && resume)
+        bad("a suite and --resume are alternatives");
+    if (r->dry && resume)
+        bad("--dry-run goes with a suite, not --resume");
+    char err[256];
+    if (registry_read(internf("%s/servers/models", r->here), &r->reg, err, sizeof err) < 0)
+        die("%s", err);
+
+    if (resume) {
+        load_resume(r, resume);
+        r->resume = true;
+    } else {
+        bool ok = suite_arg &&
+                  (islower((unsigned char)suite_arg[0]) || isdigit((unsigned char)suite_arg[0]));
+        for (const char *p = suite_arg; ok && *p; p++)
+            ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-';
+        char path[PATH_MAX];
+        bufprintf(path, sizeof path, "%s/%s", r->suites, suite_arg);
+        struct stat sb;
+        if (!ok || strlen(suite_arg) >= sizeof r->suite || stat(path, &sb) < 0 ||
+            !S_ISREG(sb.st_mode))
+            bad("no suite '%s' (have: %s)", suite_arg, list_suites(r));
+        read_suite(r, path, given);
+        if (!*val(r, "SEED"))
+            r->val[dim_index("SEED")] = internf("%ld", (long)(time(NULL) % 100000));
+    }
+    check_all(r);
+    if (!r->resume)
+        build_matrix(r, !r->dry);
+    if (r->dry) {
+        dry_run(r);
+        return 0;
+    }
+
+    proc_catch_signals();
+    if (!r->resume) {
+        char stamp[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        const char *out = val(r, "OUT");
+        const char *dir = *out ? out : internf("%s/%s-%s", r->results, r->suite, stamp);
+        const char *mk[] = {"mkdir", "-p", internf("%s/cells", dir), NULL};
+        char o2[512];
+        if (proc_capture(mk, o2, sizeof o2, 10000) != 0 || !realpath(dir, r->dir))
+            die("cannot create %s", dir);
+        new_run_json(r);
+    }
+    char sub[PATH_MAX];
+    bufprintf(sub, sizeof sub, "%s/cells", r->dir);
+    mkdir(sub, 0755);
+    bufprintf(sub, sizeof sub, "%s/logs", r->dir);
+    mkdir(sub, 0755);
+    if (access(sub, W_OK) != 0)
+        die("cannot write in %s", r->dir);
+
+    cell_setup(r);
+    noise_floor(r);
+    if (proc_interrupted)
+        on_interrupt(r);
+    const struct jval *cvp = json_path(&r->doc, "noise_floor.cv_pct");
+    if (cvp && cvp->type == J_NUM)
+        say("bench/run: noise floor on this machine: CV %s%%\n", cvp->text);
+    if (placement_note && !r->resume)
+        say("bench/run: CPU placement: %s\n", placement_note);
+
+    for (size_t i = 0; i < r->ncells; i++) {
+        char id[512], path[PATH_MAX];
+        cell_id(&r->cells[i], true, id, sizeof id);
+        bufprintf(path, sizeof path, "%s/cells/%s.json", r->dir, id);
+        done_before += access(path, F_OK) == 0;
+    }
+    size_t first = count_round(r, false);
+    size_t budget = first * (size_t)atol(val(r, "BUDGET")) / 100;
+    if (atoi(val(r, "MAX_REPS")) <= atoi(val(r, "REPS")))
+        budget = 0;
+    say("bench/run: suite %s, %zu cells, seed %s, results in %s\n", r->suite, r->ncells,
+        val(r, "SEED"), r->dir);
+    t_start = now_ns(CLOCK_MONOTONIC);
+    run_order(r, budget);
+    further_rounds(r, budget);
+    int rc = finish(r);
+    cell_teardown(r);
+    json_free(&r->doc);
+    free(r->cells);
+    return rc;
+}
