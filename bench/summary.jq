@@ -10,8 +10,10 @@
 #   client's connections, those answered at least once: a pool serves -w kept ones),
 #   idle_reopened, due_not_sent and target_rps (open loop), and with request classes (--mix)
 #   small_p99_us and large_p99_us (the total p99 of the class with the least and the most
-#   WORK); for rps, p50_us and p99_us also ci95, the bootstrap 95% interval of the median
-#   (stats.jq), and ci_pct, its half-width in percent of the median.
+#   WORK); for rps, p50_us and p99_us also ci95, the 95% interval of the median (order
+#   statistics; below 6 repetitions the range, which covers less: ci_level says how much),
+#   and ci_pct, its larger distance from the median in percent of it. Those come from
+#   bench/run --summary-stats (jq --slurpfile iv), keyed by the cells' id without "-rN".
 # samples: each repetition's rps, p50_us and p99_us (for bench/compare). Beside the median,
 # best: the best repetition's throughput (highest) and p50 and p99
 # (lowest), since interference only ever slows a run. Failed and skipped cells are counted and
@@ -22,8 +24,9 @@
 
 include "stats";
 
-# The repetitions' 95% interval: a bootstrap of the median for these metrics (stats.jq).
+# The repetitions' interval of the median, for these metrics: from bench/run --summary-stats.
 def booted: ["rps", "p50_us", "p99_us"];
+def intervals($key): ($ARGS.named.iv // [{}])[0][$key] // {};
 # $ARGS.named.target_ci: the run's --target-ci (default 5): a configuration whose throughput
 # interval is wider than +-target_ci% of its median is noisy.
 def target_ci: $ARGS.named.target_ci // 5;
@@ -79,8 +82,11 @@ def metrics: {
             errors_seen: [.[] | select(.status != "ok") | .error] | unique,
             stats: ($ms | if length == 0 then {} else
                 (.[0] | keys) as $k
+                | ($ok[0].id | sub("-r[0-9]+$"; "")) as $cfg
                 | reduce $k[] as $key ({};
-                    .[$key] = ([$ms[][$key]] | describe(booted | index([$key]) != null))) end),
+                    .[$key] = ([$ms[][$key]] | describe
+                               | if . != null and (booted | index([$key])) then
+                                     . + (intervals($cfg)[$key] // {}) else . end)) end),
             samples: {rps: [$ms[].rps], p50_us: [$ms[].p50_us], p99_us: [$ms[].p99_us],
                       rep: [$ok[].cell.rep]},
             best: (if ($ok | length) == 0 then null else

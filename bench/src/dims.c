@@ -258,29 +258,30 @@ const struct dim dims[] = {
     {"MODELS", "--models", L, "all", "model", NULL, "model", "model", "\"M...\"", NULL,
      "servers to run: names of servers/models (the model registry), or all", model_name, false,
      "%s", NULL},
-    {"CONC", "--conc", L, "1 8 64", "conc", NULL, "clients", "conc", "\"N...\"", NULL,
+    {"CONC", "--conc", L, "1 8 64", "conc", NULL, "concurrent clients", "clients", "\"N...\"", NULL,
      "concurrent connections of loadgen (-c), each 1 or more", conns, true, "-c%s", NULL},
-    {"WORK", "--work", L, "250000", "work", NULL, "WORK", "work", "\"N...\"", NULL,
+    {"WORK", "--work", L, "250000", "work", NULL, "WORK", "WORK", "\"N...\"", NULL,
      "WORK per request (the sieve's limit)", whole, true, "-w%s", NULL},
-    {"BYTES", "--bytes", L, "500000", "bytes", NULL, "BYTES", "bytes", "\"N...\"", NULL,
+    {"BYTES", "--bytes", L, "500000", "bytes", NULL, "BYTES", "BYTES", "\"N...\"", NULL,
      "BYTES of payload per request", whole, true, "-b%s", NULL},
-    {"BACKLOG", "--backlog", L, "511", "backlog", NULL, "backlog", "backlog", "\"N...\"", NULL,
-     "the servers' listen backlog (-b)", backlog, true, "-bl%s", NULL},
-    {"WORKERS", "--workers", L, "8", "workers", "w", "-w", "workers", "\"N...\"", NULL,
+    {"BACKLOG", "--backlog", L, "511", "backlog", NULL, "listen backlog", "backlog", "\"N...\"",
+     NULL, "the servers' listen backlog (-b)", backlog, true, "-bl%s", NULL},
+    {"WORKERS", "--workers", L, "8", "workers", "w", "pool size (-w)", "-w", "\"N...\"", NULL,
      "pool sizes (-w), for the models whose registry line says w yes", pool_size, true, "-wk%s",
      "-"},
-    {"LOCKS", "--locks", L, "none", "lock", "locks", "lock", "lock", "\"L...\"", "none mutex fcntl",
+    {"LOCKS", "--locks", L, "none", "lock", "locks", "accept lock", "lock", "\"L...\"",
+     "none mutex fcntl",
      "accept locks for the pools: none, mutex, fcntl (each model runs those "
      "its registry line lists)",
      lock, false, "-%s", NULL},
-    {"ACCEPTS", "--accepts", L, "self", "accept", "accept", "accept", "accept", "\"A...\"",
+    {"ACCEPTS", "--accepts", L, "self", "accept", "accept", "accept mode", "accept", "\"A...\"",
      "self main pass reuseport exclusive",
      "who accepts: self (every worker), main (prethread: the main thread queues descriptors), "
      "pass (prefork: the parent passes them), reuseport or exclusive (reuseport-srv's "
      "--balance); each model runs those it takes, at least its default; a lock only goes "
      "with self",
      accept_mode, false, "-%s", "self|reuseport"},
-    {"SPARE", "--spare", L, "-", "spare", "kind=pool", "pool", "spare", "\"S...\"", NULL,
+    {"SPARE", "--spare", L, "-", "spare", "kind=pool", "pool sizing", "spare", "\"S...\"", NULL,
      "pool sizing for the pools: - (a fixed pool of -w) or MIN:MAX:MAXW (a dynamic pool "
      "starting at -w: --min-spare MIN --max-spare MAX --max-workers MAXW)",
      spare, false, "-sp%s", "-"},
@@ -289,26 +290,28 @@ const struct dim dims[] = {
      "the event loops' pollers: - (the model's default), epoll, poll, select; the other "
      "models run once",
      poller, false, "-%s", "-"},
-    {"SIEVE", "--sieve", L, "fresh", "sieve", NULL, "sieve", "sieve", "\"A...\"", "fresh reuse",
+    {"SIEVE", "--sieve", L, "fresh", "sieve", NULL, "sieve array (--sieve-alloc)", "sieve",
+     "\"A...\"", "fresh reuse",
      "the servers' sieve arrays: fresh (a calloc per request) or reuse (one kept per worker)",
      sieve, false, "-%s", "fresh"},
-    {"IDLE", "--idle", L, "0", "idle", NULL, "idle", "idle", "\"N...\"", NULL,
-     "silent connections held beside the measured ones (loadgen --idle)", idle, true, "-i%s", "0"},
-    {"THINK", "--think", L, "0", "think", NULL, "think", "think", "\"DUR...\"", NULL,
+    {"IDLE", "--idle", L, "0", "idle", NULL, "idle connections held beside the measured ones",
+     "idle", "\"N...\"", NULL, "silent connections held beside the measured ones (loadgen --idle)",
+     idle, true, "-i%s", "0"},
+    {"THINK", "--think", L, "0", "think", NULL, "think time", "think", "\"DUR...\"", NULL,
      "a pause after the greeting and between kept requests (loadgen --think), 0 for none", think,
      false, "-th%s", "0"},
-    {"RATE_PCT", "--rate-pct", L, "", "rate_pct", NULL, "% of capacity", "rate_pct", "\"PCT...\"",
-     NULL,
+    {"RATE_PCT", "--rate-pct", L, "", "rate_pct", NULL, "% of capacity", "% of capacity",
+     "\"PCT...\"", NULL,
      "open loop at these percentages of each configuration's capacity: a closed-loop "
      "calibration cell per repetition runs first (rate_pct null), then a cell per percentage "
      "at loadgen -R PCT% of the calibration cells' median",
      pct, true, "-R%spct", "-"},
-    {"SERVER_CPUS", "--server-cpus", L, "auto", "server.cpus", NULL, "server CPUs", "server_cpus",
+    {"SERVER_CPUS", "--server-cpus", L, "auto", "server.cpus", NULL, "server CPUs", "server CPUs",
      "\"LIST...\"", "auto -",
      "the CPUs the server runs on, as taskset takes them (0-3,8), - for no pinning; auto: with "
      "4 or more CPUs the first half, else no pinning",
      cpus, false, "-sc%s", "-"},
-    {"CLIENT_CPUS", "--client-cpus", L, "auto", "loadgen.cpus", NULL, "client CPUs", "client_cpus",
+    {"CLIENT_CPUS", "--client-cpus", L, "auto", "loadgen.cpus", NULL, "client CPUs", "client CPUs",
      "\"LIST...\"", "auto -",
      "the CPUs loadgen runs on (as --server-cpus); auto: with 4 or more CPUs the second half, "
      "else no pinning",
@@ -348,11 +351,11 @@ const struct dim dims[] = {
      NULL},
     {"RATE", "--rate", V, "", NULL, NULL, NULL, NULL, "RPS", NULL,
      "open loop at RPS requests per second (loadgen -R)", rate, false, NULL, NULL},
-    {"MIX", "--mix", V, "", "mix", NULL, "mix", "mix", "W:B:N,...", NULL,
+    {"MIX", "--mix", V, "", "mix", NULL, "request classes (--mix)", "mix", "W:B:N,...", NULL,
      "request classes instead of WORK and BYTES (loadgen --mix)", mix, false, NULL, NULL},
-    {"READ_RATE", "--read-rate", V, "", "read_rate", NULL, "read B/s", "read_rate", "BYTES/s", NULL,
-     "clients read replies at most this many bytes a second (loadgen --read-rate)", read_rate, true,
-     NULL, NULL},
+    {"READ_RATE", "--read-rate", V, "", "read_rate", NULL, "read rate, bytes/s", "read B/s",
+     "BYTES/s", NULL, "clients read replies at most this many bytes a second (loadgen --read-rate)",
+     read_rate, true, NULL, NULL},
     {"TIMEOUT", "--timeout", V, "", NULL, NULL, NULL, NULL, "DUR", NULL,
      "loadgen's request timeout (default its own, 30 s)", timeout, false, NULL, NULL},
     {"NETEM", "--netem", V, "", "netem", NULL, "netem", "netem", "SPEC", NULL,
@@ -409,6 +412,19 @@ int dim_index(const char *field)
     return -1;
 }
 
+const char *dim_record_key(const struct dim *d)
+{
+    static char keys[64][32];
+    if (!d->json_key || !strchr(d->json_key, '.'))
+        return d->json_key;
+    size_t i = (size_t)(d - dims) % 64;
+    snprintf(keys[i], sizeof keys[i], "%s", d->option + 2);
+    for (char *p = keys[i]; *p; p++)
+        if (*p == '-')
+            *p = '_';
+    return keys[i];
+}
+
 const struct dim *dim_by_field(const char *field)
 {
     int i = dim_index(field);
@@ -439,6 +455,8 @@ void dims_json(FILE *f)
         json_write_string(f, d->field);
         fputs(", \"json_key\": ", f);
         jstr_or_null(f, d->json_key);
+        fputs(", \"record_key\": ", f);
+        jstr_or_null(f, dim_record_key(d));
         fputs(", \"default\": ", f);
         d->kind == DIM_FLAG ? fputs("false", f) : json_write_string(f, d->def);
         fprintf(f, ", \"kind\": \"%s\", \"models\": ", kind_name(d->kind));

@@ -44,6 +44,10 @@ extern const size_t ndims;
 const struct dim *dim_by_option(const char *option);
 const struct dim *dim_by_field(const char *field);
 int dim_index(const char *field);
+/* Its key in a cell's record (run.json's cells, the cell files' cell, summary.json's configs):
+ * json_key, or for one whose json_key is a path in the cell file (server.cpus) the option's
+ * name (server_cpus). NULL for a setting that is not in the record. */
+const char *dim_record_key(const struct dim *d);
 
 /* The table as JSON (--dimensions), the options for completion (--options), the options
  * part of --help, and a man page (--man). */

@@ -29,6 +29,7 @@
 #include "orch.h"
 #include "outfile.h"
 #include "proc.h"
+#include "statcmd.h"
 
 /* ---- small things every part uses ---- */
 
@@ -243,15 +244,7 @@ void cell_record(FILE *f, const struct cell *c, bool with_round)
         const struct dim *d = &dims[i];
         if (d->kind != DIM_LIST || !d->json_key)
             continue;
-        const char *key = d->json_key;
-        char k[64];
-        if (strchr(key, '.')) { /* server.cpus: server_cpus in the record */
-            bufprintf(k, sizeof k, "%s", d->option + 2);
-            for (char *p = k; *p; p++)
-                if (*p == '-')
-                    *p = '_';
-            key = k;
-        }
+        const char *key = dim_record_key(d);
         const char *v = c->v[i] ? c->v[i] : "-";
         fprintf(f, "%s\"%s\": ", first ? "" : ", ", key);
         first = false;
@@ -1002,15 +995,7 @@ static void cell_from_json(const struct jval *o, struct cell *c)
         const struct dim *d = &dims[i];
         if (d->kind != DIM_LIST || !d->json_key)
             continue;
-        char k[64];
-        bufprintf(k, sizeof k, "%s", d->json_key);
-        if (strchr(k, '.')) {
-            bufprintf(k, sizeof k, "%s", d->option + 2);
-            for (char *p = k; *p; p++)
-                if (*p == '-')
-                    *p = '_';
-        }
-        const struct jval *v = json_get(o, k);
+        const struct jval *v = json_get(o, dim_record_key(d));
         /* a field an older run lacks: the value the cells had then */
         if (!v || v->type == J_NULL)
             c->v[i] = !strcmp(d->field, "ACCEPTS")                              ? "self"
@@ -1534,6 +1519,13 @@ int main(int argc, char **argv)
             dims_man(stdout);
             return 0;
         }
+        if (!strcmp(o, "--summary-stats")) {
+            if (a + 1 >= argc)
+                bad("--summary-stats needs a run directory");
+            return stat_summary(argv[a + 1]);
+        }
+        if (!strcmp(o, "--ratio-intervals"))
+            return stat_ratios();
         if (!strcmp(o, "--from-make")) {
             from_make(r);
             continue;

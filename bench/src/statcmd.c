@@ -1,0 +1,157 @@
+/* statcmd: the statistics of bstats.c for the jq filters that turn runs into what people read:
+ * bench/summarize takes each configuration's intervals from --summary-stats, bench/compare
+ * its ratios' intervals from --ratio-intervals, so that one implementation (in C, with its
+ * unit tests) decides both the repetitions and what the summary and the comparison say. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bstats.h"
+#include "orch.h"
+#include "statcmd.h"
+
+static double round6(double v)
+{
+    return round(v * 1e6) / 1e6;
+}
+
+/* {"ci95": [lo, hi], "ci_level": L, "ci_pct": P} of v, or null when v is empty. */
+static void interval(FILE *f, double *v, size_t n)
+{
+    double lo, hi, level;
+    if (bs_median_ci(v, n, 0.95, &lo, &hi, &level) < 0) {
+        fputs("null", f);
+        return;
+    }
+    fputs("{\"ci95\": [", f);
+    json_double(f, round6(lo));
+    fputs(", ", f);
+    json_double(f, round6(hi));
+    fputs("], \"ci_level\": ", f);
+    json_double(f, round6(level));
+    fputs(", \"ci_pct\": ", f);
+    double p = bs_ci_pct(v, n);
+    p < 0 ? (void)fputs("null", f) : json_double(f, round6(p));
+    fputs("}", f);
+}
+
+struct group {
+    char key[512];
+    double v[3][256];
+    size_t n[3];
+};
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int stat_summary(const char *dir)
+{
+    static const char *const paths[3] = {"loadgen.totals.rps", "loadgen.latency_us.total.p50",
+                                         "loadgen.latency_us.total.p99"};
+    static const char *const names[3] = {"rps", "p50_us", "p99_us"};
+    char cells[PATH_MAX];
+    bufprintf(cells, sizeof cells, "%s/cells", dir);
+    struct dirent **ents;
+    int ne = scandir(cells, &ents, NULL, by_name);
+    if (ne < 0) {
+        say("bench/run --summary-stats: %s: cannot read it\n", cells);
+        return 1;
+    }
+    struct group *g = calloc((size_t)ne + 1, sizeof *g);
+    size_t ng = 0;
+    for (int i = 0; i < ne; i++) {
+        const char *name = ents[i]->d_name;
+        size_t len = strlen(name);
+        struct jval j;
+        if (len < 6 || strcmp(name + len - 5, ".json") ||
+            !read_json(internf("%s/%s", cells, name), &j)) {
+            free(ents[i]);
+            continue;
+        }
+        free(ents[i]);
+        const struct jval *id = json_get(&j, "id"), *st = json_get(&j, "status");
+        if (!id || id->type != J_STR || !st || st->type != J_STR || strcmp(st->text, "ok")) {
+            json_free(&j);
+            continue;
+        }
+        char key[512];
+        bufprintf(key, sizeof key, "%s", id->text);
+        char *r = strrchr(key, '-');
+        if (r && r[1] == 'r' && r[2] && strspn(r + 2, "0123456789") == strlen(r + 2))
+            *r = 0;
+        size_t k = 0;
+        while (k < ng && strcmp(g[k].key, key))
+            k++;
+        if (k == ng)
+            bufprintf(g[ng++].key, sizeof g->key, "%s", key);
+        for (int m = 0; m < 3; m++) {
+            const struct jval *v = json_path(&j, paths[m]);
+            if (v && v->type == J_NUM && g[k].n[m] < 256)
+                g[k].v[m][g[k].n[m]++] = strtod(v->text, NULL);
+        }
+        json_free(&j);
+    }
+    free(ents);
+    fputs("{", stdout);
+    for (size_t k = 0; k < ng; k++) {
+        fputs(k ? ",\n" : "\n", stdout);
+        json_write_string(stdout, g[k].key);
+        fputs(": {", stdout);
+        for (int m = 0; m < 3; m++) {
+            fprintf(stdout, "%s\"%s\": ", m ? ", " : "", names[m]);
+            interval(stdout, g[k].v[m], g[k].n[m]);
+        }
+        fputs("}", stdout);
+    }
+    fputs("\n}\n", stdout);
+    free(g);
+    return 0;
+}
+
+/* Numbers of a JSON array (nulls left out), into v; their count. */
+static size_t numbers(const struct jval *a, double *v, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; a && a->type == J_ARR && i < a->n && n < max; i++)
+        if (a->items[i].type == J_NUM)
+            v[n++] = strtod(a->items[i].text, NULL);
+    return n;
+}
+
+int stat_ratios(void)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, stdin)) > 0) {
+        struct jval j;
+        char err[128];
+        if (json_parse(line, (size_t)len, &j, err, sizeof err) < 0) {
+            say("bench/run --ratio-intervals: %s\n", err);
+            free(line);
+            return 1;
+        }
+        double a[256], b[256], lo, hi, level;
+        size_t na = numbers(json_get(&j, "a"), a, 256), nb = numbers(json_get(&j, "b"), b, 256);
+        int ok = bs_ratio_ci(a, na, b, nb, 0.95, &lo, &hi, &level);
+        fputs("{\"ci95\": ", stdout);
+        if (ok == 0) {
+            fputs("[", stdout);
+            json_double(stdout, round6(lo));
+            fputs(", ", stdout);
+            json_double(stdout, round6(hi));
+            fputs("]", stdout);
+        } else
+            fputs("null", stdout);
+        fprintf(stdout, ", \"n_a\": %zu, \"n_b\": %zu, \"level\": ", na, nb);
+        json_double(stdout, round6(level));
+        fputs("}\n", stdout);
+        json_free(&j);
+    }
+    free(line);
+    return 0;
+}

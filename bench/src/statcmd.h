@@ -1,0 +1,13 @@
+/* statcmd: bench/run --summary-stats DIR and --ratio-intervals (statcmd.c). */
+#ifndef STATCMD_H
+#define STATCMD_H
+
+/* Prints {config: {rps|p50_us|p99_us: {ci95, ci_level, ci_pct}}} for DIR's ok cells, the
+ * config being a cell's id without its repetition. 0, or 1 when DIR cannot be read. */
+int stat_summary(const char *dir);
+
+/* Reads lines {"a": [...], "b": [...]} on stdin and prints for each
+ * {"ci95": [lo, hi] or null, "n_a", "n_b", "level"}: the interval of b/a (bstats.h). */
+int stat_ratios(void);
+
+#endif
