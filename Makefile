@@ -241,7 +241,8 @@ install:                                          ## install what make built: bi
 	install -m 755 $(SERVERS) $(LOADGEN) $(PROBE_BIN) $(BINDIR)/
 	install -m 644 man/loadgen.1 $(MAN1DIR)/loadgen.1
 	for m in $(ALL_MODELS); do install -m 644 man/srv.1 $(MAN1DIR)/$$m-srv.1 || exit 1; done
-	install -m 644 completions/concurrency-bench.bash $(COMPDIR)/loadgen
+	sed 's/@MODELS@/$(ALL_MODELS)/' completions/concurrency-bench.bash > $(COMPDIR)/loadgen
+	chmod 644 $(COMPDIR)/loadgen
 	for m in $(ALL_MODELS); do ln -sf loadgen $(COMPDIR)/$$m-srv || exit 1; done
 
 uninstall:                                        ## remove what install put under PREFIX and DESTDIR

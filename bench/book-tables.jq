@@ -15,9 +15,11 @@ def cell($m; $c): [.configs[] | select(.model == $m and .conc == $c)][0];
 
 . as $s
 | [.configs[].model] | unique as $present
-| ["iterative", "fork", "thread", "prefork", "prethread"] | map(select(. as $m | $present | index($m))) as $models
-| ($s | cell("iterative"; 30).stats.server_cpu_s.median) as $it_cpu
-| ($s | cell("iterative"; 30).stats.greeting_mean_us.median) as $it_wait
+# The book's rows, in its order; its first, the iterative server, is what the ratios are to.
+| book | keys_unsorted | map(select(. as $m | $present | index($m))) as $models
+| (book | keys_unsorted[0]) as $base
+| ($s | cell($base; 30).stats.server_cpu_s.median) as $it_cpu
+| ($s | cell($base; 30).stats.greeting_mean_us.median) as $it_wait
 | (
   "### Table 5.6: client run time for 30 requests, and server CPU",
   "",

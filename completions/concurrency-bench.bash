@@ -47,34 +47,38 @@ _cb_srv() {
     opts=$("${COMP_WORDS[0]}" --help 2>/dev/null | grep -oE -- '(^|[ ,])--?[A-Za-z][a-z-]*' | tr -d ' ,' | sort -u)
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }
-complete -F _cb_srv iterative-srv fork-srv thread-srv prefork-srv prethread-srv reactor-srv \
-    reactor-pool-srv reuseport-srv uring-srv
+# The models: the registry's names (servers/models, beside this file in a checkout); make
+# install writes them here in place of the placeholder when it installs this file.
+_cb_models="@MODELS@"
+if [[ $_cb_models == *@* ]]; then
+    _cb_models=$(awk '!/^#/ && NF >= 8 { print $1 }' \
+        "$(dirname "${BASH_SOURCE[0]}")/../servers/models" 2>/dev/null)
+fi
+for _cb_m in $_cb_models; do
+    complete -F _cb_srv "$_cb_m-srv"
+done
+unset _cb_m
 
+# bench/run: its options and their values from its table of dimensions (bench/run --options:
+# the option, then a tab and the values it offers, for an option that takes one).
 _cb_bench_run() {
-    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} root
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} root opts line
     root=$(dirname "$(dirname "${COMP_WORDS[0]}")")
+    opts=$("$root/bench/run" --options 2>/dev/null) || return
     case $prev in
     --models)
-        COMPREPLY=($(compgen -W "$("$root/bench/models" names 2>/dev/null)" -- "$cur"))
+        COMPREPLY=($(compgen -W "all kind=one kind=spawn kind=pool kind=event $("$root/bench/models" names 2>/dev/null)" -- "$cur"))
         return
         ;;
-    --locks) COMPREPLY=($(compgen -W "none mutex fcntl" -- "$cur")); return ;;
-    --accepts) COMPREPLY=($(compgen -W "self main pass reuseport exclusive" -- "$cur")); return ;;
-    --pollers) COMPREPLY=($(compgen -W "- epoll poll select" -- "$cur")); return ;;
-    --sieve) COMPREPLY=($(compgen -W "fresh reuse" -- "$cur")); return ;;
     --out | --resume) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-    --rcmd) COMPREPLY=($(compgen -W "ssh netns" -- "$cur")); return ;;
-    --conc | --work | --bytes | --backlog | --workers | --spare | --idle | --think | --rate-pct | \
-        --reps | --target-ci | --max-reps | --budget | --max-reruns | --probe | --duration | \
-        --warmup | --requests | --keep | --rate | --mix | --read-rate | --timeout | --netem | \
-        --seed | --server-host | --server-addr | --client-hosts) return ;;
     esac
+    line=$(awk -F'\t' -v o="$prev" '$1 == o && NF > 1' <<<"$opts")
+    if [[ -n $line ]]; then
+        COMPREPLY=($(compgen -W "${line#*$'\t'}" -- "$cur"))
+        return
+    fi
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--models --conc --work --bytes --backlog --workers --locks
-            --accepts --spare --pollers --sieve --idle --think --rate-pct --reps --target-ci
-            --max-reps --budget --max-reruns --probe --duration --warmup --requests --keep --rate
-            --mix --read-rate --timeout --netem --server-host --server-addr --client-hosts --rcmd
-            --seed --out --no-plots --dry-run --resume -h --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "$(cut -f1 <<<"$opts") --resume --dimensions -h --help" -- "$cur"))
     elif ((COMP_CWORD == 1)); then
         COMPREPLY=($(compgen -W "$(ls "$root/bench/suites" 2>/dev/null)" -- "$cur"))
     fi

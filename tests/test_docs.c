@@ -182,3 +182,56 @@ Test(docs, a_second_make_builds_nothing, .timeout = 120)
     cr_expect_eq(system(cmd), 0, "make all after a build ran the compiler (see %s)", out);
     unlink(out);
 }
+
+/* bench/run's man page is made from its table of dimensions (bench/run --man): the committed
+ * page is that output, it renders without warnings, and it names every option of the table. */
+Test(docs, bench_run_page_is_the_table, .timeout = 60)
+{
+    cr_expect_eq(system("bench/run --man | cmp -s - man/bench-run.1"), 0,
+                 "man/bench-run.1 is not what bench/run --man prints (bench/run --man > "
+                 "man/bench-run.1)");
+    cr_expect_eq(system("[ -z \"$(MANWIDTH=120 man --warnings -l man/bench-run.1 2>&1 "
+                        ">/dev/null)\" ]"),
+                 0, "man -l man/bench-run.1 warned");
+    cr_expect_eq(system("text=$(MANWIDTH=200 man -l man/bench-run.1 | col -b); missing=''; "
+                        "for o in $(bench/run --options | cut -f1); do "
+                        "printf '%s' \"$text\" | grep -qF -- \"$o\" || missing=\"$missing $o\"; "
+                        "done; [ -z \"$missing\" ] || { echo \"not in the page:$missing\" >&2; "
+                        "exit 1; }"),
+                 0, "an option of bench/run is not in man/bench-run.1");
+}
+
+/* Where the models are listed outside the registry (servers/models), the list is the
+ * registry's: man/srv.1's NAME line, bash completion (a checkout's and an installed one's),
+ * the Makefile's ThreadSanitizer models (the threads column), and the suites, which name
+ * models only through it (all, kind=KIND) or one at a time. */
+Test(docs, model_lists_come_from_the_registry, .timeout = 120)
+{
+    cr_expect_eq(system("[ \"$(sed -n '/^\\.SH NAME/{n;p}' man/srv.1 | sed 's/\\\\-/-/g; "
+                        "s/ - .*//' | tr -d ' ' | tr ',' '\\n' | sed 's/-srv$//' | paste -sd "
+                        "' ')\" = \"$(bench/models names | paste -sd ' ')\" ]"),
+                 0, "man/srv.1's NAME line is not the registry's models");
+    cr_expect_eq(system("bash -c '. completions/concurrency-bench.bash && "
+                        "for m in $(bench/models names); do complete -p $m-srv >/dev/null || "
+                        "exit 1; done'"),
+                 0, "a model of the registry has no completion");
+    cr_expect_eq(system("[ \"$(make -s -n test 2>/dev/null | grep -o 'SRV_MODELS=\"[^\"]*\"' | "
+                        "head -n1)\" = \"SRV_MODELS=\\\"$(bench/models threaded | paste -sd ' "
+                        "')\\\"\" ]"),
+                 0, "TSAN_MODELS is not the registry's threads column");
+    cr_expect_eq(system("! grep -h '^MODELS=' bench/suites/* | tr -d '\"' | cut -d= -f2- | "
+                        "tr ' ' '\\n' | grep -v '^all$' | grep -v '^kind=' | "
+                        "awk 'NF' | sort | uniq -c | awk '$1 > 1' | grep -q ."),
+                 0, "suites list models by hand (use all or kind=KIND)");
+    char dest[128], cmd[1024];
+    snprintf(dest, sizeof dest, "/tmp/cb-comp-%ld", (long)getpid());
+    snprintf(cmd, sizeof cmd,
+             "rm -rf %s && make -s install DESTDIR=%s PREFIX=/opt/cb >/dev/null 2>&1 && "
+             "cd %s/opt/cb/share/bash-completion/completions && bash -c '. ./loadgen && "
+             "for m in $(cd %s && bench/models names); do complete -p $m-srv >/dev/null || "
+             "exit 1; done'",
+             dest, dest, dest, getenv("PWD") ? getenv("PWD") : ".");
+    cr_expect_eq(system(cmd), 0, "the installed completion lacks a model: %s", cmd);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dest);
+    system(cmd);
+}

@@ -87,6 +87,8 @@ bool cpu_list(const char *v, unsigned char mask[128])
 
 static const char *model_name(const char *v)
 {
+    if (!strncmp(v, "kind=", 5))
+        v += 5;
     bool ok = islower((unsigned char)v[0]);
     for (const char *p = v; ok && *p; p++)
         ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-';
@@ -256,7 +258,7 @@ static const char *rcmd(const char *v)
 #define V DIM_VALUE
 const struct dim dims[] = {
     {"MODELS", "--models", L, "all", "model", NULL, "model", "model", "\"M...\"", NULL,
-     "servers to run: names of servers/models (the model registry), or all", model_name, false,
+     "servers to run: names of servers/models (the model registry), all of them (all), or those of a kind (kind=one, spawn, pool or event)", model_name, false,
      "%s", NULL},
     {"CONC", "--conc", L, "1 8 64", "conc", NULL, "concurrent clients", "clients", "\"N...\"", NULL,
      "concurrent connections of loadgen (-c), each 1 or more", conns, true, "-c%s", NULL},
