@@ -6,6 +6,9 @@
 #   max_rss_kb (the server's peak RSS: for models with child processes, the largest single
 #   process) and rss_kb_per_conn (that over the client's concurrent connections),
 #   cpu_user_ms_per_req and cpu_sys_ms_per_req (the split), minflt_per_req (page faults),
+#   client_cpu_ms_per_req (loadgen's, or wrk's for a peer, CPU per request: this machine's
+#   reaped children over the cell), busiest_loop_share (models with several loops: the share
+#   of connections the busiest one took),
 #   peak_workers, in_flight (requests under way at the end), clients_served (of the
 #   client's connections, those answered at least once: a pool serves -w kept ones),
 #   idle_reopened, due_not_sent and target_rps (open loop), and with request classes (--mix)
@@ -58,6 +61,11 @@ def metrics: {
     large_p99_us: (.loadgen.latency_us_by_class // [] | max_by(.work)
         | if (.total.count? // 0) > 0 then .total.p99 else null end),
     server_cpu_s: (if .server then .server.utime_s + .server.stime_s else null end),
+    client_cpu_ms_per_req: (if (.interference.client_cpu_s // null) != null
+        and (.loadgen.totals.requests_ok // 0) > 0
+        then .interference.client_cpu_s / .loadgen.totals.requests_ok * 1000 else null end),
+    busiest_loop_share: (.server.per_worker_connections // null
+        | if . != null and length > 1 and add > 0 then max / add else null end),
     elapsed_s: .loadgen.totals.elapsed_s,
     greeting_mean_us: .loadgen.latency_us.greeting.mean,
     listen_overflows: .kernel.listen_overflows,
@@ -130,5 +138,5 @@ def metrics: {
             end))
     | sort_by((.model | model_rank), .conc, .work, .bytes, .backlog, (.workers // 0), .lock,
               (.accept // "self"), (.spare // "-"), (.poller // "-"), (.sieve // "fresh"),
-              (.idle // 0), (.think // "0"), (.rate_pct // 0)))
+              (.idle // 0), (.think // "0"), (.keep // 1), (.rate_pct // 0)))
 }

@@ -31,6 +31,14 @@ static void expect_jq(const char *file, const char *filter)
     cr_expect_eq(system(cmd), 0, "jq -e '%s' %s", filter, file);
 }
 
+/* CMD's output holds FILTER (jq -e). */
+static void expect_jq_cmd(const char *cmd, const char *filter)
+{
+    char full[4096];
+    snprintf(full, sizeof full, "%s | jq -e '%s' >/dev/null", cmd, filter);
+    cr_expect_eq(system(full), 0, "%s", full);
+}
+
 /* bench/run with the binaries under test (SRV_BIN, made absolute). */
 static void bench_env(void)
 {
@@ -1007,4 +1015,133 @@ Test(bench, plot_takes_a_run_as_data_never_as_code, .timeout = 300)
     snprintf(cmd, sizeof cmd, "tests/plot-hostile.sh %s", dir);
     cr_expect_eq(system(cmd), 0, "%s: see the lines above", cmd);
     sh("rm -rf %s%s", dir, "");
+}
+
+/* The table of dimensions: bench/run --dimensions prints every option with its make
+ * variable, JSON key and default; and every valued option reaches bench/run from make by its
+ * variable (a bad value is refused naming the option: it was passed, none is dropped). */
+Test(bench, one_table_of_dimensions_and_make_passes_every_one, .timeout = 300)
+{
+    expect_jq_cmd(
+        "bench/run --dimensions",
+        "length > 30 and all(.[]; has(\"option\") and has(\"make_variable\") and "
+        "has(\"json_key\") and has(\"default\")) and (map(.option) | index(\"--server-cpus\")) "
+        "and (.[] | select(.option == \"--server-cpus\") | .make_variable == \"SERVER_CPUS\" "
+        "and .json_key == \"server.cpus\" and .default == \"auto\") and "
+        "(.[] | select(.option == \"--client-cpus\") | .make_variable == \"CLIENT_CPUS\" and "
+        ".json_key == \"loadgen.cpus\")");
+    /* Free text, and the options that only go together, say so otherwise. */
+    const char *free_text = " TITLE SERVER_HOST SERVER_ADDR CLIENT_HOSTS ";
+    FILE *p = popen("bench/run --dimensions | jq -r '.[] | select(.kind == \"dimension\" or "
+                    ".kind == \"setting\") | \"\\(.make_variable) \\(.option)\"'",
+                    "r");
+    cr_assert(p);
+    char var[64], opt[64];
+    int n = 0;
+    while (fscanf(p, "%63s %63s", var, opt) == 2) {
+        char pad[72];
+        snprintf(pad, sizeof pad, " %s ", var);
+        if (strstr(free_text, pad))
+            continue;
+        char cmd[512];
+        snprintf(cmd, sizeof cmd,
+                 "make --no-print-directory smoke DRY_RUN=1 %s='9x;y' 2>&1 | grep -qF -- \"%s '\"",
+                 var, opt);
+        cr_expect_eq(system(cmd), 0, "make %s=... did not reach bench/run %s", var, opt);
+        n++;
+    }
+    pclose(p);
+    cr_expect_geq(n, 25, "only %d options tried", n);
+}
+
+/* CPU placement, end to end: the server and loadgen start with the CPUs asked for (a wrapper
+ * server records its own affinity), each cell records them (server.cpus, loadgen.cpus, and
+ * in its record), the summary and the export carry them, and make passes them. */
+Test(bench, cpu_placement_end_to_end, .timeout = 120)
+{
+    bench_env();
+    char dirbuf[64], wrapper[128], cmd[1024], path[512];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "cpus");
+    snprintf(wrapper, sizeof wrapper, "%s.bin", dir);
+    sh("rm -rf %s %s", dir, wrapper);
+    char pre[256];
+    snprintf(pre, sizeof pre, "grep Cpus_allowed_list /proc/self/status >> %s.affinity", dir);
+    wrapper_bin(wrapper, pre);
+    snprintf(cmd, sizeof cmd,
+             "BENCH_BIN=%s bench/run smoke --models prethread --conc 2 --work 1000 --bytes 10 "
+             "--reps 1 --max-reps 1 --probe 0 --max-reruns 0 --duration 0.3s --warmup 0 "
+             "--server-cpus 0 --client-cpus 1 --out %s >%s.out 2>&1",
+             wrapper, dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
+    snprintf(path, sizeof path, "%s.affinity", dir);
+    cr_expect(file_contains(path, "Cpus_allowed_list:\t0"), "the server did not run on CPU 0");
+    snprintf(path, sizeof path, "%s/cells/prethread-c2-w1000-b10-bl511-wk8-none-sc0-cc1-r1.json",
+             dir);
+    expect_jq(path, ".status == \"ok\" and .server.cpus == \"0\" and .loadgen.cpus == \"1\" and "
+                    ".cell.server_cpus == \"0\" and .cell.client_cpus == \"1\"");
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, ".configs[0] | .server_cpus == \"0\" and .client_cpus == \"1\"");
+    snprintf(cmd, sizeof cmd, "bench/export %s --format csv | head -n1 | grep -q server_cpus", dir);
+    cr_expect_eq(system(cmd), 0, "no server_cpus column in the export");
+    snprintf(cmd, sizeof cmd,
+             "make --no-print-directory smoke DRY_RUN=1 MODELS=reactor CONC=4 SERVER_CPUS=1 "
+             "CLIENT_CPUS=0 | grep -q '^reactor-c4-w250000-b500000-bl511-sc1-cc0 '");
+    cr_expect_eq(system(cmd), 0, "make does not pass SERVER_CPUS and CLIENT_CPUS");
+    /* Fewer than 4 CPUs and no placement asked: no pinning, said in run.json. */
+    snprintf(cmd, sizeof cmd,
+             "[ $(nproc) -ge 4 ] || { bench/run smoke --models reactor --conc 2 --work 1000 "
+             "--bytes 10 --reps 1 --max-reps 1 --probe 0 --duration 0.2s --warmup 0 --no-plots "
+             "--out %s.auto >/dev/null 2>&1 && jq -e '.placement.server_cpus == \"-\" and "
+             "(.placement.note | test(\"no pinning\"))' %s.auto/run.json >/dev/null; }",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "auto placement on fewer than 4 CPUs");
+    if (getenv("CB_KEEP"))
+        return;
+    sh("rm -rf %s %s", dir, wrapper);
+    sh("rm -rf %s.auto %s.out", dir, dir);
+    sh("rm -f %s.affinity%s", dir, "");
+}
+
+/* nginx driven by wrk beside the models (--peers nginx): its cells hold wrk's figures and
+ * nginx's CPU; what nginx cannot do (a sieve) and a missing nginx are skipped with the
+ * reason. */
+Test(bench, nginx_as_a_peer, .timeout = 180)
+{
+    bench_env();
+    char dirbuf[64], cmd[1024], path[512];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "peer");
+    sh("rm -rf %s %s.none", dir, dir);
+    if (system("command -v nginx >/dev/null && command -v wrk >/dev/null") != 0)
+        cr_skip_test("needs nginx and wrk (ci/install-deps.sh --bench)");
+    snprintf(cmd, sizeof cmd,
+             "bench/run smoke --models reactor --peers nginx --conc 4 --work '0 1000' --bytes 10 "
+             "--keep 0 --reps 1 --max-reps 1 --probe 0 --max-reruns 0 --duration 0.5s "
+             "--warmup 0 --no-plots --out %s >%s.out 2>&1",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "[.configs[] | select(.work == 0) | {model, ok: (.stats.rps.median > 0)}] == "
+                    "[{model: \"reactor\", ok: true}, {model: \"nginx\", ok: true}, "
+                    "{model: \"nginx-cpus\", ok: true}]");
+    expect_jq(path, "[.configs[] | select(.work == 1000 and (.model | startswith(\"nginx\")))] "
+                    "| length == 2 and all(.[]; .skipped == 1 and (.errors_seen[0] | "
+                    "test(\"no sieve\")))");
+    snprintf(path, sizeof path, "%s/cells/nginx-cpus-c4-w0-b10-bl511-k0-r1.json", dir);
+    expect_jq(path, ".status == \"ok\" and .server.peer == \"nginx\" and .server.workers >= 1 and "
+                    ".server.requests > 0 and .loadgen.tool == \"wrk\" and "
+                    ".loadgen.totals.requests_ok == .server.requests and "
+                    ".loadgen.latency_us.total.p99 >= .loadgen.latency_us.total.p50");
+    snprintf(cmd, sizeof cmd,
+             "BENCH_NGINX= bench/run smoke --models reactor --peers nginx --conc 4 --work 0 "
+             "--bytes 10 --reps 1 --max-reps 1 --probe 0 --duration 0.3s --warmup 0 --no-plots "
+             "--out %s.none >/dev/null 2>&1 && jq -e '[.configs[] | select(.model | "
+             "startswith(\"nginx\"))] | length == 2 and all(.[]; .skipped == 1 and "
+             "(.errors_seen[0] | test(\"nginx is not installed\")))' %s.none/summary.json "
+             ">/dev/null",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "a missing nginx is not skipped with the reason");
+    if (getenv("CB_KEEP"))
+        return;
+    sh("rm -rf %s %s.none", dir, dir);
+    sh("rm -f %s.out%s", dir, "");
 }

@@ -17,6 +17,7 @@
 
 #include "bstats.h"
 #include "orch.h"
+#include "peer.h"
 #include "proc.h"
 
 /* ---- where commands run: here, in a namespace, or on a host through pdsh ---- */
@@ -414,15 +415,8 @@ static long long netstat_field(struct run *r, const char *name)
     return out;
 }
 
-/* What the machine did: the time, /proc/stat's busy, steal and total ticks over all CPUs,
- * /proc/pressure/cpu's "some" total (us) and the CPU time of this process's finished
- * children (loadgen, once it is reaped). */
-struct snap {
-    long long t_us, busy, steal, total, psi_us, kids_ms;
-    bool have_psi;
-};
-
-static void take_snap(struct snap *s)
+/* What the machine did (orch.h): loadgen counts among the children once it is reaped. */
+void take_snap(struct snap *s)
 {
     memset(s, 0, sizeof *s);
     s->t_us = now_ns(CLOCK_REALTIME) / 1000;
@@ -482,9 +476,9 @@ static const char *interference(struct run *r, FILE *f, const struct snap *a, co
     fputs(", \"busy_cpu_s\": ", f);
     json_double(f, r2(busy));
     fputs(", \"server_cpu_s\": ", f);
-    json_double(f, r2(srv));
+    json_double(f, round(srv * 1e4) / 1e4);
     fputs(", \"client_cpu_s\": ", f);
-    json_double(f, r2(cli));
+    json_double(f, round(cli * 1e4) / 1e4);
     fputs(", \"foreign_cpu_pct\": ", f);
     json_double(f, r2(foreign));
     fputs(", \"steal_pct\": ", f);
@@ -824,7 +818,16 @@ static const char *run_cell(struct run *r, const struct cell *c)
             rate = internf("%.3f", capv * strtod(cv(c, "RATE_PCT"), NULL) / 100);
         }
     }
-    if (!strcmp(status, "ok") && !err[0]) {
+    if (!strcmp(status, "ok") && !err[0] && is_peer_model(m)) {
+        lo0 = netstat_field(r, "ListenOverflows");
+        ld0 = netstat_field(r, "ListenDrops");
+        int pr = peer_cell(r, c, log, spin ? scpus : NULL, cpin ? ccpus : NULL, err, sizeof err,
+                           &stats, &s0, &s1);
+        lo1 = netstat_field(r, "ListenOverflows");
+        ld1 = netstat_field(r, "ListenDrops");
+        if (pr == PEER_SKIPPED)
+            status = "skipped";
+    } else if (!strcmp(status, "ok") && !err[0]) {
         /* the server's arguments, from the cell's values */
         srv_argv[nsrv++] = internf("%s-srv", m);
         srv_argv[nsrv++] = "-H";
@@ -921,7 +924,7 @@ static const char *run_cell(struct run *r, const struct cell *c)
             lg[k++] = "-p";
             lg[k++] = intern(port);
             lg[k++] = "-k";
-            lg[k++] = val(r, "KEEP");
+            lg[k++] = cv(c, "KEEP");
             lg[k++] = "--no-progress";
             if (*val(r, "MIX")) {
                 lg[k++] = "--mix";

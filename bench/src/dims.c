@@ -164,6 +164,10 @@ static const char *cpus(const char *v)
                ? NULL
                : "a CPU list as taskset takes it (0-3,8), - or auto";
 }
+static const char *peers(const char *v)
+{
+    return !*v || !strcmp(v, "-") || !strcmp(v, "nginx") ? NULL : "nginx, or - for none";
+}
 static const char *reps(const char *v)
 {
     return is_positive(v) ? NULL : "a number of repetitions, 1 or more";
@@ -258,8 +262,9 @@ static const char *rcmd(const char *v)
 #define V DIM_VALUE
 const struct dim dims[] = {
     {"MODELS", "--models", L, "all", "model", NULL, "model", "model", "\"M...\"", NULL,
-     "servers to run: names of servers/models (the model registry), all of them (all), or those of a kind (kind=one, spawn, pool or event)", model_name, false,
-     "%s", NULL},
+     "servers to run: names of servers/models (the model registry), all of them (all), or those of "
+     "a kind (kind=one, spawn, pool or event)",
+     model_name, false, "%s", NULL},
     {"CONC", "--conc", L, "1 8 64", "conc", NULL, "concurrent clients", "clients", "\"N...\"", NULL,
      "concurrent connections of loadgen (-c), each 1 or more", conns, true, "-c%s", NULL},
     {"WORK", "--work", L, "250000", "work", NULL, "WORK", "WORK", "\"N...\"", NULL,
@@ -302,6 +307,9 @@ const struct dim dims[] = {
     {"THINK", "--think", L, "0", "think", NULL, "think time", "think", "\"DUR...\"", NULL,
      "a pause after the greeting and between kept requests (loadgen --think), 0 for none", think,
      false, "-th%s", "0"},
+    {"KEEP", "--keep", L, "1", "keep", NULL, "requests per connection (-k)", "-k", "\"N...\"", NULL,
+     "requests per connection (loadgen -k; 0 keeps one for the whole cell)", keep, true, "-k%s",
+     "1"},
     {"RATE_PCT", "--rate-pct", L, "", "rate_pct", NULL, "% of capacity", "% of capacity",
      "\"PCT...\"", NULL,
      "open loop at these percentages of each configuration's capacity: a closed-loop "
@@ -318,6 +326,11 @@ const struct dim dims[] = {
      "the CPUs loadgen runs on (as --server-cpus); auto: with 4 or more CPUs the second half, "
      "else no pinning",
      cpus, false, "-cc%s", "-"},
+    {"PEERS", "--peers", V, "", NULL, NULL, NULL, NULL, "NAME", "nginx",
+     "servers from outside the project beside the models: nginx, serving a file of BYTES bytes "
+     "and driven by wrk, with one worker (nginx) and one per CPU (nginx-cpus); only WORK 0 "
+     "compares, and where nginx or wrk is missing their cells are skipped with the reason",
+     peers, false, NULL, NULL},
     {"REPS", "--reps", V, "3", NULL, NULL, NULL, NULL, "N", NULL,
      "repetitions of every configuration, at least", reps, false, NULL, NULL},
     {"TARGET_CI", "--target-ci", V, "5", NULL, NULL, NULL, NULL, "PCT", NULL,
@@ -348,9 +361,6 @@ const struct dim dims[] = {
      "unmeasured time before it (0 for none)", warmup, false, NULL, NULL},
     {"REQUESTS", "--requests", V, "", NULL, NULL, NULL, NULL, "N", NULL,
      "N requests per cell (loadgen -n) instead of --duration", requests, false, NULL, NULL},
-    {"KEEP", "--keep", V, "1", NULL, NULL, NULL, NULL, "N", NULL,
-     "requests per connection (loadgen -k; 0 keeps one for the whole cell)", keep, false, NULL,
-     NULL},
     {"RATE", "--rate", V, "", NULL, NULL, NULL, NULL, "RPS", NULL,
      "open loop at RPS requests per second (loadgen -R)", rate, false, NULL, NULL},
     {"MIX", "--mix", V, "", "mix", NULL, "request classes (--mix)", "mix", "W:B:N,...", NULL,

@@ -71,6 +71,14 @@ bool write_whole(const char *path, const char *text, size_t len);
  * dropped). */
 void json_double(FILE *f, double v);
 
+/* What the machine did up to a moment: the time, /proc/stat's busy, steal and total ticks,
+ * /proc/pressure/cpu's "some" total (us) and the CPU time of this process's reaped children. */
+struct snap {
+    long long t_us, busy, steal, total, psi_us, kids_ms;
+    bool have_psi;
+};
+void take_snap(struct snap *s);
+
 /* cell.c: the machine, the hosts, one cell. */
 void cell_setup(struct run *r);    /* --netem, --server-host: where things run */
 void cell_teardown(struct run *r); /* also at exit */

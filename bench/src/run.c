@@ -684,6 +684,29 @@ static void build_matrix(struct run *r, bool shuffled)
         c.v[dim_index("MODELS")] = models[k];
         product(r, m, vals, nv, 0, &c, &rated, &nrated, &rated_cap);
     }
+    /* the peers: servers from outside the project, beside the models (peer.c) */
+    if (!strcmp(val(r, "PEERS"), "nginx")) {
+        static struct model peer_models[2] = {{.name = "nginx"}, {.name = "nginx-cpus"}};
+        for (int k = 0; k < 2; k++) {
+            struct model *m = &peer_models[k];
+            strcpy(m->kind, "peer");
+            strcpy(m->w, "-");
+            strcpy(m->locks, "-");
+            strcpy(m->accept, "-");
+            strcpy(m->pollers, "-");
+            const char **vals[MAX_DIMS];
+            size_t nv[MAX_DIMS];
+            const char *store[MAX_DIMS][64];
+            for (size_t d = 0; d < nlist; d++) {
+                nv[d] = values_for(r, (size_t)list_dims[d], m, store[d], 64);
+                vals[d] = store[d];
+            }
+            struct cell c;
+            memset(&c, 0, sizeof c);
+            c.v[dim_index("MODELS")] = m->name;
+            product(r, m, vals, nv, 0, &c, &rated, &nrated, &rated_cap);
+        }
+    }
     uint64_t seed = strtoull(val(r, "SEED"), NULL, 10);
     if (shuffled)
         shuffle(r->cells, r->ncells, seed);
@@ -996,12 +1019,14 @@ static void cell_from_json(const struct jval *o, struct cell *c)
         if (d->kind != DIM_LIST || !d->json_key)
             continue;
         const struct jval *v = json_get(o, dim_record_key(d));
-        /* a field an older run lacks: the value the cells had then */
-        if (!v || v->type == J_NULL)
-            c->v[i] = !strcmp(d->field, "ACCEPTS")                              ? "self"
-                      : !strcmp(d->field, "SIEVE")                              ? "fresh"
-                      : !strcmp(d->field, "IDLE") || !strcmp(d->field, "THINK") ? "0"
-                                                                                : "-";
+        /* a field an older run lacks: the run's one value of it then, or its default */
+        if (!v) {
+            const char *run = R.val[i] ? R.val[i] : "";
+            c->v[i] = *run && !strchr(run, ' ')         ? run
+                      : *d->def && !strchr(d->def, ' ') ? d->def
+                                                        : "-";
+        } else if (v->type == J_NULL)
+            c->v[i] = "-";
         else
             c->v[i] = intern(v->type == J_STR || v->type == J_NUM ? v->text : "-");
     }

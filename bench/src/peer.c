@@ -1,0 +1,437 @@
+/* peer: servers from outside the project that a suite can set beside the models (--peers):
+ * nginx serving a file of BYTES bytes, driven by wrk, with one worker (nginx) and with one
+ * per CPU (nginx-cpus). A peer cell is a cell like the others: the same record, a "loadgen"
+ * object with wrk's figures (throughput, latency percentiles, errors) and a "server" object
+ * with nginx's CPU time over the run (its workers' /proc/PID/stat, before and after), so that
+ * summaries, plots and comparisons put nginx beside the models. What a peer cannot do (a
+ * sieve: WORK above 0; an open loop; idle or thinking clients; a count of requests) makes its
+ * cell skipped with the reason, as does a missing nginx or wrk. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "orch.h"
+#include "peer.h"
+#include "cli.h"
+#include "proc.h"
+
+bool peer_known(const char *name)
+{
+    return !strcmp(name, "nginx");
+}
+
+bool is_peer_model(const char *model)
+{
+    return !strcmp(model, "nginx") || !strcmp(model, "nginx-cpus");
+}
+
+/* Where prog is: BENCH_NGINX or BENCH_WRK when set (a path, or empty for "not here"), else
+ * the PATH and the system's directories. */
+static const char *which(const char *prog)
+{
+    const char *env = getenv(!strcmp(prog, "nginx") ? "BENCH_NGINX" : "BENCH_WRK");
+    if (env)
+        return *env && access(env, X_OK) == 0 ? env : NULL;
+    static const char *const dirs[] = {"/usr/sbin", "/usr/bin",        "/sbin",
+                                       "/bin",      "/usr/local/sbin", "/usr/local/bin"};
+    const char *path = getenv("PATH");
+    char buf[4096];
+    bufprintf(buf, sizeof buf, "%s", path ? path : "");
+    for (char *save = NULL, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        const char *p = internf("%s/%s", d, prog);
+        if (access(p, X_OK) == 0)
+            return p;
+    }
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        const char *p = internf("%s/%s", dirs[i], prog);
+        if (access(p, X_OK) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* Why the peer cannot run this cell here, or NULL. */
+static const char *cannot(const struct run *r, const struct cell *c)
+{
+    if (!which("nginx"))
+        return "nginx is not installed (ci/install-deps.sh --bench installs it)";
+    if (!which("wrk"))
+        return "wrk is not installed (ci/install-deps.sh --bench installs it)";
+    if (*val(r, "SERVER_HOST") || *val(r, "NETEM"))
+        return "peers run on this machine only (not with --server-host or --netem)";
+    if (strcmp(cv(c, "WORK"), "0") || *val(r, "MIX"))
+        return "nginx serves a file and has no sieve: only WORK 0 compares";
+    if (strcmp(cv(c, "KEEP"), "0") && strcmp(cv(c, "KEEP"), "1"))
+        return "wrk keeps a connection for every request (-k 0) or closes it after one (-k 1)";
+    if (*val(r, "RATE") || strcmp(cv(c, "RATE_PCT"), "-"))
+        return "wrk has no open loop";
+    if (*val(r, "REQUESTS"))
+        return "wrk runs for a duration, not a count of requests";
+    if (strcmp(cv(c, "IDLE"), "0") || strcmp(cv(c, "THINK"), "0") || *val(r, "READ_RATE"))
+        return "wrk has no idle, thinking or slow-reading clients";
+    return NULL;
+}
+
+/* A free port on 127.0.0.1 (bound and released: nginx takes it next). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static bool port_open(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* CPU ticks (user, system) and peak RSS (kB) of pid and its children (nginx's workers). */
+struct usage {
+    long long utime, stime, rss_kb;
+    int workers;
+};
+
+static void proc_usage(pid_t pid, struct usage *u, bool kids)
+{
+    char line[1024];
+    FILE *f = fopen(internf("/proc/%d/stat", (int)pid), "r");
+    if (f && fgets(line, sizeof line, f)) {
+        char *p = strrchr(line, ')');
+        long long ut = 0, st = 0;
+        /* after the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt
+         * cmajflt utime stime */
+        if (p &&
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", &ut, &st) == 2) {
+            u->utime += ut;
+            u->stime += st;
+        }
+    }
+    if (f)
+        fclose(f);
+    f = fopen(internf("/proc/%d/status", (int)pid), "r");
+    while (f && fgets(line, sizeof line, f)) {
+        long long kb;
+        if (sscanf(line, "VmHWM: %lld", &kb) == 1 && kb > u->rss_kb)
+            u->rss_kb = kb;
+    }
+    if (f)
+        fclose(f);
+    if (!kids)
+        return;
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        FILE *s = fopen(internf("/proc/%s/stat", e->d_name), "r");
+        if (!s)
+            continue;
+        int ppid = 0;
+        if (fgets(line, sizeof line, s)) {
+            char *p = strrchr(line, ')');
+            if (p)
+                sscanf(p + 2, "%*c %d", &ppid);
+        }
+        fclose(s);
+        if (ppid == pid) {
+            proc_usage((pid_t)atoi(e->d_name), u, false);
+            u->workers++;
+        }
+    }
+    if (d)
+        closedir(d);
+}
+
+/* "805.00us", "1.23ms", "2.00s" in microseconds; -1 when not a time. */
+static double wrk_time_us(const char *t)
+{
+    char *end;
+    double v = strtod(t, &end);
+    if (end == t)
+        return -1;
+    if (!strncmp(end, "us", 2))
+        return v;
+    if (!strncmp(end, "ms", 2))
+        return v * 1e3;
+    if (*end == 's')
+        return v * 1e6;
+    if (*end == 'm')
+        return v * 60e6;
+    return -1;
+}
+
+/* wrk's report as the parts of a loadgen result the summaries read, into f. */
+static bool wrk_result(FILE *f, const char *report, const char *const *argv, double secs,
+                       long conns, const char *cpus)
+{
+    double p50 = -1, p75 = -1, p90 = -1, p99 = -1, rps = -1, elapsed = secs;
+    long long requests = -1, connect = 0, rd = 0, wr = 0, to = 0, non2xx = 0;
+    char *copy = strdup(report);
+    if (!copy)
+        return false;
+    for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        l += strspn(l, " \t");
+        char t[64];
+        double v;
+        if (sscanf(l, "50%% %63s", t) == 1)
+            p50 = wrk_time_us(t);
+        else if (sscanf(l, "75%% %63s", t) == 1)
+            p75 = wrk_time_us(t);
+        else if (sscanf(l, "90%% %63s", t) == 1)
+            p90 = wrk_time_us(t);
+        else if (sscanf(l, "99%% %63s", t) == 1)
+            p99 = wrk_time_us(t);
+        else if (sscanf(l, "%lld requests in %63[^,]", &requests, t) == 2) {
+            double e = wrk_time_us(t);
+            if (e > 0)
+                elapsed = e / 1e6;
+        } else if (sscanf(l, "Socket errors: connect %lld, read %lld, write %lld, timeout %lld",
+                          &connect, &rd, &wr, &to) == 4)
+            ;
+        else if (sscanf(l, "Non-2xx or 3xx responses: %lld", &non2xx) == 1)
+            ;
+        else if (sscanf(l, "Requests/sec: %lf", &v) == 1)
+            rps = v;
+    }
+    free(copy);
+    if (requests < 0 || rps < 0 || p50 < 0 || p99 < 0)
+        return false;
+    fputs("{\"tool\":\"wrk\",\"config\":{\"argv\":[", f);
+    for (size_t i = 0; argv[i]; i++) {
+        fputs(i ? "," : "", f);
+        json_write_string(f, argv[i]);
+    }
+    fprintf(f, "],\"connections\":%ld,\"mode\":\"closed\"},\"totals\":{\"requests_ok\":%lld,",
+            conns, requests - non2xx);
+    fputs("\"rps\":", f);
+    json_double(f, rps);
+    fputs(",\"elapsed_s\":", f);
+    json_double(f, elapsed);
+    fputs(",\"in_flight_at_end\":null},\"latency_us\":{\"total\":{\"count\":", f);
+    fprintf(f, "%lld,\"p50\":", requests);
+    json_double(f, p50);
+    fputs(",\"p75\":", f);
+    json_double(f, p75);
+    fputs(",\"p90\":", f);
+    json_double(f, p90);
+    fputs(",\"p99\":", f);
+    json_double(f, p99);
+    fputs(",\"p999\":null}},", f);
+    fprintf(f,
+            "\"errors\":{\"connect\":%lld,\"read\":%lld,\"write\":%lld,\"timeout\":%lld,"
+            "\"non_2xx\":%lld},\"cpus\":%s}",
+            connect, rd, wr, to, non2xx, cpus);
+    return true;
+}
+
+/* Removes nginx's directory; rc. */
+static int gone(const char *dir, int rc)
+{
+    const char *rm[] = {"rm", "-rf", dir, NULL};
+    char o[64];
+    proc_capture(rm, o, sizeof o, 10000);
+    return rc;
+}
+
+int peer_cell(struct run *r, const struct cell *c, const char *log, const unsigned char *scpus,
+              const unsigned char *ccpus, char *err, size_t errlen, char **stats, struct snap *s0,
+              struct snap *s1)
+{
+    const char *why = cannot(r, c);
+    if (why) {
+        bufprintf(err, errlen, "%s", why);
+        return PEER_SKIPPED;
+    }
+    const char *model = cv(c, "MODELS");
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    long workers = !strcmp(model, "nginx") ? 1 : (ncpu > 0 ? ncpu : 1);
+    int port = free_port();
+    if (port < 0) {
+        bufprintf(err, errlen, "no free port for nginx: %s", strerror(errno));
+        return PEER_FAILED;
+    }
+    /* its directory: the file it serves, its configuration, its logs; readable by the user
+     * nginx's workers run as (nobody, when started as root) wherever the run's directory is */
+    char dirt[] = "/tmp/cb-nginx-XXXXXX";
+    if (!mkdtemp(dirt) || chmod(dirt, 0755) < 0) {
+        bufprintf(err, errlen, "cannot make a directory for nginx: %s", strerror(errno));
+        return PEER_FAILED;
+    }
+    const char *dir = intern(dirt);
+    const char *file = internf("%s/x", dir);
+    FILE *f = fopen(file, "w");
+    unsigned long long bytes = strtoull(cv(c, "BYTES"), NULL, 10);
+    for (unsigned long long i = 0; f && i < bytes; i++)
+        fputc('x', f);
+    if (!f || fclose(f) != 0) {
+        bufprintf(err, errlen, "cannot write %s (disk full?)", file);
+        return gone(dir, PEER_FAILED);
+    }
+    const char *conf = internf("%s/nginx.conf", dir);
+    f = fopen(conf, "w");
+    if (!f) {
+        bufprintf(err, errlen, "cannot write %s", conf);
+        return gone(dir, PEER_FAILED);
+    }
+    fprintf(f,
+            "worker_processes %ld;\ndaemon off;\npid %s/nginx.pid;\nerror_log %s/error.log "
+            "warn;\nevents { worker_connections 20000; }\nworker_rlimit_nofile 40000;\n"
+            "http {\n    access_log off;\n    client_body_temp_path %s; proxy_temp_path %s;\n"
+            "    fastcgi_temp_path %s; uwsgi_temp_path %s; scgi_temp_path %s;\n"
+            "    server { listen 127.0.0.1:%d backlog=%s; root %s; keepalive_requests "
+            "100000000; }\n}\n",
+            workers, dir, dir, dir, dir, dir, dir, dir, port, cv(c, "BACKLOG"), dir);
+    fclose(f);
+    const char *nginx = which("nginx"), *wrk = which("wrk");
+    const char *nargv[] = {nginx, "-c", conf, "-e", internf("%s/error.log", dir), NULL};
+    struct spawn ns = {.argv = nargv,
+                       .out = internf("%s.srv.out", log),
+                       .err = internf("%s.srv.err", log),
+                       .cpus = scpus};
+    char e[256];
+    pid_t pid = proc_start(&ns, e, sizeof e);
+    if (pid < 0) {
+        bufprintf(err, errlen, "nginx did not start: %s", e);
+        return gone(dir, PEER_FAILED);
+    }
+    bool up = false;
+    for (int i = 0; i < 100 && !up; i++) {
+        int st;
+        if (proc_wait(pid, 50, &st) == 0) {
+            char *t = slurp(internf("%s/error.log", dir), NULL);
+            bufprintf(err, errlen, "nginx did not start: %.300s", t ? t : "");
+            free(t);
+            return gone(dir, PEER_FAILED);
+        }
+        up = port_open(port);
+    }
+    if (!up) {
+        proc_stop(pid, 2000, NULL);
+        bufprintf(err, errlen, "nginx did not listen on port %d", port);
+        return gone(dir, PEER_FAILED);
+    }
+    /* wrk: as many threads as loadgen would take (one per CPU, at most one per connection) */
+    long conns = atol(cv(c, "CONC"));
+    long threads = ncpu < conns ? ncpu : conns;
+    double warm = 0, secs = 0;
+    uint64_t us;
+    if (*val(r, "WARMUP") && cli_duration_us(val(r, "WARMUP"), &us) == 0)
+        warm = (double)us / 1e6;
+    if (cli_duration_us(val(r, "DURATION"), &us) == 0)
+        secs = (double)us / 1e6;
+    const char *url = internf("http://127.0.0.1:%d/x", port);
+    const char *wargv[20];
+    size_t k = 0;
+    wargv[k++] = wrk;
+    wargv[k++] = "-t";
+    wargv[k++] = internf("%ld", threads);
+    wargv[k++] = "-c";
+    wargv[k++] = internf("%ld", conns);
+    wargv[k++] = "-d";
+    size_t dpos = k;
+    /* wrk takes whole seconds: the duration rounded up */
+    wargv[k++] = internf("%lds", (long)ceil(secs > 1 ? secs : 1));
+    wargv[k++] = "--latency";
+    if (!strcmp(cv(c, "KEEP"), "1")) {
+        wargv[k++] = "-H";
+        wargv[k++] = "Connection: close";
+    }
+    wargv[k++] = url;
+    wargv[k] = NULL;
+    const char *lgout = internf("%s.lg.out", log);
+    int st = 0;
+    if (warm > 0) { /* the warm-up: a run of its own, not measured */
+        const char *wa[20];
+        memcpy(wa, wargv, sizeof wa);
+        wa[dpos] = internf("%lds", (long)ceil(warm > 1 ? warm : 1));
+        struct spawn ws = {.argv = wa, .out = "/dev/null", .err = "/dev/null", .cpus = ccpus};
+        pid_t w = proc_start(&ws, e, sizeof e);
+        if (w > 0 && proc_wait(w, 120000, &st) != 0)
+            proc_stop(w, 2000, &st);
+    }
+    struct usage u0 = {0}, u1 = {0};
+    proc_usage(pid, &u0, true);
+    take_snap(s0);
+    struct spawn ws = {.argv = wargv, .out = lgout, .err_to_out = true, .cpus = ccpus};
+    pid_t w = proc_start(&ws, e, sizeof e);
+    int rc = w > 0 ? proc_wait(w, (int)(secs * 1000) + 120000, &st) : -1;
+    if (rc == 1 || rc == 2)
+        proc_stop(w, 2000, &st);
+    take_snap(s1);
+    proc_usage(pid, &u1, true);
+    proc_stop(pid, 5000, NULL);
+    /* its error log beside the cell's logs; the rest goes */
+    char *elog = slurp(internf("%s/error.log", dir), NULL);
+    if (elog) {
+        write_whole(internf("%s.nginx.log", log), elog, strlen(elog));
+        free(elog);
+    }
+    gone(dir, 0);
+    if (rc != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        bufprintf(err, errlen, "wrk failed%s", rc == 1 ? ": timed out" : "");
+        return PEER_FAILED;
+    }
+    char *report = slurp(lgout, NULL);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    const char *ccv = ccpus ? internf("\"%s\"", cv(c, "CLIENT_CPUS")) : "null";
+    bool ok = m && report && wrk_result(m, report, wargv, secs, conns, ccv);
+    if (m)
+        fclose(m);
+    free(report);
+    if (!ok || !write_whole(internf("%s.lg.json", log), buf, len)) {
+        free(buf);
+        bufprintf(err, errlen, "wrk's report could not be read (see %s)", lgout);
+        return PEER_FAILED;
+    }
+    free(buf);
+    /* nginx's figures as a stats line: CPU over the measured run, the requests wrk counted */
+    struct jval j;
+    long long requests = 0;
+    if (read_json(internf("%s.lg.json", log), &j)) {
+        requests = (long long)json_num(json_path(&j, "totals.requests_ok"), 0);
+        json_free(&j);
+    }
+    long hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+    m = open_memstream(&buf, &len);
+    if (!m)
+        return PEER_FAILED;
+    fprintf(m, "{\"event\":\"stats\",\"final\":true,\"model\":\"%s\",\"peer\":\"nginx\",", model);
+    fprintf(m, "\"workers\":%d,\"requests\":%lld,\"utime_s\":", u1.workers, requests);
+    json_double(m, (double)(u1.utime - u0.utime) / (double)hz);
+    fputs(",\"stime_s\":", m);
+    json_double(m, (double)(u1.stime - u0.stime) / (double)hz);
+    fprintf(m, ",\"max_rss_kb\":%lld,\"minflt\":null,\"cpus\":%s}", u1.rss_kb,
+            scpus ? internf("\"%s\"", cv(c, "SERVER_CPUS")) : "null");
+    fclose(m);
+    *stats = buf;
+    return PEER_OK;
+}
