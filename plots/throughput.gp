@@ -1,6 +1,6 @@
 # throughput.gp: requests per second against the swept value, per series, with error bars:
-# the 95% bootstrap interval of the median over the repetitions (below 6 repetitions that is
-# their range). A ring marks a configuration flagged noisy (its interval wider than the run's
+# the 95% interval of the median over the repetitions, from order statistics (below 6
+# repetitions, their range). A ring marks a configuration flagged noisy (its interval wider than the run's
 # --target-ci), a cross one that kept a repetition disturbed by other work on the machine.
 # Columns: x, median, lo, hi, noisy (0/1), disturbed (0/1). Set by bench/plot: bars (what the
 # error bars are, for the key), nnoisy and ndisturbed (how many configurations are marked).
