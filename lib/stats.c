@@ -77,6 +77,23 @@ static double tv_s(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* This process's own peak resident set (VmHWM), in kB; -1 where /proc cannot say. Not
+ * ru_maxrss: Linux carries that across exec, so a server would report the peak of whatever
+ * process started it when that was larger than its own. */
+static long own_peak_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
 int stats_usage(struct stats_usage *u)
 {
     struct rusage self, kids;
@@ -85,7 +102,10 @@ int stats_usage(struct stats_usage *u)
     u->utime_s = tv_s(self.ru_utime) + tv_s(kids.ru_utime);
     u->stime_s = tv_s(self.ru_stime) + tv_s(kids.ru_stime);
     /* ru_maxrss of RUSAGE_CHILDREN is the largest single child, not a sum. */
-    u->max_rss_kb = self.ru_maxrss > kids.ru_maxrss ? self.ru_maxrss : kids.ru_maxrss;
+    long own = own_peak_rss_kb();
+    if (own < 0)
+        own = self.ru_maxrss;
+    u->max_rss_kb = own > kids.ru_maxrss ? own : kids.ru_maxrss;
     u->nvcsw = self.ru_nvcsw + kids.ru_nvcsw;
     u->nivcsw = self.ru_nivcsw + kids.ru_nivcsw;
     u->minflt = self.ru_minflt + kids.ru_minflt;
