@@ -38,7 +38,8 @@ LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o $(BUILD)/client/hist.o \
-            $(BUILD)/client/hdrlog.o $(BUILD)/bench/src/bstats.o $(BUILD)/bench/src/usl.o
+            $(BUILD)/client/hdrlog.o $(BUILD)/bench/src/bstats.o $(BUILD)/bench/src/usl.o \
+            $(BUILD)/bench/src/registry.o
 TESTS    := $(BIN)/unit-tests
 LOADGEN  := $(BIN)/loadgen
 PROBE_BIN := $(BIN)/probe

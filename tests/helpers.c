@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../bench/src/registry.h"
 #include "io.h"
 #include "payload.h"
 
@@ -27,32 +28,31 @@ size_t test_models(struct test_model **rows)
     static struct test_model t[64];
     static size_t n;
     if (n == 0) {
-        FILE *f = fopen("servers/models", "r");
-        if (!f) {
-            fprintf(stderr, "servers/models: %s (run the tests from the repository)\n",
-                    strerror(errno));
+        /* The registry as bench/run reads it (bench/src/registry.c). */
+        static struct registry reg;
+        char err[256];
+        if (registry_read("servers/models", &reg, err, sizeof err) < 0) {
+            fprintf(stderr, "%s (run the tests from the repository)\n", err);
             abort();
         }
-        char line[512], name[32], kind[16], w[8], locks[64], accept[64], pollers[64];
-        while (fgets(line, sizeof line, f) && n < 60) {
-            if (line[0] == '#' || sscanf(line, "%31s %15s %7s %63s %63s %63s", name, kind, w, locks,
-                                         accept, pollers) != 6)
-                continue;
-            int concurrent = strcmp(kind, "one") != 0;
+        for (size_t m = 0; m < reg.n && n < 60; m++) {
+            const struct model *r = &reg.m[m];
+            int concurrent = strcmp(r->kind, "one") != 0;
             t[n].concurrent = concurrent;
-            snprintf(t[n++].name, sizeof t->name, "%s", name);
+            snprintf(t[n++].name, sizeof t->name, "%s", r->name);
             /* The first poller or accept mode is the default; each other one is a row of its
              * own ("reactor:poll", "prethread:main"). */
-            char *lists[] = {accept, pollers};
+            char lists[2][64];
+            snprintf(lists[0], sizeof lists[0], "%s", r->accept);
+            snprintf(lists[1], sizeof lists[1], "%s", r->pollers);
             for (int l = 0; l < 2; l++) {
                 char *save = NULL, *p = strtok_r(lists[l], ",", &save);
                 while (p && (p = strtok_r(NULL, ",", &save)) && n < 60) {
                     t[n].concurrent = concurrent;
-                    snprintf(t[n++].name, sizeof t->name, "%.15s:%.15s", name, p);
+                    snprintf(t[n++].name, sizeof t->name, "%.15s:%.15s", r->name, p);
                 }
             }
         }
-        fclose(f);
     }
     *rows = t;
     return n;

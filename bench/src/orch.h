@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -78,6 +79,21 @@ struct snap {
     bool have_psi;
 };
 void take_snap(struct snap *s);
+
+/* matrix.c: the cells. */
+void add_cell(struct run *r, const struct cell *c);
+/* The words of s (spaces and tabs), interned, into out; their count. */
+size_t split_words(const char *s, const char **out, size_t max);
+/* The matrix of the run's values into r->cells (the rated cells after the others), shuffled
+ * with the seed when shuffled. */
+void build_matrix(struct run *r, bool shuffled);
+/* Shuffles c[0..n) with seed (the same order for the same seed everywhere). */
+void shuffle(struct cell *c, size_t n, uint64_t seed);
+/* --dry-run: each configuration, its repetitions and seconds per cell, the estimated time. */
+void dry_run(struct run *r);
+/* A duration (2s, 500ms, 0) in seconds, 0 for none; seconds as 1m05s. */
+double dur_s(const char *d);
+void fmt_eta(char *b, size_t n, long s);
 
 /* cell.c: the machine, the hosts, one cell. */
 void cell_setup(struct run *r);    /* --netem, --server-host: where things run */

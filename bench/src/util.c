@@ -1,0 +1,158 @@
+/* util: the small things every part of bench/run uses: interned strings, messages that
+ * end the run (die: 1, bad: 2, bad usage), whole files read and written (written whole or not
+ * at all, lib/outfile), numbers as JSON. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "orch.h"
+#include "outfile.h"
+
+static char **pool;
+static size_t npool, pool_cap;
+
+static void free_pool(void)
+{
+    for (size_t i = 0; i < npool; i++)
+        free(pool[i]);
+    free(pool);
+}
+
+const char *intern(const char *s)
+{
+    if (npool == pool_cap) {
+        pool_cap = pool_cap ? pool_cap * 2 : 256;
+        char **p = realloc(pool, pool_cap * sizeof *pool);
+        if (!p)
+            die("out of memory");
+        pool = p;
+        if (npool == 0)
+            atexit(free_pool);
+    }
+    char *d = strdup(s);
+    if (!d)
+        die("out of memory");
+    return pool[npool++] = d;
+}
+
+const char *internf(const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return intern(buf);
+}
+
+void bufprintf(char *b, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, n, fmt, ap);
+    va_end(ap);
+}
+
+void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench/run: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+void bad(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench/run: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(" (try --help)\n", stderr);
+    va_end(ap);
+    exit(2);
+}
+
+void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 65536, n = 0;
+    char *b = malloc(cap);
+    for (size_t got; b && (got = fread(b + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (n + 1 == cap) {
+            char *nb = realloc(b, cap *= 2);
+            if (!nb) {
+                free(b);
+                b = NULL;
+            }
+            b = nb;
+        }
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (!b || failed) {
+        free(b);
+        return NULL;
+    }
+    b[n] = 0;
+    if (len)
+        *len = n;
+    return b;
+}
+
+bool read_json(const char *path, struct jval *v)
+{
+    size_t n;
+    char *t = slurp(path, &n);
+    if (!t)
+        return false;
+    char err[128];
+    int rc = json_parse(t, n, v, err, sizeof err);
+    free(t);
+    return rc == 0;
+}
+
+bool write_whole(const char *path, const char *text, size_t len)
+{
+    char err[512];
+    if (outfile_write(path, text, len, err, sizeof err) < 0) {
+        say("bench/run: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
+void json_double(FILE *f, double v)
+{
+    if (!isfinite(v)) {
+        fputs("null", f);
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 1e15) {
+        fprintf(f, "%.0f", v);
+        return;
+    }
+    char b[64];
+    bufprintf(b, sizeof b, "%.6f", v);
+    size_t n = strlen(b);
+    while (n > 1 && b[n - 1] == '0')
+        b[--n] = 0;
+    if (b[n - 1] == '.')
+        b[--n] = 0;
+    fputs(b, f);
+}
