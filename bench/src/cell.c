@@ -260,17 +260,6 @@ void cell_setup(struct run *r)
 
 /* ---- what the machine says ---- */
 
-static void first_line(const char *path, char *b, size_t n)
-{
-    b[0] = 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    if (fgets(b, (int)n, f))
-        b[strcspn(b, "\n")] = 0;
-    fclose(f);
-}
-
 static void num_or_str(FILE *f, const char *v)
 {
     if (!*v)
@@ -503,6 +492,21 @@ static const char *interference(struct run *r, FILE *f, const struct snap *a, co
     return why[0] ? intern(why) : NULL;
 }
 
+/* The last line of a file, into b. */
+static void last_line(const char *path, char *b, size_t n)
+{
+    b[0] = 0;
+    char *t = slurp(path, NULL);
+    if (!t)
+        return;
+    size_t len = strlen(t);
+    while (len && t[len - 1] == '\n')
+        t[--len] = 0;
+    char *nl = strrchr(t, '\n');
+    bufprintf(b, n, "%s", nl ? nl + 1 : t);
+    free(t);
+}
+
 /* ---- several hosts: loadgen on each, merged ---- */
 
 struct clock_read {
@@ -613,15 +617,9 @@ static bool run_clients(struct run *r, const char *id, const char *log, long con
             proc_stop(pids[u], 5000, &st);
         if (w != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
             if (!err[0]) {
-                char *t = slurp(internf("%s.lg.%s.out", log, hosts[used[u]]), NULL);
-                char *last = t ? t : "";
-                size_t len = strlen(last);
-                while (len && last[len - 1] == '\n')
-                    last[--len] = 0;
-                char *nl = strrchr(last, '\n');
-                bufprintf(err, errlen, "loadgen on %s failed: %s", hosts[used[u]],
-                          nl ? nl + 1 : last);
-                free(t);
+                char last[512];
+                last_line(internf("%s.lg.%s.out", log, hosts[used[u]]), last, sizeof last);
+                bufprintf(err, errlen, "loadgen on %s failed: %s", hosts[used[u]], last);
             }
         }
     }
@@ -710,21 +708,6 @@ static double capacity(struct run *r, const struct cell *c)
         json_free(&j);
     }
     return n ? bs_median(v, n) : 0;
-}
-
-/* The last line of a file, into b. */
-static void last_line(const char *path, char *b, size_t n)
-{
-    b[0] = 0;
-    char *t = slurp(path, NULL);
-    if (!t)
-        return;
-    size_t len = strlen(t);
-    while (len && t[len - 1] == '\n')
-        t[--len] = 0;
-    char *nl = strrchr(t, '\n');
-    bufprintf(b, n, "%s", nl ? nl + 1 : t);
-    free(t);
 }
 
 /* The server's first line (its ready line), parsed; false until there is one. */

@@ -126,20 +126,10 @@ static size_t values_for(const struct run *r, size_t i, const struct model *m, c
     size_t n = split_words(r->val[i], w, 256), k = 0;
     if (!strcmp(d->field, "RATE_PCT"))
         return out[0] = "-", 1; /* the calibration cells; the rated ones come after */
-    if (!d->takes) {
-        for (size_t j = 0; j < n && k < max; j++)
-            out[k++] = w[j];
-        return k;
-    }
-    if (!strcmp(d->takes, "w")) {
-        if (strcmp(m->w, "yes") != 0)
-            return out[0] = "-", 1;
-        for (size_t j = 0; j < n && k < max; j++)
-            out[k++] = w[j];
-        return k;
-    }
-    if (!strcmp(d->takes, "kind=pool")) {
-        if (strcmp(m->kind, "pool") != 0)
+    /* every value asked for, or none ("-") for a model the dimension does not apply to */
+    bool all = !d->takes, pool = d->takes && !strcmp(d->takes, "kind=pool");
+    if (all || pool || !strcmp(d->takes, "w")) {
+        if ((pool && strcmp(m->kind, "pool")) || (!all && !pool && strcmp(m->w, "yes")))
             return out[0] = "-", 1;
         for (size_t j = 0; j < n && k < max; j++)
             out[k++] = w[j];

@@ -64,6 +64,8 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reads a whole file (NUL-terminated, *len its length); NULL when it cannot. */
 char *slurp(const char *path, size_t *len);
+/* The first line of a file (without its newline) into b; empty when it cannot be read. */
+void first_line(const char *path, char *b, size_t n);
 /* Parses a JSON file into v; false when missing or not JSON. */
 bool read_json(const char *path, struct jval *v);
 /* Writes the memory stream's text to path whole (temporary file and rename). */

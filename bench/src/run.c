@@ -300,17 +300,6 @@ static void iso_now(char *b, size_t n)
     strftime(b, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void first_line_of(const char *path, char *b, size_t n)
-{
-    b[0] = 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    if (fgets(b, (int)n, f))
-        b[strcspn(b, "\n")] = 0;
-    fclose(f);
-}
-
 static void write_cells(FILE *f, const struct run *r)
 {
     fputs("[", f);
@@ -437,7 +426,7 @@ static void new_run_json(struct run *r)
         }
     if (ci)
         fclose(ci);
-    first_line_of("/proc/sys/net/core/somaxconn", soma, sizeof soma);
+    first_line("/proc/sys/net/core/somaxconn", soma, sizeof soma);
     fputs("\"host_name\": ", f);
     json_write_string(f, u.nodename);
     fputs(", \"kernel\": ", f);
@@ -494,6 +483,15 @@ static void cell_from_json(const struct jval *o, struct cell *c)
     c->round = (int)json_num(json_get(o, "round"), 1);
 }
 
+/* A suite's name: the name of a file of bench/suites and nothing else (no path). */
+static bool suite_name(const char *s)
+{
+    bool ok = islower((unsigned char)s[0]) || isdigit((unsigned char)s[0]);
+    for (const char *p = s; ok && *p; p++)
+        ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-';
+    return ok;
+}
+
 static void load_resume(struct run *r, const char *where)
 {
     char path[PATH_MAX];
@@ -508,10 +506,7 @@ static void load_resume(struct run *r, const char *where)
     r->have_doc = true;
     const struct jval *s = json_get(&r->doc, "suite");
     const char *suite = s && s->type == J_STR ? s->text : "";
-    bool ok = islower((unsigned char)suite[0]) || isdigit((unsigned char)suite[0]);
-    for (const char *p = suite; ok && *p; p++)
-        ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-';
-    if (!ok || strlen(suite) >= sizeof r->suite)
+    if (!suite_name(suite) || strlen(suite) >= sizeof r->suite)
         bad("--resume %s: suite '%s' in run.json is not a suite's name", where, suite);
     bufprintf(r->suite, sizeof r->suite, "%s", suite);
     const struct jval *m = json_get(&r->doc, "matrix");
@@ -1049,10 +1044,7 @@ int main(int argc, char **argv)
         load_resume(r, resume);
         r->resume = true;
     } else {
-        bool ok = suite_arg &&
-                  (islower((unsigned char)suite_arg[0]) || isdigit((unsigned char)suite_arg[0]));
-        for (const char *p = suite_arg; ok && *p; p++)
-            ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-';
+        bool ok = suite_arg && suite_name(suite_arg);
         char path[PATH_MAX];
         bufprintf(path, sizeof path, "%s/%s", r->suites, suite_arg);
         struct stat sb;

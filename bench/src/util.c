@@ -156,3 +156,14 @@ void json_double(FILE *f, double v)
         b[--n] = 0;
     fputs(b, f);
 }
+
+void first_line(const char *path, char *b, size_t n)
+{
+    b[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (fgets(b, (int)n, f))
+        b[strcspn(b, "\n")] = 0;
+    fclose(f);
+}
