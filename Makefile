@@ -45,7 +45,10 @@ LOADGEN  := $(BIN)/loadgen
 PROBE_BIN := $(BIN)/probe
 # bench/run's orchestrator (bench/src/), always the plain build: bench/run runs bin/bench-run.
 BENCH_RUN := bin/bench-run
-BENCH_OBJ := $(patsubst %.c,build/plain/%.o,$(wildcard bench/src/*.c))
+BENCH_OBJ := $(patsubst %.c,build/plain/%.o,$(filter-out bench/src/tune.c,$(wildcard bench/src/*.c)))
+# bench/tune's program: the tuning steps over bench/run, with the parts of it that it uses.
+BENCH_TUNE := bin/bench-tune
+TUNE_OBJ := $(patsubst %,build/plain/bench/src/%.o,tune util proc usl registry)
 CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/client/engine.o \
               $(BUILD)/client/result.o $(BUILD)/client/report.o $(BUILD)/client/output.o \
               $(BUILD)/client/hist.o $(BUILD)/client/hdrlog.o $(BUILD)/client/json.o \
@@ -53,10 +56,10 @@ CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/clien
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 .PHONY: all tests test help clean format format-check check-deps bench book sweep-backlog \
-        sweep-pool workloads plots smoke reference-plots fuzz install uninstall
+        sweep-pool workloads plots smoke reference-plots fuzz install uninstall tune
 .DEFAULT_GOAL := all
 
-all: $(SERVERS) $(LOADGEN) $(PROBE_BIN) $(BENCH_RUN) ## build every server (servers/models), loadgen, probe and bench/run's bin/bench-run
+all: $(SERVERS) $(LOADGEN) $(PROBE_BIN) $(BENCH_RUN) $(BENCH_TUNE) ## build every server (servers/models), loadgen, probe, bin/bench-run and bin/bench-tune
 
 $(BUILD) $(BUILD)/lib $(BUILD)/servers $(BUILD)/tests $(BUILD)/client $(BUILD)/bench/src $(BIN):
 	@mkdir -p $@
@@ -83,8 +86,11 @@ $(LOADGEN): $(CLIENT_OBJ) $(BUILD)/libcb.a | $(BIN)
 ifeq ($(FLAVOR),plain)
 $(BENCH_RUN): $(BENCH_OBJ) $(BUILD)/client/json.o $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BENCH_TUNE): $(TUNE_OBJ) $(BUILD)/client/json.o $(BUILD)/libcb.a | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm $(LDLIBS)
 else
-$(BENCH_RUN):
+$(BENCH_RUN) $(BENCH_TUNE):
 	@$(MAKE) --no-print-directory SANITIZE= $@
 endif
 
@@ -124,7 +130,7 @@ TSAN_MODELS := $(shell awk '!/^\#/ && NF >= 8 && $$7 == "yes" { print $$1 }' ser
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
            TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
 
-tests: $(SERVERS) $(LOADGEN) $(PROBE_BIN) $(BENCH_RUN) $(TESTS) ## build the servers, loadgen, bench-run and the test binary
+tests: $(SERVERS) $(LOADGEN) $(PROBE_BIN) $(BENCH_RUN) $(BENCH_TUNE) $(TESTS) ## build the servers, loadgen, bench-run and the test binary
 
 # Each phase writes a TAP report to build/test-reports/; ci/skips.sh then lists every skipped
 # test with its reason (CI also fails on a reason ci/expected-skips does not list). The bench
@@ -211,6 +217,11 @@ workloads: check-deps all                         ## the workload suites: conns 
 
 smoke: check-deps all                             ## the small suite CI runs (under 2 minutes)
 	bench/run smoke $(BENCH_OPTS)
+
+# bench/tune reads MODEL and its other options (QUICK=1, SLO=p99=10ms, CLIENTS=, WORKERS=, ...)
+# from make's command line the same way: bench/tune --help lists them.
+tune: check-deps all                              ## recommend -w and -b for MODEL=NAME, with the evidence (QUICK=1, SLO=p99=10ms)
+	bench/tune --from-make
 
 RUN ?= results/$(SUITE)-latest
 plots: check-deps                                 ## draw a run's plots again from its JSON: RUN=DIR

@@ -84,3 +84,23 @@ _cb_bench_run() {
     fi
 }
 complete -F _cb_bench_run bench/run ./bench/run
+
+# bench/tune: a model first (the registry's names), then its options (from its --help).
+_cb_bench_tune() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} root
+    root=$(dirname "$(dirname "${COMP_WORDS[0]}")")
+    case $prev in
+    --out) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --fit | --json) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --slo) COMPREPLY=($(compgen -W "p50= p90= p99= p999=" -- "$cur")); return ;;
+    --work | --bytes | --mix | --think | --keep | --clients | --workers | --backlogs | --reps | \
+        --bursts | --duration) return ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($("$root/bench/tune" --help 2>/dev/null | grep -oE -- '^ +(-h, )?--[a-z-]+' |
+            tr -d ' ' | tr ',' '\n' | sort -u | grep -- "^$cur"))
+    elif ((COMP_CWORD == 1)); then
+        COMPREPLY=($(compgen -W "$("$root/bench/models" names 2>/dev/null)" -- "$cur"))
+    fi
+}
+complete -F _cb_bench_tune bench/tune ./bench/tune

@@ -201,6 +201,19 @@ Test(docs, bench_run_page_is_the_table, .timeout = 60)
                  0, "an option of bench/run is not in man/bench-run.1");
 }
 
+/* bench/tune's page names every option of its --help and renders cleanly; its completion
+ * offers the models first and the options after. */
+Test(docs, bench_tune_page_and_completion, .timeout = 60)
+{
+    page_covers("bench/tune", "man/bench-tune.1");
+    cr_expect_eq(system("bash -c '. completions/concurrency-bench.bash && "
+                        "COMP_WORDS=(bench/tune pre) COMP_CWORD=1 && _cb_bench_tune && "
+                        "[[ \" ${COMPREPLY[*]} \" == *\" prefork \"* ]] && "
+                        "COMP_WORDS=(bench/tune prefork --sl) COMP_CWORD=2 && _cb_bench_tune && "
+                        "[[ ${COMPREPLY[*]} == --slo ]]'"),
+                 0, "bash completion of bench/tune");
+}
+
 /* Where the models are listed outside the registry (servers/models), the list is the
  * registry's: man/srv.1's NAME line, bash completion (a checkout's and an installed one's),
  * the Makefile's ThreadSanitizer models (the threads column), and the suites, which name

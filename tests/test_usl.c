@@ -69,3 +69,19 @@ Test(usl, refuses_what_it_cannot_fit)
     double n4[] = {0, 2, 4}, x4[] = {10, 20, 30};
     cr_expect_eq(usl_fit(n4, x4, 3, &u, err, sizeof err), -1);
 }
+
+/* Points without crosstalk, written with 6 decimals (as a JSON or text file holds them): the
+ * rounding bends them by 10^-9, and no peak is read into that. */
+Test(usl, rounded_points_without_crosstalk_have_no_peak)
+{
+    struct usl truth = {.lambda = 700, .sigma = 0.3, .kappa = 0};
+    static const double ns[] = {1, 2, 4, 8};
+    double X[4];
+    for (int i = 0; i < 4; i++)
+        X[i] = round(usl_x(&truth, ns[i]) * 1e6) / 1e6;
+    struct usl u;
+    char err[128];
+    cr_assert_eq(usl_fit(ns, X, 4, &u, err, sizeof err), 0, "%s", err);
+    cr_expect(!u.has_peak, "a peak at N* %g from rounding (kappa %g)", u.peak_n, u.kappa);
+    cr_expect(fabs(u.sigma - 0.3) < 0.003, "sigma %g", u.sigma);
+}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bstats.h"
+#include "diag.h"
 #include "orch.h"
 #include "peer.h"
 #include "proc.h"
@@ -774,6 +775,8 @@ static const char *run_cell(struct run *r, const struct cell *c)
     const char *srv_argv[64];
     size_t nsrv = 0;
     long long lo0 = 0, ld0 = 0, lo1 = 0, ld1 = 0;
+    long long own_drops = -1; /* the listener's own (sock_diag), -1: not read */
+    long queue_peak = -1;     /* the longest accept queue sampled, -1: not sampled */
     struct snap s0 = {0}, s1 = {0};
     char *stats = NULL, *hosts_json = NULL;
     const char *m = cv(c, "MODELS");
@@ -985,8 +988,17 @@ static const char *run_cell(struct run *r, const struct cell *c)
                     .argv = argv, .out = lgout, .err_to_out = true, .cpus = cpin ? ccpus : NULL};
                 pid_t lp = proc_start(&ls, e, sizeof e);
                 int st = 0;
-                /* a bound on the whole cell: the measured part, the warm-up and a timeout */
-                int w = lp > 0 ? proc_wait(lp, 300000, &st) : -1;
+                /* a bound on the whole cell: the measured part, the warm-up and a timeout;
+                 * a server of this namespace has its listener's queue sampled meanwhile */
+                int w = lp > 0 ? 1 : -1;
+                if (lp > 0 && !r->srv_ns[0]) {
+                    long long end = now_ns(CLOCK_MONOTONIC) + 300000LL * 1000000;
+                    struct listener ln;
+                    while ((w = proc_wait(lp, 10, &st)) == 1 && now_ns(CLOCK_MONOTONIC) < end)
+                        if (listener_read(atoi(port), &ln) == 0 && ln.sockets)
+                            queue_peak = ln.queue > queue_peak ? ln.queue : queue_peak;
+                } else if (lp > 0)
+                    w = proc_wait(lp, 300000, &st);
                 if (w == 1 || w == 2)
                     proc_stop(lp, 5000, &st);
                 if (w != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -1001,6 +1013,10 @@ static const char *run_cell(struct run *r, const struct cell *c)
         free(errtext);
         lo1 = netstat_field(r, "ListenOverflows");
         ld1 = netstat_field(r, "ListenDrops");
+        struct listener ln;
+        if (port[0] && !*val(r, "SERVER_HOST") && !r->srv_ns[0] &&
+            listener_read(atoi(port), &ln) == 0 && ln.sockets)
+            own_drops = ln.drops;
         /* SIGTERM to the server, wherever it runs; a remote one by its pid on its host */
         int st = 0;
         bool gone = srv_pid > 0 && waitpid(srv_pid, &st, WNOHANG) == srv_pid;
@@ -1094,8 +1110,12 @@ static const char *run_cell(struct run *r, const struct cell *c)
     have_st ? write_with(f, &stj, "cpus", scv) : (void)fputs("null", f);
     fputs(",\"hosts\":", f);
     fputs(hosts_json ? hosts_json : "null", f);
-    fprintf(f, ",\"kernel\":{\"listen_overflows\":%lld,\"listen_drops\":%lld},\"interference\":",
+    fprintf(f, ",\"kernel\":{\"listen_overflows\":%lld,\"listen_drops\":%lld,\"listener_drops\":",
             lo1 - lo0, ld1 - ld0);
+    own_drops >= 0 ? fprintf(f, "%lld", own_drops) : fputs("null", f);
+    fputs(",\"accept_queue_peak\":", f);
+    queue_peak >= 0 ? fprintf(f, "%ld", queue_peak) : fputs("null", f);
+    fputs("},\"interference\":", f);
     const char *why = interference(r, f, &s0, &s1, have_st ? &stj : NULL);
     fprintf(f, ",\"reruns\":%d,\"rerun_reasons\":[", cell_reruns);
     for (int i = 0; i < cell_reruns; i++) {

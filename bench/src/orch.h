@@ -57,7 +57,8 @@ void cell_record(FILE *f, const struct cell *c, bool with_round);
 /* snprintf whose cut is deliberate (paths and messages bounded by their buffer). */
 void bufprintf(char *b, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Messages: die exits 1, bad exits 2 (bad usage). */
+/* Messages: die exits 1, bad exits 2 (bad usage); each begins with prog_name (bench/run). */
+extern const char *prog_name;
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void bad(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -131,9 +131,16 @@ int usl_fit(const double *N, const double *X, size_t n, struct usl *u, char *err
             break;
     }
     u->rmse = sqrt(best / (double)n);
-    /* No peak when crosstalk is nil beyond rounding, or so small that N* lies past any pool
-     * anyone would run (10^6 workers). */
-    u->has_peak = u->kappa > 0 && u->sigma < 1 && sqrt((1 - u->sigma) / u->kappa) < 1e6;
+    /* No peak when crosstalk is nil beyond rounding (its share of the denominator at the
+     * largest N measured is under 10^-4: the points were rounded, not bent), or so small that
+     * N* lies past any pool anyone would run (10^6 workers). */
+    double nmax = 0;
+    for (size_t i = 0; i < n; i++)
+        nmax = fmax(nmax, N[i]);
+    double cross = u->kappa * nmax * (nmax - 1);
+    u->has_peak = u->kappa > 0 && u->sigma < 1 &&
+                  cross >= 1e-4 * (1 + u->sigma * (nmax - 1) + cross) &&
+                  sqrt((1 - u->sigma) / u->kappa) < 1e6;
     u->peak_n = u->has_peak ? sqrt((1 - u->sigma) / u->kappa) : 0;
     return 0;
 }

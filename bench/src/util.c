@@ -10,6 +10,8 @@
 #include "orch.h"
 #include "outfile.h"
 
+const char *prog_name = "bench/run";
+
 static char **pool;
 static size_t npool, pool_cap;
 
@@ -59,7 +61,7 @@ void die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("bench/run: ", stderr);
+    fprintf(stderr, "%s: ", prog_name);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
@@ -70,7 +72,7 @@ void bad(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("bench/run: ", stderr);
+    fprintf(stderr, "%s: ", prog_name);
     vfprintf(stderr, fmt, ap);
     fputs(" (try --help)\n", stderr);
     va_end(ap);
