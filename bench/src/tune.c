@@ -330,14 +330,18 @@ static void pool_step(struct tune *t)
     char wl[512] = "";
     for (size_t i = 0; i < t->workers.n; i++)
         bufprintf(wl + strlen(wl), sizeof wl - strlen(wl), "%s%ld", i ? " " : "", t->workers.v[i]);
-    say("bench/tune: pool: -w %s, %ld clients, closed loop, %d repetitions of %s each\n", wl, c,
-        t->reps, t->duration);
+    say("bench/tune: pool: -w %s, %ld clients, closed loop, %d repetitions of %s each%s\n", wl, c,
+        t->reps, t->duration, t->quick ? "" : internf(" (up to %d for +-5%%)", 2 * t->reps));
+    /* up to twice the repetitions where the throughput is not known to within 5% (bench/run's
+     * adaptive precision), within half again the first pass's time; none further with
+     * --quick */
     const char *reps = internf("%d", t->reps);
     const char *extra[] = {
-        "--workers",  wl,          "--conc",     internf("%ld", c),
-        "--keep",     t->keep,     "--backlog",  internf("%ld", t->backlogs.v[t->backlogs.n - 1]),
-        "--reps",     reps,        "--max-reps", reps,
-        "--duration", t->duration, NULL};
+        "--workers",   wl,          "--conc",     internf("%ld", c),
+        "--keep",      t->keep,     "--backlog",  internf("%ld", t->backlogs.v[t->backlogs.n - 1]),
+        "--reps",      reps,        "--max-reps", internf("%d", t->quick ? t->reps : 2 * t->reps),
+        "--target-ci", "5",         "--budget",   "50",
+        "--duration",  t->duration, NULL};
     char err[1024];
     if (bench(t, "tune-pool", dir, extra, err, sizeof err) < 0)
         die("%s", err);
@@ -1208,7 +1212,9 @@ static void usage(FILE *f)
         "                      --quick \"1 2 4 8 16\"); models without -w skip the sweep\n"
         "  --backlogs \"N...\"   the backlogs to burst against (default \"1 4 16 64 256 1024\";\n"
         "                      --quick \"1 8 64 512\")\n"
-        "  --reps N            repetitions of each pool size (default 3; --quick 1)\n"
+        "  --reps N            repetitions of each pool size, at least: up to twice as many\n"
+        "                      where its throughput is not known to within +-5% (default 3;\n"
+        "                      --quick 1 and no more)\n"
         "  --bursts N          bursts at each backlog and size (default 3; --quick 1)\n"
         "  --duration DUR      measured time of each pool and search cell (default 2s; --quick\n"
         "                      1s)\n"
