@@ -225,9 +225,11 @@ static int bench(struct tune *t, const char *suite, const char *dir, const char 
         return -1;
     int st = 0;
     if (proc_wait(pid, -1, &st) != 0) {
+        /* a signal: bench/run has it too (the terminal's process group) or is told now; what
+         * it finished stays in its directory */
         proc_stop(pid, 10000, &st);
-        bufprintf(err, errlen, "interrupted");
-        return -1;
+        say("bench/tune: interrupted; the runs so far are in %s\n", t->out);
+        exit(130);
     }
     if (WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 3))
         return 0;
