@@ -84,7 +84,7 @@ $(LOADGEN): $(CLIENT_OBJ) $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lz $(LDLIBS)
 
 ifeq ($(FLAVOR),plain)
-$(BENCH_RUN): $(BENCH_OBJ) $(BUILD)/client/json.o $(BUILD)/libcb.a | $(BIN)
+$(BENCH_RUN): $(BENCH_OBJ) $(BUILD)/client/json.o $(BUILD)/client/hist.o $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BENCH_TUNE): $(TUNE_OBJ) $(BUILD)/client/json.o $(BUILD)/libcb.a | $(BIN)
@@ -228,12 +228,13 @@ plots: check-deps                                 ## draw a run's plots again fr
 	bench/plot $(RUN)
 
 # The committed reference images are drawn from the committed reference results.
-reference-plots: check-deps                       ## summarise results/reference/ again and redraw plots/reference/ (a gnuplot warning fails)
+reference-plots: check-deps                       ## summarise results/reference/ again, redraw plots/reference/ (a gnuplot warning fails) and write each run's report.html beside its plots
 	@for d in results/reference/*/; do \
 		n=$$(basename $$d); \
 		bench/summarize $$d > $$d/summary.json.tmp && mv $$d/summary.json.tmp $$d/summary.json || exit 1; \
 		bench/plot --strict $$d plots/reference/$$n || exit 1; \
 		rm -rf plots/reference/$$n/data; \
+		bench/report $$d --plots plots/reference/$$n -o plots/reference/$$n/report.html || exit 1; \
 	done
 
 # ---- installing ----

@@ -25,7 +25,7 @@ fi
 if [[ "${1:-}" == "--ci" ]]; then
     need+=("clang-format:clang-format" "shellcheck:shellcheck" "clang:clang" "wrk:wrk" "nginx:nginx-light"
         "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev"
-        "/usr/sbin/sshd:openssh-server")
+        "/usr/sbin/sshd:openssh-server" "chromium:chromium")
 fi
 
 missing=()

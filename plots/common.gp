@@ -20,7 +20,12 @@ dash(s) = (strstrt(s, "mutex") > 0 || strstrt(s, "-poll") > 0) ? 2 : \
           (strstrt(s, "fcntl") > 0 || strstrt(s, "-select") > 0) ? 3 : \
           (strstrt(s, "-main") > 0 || strstrt(s, "-pass") > 0 || \
            strstrt(s, "-exclusive") > 0) ? 4 : 1
-ptype(s) = (strstrt(s, "dynamic") > 0) ? 5 : (strstrt(s, "-reuse") > 0) ? 9 : 7
+# Each model has its own point type as well as its colour (mpt(s), from the registry's order,
+# in `colours`); a dynamic pool or a reused sieve array draws the open form of a filled one.
+ptype(s) = ((strstrt(s, "dynamic") > 0 || strstrt(s, "-reuse") > 0) && mpt(s) >= 5 && \
+            mpt(s) % 2 == 1) ? mpt(s) - 1 : mpt(s)
+# A little room beside the first and the last value, so that no point sits on the frame.
+set offsets graph 0.04, graph 0.04, 0, 0
 # Categorical x (idle counts, think times): bench/plot passes the tics.
 if (exists("xticset") && strlen(xticset) > 0) { eval xticset }
 file(s) = sprintf("%s/%s.tsv", datadir, s)

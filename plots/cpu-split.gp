@@ -3,13 +3,14 @@
 # scheduling), against the swept value. Columns: x, user_ms, sys_ms (medians).
 load plotdir."/common.gp"
 if (fmt eq "svg") {
-    set terminal svg size 1100,480 font "DejaVu Sans,12" background rgb "white"
+    set terminal svg size 1290,480 font "DejaVu Sans,12" background rgb "white"
 } else {
-    set terminal pngcairo size 1100,480 font "DejaVu Sans,10" background rgb "white"
+    set terminal pngcairo size 1290,480 font "DejaVu Sans,10" background rgb "white"
 }
 set output out.".".fmt
-set multiplot layout 1, 2 title fulltitle
-set key inside left top
+set multiplot layout 1, 2 title fulltitle margins 0.06, 0.84, 0.12, 0.84 spacing 0.06, 0.1
+# the key beside the panels, never over a line
+set key at screen 0.855, screen 0.84 left top box lc rgb "#bbbbbb"
 if (logx) { set logscale x 2 }
 set xlabel xlab
 set ylabel "ms per request"

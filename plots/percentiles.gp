@@ -4,12 +4,12 @@
 # Data: datadir/<phase>/<series>.tsv, columns x, ms, one block per repetition.
 load plotdir."/common.gp"
 if (fmt eq "svg") {
-    set terminal svg size 1200,820 font "DejaVu Sans,12" background rgb "white"
+    set terminal svg size 1390,820 font "DejaVu Sans,12" background rgb "white"
 } else {
-    set terminal pngcairo size 1200,820 font "DejaVu Sans,10" background rgb "white"
+    set terminal pngcairo size 1390,820 font "DejaVu Sans,10" background rgb "white"
 }
 set output out.".".fmt
-set multiplot layout 2, 2 title fulltitle
+set multiplot layout 2, 2 title fulltitle margins 0.06, 0.84, 0.07, 0.89 spacing 0.06, 0.1
 phases = "connect greeting response total"
 pfile(p, s) = sprintf("%s/%s/%s.tsv", datadir, p, s)
 set logscale x 10
@@ -22,7 +22,7 @@ do for [k = 1:4] {
     ph = word(phases, k)
     ser = value("ser_".ph)
     set title ph." time (every repetition)"
-    if (k < 4) { unset key } else { set key inside right bottom opaque box }
+    if (k < 4) { unset key } else { set key at screen 0.855, screen 0.89 left top box lc rgb "#bbbbbb" }
     if (words(ser) > 0) {
         plot for [i = 1:words(ser)] pfile(ph, word(ser, i)) using 1:2 with lines \
              lw 1.5 lc rgb color(word(ser, i)) dt dash(word(ser, i)) \

@@ -398,7 +398,7 @@ const struct dim dims[] = {
     {"OUT", "--out", DIM_RUN, "", NULL, NULL, NULL, NULL, "DIR", NULL,
      "where the run goes (default results/<suite>-<timestamp>)", NULL, false, NULL, NULL},
     {"NO_PLOTS", "--no-plots", DIM_FLAG, "", NULL, NULL, NULL, NULL, NULL, NULL,
-     "leave out bench/plot at the end", NULL, false, NULL, NULL},
+     "leave out bench/plot and bench/report at the end", NULL, false, NULL, NULL},
     {"DRY_RUN", "--dry-run", DIM_FLAG, "", NULL, NULL, NULL, NULL, NULL, NULL,
      "print the cells (each configuration with its repetitions) and the estimated time of the "
      "suite, then exit 0 without starting a server or writing a file",
@@ -597,7 +597,8 @@ void dims_man(FILE *f)
         fputs(".\n", f);
     }
     fputs(".SH EXIT STATUS\n0 every cell ran or was skipped; 3 a cell failed (the suite still "
-          "goes to the end); 1 the run could not go on, or its plots could not be drawn; 2 bad "
+          "goes to the end); 1 the run could not go on, or its plots or report could not be made; "
+          "2 bad "
           "usage.\n",
           f);
 }

@@ -853,6 +853,17 @@ static int finish(struct run *r)
             return 1;
         }
     }
+    if (r->plots) {
+        /* one page with everything: bench/report, which says where it wrote it */
+        bufprintf(prog, sizeof prog, "%s/bench/report", r->here);
+        const char *rep[] = {prog, r->dir, NULL};
+        struct spawn rp = {.argv = rep, .inherit = true};
+        pid = proc_start(&rp, err, sizeof err);
+        if (pid < 0 || proc_wait(pid, -1, &st) != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            say("bench/run: the report could not be written; the results are complete\n");
+            return 1;
+        }
+    }
     if (failed > 0) {
         say("bench/run: %ld cell(s) failed; see their error in %s/summary.json\n", failed, r->dir);
         return 3;
@@ -885,9 +896,10 @@ static void usage(FILE *f)
           "environment puts them under DIR), with results/<suite>-latest naming the newest\n"
           "finished run: run.json (the suite, the matrix, the seed and order, the machine),\n"
           "cells/*.json (loadgen's result, the server's stats line, the kernel's counters, what\n"
-          "else the machine did), summary.json (per configuration over its repetitions) and\n"
-          "plots/ (bench/plot). A model this machine cannot run, and --netem where netem is\n"
-          "missing, are recorded as skipped with the reason.\n"
+          "else the machine did), summary.json (per configuration over its repetitions),\n"
+          "plots/ (bench/plot) and report.html (bench/report: all of it on one page, whose path\n"
+          "is the last line on stderr). A model this machine cannot run, and --netem where\n"
+          "netem is missing, are recorded as skipped with the reason.\n"
           "Exit status: 0 when every cell ran or was skipped; 3 when a cell failed (the suite\n"
           "still goes to the end); 1 when the run could not go on (disk full) or its plots could\n"
           "not be drawn; 2 for bad usage. The run's directory is the one line on stdout.\n",
@@ -1006,6 +1018,11 @@ int main(int argc, char **argv)
         }
         if (!strcmp(o, "--ratio-intervals"))
             return stat_ratios();
+        if (!strcmp(o, "--heatmap")) {
+            if (a + 1 >= argc)
+                bad("--heatmap needs a cell's JSON file");
+            return stat_heatmap(argv[a + 1]);
+        }
         if (!strcmp(o, "--from-make")) {
             from_make(r);
             continue;

@@ -3,12 +3,14 @@
  * its ratios' intervals from --ratio-intervals, so that one implementation (in C, with its
  * unit tests) decides both the repetitions and what the summary and the comparison say. */
 #include <dirent.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bstats.h"
+#include "hist.h"
 #include "orch.h"
 #include "statcmd.h"
 
@@ -154,4 +156,61 @@ int stat_ratios(void)
     }
     free(line);
     return 0;
+}
+
+/* ---- --heatmap CELL: each second's latencies as a grid ---- */
+
+/* Latency bins per decade of the heatmap (log-spaced: 1.26x apart). */
+#define HEAT_PER_DECADE 10
+
+int stat_heatmap(const char *cell)
+{
+    struct jval v;
+    if (!read_json(cell, &v)) {
+        say("bench/run --heatmap: %s: not a cell's JSON\n", cell);
+        return 1;
+    }
+    const struct jval *tl = json_path(&v, "loadgen.timeline");
+    const struct jval *sig = json_path(&v, "loadgen.histogram.timeline_significant_digits");
+    struct hist h;
+    int rc = 1;
+    if (!tl || tl->type != J_ARR || !sig || sig->type != J_NUM ||
+        hist_init(&h, (int)json_num(sig, 2), HIST_MAX_US) < 0) {
+        say("bench/run --heatmap: %s: no per-second histograms (a cell of loadgen before "
+            "they were recorded)\n",
+            cell);
+        json_free(&v);
+        return 2;
+    }
+    /* the bins every second spans: from the least to the most latency seen */
+    int lo = INT32_MAX, hi = INT32_MIN;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t s = 0; s < tl->n; s++) {
+            const struct jval *b = json_get(&tl->items[s], "buckets");
+            double t = json_num(json_get(&tl->items[s], "t"), (double)s);
+            static double count[4096];
+            if (pass == 1 && hi >= lo)
+                memset(count, 0, sizeof count);
+            for (size_t k = 0; b && b->type == J_ARR && k < b->n; k++) {
+                const struct jval *e = &b->items[k];
+                if (e->type != J_ARR || e->n != 2)
+                    continue;
+                uint64_t us = hist_value_at(&h, (size_t)json_num(&e->items[0], 0));
+                int bin = (int)floor(log10((double)(us ? us : 1) / 1000.0) * HEAT_PER_DECADE);
+                if (pass == 0) {
+                    lo = bin < lo ? bin : lo;
+                    hi = bin > hi ? bin : hi;
+                } else if (bin - lo >= 0 && bin - lo < 4096)
+                    count[bin - lo] += json_num(&e->items[1], 0);
+            }
+            /* pass 1: the whole column, empty bins as 0, at the bin's middle (log10 ms) */
+            for (int bin = lo; pass == 1 && bin <= hi && bin - lo < 4096; bin++)
+                printf("%g\t%.4f\t%.0f\n", t, (bin + 0.5) / HEAT_PER_DECADE, count[bin - lo]);
+        }
+    rc = hi >= lo ? 0 : 2;
+    if (rc)
+        say("bench/run --heatmap: %s: no request in its timeline\n", cell);
+    hist_free(&h);
+    json_free(&v);
+    return rc;
 }

@@ -10,4 +10,9 @@ int stat_summary(const char *dir);
  * {"ci95": [lo, hi] or null, "n_a", "n_b", "level"}: the interval of b/a (bstats.h). */
 int stat_ratios(void);
 
+/* Prints a cell's latencies per second as the grid of a heatmap: lines "t  log10(ms)  count",
+ * every latency bin (10 a decade) from the least to the most seen for every second. 0; 1
+ * when the file is not a cell; 2 when it has no per-second histograms or no request. */
+int stat_heatmap(const char *cell);
+
 #endif
