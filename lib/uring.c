@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +38,14 @@ enum op { OP_ACCEPT, OP_RECV, OP_SEND, OP_IGNORE, OP_STOP, OP_GRACE, OP_CAP };
 
 struct ring;
 
+/* A client's deadline is one of two kinds: --timeout (a request line, a send) or the linger
+ * after an ERR. Every deadline of a kind is set to now plus the same duration, so a list per
+ * kind, appended to, is in the order of its deadlines: the ring waits no longer than the
+ * earliest head and times out the heads that are due. One timer per connection and none in
+ * the kernel, where a linked timeout on each operation cost a submission and a completion
+ * more for every recv and every send. */
+enum dkind { D_TIMEOUT, D_LINGER, D_KINDS };
+
 struct client {
     struct ev_client ev; /* conn, fd, peer, list: the life the event drivers share */
     struct ring *rg;
@@ -44,8 +53,10 @@ struct client {
     bool busy;        /* a recv or send is in flight */
     bool closing;     /* cancelled; freed when pending is 0 */
     bool lingering;   /* its write side is shut: discarding input after an ERR */
-    int64_t deadline; /* of the request line awaited, or of the linger (monotonic ms); 0: none */
-    struct __kernel_timespec ts;
+    bool line_armed;  /* the deadline of the request line awaited is set (bounds the line) */
+    int dkind;        /* the list its deadline is in, or -1 */
+    int64_t deadline; /* monotonic ms */
+    struct client *dprev, *dnext;
 };
 
 /* The next client of a ring's list (all of them struct client). */
@@ -68,6 +79,8 @@ struct ring {
     bool ring_gone; /* io_uring_queue_exit done */
     struct __kernel_timespec grace_ts, cap_ts;
     bool cap_armed;
+    bool disabled; /* made with IORING_SETUP_R_DISABLED: its thread enables it */
+    struct client *dhead[D_KINDS], *dtail[D_KINDS];
 };
 
 static int64_t now_ms(void)
@@ -83,6 +96,40 @@ static void set_ts(struct __kernel_timespec *ts, int64_t ms)
         ms = 1;
     ts->tv_sec = ms / 1000;
     ts->tv_nsec = (ms % 1000) * 1000000;
+}
+
+static void deadline_clear(struct client *cl)
+{
+    if (cl->dkind < 0)
+        return;
+    struct ring *rg = cl->rg;
+    int k = cl->dkind;
+    if (cl->dprev)
+        cl->dprev->dnext = cl->dnext;
+    else
+        rg->dhead[k] = cl->dnext;
+    if (cl->dnext)
+        cl->dnext->dprev = cl->dprev;
+    else
+        rg->dtail[k] = cl->dprev;
+    cl->dprev = cl->dnext = NULL;
+    cl->dkind = -1;
+}
+
+/* The client's deadline, ms from now, at the end of its kind's list. */
+static void deadline_set(struct client *cl, enum dkind k, int64_t ms)
+{
+    struct ring *rg = cl->rg;
+    deadline_clear(cl);
+    cl->deadline = now_ms() + ms;
+    cl->dkind = (int)k;
+    cl->dprev = rg->dtail[k];
+    cl->dnext = NULL;
+    if (rg->dtail[k])
+        rg->dtail[k]->dnext = cl;
+    else
+        rg->dhead[k] = cl;
+    rg->dtail[k] = cl;
 }
 
 /* An SQE, submitting what is queued when the submission queue is full. */
@@ -140,6 +187,7 @@ static void client_close(struct client *cl)
     struct ring *rg = cl->rg;
     if (!cl->closing) {
         cl->closing = true;
+        deadline_clear(cl);
         evc_place_give(rg->s);
         if (cl->pending > 0) {
             struct io_uring_sqe *sqe = sqe_get(rg);
@@ -162,8 +210,8 @@ static void client_close(struct client *cl)
     }
 }
 
-/* One recv or send, with a linked timeout when a deadline applies (ms from now; <= 0: none). */
-static void submit(struct client *cl, enum op op, int64_t timeout_ms)
+/* One recv or send (its deadline, if any, is the client's own). */
+static void submit(struct client *cl, enum op op)
 {
     struct ring *rg = cl->rg;
     struct io_uring_sqe *sqe = sqe_get(rg);
@@ -186,18 +234,6 @@ static void submit(struct client *cl, enum op op, int64_t timeout_ms)
     tag(sqe, cl, op);
     cl->pending++;
     cl->busy = true;
-    if (timeout_ms > 0) {
-        sqe->flags |= IOSQE_IO_LINK;
-        struct io_uring_sqe *t = sqe_get(rg);
-        if (!t) {
-            /* Cannot happen after sqe_get's submit; without a timeout it still works. */
-            sqe->flags &= (unsigned char)~IOSQE_IO_LINK;
-            return;
-        }
-        set_ts(&cl->ts, timeout_ms);
-        io_uring_prep_link_timeout(t, &cl->ts, 0);
-        tag(t, NULL, OP_IGNORE);
-    }
 }
 
 /* Moves the client on until it waits for a completion (or is closed). */
@@ -208,20 +244,25 @@ static void drive(struct client *cl)
     while (!cl->busy && !cl->closing) {
         switch (cl->ev.c.state) {
         case CONN_SEND:
-            cl->deadline = 0;
-            submit(cl, OP_SEND, timeout);
+            cl->line_armed = false;
+            if (timeout > 0)
+                deadline_set(cl, D_TIMEOUT, timeout); /* each send: the reader's --timeout */
+            submit(cl, OP_SEND);
             return;
         case CONN_READ:
             if (evc_done_at_stop(&cl->ev, rg->stopping)) {
                 client_close(cl); /* draining: nothing in progress on this connection */
                 return;
             }
-            if (timeout > 0 && cl->deadline == 0)
-                cl->deadline = now_ms() + timeout; /* bounds the whole line */
-            submit(cl, OP_RECV, cl->deadline ? cl->deadline - now_ms() : 0);
+            if (timeout > 0 && !cl->line_armed) {
+                cl->line_armed = true;
+                deadline_set(cl, D_TIMEOUT, timeout); /* bounds the whole line */
+            }
+            submit(cl, OP_RECV);
             return;
         case CONN_WORK:
-            cl->deadline = 0;
+            cl->line_armed = false;
+            deadline_clear(cl);
             conn_work_done(&cl->ev.c, sieve_count(conn_request(&cl->ev.c)->work));
             evc_count(&rg->set, &cl->ev);
             break;
@@ -233,9 +274,9 @@ static void drive(struct client *cl)
                     client_close(cl);
                     return;
                 }
-                cl->deadline = now_ms() + CONN_LINGER_MS;
+                deadline_set(cl, D_LINGER, CONN_LINGER_MS);
             }
-            submit(cl, OP_RECV, cl->deadline - now_ms());
+            submit(cl, OP_RECV);
             return;
         case CONN_DONE:
             client_close(cl);
@@ -257,6 +298,7 @@ static void client_new(struct ring *rg, int fd, bool drained)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* Unix sockets refuse it */
     cl->rg = rg;
+    cl->dkind = -1;
     evc_add(&rg->set, &cl->ev, fd, NULL, 0, drained);
     drive(cl);
 }
@@ -380,10 +422,8 @@ static void on_recv(struct client *cl, struct io_uring_cqe *cqe)
         drive(cl); /* every buffer in use: simply ask again */
         return;
     }
-    if (res == -ECANCELED && !cl->lingering)
-        evc_log_timeout(&cl->ev, rg->s->opt.timeout_ms);
     if (res < 0) {
-        client_close(cl); /* reset, timed out (linked timeout), or a linger over */
+        client_close(cl); /* reset, or cancelled */
         return;
     }
     conn_received(&cl->ev.c, (size_t)res);
@@ -522,13 +562,57 @@ static void on_cqe(struct ring *rg, struct io_uring_cqe *cqe)
         on_send(cl, cqe);
 }
 
+/* Times out the clients whose deadline is due: a request line not read, a reply not taken
+ * within --timeout, a linger over. The ms until the next deadline, or -1 for none. */
+static int64_t expire(struct ring *rg)
+{
+    int64_t now = now_ms(), next = -1;
+    for (int k = 0; k < D_KINDS; k++) {
+        struct client *cl;
+        while ((cl = rg->dhead[k]) && cl->deadline <= now) {
+            if (k == D_TIMEOUT && cl->ev.c.state == CONN_READ && !cl->lingering)
+                evc_log_timeout(&cl->ev, rg->s->opt.timeout_ms);
+            client_close(cl); /* cancels what is in flight; off the list */
+        }
+        if (cl && (next < 0 || cl->deadline - now < next))
+            next = cl->deadline - now;
+    }
+    return next;
+}
+
 static void *run(void *arg)
 {
     struct ring *rg = arg;
+    if (rg->disabled) {
+        /* the ring's single issuer is this thread: enabled here, not where it was made */
+        /* the register call itself: Debian's liburing 2.3 declares io_uring_enable_rings
+         * but does not export it */
+        long rc = syscall(__NR_io_uring_register, rg->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+                          NULL, 0);
+        if (rc < 0) {
+            /* the server cannot serve this ring's share of the clients: it stops */
+            log_msg(LOG_ERR, "enabling the ring: %s; stopping", strerror(errno));
+            srv_set_level(rg->s, 2);
+            rg->done = true;
+            return NULL;
+        }
+    }
+    io_uring_register_ring_fd(&rg->ring); /* fewer descriptor look-ups per enter; optional */
     watch_stop(rg, rg->s->stop.fd);
     arm_accept(rg);
     while (!rg->done && !(rg->stopping && rg->set.n == 0)) {
-        int rc = io_uring_submit_and_wait(&rg->ring, 1);
+        int64_t wait = expire(rg);
+        int rc;
+        if (wait < 0) {
+            rc = io_uring_submit_and_wait(&rg->ring, 1);
+        } else {
+            struct __kernel_timespec ts;
+            struct io_uring_cqe *first;
+            set_ts(&ts, wait);
+            rc = io_uring_submit_and_wait_timeout(&rg->ring, &first, 1, &ts, NULL);
+            if (rc == -ETIME)
+                rc = 0;
+        }
         if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
             log_msg(LOG_ERR, "io_uring_submit_and_wait: %s", strerror(-rc));
             abort_all(rg);
@@ -562,12 +646,23 @@ static void *run(void *arg)
 static int ring_init(struct ring *rg, const char **call)
 {
     *call = "io_uring_queue_init";
-    struct io_uring_params p = {0};
-    p.flags = IORING_SETUP_SUBMIT_ALL;
-    int rc = io_uring_queue_init_params(RING_ENTRIES, &rg->ring, &p);
-    if (rc == -EINVAL) {
-        p.flags = 0; /* a kernel before 5.18 */
+    /* One thread submits to and reaps from each ring: completions' task work runs when that
+     * thread asks for events (6.1+), not as an interrupt of whatever it does; made disabled,
+     * so that the ring's thread, not this one, becomes its issuer. Older kernels refuse the
+     * flags (EINVAL): the next set. */
+    static const unsigned sets[] = {
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+            IORING_SETUP_R_DISABLED,
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN, /* 5.19 */
+        IORING_SETUP_SUBMIT_ALL,                             /* 5.18 */
+        0,
+    };
+    int rc = -EINVAL;
+    for (size_t i = 0; i < sizeof sets / sizeof *sets && rc == -EINVAL; i++) {
+        struct io_uring_params p = {0};
+        p.flags = sets[i];
         rc = io_uring_queue_init_params(RING_ENTRIES, &rg->ring, &p);
+        rg->disabled = rc == 0 && (sets[i] & IORING_SETUP_R_DISABLED);
     }
     if (rc < 0)
         return rc;
