@@ -232,6 +232,7 @@ reference-plots: check-deps                       ## summarise results/reference
 	@for d in results/reference/*/; do \
 		n=$$(basename $$d); \
 		bench/summarize $$d > $$d/summary.json.tmp && mv $$d/summary.json.tmp $$d/summary.json || exit 1; \
+		rm -f plots/reference/$$n/*.png plots/reference/$$n/*.svg; \
 		bench/plot --strict $$d plots/reference/$$n || exit 1; \
 		rm -rf plots/reference/$$n/data; \
 		bench/report $$d --plots plots/reference/$$n -o plots/reference/$$n/report.html || exit 1; \

@@ -41,7 +41,7 @@ for run in results/reference/*/; do
     done
 done
 
-# The smoke suite as the README runs it, both ways it shows: make smoke, make bench SUITE=smoke.
+# The smoke suite as the README runs it: make smoke (and make bench SUITE=smoke's dry run).
 check_smoke() { # what ran: the finished run results/smoke-latest names, whole, with its plots
     local dir=results/smoke-latest p ext
     [[ -f $dir/summary.json ]] || {
@@ -52,6 +52,10 @@ check_smoke() { # what ran: the finished run results/smoke-latest names, whole, 
         echo "ci: $1 had failed cells:" >&2
         jq -r '.configs[] | select(.failed > 0) | "\(.model) c=\(.conc): \(.errors_seen)"' \
             "$dir/summary.json" >&2
+        exit 1
+    }
+    [[ -s $dir/report.html ]] || {
+        echo "ci: $1 left no report.html in $dir" >&2
         exit 1
     }
     for p in throughput latency cpu percentiles; do
@@ -67,8 +71,12 @@ echo "== make smoke"
 rm -f results/smoke-latest
 make smoke
 check_smoke "make smoke"
-echo "== make bench SUITE=smoke"
-rm -f results/smoke-latest
-make bench SUITE=smoke
-check_smoke "make bench SUITE=smoke"
+# make bench with a suite, as the README shows it: its cells and estimated time (the same
+# suite has just run whole), which goes through the same target, variables and bench/run.
+echo "== make bench SUITE=smoke DRY_RUN=1"
+make bench SUITE=smoke DRY_RUN=1 | tee "$tmp/dry"
+grep -q 'cells' "$tmp/dry" || {
+    echo "ci: make bench SUITE=smoke DRY_RUN=1 printed no cells" >&2
+    exit 1
+}
 echo "ci: all passed"
