@@ -545,7 +545,7 @@ static void on_cqe(struct ring *rg, struct io_uring_cqe *cqe)
     enum op op = (enum op)(cqe->user_data & OP_MASK);
     void *p = (void *)(uintptr_t)(cqe->user_data & ~OP_MASK);
     if (op == OP_IGNORE) {
-        /* A linked timeout or a cancel: a buffer a failed recv took is still returned by
+        /* A cancel: a buffer a failed recv took is still returned by
          * its own completion. */
         return;
     }

@@ -4,7 +4,7 @@
  * and reports when they are done: one multishot accept per ring keeps delivering new
  * connections, each client has at most one recv or send in flight, recvs take their buffer
  * from a ring of provided buffers (registered by hand: liburing 2.3 has no helper), sends go
- * straight from the 64 KiB payload block, and each recv and send carries a linked timeout
+ * straight from the 64 KiB payload block, and each client has one deadline kept by the ring
  * (--timeout bounds a whole request line and each wait of a client that does not read).
  * Closing a client cancels what it has in flight (IORING_OP_ASYNC_CANCEL) and frees it when
  * the last completion is in. Its strength: many operations per system call (one
