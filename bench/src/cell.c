@@ -493,21 +493,6 @@ static const char *interference(struct run *r, FILE *f, const struct snap *a, co
     return why[0] ? intern(why) : NULL;
 }
 
-/* The last line of a file, into b. */
-static void last_line(const char *path, char *b, size_t n)
-{
-    b[0] = 0;
-    char *t = slurp(path, NULL);
-    if (!t)
-        return;
-    size_t len = strlen(t);
-    while (len && t[len - 1] == '\n')
-        t[--len] = 0;
-    char *nl = strrchr(t, '\n');
-    bufprintf(b, n, "%s", nl ? nl + 1 : t);
-    free(t);
-}
-
 /* ---- several hosts: loadgen on each, merged ---- */
 
 struct clock_read {

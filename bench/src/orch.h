@@ -65,6 +65,11 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reads a whole file (NUL-terminated, *len its length); NULL when it cannot. */
 char *slurp(const char *path, size_t *len);
+/* The last line of a file (without its newline) into b; empty when it cannot be read. */
+void last_line(const char *path, char *b, size_t n);
+/* The checkout bench/run and bench/tune belong to: BENCH_ROOT (their sh wrappers set it), or
+ * two levels above the running binary (bin/<program>). */
+void checkout_dir(const char *argv0, char *here, size_t n);
 /* The first line of a file (without its newline) into b; empty when it cannot be read. */
 void first_line(const char *path, char *b, size_t n);
 /* Parses a JSON file into v; false when missing or not JSON. */

@@ -941,24 +941,7 @@ static void from_make(struct run *r)
 
 static void locate(struct run *r, const char *argv0)
 {
-    const char *root = getenv("BENCH_ROOT");
-    char exe[PATH_MAX];
-    if (root && *root)
-        bufprintf(exe, sizeof exe, "%s", root);
-    else {
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n <= 0)
-            bufprintf(exe, sizeof exe, "%s", argv0);
-        else
-            exe[n] = 0;
-        for (int k = 0; k < 2; k++) { /* bin/bench-run -> the checkout */
-            char *s = strrchr(exe, '/');
-            if (s)
-                *s = 0;
-        }
-    }
-    if (!realpath(exe, r->here))
-        bufprintf(r->here, sizeof r->here, "%s", exe);
+    checkout_dir(argv0, r->here, sizeof r->here);
     const char *b = getenv("BENCH_BIN"), *res = getenv("BENCH_RESULTS");
     bufprintf(r->bin, sizeof r->bin, "%s", b && *b ? b : internf("%s/bin", r->here));
     bufprintf(r->results, sizeof r->results, "%s",

@@ -233,16 +233,8 @@ static int bench(struct tune *t, const char *suite, const char *dir, const char 
     }
     if (WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 3))
         return 0;
-    char last[512] = "";
-    char *text = slurp(log, NULL);
-    if (text) {
-        size_t n = strlen(text);
-        while (n && text[n - 1] == '\n')
-            text[--n] = 0;
-        char *nl = strrchr(text, '\n');
-        bufprintf(last, sizeof last, "%s", nl ? nl + 1 : text);
-        free(text);
-    }
+    char last[512];
+    last_line(log, last, sizeof last);
     bufprintf(err, errlen, "bench/run %s failed (%s): %s", suite, log, last);
     return -1;
 }
@@ -1243,25 +1235,6 @@ static void usage(FILE *f)
         f);
 }
 
-static void locate(struct tune *t)
-{
-    const char *root = getenv("BENCH_ROOT");
-    char exe[PATH_MAX];
-    if (root && *root)
-        bufprintf(exe, sizeof exe, "%s", root);
-    else {
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        exe[n > 0 ? n : 0] = 0;
-        for (int k = 0; k < 2; k++) { /* bin/bench-tune -> the checkout */
-            char *s = strrchr(exe, '/');
-            if (s)
-                *s = 0;
-        }
-    }
-    if (!realpath(exe, t->here))
-        die("cannot find the checkout from %s", exe);
-}
-
 /* make tune: each option from the make variable of its name, in the environment (make puts
  * the variables of its command line there); no value passes through a shell. */
 static const struct {
@@ -1379,7 +1352,7 @@ int main(int argc, char **argv)
         else if (t.model)
             bad("one model at a time ('%s' and '%s')", t.model->name, a);
         else {
-            locate(&t);
+            checkout_dir(argv[0], t.here, sizeof t.here);
             char err[256];
             if (registry_read(internf("%s/servers/models", t.here), &t.reg, err, sizeof err) < 0)
                 die("%s", err);

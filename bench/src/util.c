@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "orch.h"
 #include "outfile.h"
@@ -168,4 +169,40 @@ void first_line(const char *path, char *b, size_t n)
     if (fgets(b, (int)n, f))
         b[strcspn(b, "\n")] = 0;
     fclose(f);
+}
+
+void last_line(const char *path, char *b, size_t n)
+{
+    b[0] = 0;
+    char *t = slurp(path, NULL);
+    if (!t)
+        return;
+    size_t len = strlen(t);
+    while (len && t[len - 1] == '\n')
+        t[--len] = 0;
+    char *nl = strrchr(t, '\n');
+    bufprintf(b, n, "%s", nl ? nl + 1 : t);
+    free(t);
+}
+
+void checkout_dir(const char *argv0, char *here, size_t n)
+{
+    const char *root = getenv("BENCH_ROOT");
+    char exe[PATH_MAX];
+    if (root && *root)
+        bufprintf(exe, sizeof exe, "%s", root);
+    else {
+        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (len <= 0)
+            bufprintf(exe, sizeof exe, "%s", argv0);
+        else
+            exe[len] = 0;
+        for (int k = 0; k < 2; k++) { /* bin/<program> -> the checkout */
+            char *s = strrchr(exe, '/');
+            if (s)
+                *s = 0;
+        }
+    }
+    char real[PATH_MAX];
+    bufprintf(here, n, "%s", realpath(exe, real) ? real : exe);
 }
