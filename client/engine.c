@@ -200,8 +200,13 @@ static void close_conn(const struct engine *e, struct slot *s)
 {
     if (s->fd >= 0) {
         if (e->opt->close_rst) {
-            /* An abortive close: no FIN exchange and no TIME_WAIT. Safe here because every
-             * byte asked for has been read and nothing of ours is unsent. */
+            /* An abortive close (the default): no FIN exchange and no TIME_WAIT. In this
+             * protocol the client closes first, so a normal close leaves the TIME_WAIT here,
+             * and with tens of thousands of them every connect searches the port space for a
+             * free port (half of a new connection's client CPU on loopback) and new
+             * connections are capped at the ports over TIME_WAIT's length. Safe: a connection
+             * is closed once every byte asked for is read (or the request failed), and
+             * nothing of ours is unsent. */
             struct linger lg = {1, 0};
             setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
         }

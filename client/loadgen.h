@@ -63,7 +63,7 @@ struct lg_opts {
     uint64_t timeout_us;
     bool verify, progress;
     bool fail_on_errors; /* exit 3 when any request failed */
-    bool close_rst;      /* --close rst: abortive close (RST) instead of FIN */
+    bool close_rst;      /* --close rst (default): abortive close (RST) instead of FIN */
     const char *json_path, *label;
     const char *hdr_log_path, *hgrm_path; /* --hdr-log, --hgrm */
     int64_t start_at_ns;                  /* --start-at: wall clock, 0: at once */

@@ -26,7 +26,7 @@ void lg_usage(FILE *f)
         "               [--warmup DUR] [-w WORK] [-b BYTES] [-k REQS_PER_CONN] [-R RATE]\n"
         "               [--mix W:B:N,...] [--seed N] [--idle N] [--think DUR]\n"
         "               [--read-rate BYTES/s] [--timeout DUR] [--verify]\n"
-        "               [--close fin|rst] [--json FILE|-] [--hdr-log FILE] [--hgrm FILE]\n"
+        "               [--close rst|fin] [--json FILE|-] [--hdr-log FILE] [--hgrm FILE]\n"
         "               [--start-at EPOCH_NS] [--label TEXT] [--progress]\n"
         "               [--fail-on-errors] [-4 | -6 | -U PATH]\n"
         "       loadgen HOST THREADS REQS WORK BYTES    (the book's client)\n"
@@ -61,8 +61,11 @@ void lg_usage(FILE *f)
         "                         through a small receive buffer (default: at once)\n"
         "      --timeout DUR      fail a request not done within DUR (default 30s)\n"
         "      --verify           check every payload byte against the formula\n"
-        "      --close fin|rst    how a finished connection ends: fin (default, a normal\n"
-        "                         close) or rst (abortive: no FIN exchange, no TIME_WAIT)\n"
+        "      --close rst|fin    how the client ends a connection it is done with: rst\n"
+        "                         (default; abortive, every byte asked for read: no FIN\n"
+        "                         exchange and no TIME_WAIT left on the client) or fin (a\n"
+        "                         normal close; in this protocol the client closes first,\n"
+        "                         so each connection leaves a TIME_WAIT on the client)\n"
         "      --json FILE        write the full result as JSON to FILE (- for stdout; the\n"
         "                         summary then goes to stderr)\n"
         "      --hdr-log FILE     the total latency of every second as an HdrHistogram\n"
@@ -214,6 +217,7 @@ int lg_parse_args(int argc, char **argv, struct lg_opts *o)
                           .bytes = 500000,
                           .per_conn = 1,
                           .timeout_us = 30000000,
+                          .close_rst = true,
                           .progress = isatty(STDERR_FILENO)};
     bool threads_given = false, n_given = false, d_given = false, host_given = false;
     bool seed_given = false, wb_given = false;
@@ -364,7 +368,7 @@ int lg_parse_args(int argc, char **argv, struct lg_opts *o)
             else if (!strcmp(optarg, "rst"))
                 o->close_rst = true;
             else
-                return bad_usage("--close %s: fin or rst", optarg);
+                return bad_usage("--close %s: rst or fin", optarg);
             break;
         case 'h':
             lg_usage(stdout);
