@@ -117,6 +117,10 @@ $(BIN)/%-srv: $(BUILD)/servers/%-srv.o $(BUILD)/libcb.a | $(BIN)
 $(BIN)/uring-srv: $(BUILD)/servers/uring-srv.o $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -luring $(LDLIBS)
 
+# green-srv links State Threads (Debian's libst-dev, from ci/install-deps.sh).
+$(BIN)/green-srv: $(BUILD)/servers/green-srv.o $(BUILD)/libcb.a | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lst $(LDLIBS)
+
 $(TESTS): $(TEST_OBJ) $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lz $(LDLIBS)
 

@@ -11,6 +11,7 @@ need=(
     "jq:jq"
     "gnuplot:gnuplot-nox"
     "/usr/include/liburing.h:liburing-dev"
+    "/usr/include/st.h:libst-dev"
     "/usr/include/zlib.h:zlib1g-dev"
     "man:man-db"
     "col:bsdextrautils"

@@ -85,6 +85,14 @@ Test(events, idle_clients_cost_no_worker_uring, .timeout = 120)
 {
     idle_clients("uring");
 }
+Test(events, idle_clients_cost_no_worker_leader, .timeout = 120)
+{
+    idle_clients("leader");
+}
+Test(events, idle_clients_cost_no_worker_green, .timeout = 120)
+{
+    idle_clients("green");
+}
 
 /* (b) 10,000 kept connections (-k 0), two requests each, all served with no error. */
 static void ten_thousand(const char *model)
@@ -143,6 +151,14 @@ Test(events, ten_thousand_kept_connections_reuseport, .timeout = 300)
 Test(events, ten_thousand_kept_connections_uring, .timeout = 300)
 {
     ten_thousand("uring");
+}
+Test(events, ten_thousand_kept_connections_leader, .timeout = 300)
+{
+    ten_thousand("leader");
+}
+Test(events, ten_thousand_kept_connections_green, .timeout = 300)
+{
+    ten_thousand("green");
 }
 
 /* (c) select cannot watch a descriptor at or above FD_SETSIZE: the client that would get one
@@ -233,6 +249,14 @@ Test(events, head_of_line_blocking, .timeout = 120)
                   "reactor-srv answered the small request while counting the big one");
     cr_expect(small_answered_first("reactor-pool"),
               "reactor-pool-srv held the small request behind the big one");
+}
+/* Leader/Followers: the thread that took the big request sieves it while another leads and
+ * answers the small one. */
+Test(events, leader_long_sieve_holds_one_thread, .timeout = 120)
+{
+    skip_unless_model("leader");
+    cr_expect(small_answered_first("leader"),
+              "leader-srv held the small request behind the big one");
 }
 
 /* ---- several loops: reuseport-srv and uring-srv ---- */
@@ -522,11 +546,11 @@ static void *flood_writer(void *arg)
     return NULL;
 }
 
-static void pipeline_flood(const char *model)
+static void pipeline_flood(const char *model, const char *const *args)
 {
     skip_unless_model(model);
     struct server s;
-    server_start(&s, model, NULL);
+    server_start(&s, model, args);
     char g[512];
     struct flood f = {.fd = tcp_connect(s.port)};
     int other = tcp_connect(s.port);
@@ -561,9 +585,21 @@ static void pipeline_flood(const char *model)
 }
 Test(events, pipeline_flood_does_not_starve_reactor, .timeout = 120)
 {
-    pipeline_flood("reactor");
+    pipeline_flood("reactor", NULL);
 }
 Test(events, pipeline_flood_does_not_starve_reactor_pool, .timeout = 120)
 {
-    pipeline_flood("reactor-pool");
+    pipeline_flood("reactor-pool", NULL);
+}
+Test(events, pipeline_flood_does_not_starve_leader, .timeout = 120)
+{
+    pipeline_flood("leader", NULL);
+}
+/* green-srv's schedulers: a thread that keeps finding requests waiting yields after each 16
+ * answered in a row, or it would never be switched out; run with one scheduler, so that both
+ * clients share it. */
+Test(events, pipeline_flood_does_not_starve_green, .timeout = 120)
+{
+    const char *args[] = {"-w", "1", NULL};
+    pipeline_flood("green", args);
 }
