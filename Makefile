@@ -214,7 +214,7 @@ sweep-pool: check-deps all                        ## pools under a burst: sizes,
 
 # A failed cell does not stop the others: each suite runs, and make fails at the end.
 WORKLOADS := conns idle mix slow rate sieve
-workloads: check-deps all                         ## the workload suites: conns idle mix slow rate sieve (40 to 55 min)
+workloads: check-deps all                         ## the workload suites: conns idle mix slow rate sieve (50 to 70 min)
 	@rc=0; for s in $(WORKLOADS); do \
 		r=0; bench/run $$s $(BENCH_OPTS) || r=$$?; [ $$r -eq 0 ] || rc=$$r; \
 	done; exit $$rc
