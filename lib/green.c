@@ -239,27 +239,36 @@ static void start_client(struct green *g, st_netfd_t nfd, const struct sockaddr_
     g->n++;
 }
 
-/* Accepts until the stop (the acceptor is this process's first ST thread). EMFILE and its
- * kin pause accepting for NET_ACCEPT_BACKOFF_MS; at --max-clients it looks again every
- * CAP_POLL_MS, since another scheduler's close does not wake it. */
+/* Accepts until the stop (the acceptor is this process's first ST thread). A place under
+ * --max-clients is taken only once a connection waits on the listener (an acceptor holding one
+ * while it waited would starve the other schedulers at a small cap); at the cap it looks again
+ * every CAP_POLL_MS, since another scheduler's close does not wake it. EMFILE and its kin
+ * pause accepting for NET_ACCEPT_BACKOFF_MS. */
 static void accept_loop(struct green *g)
 {
     while (!g->stopping) {
+        if (st_netfd_poll(g->lnfd, POLLIN, ST_UTIME_NO_TIMEOUT) < 0) {
+            if (errno != EINTR) { /* EINTR: the stop (the loop tests it) */
+                log_msg(LOG_ERR, "waiting on the listener: %s", strerror(errno));
+                st_usleep(us(NET_ACCEPT_BACKOFF_MS));
+            }
+            continue;
+        }
         if (!place_take(g)) {
             st_usleep(us(CAP_POLL_MS));
             continue;
         }
         struct sockaddr_storage peer;
         int len = sizeof peer;
-        st_netfd_t nfd = st_accept(g->lnfd, (struct sockaddr *)&peer, &len, ST_UTIME_NO_TIMEOUT);
+        st_netfd_t nfd = st_accept(g->lnfd, (struct sockaddr *)&peer, &len, ST_UTIME_NO_WAIT);
         if (nfd) {
             start_client(g, nfd, &peer, len);
             continue;
         }
         int e = errno;
         atomic_fetch_sub(g->clients, 1);
-        if (e == EINTR || e == ECONNABORTED || e == EPROTO || e == ECONNRESET)
-            continue; /* the stop (the loop tests it), or a client gone before it was taken */
+        if (e == ETIME || e == EINTR || e == ECONNABORTED || e == EPROTO || e == ECONNRESET)
+            continue; /* taken by another scheduler (-U), the stop, or a client already gone */
         if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
             long long now = now_ms();
             if (now - g->last_warn >= 1000) {

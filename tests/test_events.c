@@ -435,6 +435,10 @@ Test(events, uring_max_clients_across_rings, .timeout = 60)
 {
     cap_across_loops("uring", true);
 }
+Test(events, green_max_clients_across_schedulers, .timeout = 60)
+{
+    cap_across_loops("green", false); /* counted in memory the scheduler processes share */
+}
 
 /* Starts uring-srv -p 0 under a seccomp filter that fails system call nr with errno e; its
  * exit status, whether it printed a listening line, and its stderr (a file, to unlink). */

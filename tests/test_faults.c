@@ -591,6 +591,32 @@ Test(faults, prefork_child_killed_is_respawned, .init = setup, .timeout = 60)
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
 }
 
+/* green-srv: a scheduler that dies takes its clients with it; the parent starts another on
+ * the same listener, and the server serves from both again. */
+Test(faults, green_scheduler_killed_is_respawned, .init = setup, .timeout = 60)
+{
+    skip_unselected("green");
+    struct server s;
+    const char *args[] = {"-w", "2", NULL};
+    server_start(&s, "green", args);
+    pid_t before[8], after[8];
+    cr_assert_eq(child_pids(s.pid, before, 8), 2);
+    kill(before[0], SIGKILL);
+    int n = 0;
+    bool renewed = false;
+    for (int i = 0; i < 200 && !renewed; i++) {
+        usleep(50000);
+        n = child_pids(s.pid, after, 8);
+        renewed = n == 2 && after[0] != before[0] && after[1] != before[0];
+    }
+    cr_expect(renewed, "%d schedulers after one was killed", n);
+    /* Connections are hashed to both listeners: 16 clients reach both schedulers. */
+    for (int i = 0; i < 16; i++)
+        cr_expect(request_ok(s.port, "1000 100\n", 100), "request %d", i);
+    int st = server_stop(&s, NULL, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
+}
+
 Test(faults, fork_child_killed_mid_request_leaves_no_zombie, .init = setup, .timeout = 60)
 {
     skip_unselected("fork");
@@ -903,6 +929,16 @@ Test(faults, reuseport_max_clients_one_after_another, .init = setup, .timeout = 
 Test(faults, uring_max_clients_one_after_another, .init = setup, .timeout = 60)
 {
     max_clients_one_after_another("uring");
+}
+
+Test(faults, leader_max_clients_one_after_another, .init = setup, .timeout = 60)
+{
+    max_clients_one_after_another("leader");
+}
+
+Test(faults, green_max_clients_one_after_another, .init = setup, .timeout = 60)
+{
+    max_clients_one_after_another("green");
 }
 
 /* The read() calls a process has made (/proc/PID/io syscr), or -1. */
