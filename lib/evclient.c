@@ -50,6 +50,21 @@ void evc_remove(struct ev_clients *set, struct ev_client *cl)
     set->n--;
 }
 
+ssize_t evc_send(struct ev_client *cl)
+{
+    const void *p;
+    size_t n = conn_output(&cl->c, &p);
+    for (;;) {
+        ssize_t w = send(cl->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w >= 0) {
+            conn_sent(&cl->c, (size_t)w);
+            return w;
+        }
+        if (errno != EINTR)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+}
+
 const char *evc_peer(const struct ev_client *cl, char *buf, size_t n)
 {
     net_addr_str((const struct sockaddr *)&cl->peer, cl->peerlen, buf, n);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "conn.h"
 
@@ -49,6 +50,10 @@ void evc_remove(struct ev_clients *set, struct ev_client *cl);
 
 /* The conn's tally since the last call, to the loop's counters. */
 void evc_count(struct ev_clients *set, struct ev_client *cl);
+
+/* One non-blocking send of the conn's next output, reported to the conn: the bytes sent, 0
+ * when the socket is full, -1 when the client reset or went away. */
+ssize_t evc_send(struct ev_client *cl);
 
 /* The client's address for a log line. */
 const char *evc_peer(const struct ev_client *cl, char *buf, size_t n);

@@ -305,23 +305,6 @@ static void client_wait(struct leader *l, struct client *cl)
         client_close(l, cl); /* timed out or aborted, done with at the stop, or not armed */
 }
 
-/* One send of the conn's next output: the bytes sent, 0 when the socket is full, -1 when
- * the client reset or went away. */
-static ssize_t send_output(struct client *cl)
-{
-    const void *p;
-    size_t n = conn_output(&cl->ev.c, &p);
-    for (;;) {
-        ssize_t w = send(cl->ev.fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w >= 0) {
-            conn_sent(&cl->ev.c, (size_t)w);
-            return w;
-        }
-        if (errno != EINTR)
-            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-    }
-}
-
 /* Serves the client's event as the reactor does (the same per-event bounds), the sieve
  * included, then arms its next one. */
 static void client_run(struct leader *l, struct client *cl, uint32_t events)
@@ -334,7 +317,7 @@ static void client_run(struct leader *l, struct client *cl, uint32_t events)
         case CONN_SEND: {
             if (written >= WRITE_PER_EVENT)
                 goto wait;
-            ssize_t w = send_output(cl);
+            ssize_t w = evc_send(&cl->ev);
             if (w == 0)
                 goto wait;
             if (w < 0) {

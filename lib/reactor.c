@@ -211,23 +211,6 @@ fail:
     return false;
 }
 
-/* One send of the conn's next output, reported to the conn: the bytes sent, 0 when the
- * socket is full, -1 when the client reset or went away. */
-static ssize_t send_output(struct client *cl)
-{
-    const void *p;
-    size_t n = conn_output(&cl->ev.c, &p);
-    for (;;) {
-        ssize_t w = send(cl->ev.fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w >= 0) {
-            conn_sent(&cl->ev.c, (size_t)w);
-            return w;
-        }
-        if (errno != EINTR)
-            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-    }
-}
-
 /* Drives one client on readiness until it must wait, within the per-event bounds. */
 static void client_run(struct client *cl, unsigned events)
 {
@@ -240,7 +223,7 @@ static void client_run(struct client *cl, unsigned events)
         case CONN_SEND: {
             if (written >= WRITE_PER_EVENT)
                 goto wait;
-            ssize_t w = send_output(cl);
+            ssize_t w = evc_send(&cl->ev);
             if (w == 0)
                 goto wait;
             if (w < 0) {
@@ -352,7 +335,7 @@ void reactor_work(struct client *cl, uint64_t work)
     cl->send_blocked = cl->send_failed = false;
     conn_work_done(&cl->ev.c, sieve_count(work));
     while (cl->ev.c.state == CONN_SEND) {
-        ssize_t w = send_output(cl);
+        ssize_t w = evc_send(&cl->ev);
         if (w <= 0) {
             cl->send_blocked = w == 0;
             cl->send_failed = w < 0;
