@@ -223,17 +223,31 @@ Test(bench, compare_and_export, .timeout = 120)
 
 /* A run with one concurrency and several models is drawn against the models (not against
  * the pool size, which would drop the iterative server); noisy configurations are marked; a
- * gnuplot warning (the fixture's flat latencies give some) fails only with --strict. */
+ * gnuplot warning (the fixture's flat latencies give some) fails only with --strict. The
+ * heatmaps are drawn, without a warning, from per-second histograms whose every request fell
+ * in one latency bin (prethread) or in several (iterative). */
 Test(bench, one_concurrency_is_drawn_against_the_models, .timeout = 120)
 {
-    char d[96], cmd[1024];
+    char d[96], cmd[2048];
     snprintf(d, sizeof d, "/tmp/cb-plot-one-%ld", (long)getpid());
     snprintf(cmd, sizeof cmd,
              "rm -rf %s && mkdir -p %s && cp -r tests/fixtures/bench/cells %s/ && "
+             "for f in %s/cells/*.json; do jq --argjson one \"$(case $f in *prethread*) echo "
+             "true;; *) echo false;; esac)\" '.loadgen.histogram = {timeline_significant_digits: "
+             "2} | .loadgen.timeline = [range(3) as $t | {t: $t, requests: 5, errors: 0, p99_us: "
+             "2000, buckets: (if $one "
+             "then [[1500, 5]] else [[1200, 2], [1500, 2], [1900, 1]] end)}]' $f > $f.t && "
+             "mv $f.t $f; done && "
              "echo '{\"suite\":\"x\",\"matrix\":{\"TITLE\":\"one\"}}' > %s/run.json && "
              "bench/summarize %s > %s/summary.json && bench/plot %s 2>%s.err",
-             d, d, d, d, d, d, d, d);
+             d, d, d, d, d, d, d, d, d);
     cr_assert_eq(system(cmd), 0, "bench/plot failed: %s", cmd);
+    snprintf(cmd, sizeof cmd,
+             "[ $(wc -l < %s/plots/data/heatmap/prethread.tsv) -eq 3 ] && "
+             "[ -s %s/plots/heatmap-prethread.svg ] && [ -s %s/plots/heatmap-iterative.svg ] && "
+             "! grep -q heatmap %s.err",
+             d, d, d, d);
+    cr_expect_eq(system(cmd), 0, "heatmaps: %s", cmd);
     snprintf(
         cmd, sizeof cmd,
         "printf '0\\t100\\t100\\t160\\t1\\t0\\n' | cmp -s - %s/plots/data/throughput/iterative.tsv "
