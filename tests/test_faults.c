@@ -559,6 +559,23 @@ Test(faults, prethread_worker_that_cannot_start_is_logged, .init = setup, .timeo
 
 /* ---- dying workers ---- */
 
+/* Waits (up to 10 s) until `parent` has `want` children again, none of them one of the `nkilled`
+ * killed ones; their pids in after[cap], their number in *n. */
+static bool children_renewed(pid_t parent, const pid_t *killed, int nkilled, int want, pid_t *after,
+                             int cap, int *n)
+{
+    bool renewed = false;
+    for (int i = 0; i < 200 && !renewed; i++) {
+        usleep(50000);
+        *n = child_pids(parent, after, cap);
+        renewed = *n == want;
+        for (int k = 0; k < *n && renewed; k++)
+            for (int j = 0; j < nkilled && renewed; j++)
+                renewed = after[k] != killed[j];
+    }
+    return renewed;
+}
+
 Test(faults, prefork_child_killed_is_respawned, .init = setup, .timeout = 60)
 {
     skip_unselected("prefork");
@@ -570,14 +587,8 @@ Test(faults, prefork_child_killed_is_respawned, .init = setup, .timeout = 60)
     kill(before[0], SIGKILL);
     kill(before[2], SIGKILL);
     int n = 0;
-    bool renewed = false;
-    for (int i = 0; i < 200 && !renewed; i++) {
-        usleep(50000);
-        n = child_pids(s.pid, after, 16);
-        renewed = n == 4;
-        for (int k = 0; k < n && renewed; k++)
-            renewed = after[k] != before[0] && after[k] != before[2];
-    }
+    const pid_t killed[] = {before[0], before[2]};
+    bool renewed = children_renewed(s.pid, killed, 2, 4, after, 16, &n);
     cr_expect(renewed, "pool has %d children after two were killed", n);
     /* Four clients at once, each needing its own child. */
     int fds[4];
@@ -603,12 +614,7 @@ Test(faults, green_scheduler_killed_is_respawned, .init = setup, .timeout = 60)
     cr_assert_eq(child_pids(s.pid, before, 8), 2);
     kill(before[0], SIGKILL);
     int n = 0;
-    bool renewed = false;
-    for (int i = 0; i < 200 && !renewed; i++) {
-        usleep(50000);
-        n = child_pids(s.pid, after, 8);
-        renewed = n == 2 && after[0] != before[0] && after[1] != before[0];
-    }
+    bool renewed = children_renewed(s.pid, before, 1, 2, after, 8, &n);
     cr_expect(renewed, "%d schedulers after one was killed", n);
     /* Connections are hashed to both listeners: 16 clients reach both schedulers. */
     for (int i = 0; i < 16; i++)
