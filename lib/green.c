@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "evclient.h"
 #include "log.h"
 #include "net.h"
 #include "serve.h"
@@ -141,8 +142,11 @@ static void serve(struct gclient *cl)
             break;
         }
         case CONN_READ: {
-            if (g->stopping && !cl->drained)
-                goto out; /* no request in progress: done with at the stop */
+            /* At the stop, done with between requests unless the next one already waits
+             * (closing with it unread would reset the connection, and the client could lose
+             * the answer it is still reading). */
+            if (evc_closes_at_stop(st_netfd_fileno(cl->nfd), cl->drained, c.state, g->stopping))
+                goto out;
             long long wait = -1;
             if (cfg->timeout_ms >= 0) { /* the whole line is bounded, not each byte */
                 long long now = now_ms();
@@ -300,7 +304,8 @@ static void accept_loop(struct green *g)
 
 /* The stop: the acceptor is interrupted (it then takes what is already queued on this
  * scheduler's listener, since closing a listener of a SO_REUSEPORT group drops its queue, and
- * shuts it); clients waiting for a request are interrupted and closed; the others finish. */
+ * shuts it); clients waiting for a request are interrupted and closed (unless a request of
+ * theirs already waits, which is answered first); the others finish. */
 static void begin_stop(struct green *g)
 {
     if (g->stopping)

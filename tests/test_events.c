@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -365,6 +366,75 @@ Test(events, reuseport_stop_serves_the_queued, .timeout = 120)
 Test(events, uring_stop_serves_the_queued, .timeout = 120)
 {
     stop_serves_the_queued("uring");
+}
+
+/* The drain policy, the same in every event design: at the stop a client between requests is
+ * closed, unless its next request already waits in the socket; that one is answered. A client
+ * asks for a payload larger than the sockets hold and reads none of it, so the server is still
+ * sending when its second request arrives and when the stop comes (known by a new connection
+ * being refused: the listeners are shut); then the client reads both answers. */
+static void stop_answers_a_request_already_sent(const char *model)
+{
+    skip_unless_model(model);
+    const char *const args[] = {"--grace", "120s", NULL};
+    struct server s;
+    server_start(&s, model, args);
+    int fd = tcp_connect(s.port);
+    char g[512];
+    read_greeting(fd, g, sizeof g);
+    const uint64_t big = 32ULL << 20;
+    char first[64];
+    snprintf(first, sizeof first, "10 %llu\n", (unsigned long long)big);
+    send_str(fd, first);
+    cr_assert(await_peer_read(fd), "%s: the first request was not read", model);
+    send_str(fd, "10 10\n"); /* waits in the server's socket while the first answer is sent */
+    kill(s.pid, SIGTERM);
+    bool refused = false;
+    for (int i = 0; i < 1000 && !refused; i++) {
+        int probe = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s.port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        refused = connect(probe, (struct sockaddr *)&sa, sizeof sa) < 0 && errno == ECONNREFUSED;
+        close(probe);
+        if (!refused)
+            usleep(10000);
+    }
+    cr_assert(refused, "%s: the listener was not shut after SIGTERM", model);
+    struct timeval tv = {30, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    cr_expect_eq(recv_payload(fd, big), big, "%s: the first answer was cut", model);
+    cr_expect_eq(recv_payload(fd, 10), 10, "%s: the request sent before the stop was not answered",
+                 model);
+    close(fd);
+    char stats[2048];
+    int st = server_wait(&s, stats, sizeof stats);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit 0x%x", model, st);
+    cr_expect_eq(json_num(stats, "requests"), 2, "%s: %s", model, stats);
+    server_check_clean(&s);
+}
+Test(events, stop_answers_a_request_already_sent_reactor, .timeout = 120)
+{
+    stop_answers_a_request_already_sent("reactor");
+}
+Test(events, stop_answers_a_request_already_sent_reactor_pool, .timeout = 120)
+{
+    stop_answers_a_request_already_sent("reactor-pool");
+}
+Test(events, stop_answers_a_request_already_sent_reuseport, .timeout = 120)
+{
+    stop_answers_a_request_already_sent("reuseport");
+}
+Test(events, stop_answers_a_request_already_sent_uring, .timeout = 120)
+{
+    stop_answers_a_request_already_sent("uring");
+}
+Test(events, stop_answers_a_request_already_sent_leader, .timeout = 120)
+{
+    stop_answers_a_request_already_sent("leader");
+}
+Test(events, stop_answers_a_request_already_sent_green, .timeout = 120)
+{
+    stop_answers_a_request_already_sent("green");
 }
 
 /* --max-clients counts the clients of every loop: with 2 loops and a cap of 4, 4 of 20 idle
