@@ -141,8 +141,11 @@ uint64_t blocking_serve(const struct serve_cfg *cfg, struct stop *st, struct sta
             break;
         }
         case CONN_READ: {
-            if (stop_level(st) >= 1)
-                goto out; /* draining: no request in progress, so this connection is done */
+            /* Draining: done with between requests, unless the next one already waits (it is
+             * answered, within the grace time). */
+            int lv = stop_level(st);
+            if (lv >= 2 || (lv == 1 && serve_closes_at_stop(fd, false, c.state)))
+                goto out;
             /* The timeout bounds the whole line, not the gap between bytes: a client that
              * trickles one byte at a time (slowloris) is dropped like an idle one. */
             int wait_ms = -1;
@@ -152,12 +155,14 @@ uint64_t blocking_serve(const struct serve_cfg *cfg, struct stop *st, struct sta
                     line_deadline = now + cfg->timeout_ms;
                 wait_ms = line_deadline > now ? (int)(line_deadline - now) : 0;
             }
-            int r = io_wait(fd, POLLIN, st->fd, wait_ms);
+            int r = io_wait(fd, POLLIN, stop_fd(st, lv), wait_limit(st, lv, wait_ms));
             if (r == IO_STOP) {
                 stop_signals(st);
                 break;
             }
             if (r == IO_TIMEOUT) {
+                if (stop_level(st) >= 2)
+                    goto out; /* the grace time is over */
                 log_msg(LOG_INFO, "%s: no complete request within %d ms, closing", peer_str(&who),
                         cfg->timeout_ms);
                 goto out;

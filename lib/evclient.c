@@ -113,20 +113,9 @@ void evc_answered(struct ev_client *cl)
         cl->drained = false;
 }
 
-bool evc_closes_at_stop(int fd, bool drained, enum conn_state state, bool stopping)
-{
-    if (!stopping || drained || state != CONN_READ)
-        return false;
-    char c;
-    ssize_t n;
-    while ((n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT)) < 0 && errno == EINTR)
-        ;
-    return n <= 0; /* nothing waits (or the peer is gone): done with */
-}
-
 bool evc_done_at_stop(const struct ev_client *cl, bool stopping)
 {
-    return evc_closes_at_stop(cl->fd, cl->drained, cl->c.state, stopping);
+    return stopping && serve_closes_at_stop(cl->fd, cl->drained, cl->c.state);
 }
 
 void evc_grace_over(const struct ev_clients *set)

@@ -3,8 +3,7 @@
  * and its tally, the peer in log lines, the places under --max-clients, and the drain policy
  * on SIGTERM. A driver's own client embeds a struct ev_client first and does its I/O its own
  * way; what it decides about a client's life it asks here, so that a change of policy is made
- * once. The user-level threads of lib/green keep their own client list (a thread each) and
- * ask the drain policy's question here too (evc_closes_at_stop).
+ * once. The question a stop asks of each client is every driver's: serve_closes_at_stop.
  *
  * The drain policy: at the stop a loop takes what is already queued on its listener (those
  * clients are "drained": their first request is served), refuses new clients, closes every
@@ -77,12 +76,9 @@ bool evc_at_cap(struct srv *s);
 void evc_answered(struct ev_client *cl);
 
 /* At the stop (stopping), is the client done with: between requests, not drained, and no
- * request of its waiting in the socket? */
+ * request of its waiting in the socket? (serve_closes_at_stop, the question every driver
+ * asks) */
 bool evc_done_at_stop(const struct ev_client *cl, bool stopping);
-
-/* The same question for a driver whose clients are not ev_clients (lib/green): the client's
- * socket fd, whether it was drained, and its conn's state. */
-bool evc_closes_at_stop(int fd, bool drained, enum conn_state state, bool stopping);
 
 /* The grace time is over: says so when clients are still busy. The driver then closes them. */
 void evc_grace_over(const struct ev_clients *set);

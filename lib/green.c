@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "evclient.h"
 #include "log.h"
 #include "net.h"
 #include "serve.h"
@@ -142,10 +141,8 @@ static void serve(struct gclient *cl)
             break;
         }
         case CONN_READ: {
-            /* At the stop, done with between requests unless the next one already waits
-             * (closing with it unread would reset the connection, and the client could lose
-             * the answer it is still reading). */
-            if (evc_closes_at_stop(st_netfd_fileno(cl->nfd), cl->drained, c.state, g->stopping))
+            /* At the stop, done with between requests unless the next one already waits. */
+            if (g->stopping && serve_closes_at_stop(st_netfd_fileno(cl->nfd), cl->drained, c.state))
                 goto out;
             long long wait = -1;
             if (cfg->timeout_ms >= 0) { /* the whole line is bounded, not each byte */
