@@ -710,6 +710,21 @@ static void start_readers(struct slow_reader *r, pthread_t *t, int n, int want_s
         usleep(25000);
 }
 
+/* Waits (at most 10 s) until a new connection to port is refused, as it is once the server
+ * has stopped accepting; true if so. */
+static bool await_refused(int port)
+{
+    for (int i = 0; i < 1000; i++) {
+        int fd = try_connect(port);
+        if (fd < 0 && errno == ECONNREFUSED)
+            return true;
+        if (fd >= 0)
+            close(fd);
+        usleep(10000);
+    }
+    return false;
+}
+
 MODEL_TEST(sigterm_while_64_clients_are_mid_request, .timeout = 120)
 {
     skip_unselected(m->name);
@@ -728,17 +743,7 @@ MODEL_TEST(sigterm_while_64_clients_are_mid_request, .timeout = 120)
     cr_expect_geq(started, in_service, "%s: %d clients mid-request", m->name, started);
 
     kill(s.pid, SIGTERM);
-    /* New connections are refused once the server has stopped accepting. */
-    bool refused = false;
-    for (int i = 0; i < 200 && !refused; i++) {
-        int fd = try_connect(s.port);
-        refused = fd < 0 && errno == ECONNREFUSED;
-        if (fd >= 0)
-            close(fd);
-        if (!refused)
-            usleep(10000);
-    }
-    cr_expect(refused, "%s: still accepting after SIGTERM", m->name);
+    cr_expect(await_refused(s.port), "%s: still accepting after SIGTERM", m->name);
     atomic_store(&r.fast, 1); /* now let every request in progress finish quickly */
     char stats[1024];
     int st = server_wait(&s, stats, sizeof stats);
@@ -776,16 +781,7 @@ MODEL_TEST(stop_answers_a_request_already_sent, .timeout = 120)
     cr_assert(await_peer_read(fd), "%s: the first request was not read", m->name);
     send_str(fd, "10 10\n"); /* waits in the server's socket while the first answer is sent */
     kill(s.pid, SIGTERM);
-    bool refused = false;
-    for (int i = 0; i < 1000 && !refused; i++) {
-        int probe = try_connect(s.port);
-        refused = probe < 0 && errno == ECONNREFUSED;
-        if (probe >= 0)
-            close(probe);
-        if (!refused)
-            usleep(10000);
-    }
-    cr_assert(refused, "%s: still accepting after SIGTERM", m->name);
+    cr_assert(await_refused(s.port), "%s: still accepting after SIGTERM", m->name);
     struct timeval tv = {30, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     cr_expect_eq(recv_payload(fd, big), big, "%s: the first answer was cut", m->name);
