@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,6 +558,38 @@ bool await_peer_read(int fd)
         int outq = 0;
         struct peer_q q = {theirs, mine, true};
         if (ioctl(fd, SIOCOUTQ, &outq) == 0 && outq == 0 && scan_tcp(peer_unread, &q) && !q.unread)
+            return true;
+        usleep(1000);
+    }
+    return false;
+}
+
+bool file_has(const char *path, const char *needle)
+{
+    char buf[65536];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, needle) != NULL;
+}
+
+bool await_file_has(const char *path, const char *needle)
+{
+    for (int i = 0; i < 60000; i++) {
+        if (file_has(path, needle))
+            return true;
+        usleep(1000);
+    }
+    return false;
+}
+
+bool await_count(const _Atomic int *counter, int want)
+{
+    for (int i = 0; i < 60000; i++) {
+        if (atomic_load(counter) >= want)
             return true;
         usleep(1000);
     }

@@ -93,6 +93,18 @@ bool await_peer_read(int fd);
 /* Waits (at most 10 s) until the threads of pid number at most want; returns the count then. */
 int await_threads(pid_t pid, int want);
 
+/* Whether the file at path holds needle (in its first 64 KiB). */
+bool file_has(const char *path, const char *needle);
+
+/* Waits until the file at path holds needle: an event a test orders its next step after (a
+ * progress line, a log line), not a time. At most 60 s, a bound for a broken program only;
+ * true if it came. */
+bool await_file_has(const char *path, const char *needle);
+
+/* Waits until *counter (a counter another thread of the test advances) reaches want; at most
+ * 60 s, as await_file_has. True if it did. */
+bool await_count(const _Atomic int *counter, int want);
+
 /* Number of open descriptors of a process. */
 int fd_count(pid_t pid);
 
