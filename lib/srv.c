@@ -195,6 +195,7 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
         srv_thread_stop_init(s);
     } else {
         s->stop.own_signals = true;
+        s->stop.says = true;
         s->stop.fd = s->stop.abort_fd = s->sigfd;
     }
     s->stop.listen_fd = -1;

@@ -70,8 +70,7 @@ unsigned srv_signals(struct srv *s)
         case SIGTERM:
         case SIGINT:
             srv_set_level(s, srv_level(s) + 1);
-            log_msg(LOG_INFO, "%s: %s", strsignal((int)si.ssi_signo),
-                    srv_level(s) == 1 ? "stopping; requests in flight may finish" : "stopping now");
+            stop_log((int)si.ssi_signo, srv_level(s));
             mask |= SRV_SIG_STOP;
             break;
         case SIGCHLD:
@@ -95,6 +94,7 @@ int srv_child_init(struct srv *s)
     if (s->sigfd < 0)
         return -1;
     s->stop.own_signals = true;
+    s->stop.says = false; /* the parent says it */
     s->stop.fd = s->stop.abort_fd = s->sigfd;
     s->stop.listen_fd = -1;
     s->stop.grace_ms = s->opt.grace_ms;

@@ -1,10 +1,12 @@
 #include "stop.h"
 
 #include <signal.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "net.h"
 
 static long long now_ms(void)
@@ -24,6 +26,12 @@ int stop_level(struct stop *st)
     return lv;
 }
 
+void stop_log(int signo, int level)
+{
+    log_msg(LOG_INFO, "%s: %s", strsignal(signo),
+            level == 1 ? "stopping; requests in flight may finish" : "stopping now");
+}
+
 int stop_signals(struct stop *st)
 {
     if (st->own_signals) {
@@ -35,6 +43,8 @@ int stop_signals(struct stop *st)
                     atomic_store(&st->level, lv + 1);
                 if (lv == 0)
                     st->abort_at_ms = now_ms() + st->grace_ms;
+                if (st->says)
+                    stop_log((int)si.ssi_signo, lv < 2 ? lv + 1 : 2);
                 if (st->listen_fd >= 0)
                     net_stop_accepting(st->listen_fd); /* new clients are refused at once */
             }

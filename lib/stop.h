@@ -21,6 +21,7 @@ struct stop {
                             * stop is seen, by a process that accepts and serves in one thread; or -1 */
     int grace_ms;          /* with own_signals: the drain turns into an abort after this long */
     long long abort_at_ms; /* set when the drain begins (monotonic ms) */
+    bool says;             /* with own_signals: the server's own process, which logs each stop */
     atomic_int level;
 };
 
@@ -37,5 +38,9 @@ int stop_level(struct stop *st);
 /* With own_signals, first takes any pending SIGTERM/SIGINT (one step each) from the
  * signalfd; then the current level. Called when st->fd was seen readable. */
 int stop_signals(struct stop *st);
+
+/* Logs a stop signal taken, level the level it raised: the one line every model writes,
+ * which a user (and a test) reads to know that the signal was seen. */
+void stop_log(int signo, int level);
 
 #endif

@@ -187,7 +187,7 @@ void server_start_limited(struct server *s, const char *model, const char *const
     close(p[1]);
     s->pid = pid;
     s->out = p[0];
-    read_line_fd(s->out, s->listening, sizeof s->listening, 10000);
+    read_line_fd(s->out, s->listening, sizeof s->listening, 60000);
     if (!strstr(s->listening, "\"event\":\"listening\"")) {
         /* A model this machine cannot run (uring-srv where io_uring is disabled) says so in
          * one line: the test is skipped with that reason. */
@@ -318,6 +318,17 @@ size_t read_all(int fd, char *buf, size_t n)
     }
     buf[len] = '\0';
     return len;
+}
+
+int settled_fd_count(pid_t pid)
+{
+    int now = fd_count(pid), prev = -1;
+    for (int i = 0; i < 600 && now != prev; i++) {
+        usleep(100000);
+        prev = now;
+        now = fd_count(pid);
+    }
+    return now;
 }
 
 int fd_count(pid_t pid)

@@ -108,6 +108,10 @@ bool await_count(const _Atomic int *counter, int want);
 /* Number of open descriptors of a process. */
 int fd_count(pid_t pid);
 
+/* The same, once start-up is over (a sanitizer's runtime may hold a descriptor briefly while
+ * threads start): two equal counts 100 ms apart, within 60 s. */
+int settled_fd_count(pid_t pid);
+
 /* Reads a numeric field from a one-line JSON object; -1 if absent. */
 long long json_num(const char *line, const char *key);
 

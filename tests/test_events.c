@@ -335,12 +335,14 @@ static void stop_serves_the_queued(const char *model)
         read_greeting(busy[i], g, sizeof g);
         send_str(busy[i], "20000000 1\n"); /* holds the loop it landed on */
     }
-    usleep(100000);
+    /* A loop has read its first busy request and is counting (the others may still be on
+     * their way to their loop: then it serves the queued ones before the stop, as well). */
+    cr_assert(await_peer_read(busy[0]), "%s: the first request was not read", model);
     for (int i = 0; i < 16; i++) {
         queued[i] = tcp_connect(s.port); /* in the listeners' queues: every loop is counting */
         send_str(queued[i], "10 100\n"); /* its request, before the greeting: allowed */
     }
-    usleep(100000);
+    /* connect returned: each is in an accept queue or taken, its request in its socket. */
     kill(s.pid, SIGTERM);
     int answered = 0;
     for (int i = 0; i < 16; i++) {
