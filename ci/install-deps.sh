@@ -20,14 +20,23 @@ need=(
     "strace:strace"
     "nc:netcat-openbsd"
 )
-if [[ "${1:-}" == "--bench" ]]; then
-    need+=("wrk:wrk" "nginx:nginx-light" "/usr/bin/time:time" "ip:iproute2" "taskset:util-linux")
-fi
-if [[ "${1:-}" == "--ci" ]]; then
-    need+=("clang-format:clang-format" "shellcheck:shellcheck" "clang:clang" "wrk:wrk" "nginx:nginx-light"
-        "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev"
-        "/usr/sbin/sshd:openssh-server" "chromium:chromium")
-fi
+# What the tests use beyond the build: the bench tests drive nginx through wrk and hosts over
+# ssh, the report test opens the page in headless chromium. `make test` installs them too,
+# so that a user's run leaves out no test that CI runs.
+test_need=("wrk:wrk" "nginx:nginx-light" "/usr/sbin/sshd:openssh-server" "chromium:chromium")
+case "${1:-}" in
+--bench) need+=("wrk:wrk" "nginx:nginx-light" "/usr/bin/time:time" "ip:iproute2" "taskset:util-linux") ;;
+--test) need+=("${test_need[@]}") ;;
+--ci)
+    need+=("${test_need[@]}" "clang-format:clang-format" "shellcheck:shellcheck" "clang:clang"
+        "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev")
+    ;;
+"") ;;
+*)
+    echo "usage: ci/install-deps.sh [--bench|--test|--ci]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for item in "${need[@]}"; do
