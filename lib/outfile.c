@@ -112,6 +112,41 @@ int outfile_check(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Writes data to fd, syncs and closes it, renames tmp to target; unlinks tmp on failure. */
+static int finish_rename(int fd, const char *tmp, const char *target, const char *path,
+                         const void *data, size_t len, char *err, size_t errlen)
+{
+    int e = 0;
+    if (io_writen(fd, data, len) < 0 || fsync(fd) < 0)
+        e = errno;
+    if (close(fd) < 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, target) < 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        return fail(err, errlen, path, strerror(e));
+    }
+    return 0;
+}
+
+int outfile_replace(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    char tmp[PATH_MAX + 32];
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+        return fail(err, errlen, path, strerror(ENAMETOOLONG));
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return fail(err, errlen, path, strerror(errno));
+    if (fchmod(fd, 0644) < 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return fail(err, errlen, path, strerror(e));
+    }
+    return finish_rename(fd, tmp, path, path, data, len, err, errlen);
+}
+
 int outfile_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
     if (!strcmp(path, "-")) {
@@ -138,19 +173,8 @@ int outfile_write(const char *path, const void *data, size_t len, char *err, siz
     char tmp[PATH_MAX + 32];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", real, (long)getpid()) >= (int)sizeof tmp)
         return fail(err, errlen, path, strerror(ENAMETOOLONG));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0)
         return fail(err, errlen, path, strerror(errno));
-    int e = 0;
-    if (io_writen(fd, data, len) < 0 || fsync(fd) < 0)
-        e = errno;
-    if (close(fd) < 0 && !e)
-        e = errno;
-    if (!e && rename(tmp, real) < 0)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        return fail(err, errlen, path, strerror(e));
-    }
-    return 0;
+    return finish_rename(fd, tmp, real, path, data, len, err, errlen);
 }

@@ -21,4 +21,10 @@ int outfile_check(const char *path, char *err, size_t errlen);
 /* Writes len bytes of data to path as described above (fsync'd before the rename). */
 int outfile_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
+/* Writes len bytes of data to a new file beside path (made with O_EXCL, so nothing planted
+ * there is followed) and renames it over path, whatever path is now: a symbolic link there
+ * is replaced, never followed. For the files of a directory others may write in (a run
+ * directory shared between users), where a link is a trap rather than a wish. */
+int outfile_replace(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
 #endif

@@ -1040,6 +1040,21 @@ Test(bench, plot_takes_a_run_as_data_never_as_code, .timeout = 300)
     sh("rm -rf %s%s", dir, "");
 }
 
+/* A run directory someone shares is data: --resume refuses values that fail their option's
+ * check (a model outside the registry, a path in an id, nginx.conf text in a number), a link
+ * planted where the run writes is replaced, not followed, and closed standard streams change
+ * nothing (tests/run-hostile.sh). */
+Test(bench, resume_takes_a_run_as_data_never_as_code, .timeout = 300)
+{
+    bench_env();
+    char dir[] = "/tmp/cb-runhostile-XXXXXX";
+    cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "tests/run-hostile.sh %s", dir);
+    cr_expect_eq(system(cmd), 0, "%s: see the lines above", cmd);
+    sh("rm -rf %s%s", dir, "");
+}
+
 /* The table of dimensions: bench/run --dimensions prints every option with its make
  * variable, JSON key and default; and every valued option reaches bench/run from make by its
  * variable (a bad value is refused naming the option: it was passed, none is dropped). */

@@ -37,17 +37,34 @@ long long now_ns(int clock)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+int proc_std_streams(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        int f = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (f < 0)
+            return -1;
+        if (f != fd) { /* a lower one was closed too and took f: that one is done */
+            if (dup2(f, fd) < 0)
+                return -1;
+            close(f);
+        }
+    }
+    return 0;
+}
+
 /* In the child: the stream fd onto path (or /dev/null); false on failure. */
 static bool redirect(int fd, const char *path, int flags)
 {
     int f = open(path ? path : "/dev/null", flags, 0644);
     if (f < 0)
         return false;
-    if (f != fd) {
-        if (dup2(f, fd) < 0)
-            return false;
-        close(f);
-    }
+    if (f == fd) /* fd was closed: open gave it back, with flags' O_CLOEXEC */
+        return fcntl(fd, F_SETFD, 0) == 0;
+    if (dup2(f, fd) < 0)
+        return false;
+    close(f);
     return true;
 }
 
@@ -79,7 +96,8 @@ pid_t proc_start(const struct spawn *s, char *err, size_t errlen)
     if (pid > 0)
         return pid;
     child_defaults();
-    int wflags = O_WRONLY | O_CREAT | (s->append ? O_APPEND : O_TRUNC) | O_CLOEXEC;
+    /* O_NOFOLLOW: a link planted where a log goes (a run directory is shared) is refused. */
+    int wflags = O_WRONLY | O_CREAT | (s->append ? O_APPEND : O_TRUNC) | O_CLOEXEC | O_NOFOLLOW;
     if (s->inherit) {
         if (!redirect(0, s->in, O_RDONLY) || dup2(2, 1) != 1)
             _exit(126);

@@ -15,6 +15,11 @@ extern volatile sig_atomic_t proc_interrupted;
 /* Installs the flag-setting handlers for SIGINT and SIGTERM (no SA_RESTART). */
 void proc_catch_signals(void);
 
+/* Opens /dev/null on any of descriptors 0, 1 and 2 that is closed, first thing in main: a
+ * file opened later must never become a standard stream by taking its number. 0, or -1
+ * when /dev/null cannot be opened. */
+int proc_std_streams(void);
+
 struct spawn {
     const char *const *argv;
     const char *in, *out, *err; /* paths; NULL: /dev/null (out and err: /dev/null too) */

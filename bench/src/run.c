@@ -26,6 +26,7 @@
 #include "bstats.h"
 #include "cli.h"
 #include "orch.h"
+#include "peer.h"
 #include "proc.h"
 #include "statcmd.h"
 
@@ -460,27 +461,55 @@ static void new_run_json(struct run *r)
 }
 
 /* A cell of run.json's cells back into a record. */
-static void cell_from_json(const struct jval *o, struct cell *c)
+/* A cell of run.json read back: every value goes through its dimension's own check, as the
+ * option that sets it does, and a model must be a row of the registry (or a peer); the cell's
+ * id and paths are then built from these values, never read. A value that fails refuses the
+ * whole run, naming the cell and the key, before anything runs. */
+static void cell_from_json(const struct run *r, const char *where, size_t at, const struct jval *o,
+                           struct cell *c)
 {
     memset(c, 0, sizeof *c);
+    if (!o || o->type != J_OBJ)
+        bad("--resume %s: run.json cells[%zu] is not an object", where, at);
     for (size_t i = 0; i < ndims; i++) {
         const struct dim *d = &dims[i];
         if (d->kind != DIM_LIST || !d->json_key)
             continue;
-        const struct jval *v = json_get(o, dim_record_key(d));
+        const char *key = dim_record_key(d);
+        const struct jval *v = json_get(o, key);
         /* a field an older run lacks: the run's one value of it then, or its default */
         if (!v) {
             const char *run = R.val[i] ? R.val[i] : "";
             c->v[i] = *run && !strchr(run, ' ')         ? run
                       : *d->def && !strchr(d->def, ' ') ? d->def
                                                         : "-";
-        } else if (v->type == J_NULL)
+            continue;
+        }
+        if (v->type == J_NULL) {
             c->v[i] = "-";
-        else
-            c->v[i] = intern(v->type == J_STR || v->type == J_NUM ? v->text : "-");
+            continue;
+        }
+        if (v->type != J_STR && v->type != J_NUM)
+            bad("--resume %s: run.json cells[%zu].%s is not a value", where, at, key);
+        const char *why = NULL;
+        if (d->number && v->type != J_NUM && strcmp(v->text, "-") != 0)
+            why = "not a number";
+        else if (strcmp(v->text, "-") != 0 && d->check)
+            why = d->check(v->text);
+        if (!why && !strcmp(d->field, "MODELS") && !registry_find(&r->reg, v->text) &&
+            !is_peer_model(v->text))
+            why = "not a model of the registry";
+        if (why)
+            bad("--resume %s: run.json cells[%zu].%s '%s': %s", where, at, key, v->text, why);
+        c->v[i] = intern(v->text);
     }
-    c->rep = (int)json_num(json_get(o, "rep"), 1);
-    c->round = (int)json_num(json_get(o, "round"), 1);
+    double rep = json_num(json_get(o, "rep"), 1), round = json_num(json_get(o, "round"), 1);
+    if (!(rep >= 1 && rep <= 100000 && rep == (int)rep))
+        bad("--resume %s: run.json cells[%zu].rep: a repetition from 1 to 100000", where, at);
+    if (!(round >= 1 && round <= 100000 && round == (int)round))
+        bad("--resume %s: run.json cells[%zu].round: a round from 1 to 100000", where, at);
+    c->rep = (int)rep;
+    c->round = (int)round;
 }
 
 /* A suite's name: the name of a file of bench/suites and nothing else (no path). */
@@ -526,7 +555,7 @@ static void load_resume(struct run *r, const char *where)
     const struct jval *cells = json_get(&r->doc, "cells");
     for (size_t i = 0; cells && i < cells->n; i++) {
         struct cell c;
-        cell_from_json(&cells->items[i], &c);
+        cell_from_json(r, where, i, &cells->items[i], &c);
         add_cell(r, &c);
     }
 }
@@ -964,6 +993,8 @@ static const char *list_suites(const struct run *r)
 
 int main(int argc, char **argv)
 {
+    if (proc_std_streams() < 0)
+        return 1;
     struct run *r = &R;
     r->plots = true;
     r->foreign_max = 10;

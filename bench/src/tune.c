@@ -1287,6 +1287,8 @@ static void from_make(int *argc, char ***argv)
 
 int main(int argc, char **argv)
 {
+    if (proc_std_streams() < 0)
+        return 1;
     prog_name = "bench/tune";
     if (argc == 2 && !strcmp(argv[1], "--from-make"))
         from_make(&argc, &argv);

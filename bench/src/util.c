@@ -133,7 +133,7 @@ bool read_json(const char *path, struct jval *v)
 bool write_whole(const char *path, const char *text, size_t len)
 {
     char err[512];
-    if (outfile_write(path, text, len, err, sizeof err) < 0) {
+    if (outfile_replace(path, text, len, err, sizeof err) < 0) {
         say("bench/run: %s\n", err);
         return false;
     }

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# tests/run-hostile.sh DIR: bench/run --resume on run directories someone else wrote (values in
+# run.json that would run a program, leave the directory or write nginx.conf; symbolic links
+# planted where the run writes), and bench/run with its standard streams closed. Each hostile
+# run is refused (exit 2, the cell and the key named, nothing run) or written without
+# following a link. Every file it makes is under DIR. Prints what failed; exit 0 when all held.
+set -uo pipefail
+tmp=$1
+cd "$(dirname "$0")/.." || exit 2
+fail=0
+no() { echo "run-hostile: $*" >&2; fail=1; }
+small=(--models prethread --conc 1 --reps 1 --max-reps 1 --probe 0 --max-reruns 0
+    --duration 0.3s --warmup 0 --no-plots)
+
+bench/run smoke "${small[@]}" --out "$tmp/base" >"$tmp/base.log" 2>&1 || {
+    no "the base run failed: $(tail -n1 "$tmp/base.log")"
+    exit 1
+}
+id=$(basename "$(ls "$tmp"/base/cells/*.json)" .json)
+
+# A copy of the base run with its cells gone (so --resume runs them) and run.json changed by a
+# jq filter.
+copy() { # name filter
+    rm -rf "${tmp:?}/$1" && cp -r "$tmp/base" "$tmp/$1" && rm -f "$tmp/$1"/cells/* "$tmp/$1"/logs/*
+    jq "$2" "$tmp/base/run.json" >"$tmp/$1/run.json"
+}
+
+# 1. Values read back go through the options' own checks; a model must be a registry row.
+mkdir -p "$tmp/w"
+printf '#!/bin/sh\ntouch %s/pwned\n' "$tmp" >"$tmp/w/evil-srv"
+chmod 755 "$tmp/w/evil-srv"
+evil_model=$(realpath --relative-to="$PWD/bin" "$tmp/w/evil")
+n=0
+while IFS=$'\t' read -r key filter; do
+    n=$((n + 1))
+    copy "bad$n" "$filter"
+    rc=0
+    bench/run --resume "$tmp/bad$n" --no-plots >"$tmp/bad$n.log" 2>&1 || rc=$?
+    [[ $rc -eq 2 ]] || no "$filter: exit $rc, not 2"
+    grep -q "cells\[0\]\.$key" "$tmp/bad$n.log" ||
+        no "$filter: the refusal does not name cells[0].$key: $(tail -n1 "$tmp/bad$n.log")"
+    [[ -z $(ls "$tmp/bad$n/cells") ]] || no "$filter: cells were run"
+done <<EOF
+model	.cells[0].model = "$evil_model"
+model	.cells[0].model = "nosuchmodel"
+conc	.cells[0].conc = "1/../../../outside"
+backlog	.cells[0].backlog = "511; location ~ x { return 418; } } #"
+backlog	.cells[0].model = "nginx" | .cells[0].backlog = "511; x"
+lock	.cells[0].lock = {"a": 1}
+rep	.cells[0].rep = -3
+EOF
+[[ ! -e $tmp/pwned ]] || no "a model read from run.json was run"
+[[ -z $(find "$tmp" -name 'outside*') ]] || no "a cell was written outside its run"
+
+# 2. A symbolic link planted where the run writes a cell is replaced, never followed.
+copy link .
+ln -s "$tmp/victim" "$tmp/link/cells/$id.json"
+bench/run --resume "$tmp/link" --no-plots >"$tmp/link.log" 2>&1 || no "--resume over a planted link failed: $(tail -n1 "$tmp/link.log")"
+[[ ! -e $tmp/victim ]] || no "the planted link cells/$id.json was followed"
+[[ -f $tmp/link/cells/$id.json && ! -L $tmp/link/cells/$id.json ]] || no "cells/$id.json is not the run's own file"
+jq -e . "$tmp/link/summary.json" >/dev/null 2>&1 || no "no summary after the planted link"
+copy loglink .
+ln -s "$tmp/victim-log" "$tmp/loglink/logs/$id.srv.out"
+bench/run --resume "$tmp/loglink" --no-plots >"$tmp/loglink.log" 2>&1
+[[ ! -e $tmp/victim-log ]] || no "the planted link logs/$id.srv.out was followed"
+
+# 7. Closed standard streams change nothing: every cell still runs.
+rc=0
+bench/run smoke "${small[@]}" --out "$tmp/closed" >&- 2>"$tmp/closed.err" <&- || rc=$?
+[[ $rc -eq 0 ]] || no "with stdout and stdin closed: exit $rc: $(tail -n1 "$tmp/closed.err")"
+jq -e '[.configs[].failed] | add == 0' "$tmp/closed/summary.json" >/dev/null 2>&1 ||
+    no "with stdout and stdin closed, cells failed"
+exit $fail
