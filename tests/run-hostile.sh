@@ -64,6 +64,44 @@ ln -s "$tmp/victim-log" "$tmp/loglink/logs/$id.srv.out"
 bench/run --resume "$tmp/loglink" --no-plots >"$tmp/loglink.log" 2>&1
 [[ ! -e $tmp/victim-log ]] || no "the planted link logs/$id.srv.out was followed"
 
+# 3. nginx's workers run as nobody: what they may write (its temp paths) is a directory of its
+# own, and the error log copied into the run is the file nginx wrote, not what its name
+# points to later. A wrapper for nginx tries, as nobody, once nginx has made its paths (its
+# pid file is there), to put a link to a root-only file where the error log is.
+if [[ $(id -u) -eq 0 ]] && command -v nginx >/dev/null && command -v wrk >/dev/null; then
+    echo "root's secret" >"$tmp/secret" && chmod 600 "$tmp/secret"
+    chmod 755 "$tmp"
+    cat >"$tmp/nginx" <<WRAPPER
+#!/bin/sh
+dir=\$(dirname "\$2")
+(
+    i=0
+    while [ ! -s "\$dir/nginx.pid" ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i + 1)); done
+    for d in "\$dir" "\$dir"/temp; do
+        setpriv --reuid nobody --regid nogroup --clear-groups ln -sf "$tmp/secret" "\$d/error.log" 2>/dev/null
+    done
+    : >"$tmp/tried"
+) &
+exec $(command -v nginx) "\$@"
+WRAPPER
+    chmod 755 "$tmp/nginx"
+    BENCH_NGINX=$tmp/nginx bench/run smoke --models prethread --peers nginx --work 0 --bytes 10 \
+        --conc 2 --reps 1 --max-reps 1 --probe 0 --max-reruns 0 --duration 1s --warmup 0 \
+        --no-plots --out "$tmp/peer" >"$tmp/peer.log" 2>&1 ||
+        no "the peer run failed: $(tail -n1 "$tmp/peer.log")"
+    [[ -e $tmp/tried ]] || no "the wrapper did not try to plant the link"
+    ! grep -qs "root's secret" "$tmp"/peer/logs/*.nginx.log ||
+        no "a root-only file was copied into the run's logs"
+fi
+
+# 11. BYTES has the servers' bound for the peer too: refused before anything runs.
+rc=0
+bench/run smoke --models prethread --peers nginx --work 0 --bytes 50000000000 --reps 1 \
+    --probe 0 --no-plots --out "$tmp/big" >"$tmp/big.log" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] || no "--bytes 50000000000: exit $rc, not 2"
+grep -q "1073741824" "$tmp/big.log" || no "--bytes 50000000000: the bound is not said: $(tail -n1 "$tmp/big.log")"
+[[ ! -e $tmp/big ]] || no "--bytes 50000000000: a run directory was made"
+
 # 7. Closed standard streams change nothing: every cell still runs.
 rc=0
 bench/run smoke "${small[@]}" --out "$tmp/closed" >&- 2>"$tmp/closed.err" <&- || rc=$?

@@ -102,6 +102,13 @@ static const char *whole(const char *v)
 {
     return is_whole(v) ? NULL : "a whole number";
 }
+/* The servers' own bound (--max-bytes' default), which the peers' file keeps too. */
+static const char *payload(const char *v)
+{
+    return is_whole(v) && strtoull(v, NULL, 10) <= SRV_DEFAULT_MAX_BYTES
+               ? NULL
+               : "a whole number of bytes up to 1073741824 (the servers' --max-bytes)";
+}
 static const char *backlog(const char *v)
 {
     return is_positive(v) ? NULL : "a backlog of 1 or more";
@@ -270,7 +277,8 @@ const struct dim dims[] = {
     {"WORK", "--work", L, "250000", "work", NULL, "WORK", "WORK", "\"N...\"", NULL,
      "WORK per request (the sieve's limit)", whole, true, "-w%s", NULL},
     {"BYTES", "--bytes", L, "500000", "bytes", NULL, "BYTES", "BYTES", "\"N...\"", NULL,
-     "BYTES of payload per request", whole, true, "-b%s", NULL},
+     "BYTES of payload per request, at most 1073741824 (1 GiB, the servers' --max-bytes)",
+     payload, true, "-b%s", NULL},
     {"BACKLOG", "--backlog", L, "511", "backlog", NULL, "listen backlog", "backlog", "\"N...\"",
      NULL, "the servers' listen backlog (-b)", backlog, true, "-bl%s", NULL},
     {"WORKERS", "--workers", L, "8", "workers", "w", "pool size (-w)", "-w", "\"N...\"", NULL,

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -25,6 +26,7 @@
 #include "orch.h"
 #include "peer.h"
 #include "cli.h"
+#include "io.h"
 #include "proc.h"
 
 bool peer_known(const char *name)
@@ -251,6 +253,53 @@ static bool wrk_result(FILE *f, const char *report, const char *const *argv, dou
     return true;
 }
 
+/* The file nginx serves: bytes of 'x', written in blocks. */
+static bool fill_file(const char *path, unsigned long long bytes)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return false;
+    static char block[65536];
+    memset(block, 'x', sizeof block);
+    bool ok = true;
+    for (unsigned long long left = bytes; ok && left > 0;) {
+        size_t n = left < sizeof block ? (size_t)left : sizeof block;
+        ok = io_writen(fd, block, n) == (ssize_t)n;
+        left -= n;
+    }
+    int e = errno;
+    if (close(fd) < 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    errno = e;
+    return ok;
+}
+
+/* What fd holds from its start (at most 1 MiB), NUL-terminated; NULL when it cannot be
+ * read. */
+static char *slurp_fd(int fd)
+{
+    size_t cap = 1 << 20;
+    char *b = malloc(cap + 1);
+    if (!b)
+        return NULL;
+    size_t n = 0;
+    for (;;) {
+        ssize_t k = pread(fd, b + n, cap - n, (off_t)n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            free(b);
+            return NULL;
+        }
+        if (k == 0 || (n += (size_t)k) == cap)
+            break;
+    }
+    b[n] = '\0';
+    return b;
+}
+
 /* Removes nginx's directory; rc. */
 static int gone(const char *dir, int rc)
 {
@@ -259,6 +308,11 @@ static int gone(const char *dir, int rc)
     proc_capture(rm, o, sizeof o, 10000);
     return rc;
 }
+
+static int run_nginx(struct run *r, const struct cell *c, const char *log,
+                     const unsigned char *scpus, const unsigned char *ccpus, const char *dir,
+                     const char *conf, int elog_fd, int port, char *err, size_t errlen,
+                     char **stats, struct snap *s0, struct snap *s1);
 
 int peer_cell(struct run *r, const struct cell *c, const char *log, const unsigned char *scpus,
               const unsigned char *ccpus, char *err, size_t errlen, char **stats, struct snap *s0,
@@ -277,38 +331,64 @@ int peer_cell(struct run *r, const struct cell *c, const char *log, const unsign
         bufprintf(err, errlen, "no free port for nginx: %s", strerror(errno));
         return PEER_FAILED;
     }
-    /* its directory: the file it serves, its configuration, its logs; readable by the user
-     * nginx's workers run as (nobody, when started as root) wherever the run's directory is */
+    /* Its directory, root's and readable by all: the file it serves, its configuration, pid
+     * and error log. Its workers run as nobody (nginx started as root) and may write only in
+     * temp/, the one directory nginx hands them (the *_temp_path directives, which nginx
+     * chowns): nothing they do there reaches the files bench/run reads back. */
     char dirt[] = "/tmp/cb-nginx-XXXXXX";
     if (!mkdtemp(dirt) || chmod(dirt, 0755) < 0) {
         bufprintf(err, errlen, "cannot make a directory for nginx: %s", strerror(errno));
         return PEER_FAILED;
     }
-    const char *dir = intern(dirt);
-    const char *file = internf("%s/x", dir);
-    FILE *f = fopen(file, "w");
-    unsigned long long bytes = strtoull(cv(c, "BYTES"), NULL, 10);
-    for (unsigned long long i = 0; f && i < bytes; i++)
-        fputc('x', f);
-    if (!f || fclose(f) != 0) {
-        bufprintf(err, errlen, "cannot write %s (disk full?)", file);
+    const char *dir = intern(dirt), *tmpd = internf("%s/temp", dir);
+    if (mkdir(tmpd, 0755) < 0) {
+        bufprintf(err, errlen, "cannot make %s: %s", tmpd, strerror(errno));
         return gone(dir, PEER_FAILED);
     }
+    const char *file = internf("%s/x", dir);
+    if (!fill_file(file, strtoull(cv(c, "BYTES"), NULL, 10))) {
+        bufprintf(err, errlen, "cannot write %s: %s", file, strerror(errno));
+        return gone(dir, PEER_FAILED);
+    }
+    /* Every value below is checked (a number, a path of our own): nothing from a run file
+     * becomes configuration text. */
     const char *conf = internf("%s/nginx.conf", dir);
-    f = fopen(conf, "w");
-    if (!f) {
+    const char *text =
+        internf("worker_processes %ld;\ndaemon off;\npid %s/nginx.pid;\n"
+                "error_log %s/error.log warn;\nevents { worker_connections 20000; }\n"
+                "worker_rlimit_nofile 40000;\nhttp {\n    access_log off;\n"
+                "    client_body_temp_path %s/body; proxy_temp_path %s/proxy;\n"
+                "    fastcgi_temp_path %s/fastcgi; uwsgi_temp_path %s/uwsgi;\n"
+                "    scgi_temp_path %s/scgi;\n"
+                "    server { listen 127.0.0.1:%d backlog=%ld; root %s; "
+                "keepalive_requests 100000000; }\n}\n",
+                workers, dir, dir, tmpd, tmpd, tmpd, tmpd, tmpd, port, atol(cv(c, "BACKLOG")), dir);
+    if (!write_whole(conf, text, strlen(text))) {
         bufprintf(err, errlen, "cannot write %s", conf);
         return gone(dir, PEER_FAILED);
     }
-    fprintf(f,
-            "worker_processes %ld;\ndaemon off;\npid %s/nginx.pid;\nerror_log %s/error.log "
-            "warn;\nevents { worker_connections 20000; }\nworker_rlimit_nofile 40000;\n"
-            "http {\n    access_log off;\n    client_body_temp_path %s; proxy_temp_path %s;\n"
-            "    fastcgi_temp_path %s; uwsgi_temp_path %s; scgi_temp_path %s;\n"
-            "    server { listen 127.0.0.1:%d backlog=%s; root %s; keepalive_requests "
-            "100000000; }\n}\n",
-            workers, dir, dir, dir, dir, dir, dir, dir, port, cv(c, "BACKLOG"), dir);
-    fclose(f);
+    /* The error log, made now and read back through this descriptor: whatever becomes of
+     * the name, what is copied into the run is the file nginx wrote. */
+    const char *elog_path = internf("%s/error.log", dir);
+    int elog_fd = open(elog_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (elog_fd < 0) {
+        bufprintf(err, errlen, "cannot make %s: %s", elog_path, strerror(errno));
+        return gone(dir, PEER_FAILED);
+    }
+    int rc =
+        run_nginx(r, c, log, scpus, ccpus, dir, conf, elog_fd, port, err, errlen, stats, s0, s1);
+    close(elog_fd);
+    return gone(dir, rc);
+}
+
+/* The rest of a peer cell, once nginx's directory is made: nginx, wrk, their figures. */
+static int run_nginx(struct run *r, const struct cell *c, const char *log,
+                     const unsigned char *scpus, const unsigned char *ccpus, const char *dir,
+                     const char *conf, int elog_fd, int port, char *err, size_t errlen,
+                     char **stats, struct snap *s0, struct snap *s1)
+{
+    const char *model = cv(c, "MODELS");
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     const char *nginx = which("nginx"), *wrk = which("wrk");
     const char *nargv[] = {nginx, "-c", conf, "-e", internf("%s/error.log", dir), NULL};
     struct spawn ns = {.argv = nargv,
@@ -319,23 +399,23 @@ int peer_cell(struct run *r, const struct cell *c, const char *log, const unsign
     pid_t pid = proc_start(&ns, e, sizeof e);
     if (pid < 0) {
         bufprintf(err, errlen, "nginx did not start: %s", e);
-        return gone(dir, PEER_FAILED);
+        return PEER_FAILED;
     }
     bool up = false;
     for (int i = 0; i < 100 && !up; i++) {
         int st;
         if (proc_wait(pid, 50, &st) == 0) {
-            char *t = slurp(internf("%s/error.log", dir), NULL);
+            char *t = slurp_fd(elog_fd);
             bufprintf(err, errlen, "nginx did not start: %.300s", t ? t : "");
             free(t);
-            return gone(dir, PEER_FAILED);
+            return PEER_FAILED;
         }
         up = port_open(port);
     }
     if (!up) {
         proc_stop(pid, 2000, NULL);
         bufprintf(err, errlen, "nginx did not listen on port %d", port);
-        return gone(dir, PEER_FAILED);
+        return PEER_FAILED;
     }
     /* wrk: as many threads as loadgen would take (one per CPU, at most one per connection) */
     long conns = atol(cv(c, "CONC"));
@@ -388,12 +468,11 @@ int peer_cell(struct run *r, const struct cell *c, const char *log, const unsign
     proc_usage(pid, &u1, true);
     proc_stop(pid, 5000, NULL);
     /* its error log beside the cell's logs; the rest goes */
-    char *elog = slurp(internf("%s/error.log", dir), NULL);
+    char *elog = slurp_fd(elog_fd);
     if (elog) {
         write_whole(internf("%s.nginx.log", log), elog, strlen(elog));
         free(elog);
     }
-    gone(dir, 0);
     if (rc != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         bufprintf(err, errlen, "wrk failed%s", rc == 1 ? ": timed out" : "");
         return PEER_FAILED;
