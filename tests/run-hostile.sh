@@ -102,6 +102,16 @@ bench/run smoke --models prethread --peers nginx --work 0 --bytes 50000000000 --
 grep -q "1073741824" "$tmp/big.log" || no "--bytes 50000000000: the bound is not said: $(tail -n1 "$tmp/big.log")"
 [[ ! -e $tmp/big ]] || no "--bytes 50000000000: a run directory was made"
 
+# 4. A number that is a string: bench/report refuses the run, naming the file and the key.
+rm -rf "$tmp/strs" && cp -r "$tmp/base" "$tmp/strs"
+jq '.configs[0].stats.rps.ci95 = ["1", "2"]' "$tmp/base/summary.json" >"$tmp/strs/summary.json"
+rc=0
+bench/report "$tmp/strs" -o "$tmp/strs.html" >"$tmp/strs.log" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] || no "bench/report on ci95 strings: exit $rc, not 2"
+grep -q 'summary.json: .configs\[0\].stats.rps.ci95\[0\]' "$tmp/strs.log" ||
+    no "bench/report does not name the key: $(tail -n1 "$tmp/strs.log")"
+[[ ! -e $tmp/strs.html ]] || no "bench/report wrote a page of a malformed run"
+
 # 7. Closed standard streams change nothing: every cell still runs.
 rc=0
 bench/run smoke "${small[@]}" --out "$tmp/closed" >&- 2>"$tmp/closed.err" <&- || rc=$?

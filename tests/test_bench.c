@@ -200,8 +200,26 @@ Test(bench, compare_and_export, .timeout = 120)
              "all(.configs[]; .rps.verdict == \"no change\")' >/dev/null",
              b, a, b);
     cr_expect_eq(system(cmd), 0, "a change within the noise floor was called");
-    cr_expect_eq(system("bench/compare /nonexistent /tmp 2>/dev/null") >> 8, 1);
+    /* Not a run, a usage error, a number that is a string, nothing in common: 2, never the 1
+     * of a regression. The same string in A's copy of itself is refused the same way. */
+    cr_expect_eq(system("bench/compare /nonexistent /tmp 2>/dev/null") >> 8, 2);
+    snprintf(cmd, sizeof cmd, "bench/compare %s /tmp 2>/dev/null", a);
+    cr_expect_eq(system(cmd) >> 8, 2, "a directory that is not a run");
     cr_expect_eq(system("bench/compare onlyone 2>/dev/null") >> 8, 2);
+    snprintf(cmd, sizeof cmd,
+             "echo '{\"suite\":\"x\",\"git_commit\":\"bbb\",\"noise_floor\":{\"cv_pct\":\"1.5%%\"}}' "
+             "> %s/run.json && bench/compare %s %s 2>%s/err.txt; r=$?; [ $r -eq 2 ] && "
+             "grep -q 'noise_floor.cv_pct' %s/err.txt",
+             b, a, b, b, b);
+    cr_expect_eq(system(cmd), 0, "a noise floor given as a string: %s", cmd);
+    snprintf(cmd, sizeof cmd,
+             "rm -rf %s.other && mkdir -p %s.other/cells && echo '{\"suite\":\"y\"}' > "
+             "%s.other/run.json && jq '.cell.model = \"fork\"' %s/cells/prethread-r1.json > "
+             "%s.other/cells/fork-r1.json && bench/compare %s %s.other 2>%s/err.txt; r=$?; "
+             "rm -rf %s.other; [ $r -eq 2 ] && grep -q 'nothing compared' %s/err.txt && "
+             "grep -q 'warning: the runs differ in suite' %s/err.txt",
+             b, b, b, a, b, a, b, b, b, b, b);
+    cr_expect_eq(system(cmd), 0, "no configuration in common: %s", cmd);
     /* Exports: CSV with a header and a row per configuration, Markdown with the median and
      * the best repetition side by side. */
     snprintf(cmd, sizeof cmd,
