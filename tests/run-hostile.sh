@@ -112,6 +112,53 @@ grep -q 'summary.json: .configs\[0\].stats.rps.ci95\[0\]' "$tmp/strs.log" ||
     no "bench/report does not name the key: $(tail -n1 "$tmp/strs.log")"
 [[ ! -e $tmp/strs.html ]] || no "bench/report wrote a page of a malformed run"
 
+# 6. SIGTERM at any instant ends the run with 130, and the run does not become -latest: 20
+# random instants within a suite of four cells of a second each (so every one lands
+# mid-run: starting a server, measuring, stopping it, summarising).
+mkdir -p "$tmp/sig"
+for _ in $(seq 20); do
+    rm -rf "${tmp:?}"/sig/*
+    at=$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.2f", rand() * 3.5 }')
+    BENCH_RESULTS=$tmp/sig bench/run smoke --models "prethread iterative" --conc "1 2" --reps 1 \
+        --max-reps 1 --probe 0 --max-reruns 0 --duration 1s --warmup 0 --no-plots \
+        >"$tmp/sig.log" 2>&1 &
+    pid=$!
+    sleep "$at" # the instant: what is tested is every instant, not a time
+    kill -TERM "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    [[ $rc -eq 130 ]] || no "SIGTERM $at s in: exit $rc, not 130 ($(tail -n1 "$tmp/sig.log"))"
+    [[ ! -e $tmp/sig/smoke-latest ]] || no "SIGTERM $at s in: the run became smoke-latest"
+done
+
+# The same, landing where a signal was lost before: while bench/run waits for a server it told
+# to stop. The server's wrapper takes SIGTERM slowly (a second and a half before passing it
+# on) and says when it got it; bench/run gets its own SIGTERM then.
+real=${BENCH_BIN:-$PWD/bin}
+mkdir -p "$tmp/slowstop"
+ln -sf "$real/loadgen" "$tmp/slowstop/loadgen"
+cat >"$tmp/slowstop/prethread-srv" <<WRAPPER
+#!/bin/bash
+"$real/prethread-srv" "\$@" &
+child=\$!
+trap ': >"$tmp/stopping"; sleep 1.5; kill -TERM \$child' TERM
+wait \$child
+wait \$child
+WRAPPER
+chmod 755 "$tmp/slowstop/prethread-srv"
+rm -rf "${tmp:?}"/sig/* "$tmp/stopping"
+BENCH_BIN=$tmp/slowstop BENCH_RESULTS=$tmp/sig bench/run smoke --models prethread \
+    --conc "1 2 3" --reps 1 --max-reps 1 --probe 0 --max-reruns 0 --duration 0.5s --warmup 0 \
+    --no-plots >"$tmp/sig.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do [[ -e $tmp/stopping ]] && break; sleep 0.05; done
+[[ -e $tmp/stopping ]] || no "the wrapped server was never told to stop"
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+[[ $rc -eq 130 ]] || no "SIGTERM while a server stops: exit $rc, not 130 ($(tail -n1 "$tmp/sig.log"))"
+[[ ! -e $tmp/sig/smoke-latest ]] || no "SIGTERM while a server stops: the run became smoke-latest"
+
 # 7. Closed standard streams change nothing: every cell still runs.
 rc=0
 bench/run smoke "${small[@]}" --out "$tmp/closed" >&- 2>"$tmp/closed.err" <&- || rc=$?

@@ -1014,11 +1014,9 @@ static const char *run_cell(struct run *r, const struct cell *c)
                 run_quiet(ra, NULL, 0);
             } else
                 kill(srv_pid, SIGTERM);
-            sig_atomic_t saved = proc_interrupted;
-            proc_interrupted = 0;
-            if (proc_wait(srv_pid, 60000, &st) != 0)
+            /* its stop is waited for whole: a signal meanwhile stays pending for the run */
+            if (proc_reap(srv_pid, 60000, &st) != 0)
                 proc_stop(srv_pid, 1000, &st);
-            proc_interrupted = saved;
             srv_pid = -1;
             if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !err[0])
                 bufprintf(err, sizeof err, "server exited with status %d",

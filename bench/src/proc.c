@@ -113,7 +113,8 @@ pid_t proc_start(const struct spawn *s, char *err, size_t errlen)
     _exit(127);
 }
 
-int proc_wait(pid_t pid, int timeout_ms, int *status)
+/* proc_wait, and with through set proc_reap: the same wait, not cut short by a signal. */
+static int wait_for(pid_t pid, int timeout_ms, int *status, bool through)
 {
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
     long long deadline = timeout_ms < 0 ? 0 : now_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000LL;
@@ -126,7 +127,7 @@ int proc_wait(pid_t pid, int timeout_ms, int *status)
                 *status = 0;
             return 0;
         }
-        if (proc_interrupted) {
+        if (proc_interrupted && !through) {
             if (pfd >= 0)
                 close(pfd);
             return 2;
@@ -152,18 +153,25 @@ int proc_wait(pid_t pid, int timeout_ms, int *status)
     }
 }
 
+int proc_wait(pid_t pid, int timeout_ms, int *status)
+{
+    return wait_for(pid, timeout_ms, status, false);
+}
+
+int proc_reap(pid_t pid, int timeout_ms, int *status)
+{
+    return wait_for(pid, timeout_ms, status, true);
+}
+
 void proc_stop(pid_t pid, int grace_ms, int *status)
 {
     int st = 0;
     kill(pid, SIGTERM);
-    sig_atomic_t saved = proc_interrupted;
-    proc_interrupted = 0;
-    if (proc_wait(pid, grace_ms, &st) != 0) {
+    if (proc_reap(pid, grace_ms, &st) != 0) {
         kill(pid, SIGKILL);
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
             ;
     }
-    proc_interrupted = saved ? saved : proc_interrupted;
     if (status)
         *status = st;
 }

@@ -36,6 +36,10 @@ pid_t proc_start(const struct spawn *s, char *err, size_t errlen);
  * 1 on the timeout (still running), 2 when interrupted by a caught signal. */
 int proc_wait(pid_t pid, int timeout_ms, int *status);
 
+/* The same wait, not cut short by a caught signal (which stays pending in proc_interrupted
+ * for the caller): for a child already told to stop, whose end is what comes next. 0 or 1. */
+int proc_reap(pid_t pid, int timeout_ms, int *status);
+
 /* SIGTERM, and SIGKILL after grace_ms if it has not ended; reaps it. */
 void proc_stop(pid_t pid, int grace_ms, int *status);
 
