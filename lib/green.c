@@ -53,7 +53,8 @@ struct gclient {
 struct green {
     struct srv *s;
     struct stats_slot *w;
-    _Atomic long *clients; /* every scheduler's clients, for --max-clients */
+    struct green_places *places; /* every scheduler's clients, for --max-clients */
+    size_t slot;                 /* this scheduler's counter in places */
     int lfd;
     st_netfd_t lnfd;
     st_thread_t acceptor;
@@ -79,10 +80,21 @@ static long long now_ms(void)
 static bool place_take(struct green *g)
 {
     long cap = g->s->opt.max_clients;
-    if (atomic_fetch_add(g->clients, 1) < cap || cap == 0)
+    atomic_fetch_add(&g->places->held[g->slot], 1);
+    if (cap == 0)
         return true;
-    atomic_fetch_sub(g->clients, 1);
+    long sum = 0;
+    for (size_t i = 0; i < g->places->n; i++)
+        sum += atomic_load(&g->places->held[i]);
+    if (sum <= cap)
+        return true;
+    atomic_fetch_sub(&g->places->held[g->slot], 1);
     return false;
+}
+
+static void place_give(struct green *g)
+{
+    atomic_fetch_sub(&g->places->held[g->slot], 1);
 }
 
 static const char *peer_str(const struct gclient *cl, char *buf, size_t n)
@@ -206,7 +218,7 @@ static void *client_thread(void *arg)
     if (cl->next)
         cl->next->prev = cl->prev;
     g->n--;
-    atomic_fetch_sub(g->clients, 1);
+    place_give(g);
     free(cl);
     if (g->stopping && g->n == 0)
         st_cond_signal(g->empty);
@@ -231,7 +243,7 @@ static void start_client(struct green *g, st_netfd_t nfd, const struct sockaddr_
         log_msg(LOG_ERR, "a thread for a new client: %s", strerror(errno ? errno : ENOMEM));
         free(cl);
         st_netfd_close(nfd);
-        atomic_fetch_sub(g->clients, 1);
+        place_give(g);
         return;
     }
     if (g->head)
@@ -267,7 +279,7 @@ static void accept_loop(struct green *g)
             continue;
         }
         int e = errno;
-        atomic_fetch_sub(g->clients, 1);
+        place_give(g);
         if (e == ETIME || e == EINTR || e == ECONNABORTED || e == EPROTO || e == ECONNRESET)
             continue; /* taken by another scheduler (-U), the stop, or a client already gone */
         if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
@@ -291,7 +303,7 @@ static void accept_loop(struct green *g)
         int len = sizeof peer;
         st_netfd_t nfd = st_accept(g->lnfd, (struct sockaddr *)&peer, &len, ST_UTIME_NO_WAIT);
         if (!nfd) {
-            atomic_fetch_sub(g->clients, 1);
+            place_give(g);
             break;
         }
         start_client(g, nfd, &peer, len);
@@ -363,7 +375,7 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
-int green_child(struct srv *s, int lfd, _Atomic long *clients)
+int green_child(struct srv *s, int lfd, struct green_places *places, size_t slot)
 {
     /* Debian's libst has select and poll; poll has no FD_SETSIZE limit. */
     if (st_set_eventsys(ST_EVENTSYS_POLL) < 0 || st_init() < 0) {
@@ -371,7 +383,7 @@ int green_child(struct srv *s, int lfd, _Atomic long *clients)
         return 1;
     }
     st_set_switch_in_cb(on_switch_in);
-    struct green g = {.s = s, .clients = clients, .lfd = lfd, .last_warn = -1000000};
+    struct green g = {.s = s, .places = places, .slot = slot, .lfd = lfd, .last_warn = -1000000};
     g.w = stats_claim(s->stats);
     g.lnfd = st_netfd_open_socket(lfd);
     g.empty = st_cond_new();

@@ -12,9 +12,19 @@
 
 struct srv;
 
+/* The places under --max-clients, in memory the schedulers share: a counter per scheduler's
+ * slot, which only that scheduler moves while it lives. A place is taken by adding to one's
+ * own counter and then summing all of them (two takers at once both see both, so the cap is
+ * never passed); when a scheduler dies the parent zeroes its slot as it reaps it, so the
+ * places a killed scheduler held come back. */
+struct green_places {
+    size_t n;
+    _Atomic long held[];
+};
+
 /* One scheduler, in a process of its own (after fork): serves lfd until the stop, counting
- * clients against --max-clients in *clients (shared by the processes). Returns the exit
- * status for the process. */
-int green_child(struct srv *s, int lfd, _Atomic long *clients);
+ * its clients against --max-clients in places->held[slot]. Returns the exit status for the
+ * process. */
+int green_child(struct srv *s, int lfd, struct green_places *places, size_t slot);
 
 #endif

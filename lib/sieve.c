@@ -8,19 +8,68 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static enum sieve_alloc alloc_mode = SIEVE_FRESH;
 
 /* The budget: bytes of sieve arrays in use and the refusals, in a shared anonymous mapping so
  * that children made by fork() count against the same bound (lock-free 64-bit atomics are
- * address-free on Linux). NULL: no budget was set. */
+ * address-free on Linux). Each process also counts its own share in a slot of its own, found
+ * by its pid (a CAS claims a free one), so that its parent can give back the share of a
+ * child that died holding it. BUDGET_SLOTS processes at once are counted apart; beyond them a
+ * process counts in in_use only (a kill then keeps its share). The slot is added to after
+ * in_use, so a kill between the two keeps one sieve's share at most, never gives back more
+ * than was taken. The mapping is about 64 KiB. NULL: no budget was set. */
+#define BUDGET_SLOTS 4096
+struct budget_slot {
+    _Atomic int pid; /* 0: free */
+    _Atomic uint64_t bytes;
+};
 struct budget {
     uint64_t limit;
     _Atomic uint64_t in_use;
     _Atomic uint64_t refused;
+    struct budget_slot slot[BUDGET_SLOTS];
 };
 static struct budget *budget;
+
+/* This process's slot, or NULL when every slot is taken; cached per thread, for the pid it
+ * was found for (a child made by fork() finds its own). */
+static struct budget_slot *my_slot(void)
+{
+    static _Thread_local struct budget_slot *mine;
+    static _Thread_local pid_t mine_pid;
+    pid_t me = getpid();
+    if (mine_pid == me)
+        return mine;
+    mine_pid = me;
+    mine = NULL;
+    for (size_t i = 0, h = (size_t)me % BUDGET_SLOTS; i < BUDGET_SLOTS; i++) {
+        struct budget_slot *s = &budget->slot[(h + i) % BUDGET_SLOTS];
+        int seen = 0;
+        if (atomic_compare_exchange_strong(&s->pid, &seen, (int)me) || seen == (int)me) {
+            mine = s;
+            break;
+        }
+    }
+    return mine;
+}
+
+void sieve_reclaim(pid_t pid)
+{
+    if (!budget || pid <= 0)
+        return;
+    for (size_t i = 0; i < BUDGET_SLOTS; i++) {
+        struct budget_slot *s = &budget->slot[i];
+        if (atomic_load(&s->pid) != (int)pid)
+            continue;
+        uint64_t held = atomic_exchange(&s->bytes, 0);
+        atomic_fetch_sub(&budget->in_use, held);
+        atomic_store(&s->pid, 0);
+        return;
+    }
+}
 
 int sieve_set_budget(uint64_t bytes)
 {
@@ -60,13 +109,20 @@ static bool reserve(size_t n)
         }
     } while (!atomic_compare_exchange_weak_explicit(&budget->in_use, &used, used + n,
                                                     memory_order_relaxed, memory_order_relaxed));
+    struct budget_slot *s = my_slot();
+    if (s)
+        atomic_fetch_add_explicit(&s->bytes, n, memory_order_relaxed);
     return true;
 }
 
 static void unreserve(size_t n)
 {
-    if (budget)
-        atomic_fetch_sub_explicit(&budget->in_use, n, memory_order_relaxed);
+    if (!budget)
+        return;
+    struct budget_slot *s = my_slot();
+    if (s)
+        atomic_fetch_sub_explicit(&s->bytes, n, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&budget->in_use, n, memory_order_relaxed);
 }
 
 /* reuse: this thread's array, freed by the key's destructor when the thread ends. The block

@@ -9,6 +9,7 @@
 #define SIEVE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 enum sieve_alloc { SIEVE_FRESH, SIEVE_REUSE };
 
@@ -21,9 +22,14 @@ enum sieve_alloc sieve_get_alloc(void);
  * over bytes is refused at once (sieve_count fails with ENOMEM) instead of growing the server
  * without limit. Kept arrays (reuse) count while they are kept. 0 means no limit. Call once,
  * before any thread or child starts; -1 with errno when the shared counter cannot be made.
- * Without a call there is no limit. A child killed while it sieves keeps its share counted:
- * the bound errs on the side of refusing. */
+ * Without a call there is no limit. Each process's share is kept apart (a slot per process
+ * in the shared mapping), so that a child killed while it sieves does not keep it for good:
+ * its parent gives it back when it reaps it (sieve_reclaim). */
 int sieve_set_budget(uint64_t bytes);
+
+/* The share of the budget the process pid held, given back (its parent calls this when it
+ * has reaped pid; a process that ended normally holds none). */
+void sieve_reclaim(pid_t pid);
 
 /* A quarter of the machine's physical memory: the default budget. */
 uint64_t sieve_default_budget(void);

@@ -200,6 +200,7 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     }
     s->stop.listen_fd = -1;
     s->stop.grace_ms = s->opt.grace_ms;
+    s->main_pid = getpid();
 
     serve_greeting(&s->serve, m->name, (long)getpid());
     s->serve.conn.limits.max_work = s->opt.max_work;

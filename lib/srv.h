@@ -47,7 +47,8 @@ struct srv {
     struct serve_cfg serve;
     struct stop stop;
     struct timespec started;
-    int ready_fd;                     /* daemon mode: the pipe to the waiting foreground process */
+    pid_t main_pid; /* the server's own process (after daemon mode's fork): its children's parent */
+    int ready_fd;   /* daemon mode: the pipe to the waiting foreground process */
     _Atomic long pool_now, pool_peak; /* the stats line's workers and peak_workers */
     _Atomic long event_clients;       /* the event loops' clients, for --max-clients */
     _Atomic int loops_draining;       /* loops sharing one listener, not yet stopped */
@@ -93,7 +94,10 @@ unsigned srv_signals(struct srv *s);
 void srv_set_level(struct srv *s, int level);
 int srv_level(struct srv *s);
 
-/* In a child made by fork(): its own signalfd for SIGTERM/SIGINT, at level 0, as s->stop. */
+/* In a child made by fork(): it dies with the server (SIGKILL when the server's process ends,
+ * however it ends: no worker outlives a server killed with -9), and its own signalfd for
+ * SIGTERM/SIGINT, at level 0, as s->stop. 0, or -1 with errno set (ESRCH: the server was
+ * already gone). */
 int srv_child_init(struct srv *s);
 
 /* One accept on s->lfd. Returns 1 with *fd set; 0 when there is nothing to take this time

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "log.h"
+#include "sieve.h"
 
 int srv_kids_init(struct srv_kids *k, size_t cap)
 {
@@ -51,6 +52,7 @@ size_t srv_kids_reap(struct srv_kids *k, void (*done)(size_t slot, int status, v
     pid_t pid;
     while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
         n++;
+        sieve_reclaim(pid); /* a share of the sieve budget it died holding */
         for (size_t i = 0; i < k->cap; i++) {
             if (k->pid[i] == pid) {
                 k->pid[i] = 0;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -85,6 +86,13 @@ unsigned srv_signals(struct srv *s)
 
 int srv_child_init(struct srv *s)
 {
+    /* Checked after it is set: a server that died before would never send it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        return -1;
+    if (getppid() != s->main_pid) {
+        errno = ESRCH;
+        return -1;
+    }
     if (s->ready_fd >= 0) {
         close(s->ready_fd);
         s->ready_fd = -1;

@@ -42,7 +42,7 @@ static void spawn(void *arg, int fd, struct sockaddr_storage *peer, socklen_t le
     if (pid == 0) {
         close(f->s->lfd);
         if (srv_child_init(f->s) < 0) {
-            log_msg(LOG_ERR, "signalfd: %s", strerror(errno));
+            log_msg(LOG_ERR, "cannot start a worker: %s", strerror(errno));
             _exit(1);
         }
         struct stats_slot *w = stats_claim(f->s->stats);

@@ -31,7 +31,8 @@
 struct green_srv {
     struct srv *s;
     struct srv_kids kids;
-    _Atomic long *clients; /* shared: every scheduler's clients */
+    struct green_places *places; /* shared: every scheduler's clients */
+    size_t places_size;
 };
 
 /* The listener of slot i: its own of the SO_REUSEPORT group, or the one shared (-U). */
@@ -50,13 +51,13 @@ static void spawn(struct green_srv *g, size_t slot)
     }
     if (pid == 0) {
         if (srv_child_init(s) < 0) {
-            log_msg(LOG_ERR, "signalfd: %s", strerror(errno));
+            log_msg(LOG_ERR, "cannot start a worker: %s", strerror(errno));
             _exit(1);
         }
         for (size_t i = 0; i < s->ngroup; i++) /* its own listener only */
             if (i != slot)
                 close(s->group[i]);
-        _exit(green_child(s, slot_lfd(s, slot), g->clients));
+        _exit(green_child(s, slot_lfd(s, slot), g->places, slot));
     }
     if (srv_kids_add(&g->kids, pid) != (long)slot) {
         log_msg(LOG_ERR, "child table: %s", strerror(errno));
@@ -67,6 +68,8 @@ static void spawn(struct green_srv *g, size_t slot)
 static void child_done(size_t slot, int status, void *arg)
 {
     struct green_srv *g = arg;
+    /* the places it held come back: it can no longer give them itself */
+    atomic_store(&g->places->held[slot], 0);
     if (srv_level(g->s) > 0)
         return;
     if (WIFSIGNALED(status))
@@ -93,13 +96,15 @@ int main(int argc, char **argv)
     struct green_srv g = {.s = &s};
     srv_start(&s, &model, argc, argv);
     size_t n = (size_t)s.opt.workers;
-    g.clients =
-        mmap(NULL, sizeof *g.clients, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (g.clients == MAP_FAILED || srv_kids_init(&g.kids, n) < 0) {
+    g.places_size = sizeof *g.places + n * sizeof g.places->held[0];
+    g.places = mmap(NULL, g.places_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (g.places == MAP_FAILED || srv_kids_init(&g.kids, n) < 0) {
         log_msg(LOG_ERR, "set-up: %s", strerror(errno));
         return 1;
     }
-    atomic_store(g.clients, 0);
+    g.places->n = n;
+    for (size_t i = 0; i < n; i++)
+        atomic_store(&g.places->held[i], 0);
     refill(&g);
     srv_ready(&s);
     while (srv_level(&s) == 0) {
@@ -116,6 +121,6 @@ int main(int argc, char **argv)
     }
     srv_kids_drain(&s, &g.kids, child_done, &g);
     srv_kids_free(&g.kids);
-    munmap(g.clients, sizeof *g.clients);
+    munmap(g.places, g.places_size);
     return srv_finish(&s);
 }

@@ -114,7 +114,7 @@ static void child_main(struct prefork_srv *p, size_t slot, int chan)
     struct srv *s = p->s;
     struct board *b = &p->board[slot];
     if (srv_child_init(s) < 0) {
-        log_msg(LOG_ERR, "signalfd: %s", strerror(errno));
+        log_msg(LOG_ERR, "cannot start a worker: %s", strerror(errno));
         _exit(1);
     }
     struct stats_slot *w = stats_claim(s->stats);

@@ -607,6 +607,88 @@ bool await_count(const _Atomic int *counter, int want)
     return false;
 }
 
+/* The inode of the socket whose local port is lport and remote port rport, or 0. */
+static unsigned long tcp_inode(unsigned lport, unsigned rport)
+{
+    static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    unsigned long inode = 0;
+    for (size_t i = 0; i < 2 && !inode; i++) {
+        FILE *fp = fopen(files[i], "r");
+        if (!fp)
+            continue;
+        char line[512];
+        while (!inode && fgets(line, sizeof line, fp)) {
+            unsigned lp, rp;
+            unsigned long ino;
+            if (sscanf(line,
+                       " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%x %*x %*x:%*x %*x:%*x %*x %*u %*u "
+                       "%lu",
+                       &lp, &rp, &ino) == 3 &&
+                lp == lport && rp == rport)
+                inode = ino;
+        }
+        fclose(fp);
+    }
+    return inode;
+}
+
+static bool holds_socket(pid_t pid, unsigned long inode)
+{
+    char dir[64], want[64];
+    snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
+    snprintf(want, sizeof want, "socket:[%lu]", inode);
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        char path[320], link[64];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n > 0) {
+            link[n] = '\0';
+            found = !strcmp(link, want);
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+pid_t conn_owner(pid_t server, int fd)
+{
+    struct sockaddr_in me, peer;
+    socklen_t ml = sizeof me, pl = sizeof peer;
+    if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+        return -1;
+    unsigned long inode = tcp_inode(ntohs(peer.sin_port), ntohs(me.sin_port));
+    if (!inode)
+        return -1;
+    if (holds_socket(server, inode))
+        return server;
+    pid_t kids[256];
+    int n = child_pids(server, kids, 256);
+    for (int i = 0; i < n; i++)
+        if (holds_socket(kids[i], inode))
+            return kids[i];
+    return -1;
+}
+
+long rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long kb = -1;
+    while (kb < 0 && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kb) != 1)
+            kb = -1;
+    fclose(f);
+    return kb;
+}
+
 int await_threads(pid_t pid, int want)
 {
     int n = thread_count(pid);

@@ -115,6 +115,13 @@ int settled_fd_count(pid_t pid);
 /* Reads a numeric field from a one-line JSON object; -1 if absent. */
 long long json_num(const char *line, const char *key);
 
+/* The process holding the server's end of the connected TCP socket fd: server itself or one
+ * of its children; -1 when none is found (not yet accepted, or gone). */
+pid_t conn_owner(pid_t server, int fd);
+
+/* Resident memory of a process in KiB, from /proc; -1 if it is gone. */
+long rss_kb(pid_t pid);
+
 /* The pids whose parent is parent (at most max); their count. */
 int child_pids(pid_t parent, pid_t *out, int max);
 

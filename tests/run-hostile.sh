@@ -159,6 +159,89 @@ wait "$pid" || rc=$?
 [[ $rc -eq 130 ]] || no "SIGTERM while a server stops: exit $rc, not 130 ($(tail -n1 "$tmp/sig.log"))"
 [[ ! -e $tmp/sig/smoke-latest ]] || no "SIGTERM while a server stops: the run became smoke-latest"
 
+# 5. Every process is ours to end: bench/run (or bench/tune) killed with SIGKILL in the middle
+# of a cell leaves no process of the run and nothing listening on the cell's port, for a
+# model with children (prefork), a peer (nginx and its workers) and a tuning step.
+# The binaries are reached through a directory of this test's own, so that its processes are
+# told from any other by their command line.
+mkdir -p "$tmp/kbin"
+for f in "$real"/*; do ln -sf "$f" "$tmp/kbin/"; done
+# live PATTERN: the pids of processes (not zombies) whose command line holds PATTERN
+live() {
+    local p cmd st
+    for p in /proc/[0-9]*; do
+        cmd=$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
+        [[ $cmd == *"$1"* ]] || continue
+        st=$(awk '{ print $3 }' "$p/stat" 2>/dev/null) || continue
+        [[ $st != Z ]] && echo "${p#/proc/}"
+    done
+}
+listening() { ss -Hltn "sport = :$1" | grep -q .; }
+# await_gone WHAT PORT PATTERN...: waits (at most 10 s) until no process matches and nothing
+# listens on PORT
+await_gone() {
+    local what=$1 port=$2 pat left
+    shift 2
+    for _ in $(seq 100); do
+        left=""
+        for pat in "$@"; do left+=$(live "$pat"); done
+        [[ -z $left ]] && ! listening "$port" && return 0
+        sleep 0.1
+    done
+    no "$what: killed with SIGKILL, it left processes [$(echo "$left" | tr '\n' ' ')] or port $port listening"
+}
+# await_running PATTERN: waits (at most 60 s) until a process matches; its pid
+await_running() {
+    local p
+    for _ in $(seq 600); do
+        p=$(live "$1" | head -n1)
+        [[ -n $p ]] && { echo "$p"; return 0; }
+        sleep 0.1
+    done
+    return 1
+}
+
+BENCH_BIN=$tmp/kbin bench/run smoke --models prefork --conc 4 --reps 1 --max-reps 1 --probe 0 \
+    --max-reruns 0 --duration 30s --warmup 0 --no-plots --out "$tmp/kill1" >/dev/null 2>&1 &
+pid=$!
+if lg=$(await_running "$tmp/kbin/loadgen"); then
+    port=$(tr '\0' '\n' <"/proc/$lg/cmdline" | grep -A1 -x -- -p | tail -n1)
+    { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
+    await_gone "bench/run in a model's cell" "$port" "$tmp/kbin/"
+else
+    no "the model's cell never started loadgen"
+    kill -KILL "$pid"
+fi
+wait "$pid" 2>/dev/null
+
+if command -v nginx >/dev/null && command -v wrk >/dev/null; then
+    bench/run smoke --models prethread --peers nginx --work 0 --bytes 10 --conc 4 --reps 1 \
+        --max-reps 1 --probe 0 --max-reruns 0 --duration 30s --warmup 0 --no-plots \
+        --out "$tmp/kill2" >/dev/null 2>&1 &
+    pid=$!
+    if w=$(await_running "http://127.0.0.1:"); then
+        port=$(tr '\0' '\n' <"/proc/$w/cmdline" | sed -n 's|^http://127.0.0.1:\([0-9]*\)/x$|\1|p')
+        { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
+        await_gone "bench/run in nginx's cell" "$port" "cb-nginx-$pid-" "127.0.0.1:$port/"
+    else
+        no "the peer's cell never started wrk"
+        kill -KILL "$pid"
+    fi
+    wait "$pid" 2>/dev/null
+fi
+
+BENCH_BIN=$tmp/kbin bench/tune prefork --quick --out "$tmp/kill3" >/dev/null 2>&1 &
+pid=$!
+if lg=$(await_running "$tmp/kbin/loadgen"); then
+    port=$(tr '\0' '\n' <"/proc/$lg/cmdline" | grep -A1 -x -- -p | tail -n1)
+    { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
+    await_gone "bench/tune in a step" "$port" "$tmp/kbin/" "--out $tmp/kill3"
+else
+    no "bench/tune never started loadgen"
+    kill -KILL "$pid"
+fi
+wait "$pid" 2>/dev/null
+
 # 7. Closed standard streams change nothing: every cell still runs.
 rc=0
 bench/run smoke "${small[@]}" --out "$tmp/closed" >&- 2>"$tmp/closed.err" <&- || rc=$?

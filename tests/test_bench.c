@@ -206,11 +206,12 @@ Test(bench, compare_and_export, .timeout = 120)
     snprintf(cmd, sizeof cmd, "bench/compare %s /tmp 2>/dev/null", a);
     cr_expect_eq(system(cmd) >> 8, 2, "a directory that is not a run");
     cr_expect_eq(system("bench/compare onlyone 2>/dev/null") >> 8, 2);
-    snprintf(cmd, sizeof cmd,
-             "echo '{\"suite\":\"x\",\"git_commit\":\"bbb\",\"noise_floor\":{\"cv_pct\":\"1.5%%\"}}' "
-             "> %s/run.json && bench/compare %s %s 2>%s/err.txt; r=$?; [ $r -eq 2 ] && "
-             "grep -q 'noise_floor.cv_pct' %s/err.txt",
-             b, a, b, b, b);
+    snprintf(
+        cmd, sizeof cmd,
+        "echo '{\"suite\":\"x\",\"git_commit\":\"bbb\",\"noise_floor\":{\"cv_pct\":\"1.5%%\"}}' "
+        "> %s/run.json && bench/compare %s %s 2>%s/err.txt; r=$?; [ $r -eq 2 ] && "
+        "grep -q 'noise_floor.cv_pct' %s/err.txt",
+        b, a, b, b, b);
     cr_expect_eq(system(cmd), 0, "a noise floor given as a string: %s", cmd);
     snprintf(cmd, sizeof cmd,
              "rm -rf %s.other && mkdir -p %s.other/cells && echo '{\"suite\":\"y\"}' > "

@@ -623,6 +623,91 @@ Test(faults, green_scheduler_killed_is_respawned, .init = setup, .timeout = 60)
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
 }
 
+/* green-srv --max-clients: a scheduler killed while it holds places gives them back when the
+ * parent reaps it; the next client is served (before, the places stayed taken for good and
+ * every later client waited in the queue). */
+Test(faults, green_killed_scheduler_gives_its_places_back, .init = setup, .timeout = 120)
+{
+    skip_unselected("green");
+    struct server s;
+    const char *args[] = {"-w", "2", "--max-clients", "1", "--timeout", "0", NULL};
+    server_start(&s, "green", args);
+    int a = tcp_connect(s.port);
+    char g[512];
+    cr_assert_gt(read_greeting(a, g, sizeof g), 0, "the first client was not greeted");
+    pid_t owner = conn_owner(s.pid, a);
+    cr_assert(owner > 0 && owner != s.pid, "no scheduler holds the first client (%ld)",
+              (long)owner);
+    kill(owner, SIGKILL);
+    pid_t after[8];
+    int n = 0;
+    cr_assert(children_renewed(s.pid, &owner, 1, 2, after, 8, &n), "%d schedulers", n);
+    close(a);
+    int b = tcp_connect(s.port);
+    cr_expect(readable_within(b, 30000), "the place of the killed scheduler was not given back");
+    close(b);
+    int st = server_stop(&s, NULL, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
+}
+
+/* --max-sieve-memory with processes: a worker killed in the middle of a sieve that took most
+ * of the budget gives its share back once it is reaped; the same request then succeeds
+ * (before, it was refused with ERR out of memory for the sieve for good). */
+static void killed_sieve_gives_its_share_back(const char *model)
+{
+    skip_unselected(model);
+    struct server s;
+    const char *args[] = {"--max-sieve-memory", "150M", NULL};
+    server_start(&s, model, args);
+    int fd = tcp_connect(s.port);
+    char g[512];
+    cr_assert_gt(read_greeting(fd, g, sizeof g), 0);
+    send_str(fd, "100000000 1\n");
+    pid_t owner = conn_owner(s.pid, fd);
+    cr_assert(owner > 0 && owner != s.pid, "%s: no worker process holds the client", model);
+    /* Its array is being filled: the share is taken (it is taken before the array is made). */
+    long kb = rss_kb(owner);
+    for (int i = 0; i < 60000 && kb >= 0 && kb < 50 * 1024; i++) {
+        usleep(1000);
+        kb = rss_kb(owner);
+    }
+    cr_assert_geq(kb, 50 * 1024, "%s: the worker's sieve did not start (%ld KiB)", model, kb);
+    kill(owner, SIGKILL);
+    pid_t kids[64];
+    bool reaped = false;
+    for (int i = 0; i < 60000 && !reaped; i++) {
+        int k = child_pids(s.pid, kids, 64);
+        reaped = true;
+        for (int j = 0; j < k; j++)
+            reaped = reaped && kids[j] != owner;
+        if (!reaped)
+            usleep(1000);
+    }
+    cr_assert(reaped, "%s: the killed worker was not reaped", model);
+    close(fd);
+    cr_expect(request_ok(s.port, "100000000 1\n", 1),
+              "%s: the killed worker's share of the sieve budget was not given back", model);
+    char stats[2048];
+    int st = server_stop(&s, stats, sizeof stats);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit 0x%x", model, st);
+    cr_expect_eq(json_num(stats, "sieve_refused"), 0, "%s: %s", model, stats);
+}
+
+Test(faults, fork_killed_sieve_gives_its_share_back, .init = setup, .timeout = 120)
+{
+    killed_sieve_gives_its_share_back("fork");
+}
+
+Test(faults, prefork_killed_sieve_gives_its_share_back, .init = setup, .timeout = 120)
+{
+    killed_sieve_gives_its_share_back("prefork");
+}
+
+Test(faults, green_killed_sieve_gives_its_share_back, .init = setup, .timeout = 120)
+{
+    killed_sieve_gives_its_share_back("green");
+}
+
 Test(faults, fork_child_killed_mid_request_leaves_no_zombie, .init = setup, .timeout = 60)
 {
     skip_unselected("fork");

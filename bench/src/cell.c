@@ -847,7 +847,8 @@ static const char *run_cell(struct run *r, const struct cell *c)
             full[i] = srv_argv[i];
         at_server(r, full, where, 96);
         const char *out = internf("%s.srv.out", log), *errf = internf("%s.srv.err", log);
-        struct spawn sp = {.argv = where, .out = out, .err = errf, .cpus = spin ? scpus : NULL};
+        struct spawn sp = {
+            .argv = where, .out = out, .err = errf, .cpus = spin ? scpus : NULL, .group = true};
         char e[256];
         srv_pid = proc_start(&sp, e, sizeof e);
         struct jval ready;
@@ -1017,6 +1018,7 @@ static const char *run_cell(struct run *r, const struct cell *c)
             /* its stop is waited for whole: a signal meanwhile stays pending for the run */
             if (proc_reap(srv_pid, 60000, &st) != 0)
                 proc_stop(srv_pid, 1000, &st);
+            proc_sweep(srv_pid); /* whatever of its group outlived it */
             srv_pid = -1;
             if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !err[0])
                 bufprintf(err, sizeof err, "server exited with status %d",

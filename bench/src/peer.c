@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -300,6 +301,27 @@ static char *slurp_fd(int fd)
     return b;
 }
 
+/* Removes the directories of bench/run processes that are gone (killed before they could):
+ * /tmp/cb-nginx-PID-XXXXXX, PID no longer running. */
+static void sweep_stale_dirs(void)
+{
+    DIR *d = opendir("/tmp");
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        char *end;
+        if (strncmp(e->d_name, "cb-nginx-", 9) != 0 || !isdigit((unsigned char)e->d_name[9]))
+            continue;
+        long pid = strtol(e->d_name + 9, &end, 10);
+        if (*end != '-' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        const char *rm[] = {"rm", "-rf", "--", internf("/tmp/%s", e->d_name), NULL};
+        char o[64];
+        proc_capture(rm, o, sizeof o, 10000);
+    }
+    closedir(d);
+}
+
 /* Removes nginx's directory; rc. */
 static int gone(const char *dir, int rc)
 {
@@ -335,7 +357,9 @@ int peer_cell(struct run *r, const struct cell *c, const char *log, const unsign
      * and error log. Its workers run as nobody (nginx started as root) and may write only in
      * temp/, the one directory nginx hands them (the *_temp_path directives, which nginx
      * chowns): nothing they do there reaches the files bench/run reads back. */
-    char dirt[] = "/tmp/cb-nginx-XXXXXX";
+    sweep_stale_dirs();
+    char dirt[64];
+    bufprintf(dirt, sizeof dirt, "/tmp/cb-nginx-%ld-XXXXXX", (long)getpid());
     if (!mkdtemp(dirt) || chmod(dirt, 0755) < 0) {
         bufprintf(err, errlen, "cannot make a directory for nginx: %s", strerror(errno));
         return PEER_FAILED;
@@ -391,7 +415,11 @@ static int run_nginx(struct run *r, const struct cell *c, const char *log,
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     const char *nginx = which("nginx"), *wrk = which("wrk");
     const char *nargv[] = {nginx, "-c", conf, "-e", internf("%s/error.log", dir), NULL};
+    /* A group of its own, swept when it stops; if bench/run dies, nginx gets SIGTERM (its
+     * fast shutdown, which takes its workers with it). */
     struct spawn ns = {.argv = nargv,
+                       .group = true,
+                       .parent_death = SIGTERM,
                        .out = internf("%s.srv.out", log),
                        .err = internf("%s.srv.err", log),
                        .cpus = scpus};

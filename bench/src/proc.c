@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -68,8 +69,15 @@ static bool redirect(int fd, const char *path, int flags)
     return true;
 }
 
-static void child_defaults(void)
+/* In the child, first: it dies with this process (death_sig when the orchestrator's process
+ * ends, however it ends, checked against its pid after it is set: an orchestrator killed
+ * in between would never send it), and with group, leads a process group of its own. */
+static void child_defaults(pid_t parent, int death_sig, bool group)
 {
+    if (prctl(PR_SET_PDEATHSIG, death_sig) < 0 || getppid() != parent)
+        _exit(126);
+    if (group && setpgid(0, 0) < 0)
+        _exit(126);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -88,14 +96,17 @@ pid_t proc_start(const struct spawn *s, char *err, size_t errlen)
                 CPU_SET(c, &set);
     }
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "fork: %s", strerror(errno));
         return -1;
     }
-    if (pid > 0)
+    if (pid > 0) {
+        if (s->group) /* set on both sides, so that it holds whichever runs first */
+            setpgid(pid, pid);
         return pid;
-    child_defaults();
+    }
+    child_defaults(parent, s->parent_death ? s->parent_death : SIGKILL, s->group);
     /* O_NOFOLLOW: a link planted where a log goes (a run directory is shared) is refused. */
     int wflags = O_WRONLY | O_CREAT | (s->append ? O_APPEND : O_TRUNC) | O_CLOEXEC | O_NOFOLLOW;
     if (s->inherit) {
@@ -172,8 +183,15 @@ void proc_stop(pid_t pid, int grace_ms, int *status)
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
             ;
     }
+    proc_sweep(pid);
     if (status)
         *status = st;
+}
+
+void proc_sweep(pid_t pid)
+{
+    /* A group's id stays taken while a member lives, so this reaches only pid's group. */
+    kill(-pid, SIGKILL);
 }
 
 static int shell_status(int st)
@@ -215,14 +233,14 @@ int proc_lines(const char *const *argv, int timeout_ms,
     if (pipe2(p, O_CLOEXEC) < 0)
         return -1;
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         close(p[0]);
         close(p[1]);
         return -1;
     }
     if (pid == 0) {
-        child_defaults();
+        child_defaults(parent, SIGKILL, false);
         if (dup2(p[1], 1) < 0 || !redirect(0, NULL, O_RDONLY) || !redirect(2, NULL, O_WRONLY))
             _exit(126);
         execvp(argv[0], (char *const *)argv);

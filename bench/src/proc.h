@@ -27,6 +27,9 @@ struct spawn {
     bool inherit;               /* stdout and stderr: this process's stderr (out, err unused) */
     bool append;
     const unsigned char *cpus; /* a CPU mask of 128 bytes, or NULL for no pinning */
+    bool group;                /* a process group of its own (a server: killed whole) */
+    int parent_death;          /* the signal it gets when the orchestrator ends (0: SIGKILL);
+                                * every child has one, so that none outlives the run */
 };
 
 /* Starts the child; its pid, or -1 with the reason in err. */
@@ -40,8 +43,12 @@ int proc_wait(pid_t pid, int timeout_ms, int *status);
  * for the caller): for a child already told to stop, whose end is what comes next. 0 or 1. */
 int proc_reap(pid_t pid, int timeout_ms, int *status);
 
-/* SIGTERM, and SIGKILL after grace_ms if it has not ended; reaps it. */
+/* SIGTERM, and SIGKILL after grace_ms if it has not ended; reaps it, then sweeps its group. */
 void proc_stop(pid_t pid, int grace_ms, int *status);
+
+/* SIGKILL to what is left of the process group pid led (a server's children that outlived
+ * it): nothing when it led none or none is left. */
+void proc_sweep(pid_t pid);
 
 /* Runs argv to its end (at most timeout_ms), its stdout into buf (NUL-terminated, cut at
  * len - 1), stderr discarded. The exit status as a shell gives it (128+N for signal N, 124
