@@ -123,6 +123,8 @@ for _ in $(seq 20); do
         --max-reps 1 --probe 0 --max-reruns 0 --duration 1s --warmup 0 --no-plots \
         >"$tmp/sig.log" 2>&1 &
     pid=$!
+    # from the moment bench/run's program runs (the shell wrapper before it is not ours)
+    for _ in $(seq 1000); do [[ $(readlink "/proc/$pid/exe") == */bench-run ]] && break; done
     sleep "$at" # the instant: what is tested is every instant, not a time
     kill -TERM "$pid"
     rc=0
@@ -172,7 +174,7 @@ live() {
     for p in /proc/[0-9]*; do
         cmd=$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
         [[ $cmd == *"$1"* ]] || continue
-        st=$(awk '{ print $3 }' "$p/stat" 2>/dev/null) || continue
+        st=$({ awk '{ print $3 }' "$p/stat"; } 2>/dev/null) || continue
         [[ $st != Z ]] && echo "${p#/proc/}"
     done
 }
@@ -190,12 +192,16 @@ await_gone() {
     done
     no "$what: killed with SIGKILL, it left processes [$(echo "$left" | tr '\n' ' ')] or port $port listening"
 }
-# await_running PATTERN: waits (at most 60 s) until a process matches; its pid
-await_running() {
-    local p
+# await_port PATTERN: waits (at most 60 s) until a process whose command line holds PATTERN
+# runs, and prints the port it drives (loadgen's -p, wrk's URL)
+await_port() {
+    local p port
     for _ in $(seq 600); do
-        p=$(live "$1" | head -n1)
-        [[ -n $p ]] && { echo "$p"; return 0; }
+        for p in $(live "$1"); do
+            port=$({ tr '\0' '\n' <"/proc/$p/cmdline"; } 2>/dev/null |
+                sed -n -e '/^-p$/{n;p;q}' -e 's|^http://127.0.0.1:\([0-9]*\)/x$|\1|p')
+            [[ -n $port ]] && { echo "$port"; return 0; }
+        done
         sleep 0.1
     done
     return 1
@@ -204,8 +210,7 @@ await_running() {
 BENCH_BIN=$tmp/kbin bench/run smoke --models prefork --conc 4 --reps 1 --max-reps 1 --probe 0 \
     --max-reruns 0 --duration 30s --warmup 0 --no-plots --out "$tmp/kill1" >/dev/null 2>&1 &
 pid=$!
-if lg=$(await_running "$tmp/kbin/loadgen"); then
-    port=$(tr '\0' '\n' <"/proc/$lg/cmdline" | grep -A1 -x -- -p | tail -n1)
+if port=$(await_port "$tmp/kbin/loadgen"); then
     { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
     await_gone "bench/run in a model's cell" "$port" "$tmp/kbin/"
 else
@@ -219,8 +224,7 @@ if command -v nginx >/dev/null && command -v wrk >/dev/null; then
         --max-reps 1 --probe 0 --max-reruns 0 --duration 30s --warmup 0 --no-plots \
         --out "$tmp/kill2" >/dev/null 2>&1 &
     pid=$!
-    if w=$(await_running "http://127.0.0.1:"); then
-        port=$(tr '\0' '\n' <"/proc/$w/cmdline" | sed -n 's|^http://127.0.0.1:\([0-9]*\)/x$|\1|p')
+    if port=$(await_port "http://127.0.0.1:"); then
         { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
         await_gone "bench/run in nginx's cell" "$port" "cb-nginx-$pid-" "127.0.0.1:$port/"
     else
@@ -232,8 +236,7 @@ fi
 
 BENCH_BIN=$tmp/kbin bench/tune prefork --quick --out "$tmp/kill3" >/dev/null 2>&1 &
 pid=$!
-if lg=$(await_running "$tmp/kbin/loadgen"); then
-    port=$(tr '\0' '\n' <"/proc/$lg/cmdline" | grep -A1 -x -- -p | tail -n1)
+if port=$(await_port "$tmp/kbin/loadgen"); then
     { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
     await_gone "bench/tune in a step" "$port" "$tmp/kbin/" "--out $tmp/kill3"
 else
@@ -241,6 +244,41 @@ else
     kill -KILL "$pid"
 fi
 wait "$pid" 2>/dev/null
+
+# 10. Suite files and --fit files: a line of any length is read whole (a comment of 5,000
+# characters ending in MODELS=fork is a comment), a NUL byte is an error with file:line, and
+# every count has a bound that the error states.
+mkdir -p "$tmp/root/bench/suites" "$tmp/root/servers"
+cp servers/models "$tmp/root/servers/"
+suite() { # name: bench-run --dry-run on suite name of the test's own root; output to $tmp/name.log
+    BENCH_ROOT=$tmp/root BENCH_BIN=$real bin/bench-run "$1" --dry-run >"$tmp/$1.log" 2>&1
+}
+{
+    printf '# %s MODELS=fork\n' "$(printf 'x%.0s' $(seq 5000))"
+    printf 'MODELS=prethread\nCONC=1\nREPS=1\nMAX_REPS=1\nPROBE=0\n'
+} >"$tmp/root/bench/suites/long"
+suite long || no "a suite with a long comment line was refused: $(tail -n1 "$tmp/long.log")"
+grep -q fork "$tmp/long.log" && no "the end of a long comment line was read as a field"
+printf 'MODELS=prethread\nCONC=1\0garbage\n' >"$tmp/root/bench/suites/nul"
+rc=0
+suite nul || rc=$?
+if ! { [[ $rc -ne 0 ]] && grep -q 'nul:2: a NUL byte' "$tmp/nul.log"; }; then
+    no "a NUL byte in a suite: exit $rc, $(tail -n1 "$tmp/nul.log")"
+fi
+for reps in 100000000 999999999999999999; do
+    printf 'MODELS=prethread\nCONC=1\nREPS=%s\n' "$reps" >"$tmp/root/bench/suites/reps"
+    rc=0
+    suite reps || rc=$?
+    if ! { [[ $rc -eq 2 ]] && grep -q 'from 1 to 1000' "$tmp/reps.log"; }; then
+        no "REPS=$reps: exit $rc, $(tail -n1 "$tmp/reps.log")"
+    fi
+done
+printf '1 10\n2 1\0 90\n4 30\n' >"$tmp/fit"
+rc=0
+bench/tune --fit "$tmp/fit" >"$tmp/fit.log" 2>&1 || rc=$?
+if ! { [[ $rc -eq 2 ]] && grep -q 'fit:2: a NUL byte' "$tmp/fit.log"; }; then
+    no "a NUL byte in a --fit file: exit $rc, $(tail -n1 "$tmp/fit.log")"
+fi
 
 # 7. Closed standard streams change nothing: every cell still runs.
 rc=0

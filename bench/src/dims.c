@@ -94,9 +94,18 @@ static const char *model_name(const char *v)
         ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-';
     return ok ? NULL : "not a model name";
 }
+/* A whole number from lo to hi: the bounds of the program it is handed to (loadgen's, the
+ * servers'), or of what a run can hold, so that no count is taken that cannot be met. */
+static bool within(const char *v, unsigned long long lo, unsigned long long hi)
+{
+    if (!is_whole(v))
+        return false;
+    unsigned long long n = strtoull(v, NULL, 10);
+    return n >= lo && n <= hi;
+}
 static const char *conns(const char *v)
 {
-    return is_positive(v) ? NULL : "a number of connections, 1 or more";
+    return within(v, 1, 1000000) ? NULL : "a number of connections from 1 to 1000000 (loadgen -c)";
 }
 static const char *whole(const char *v)
 {
@@ -111,11 +120,11 @@ static const char *payload(const char *v)
 }
 static const char *backlog(const char *v)
 {
-    return is_positive(v) ? NULL : "a backlog of 1 or more";
+    return within(v, 1, 65535) ? NULL : "a backlog from 1 to 65535 (the servers' -b)";
 }
 static const char *pool_size(const char *v)
 {
-    return is_positive(v) ? NULL : "a pool size of 1 or more";
+    return within(v, 1, 4096) ? NULL : "a pool size from 1 to 4096 (the servers' -w)";
 }
 static const char *lock(const char *v)
 {
@@ -154,7 +163,9 @@ static const char *sieve(const char *v)
 }
 static const char *idle(const char *v)
 {
-    return is_whole(v) ? NULL : "a number of idle connections, 0 or more";
+    return within(v, 0, 1000000)
+               ? NULL
+               : "a number of idle connections from 0 to 1000000 (loadgen --idle)";
 }
 static const char *think(const char *v)
 {
@@ -177,7 +188,7 @@ static const char *peers(const char *v)
 }
 static const char *reps(const char *v)
 {
-    return is_positive(v) ? NULL : "a number of repetitions, 1 or more";
+    return within(v, 1, 1000) ? NULL : "a number of repetitions from 1 to 1000";
 }
 static const char *target_ci(const char *v)
 {
@@ -185,11 +196,11 @@ static const char *target_ci(const char *v)
 }
 static const char *budget(const char *v)
 {
-    return is_whole(v) ? NULL : "a percentage, 0 or more";
+    return within(v, 0, 10000) ? NULL : "a percentage from 0 to 10000";
 }
 static const char *reruns(const char *v)
 {
-    return is_whole(v) ? NULL : "0 or more";
+    return within(v, 0, 16) ? NULL : "from 0 to 16";
 }
 static const char *probe(const char *v)
 {
@@ -205,11 +216,12 @@ static const char *warmup(const char *v)
 }
 static const char *requests(const char *v)
 {
-    return !*v || is_positive(v) ? NULL : "1 or more";
+    return !*v || within(v, 1, 1ULL << 40) ? NULL : "from 1 to 1099511627776 (loadgen -n)";
 }
 static const char *keep(const char *v)
 {
-    return is_whole(v) ? NULL : "requests per connection, 0 for all";
+    return within(v, 0, 1ULL << 40) ? NULL
+                                    : "requests per connection from 0 (all) to 1099511627776";
 }
 static const char *rate(const char *v)
 {
@@ -243,7 +255,7 @@ static const char *mix(const char *v)
 }
 static const char *read_rate(const char *v)
 {
-    return !*v || is_positive(v) ? NULL : "bytes per second, 1 or more";
+    return !*v || within(v, 1, 1ULL << 40) ? NULL : "bytes per second from 1 to 1099511627776";
 }
 static const char *timeout(const char *v)
 {

@@ -76,6 +76,11 @@ void first_line(const char *path, char *b, size_t n);
 bool read_json(const char *path, struct jval *v);
 /* Writes the memory stream's text to path whole (temporary file and rename). */
 bool write_whole(const char *path, const char *text, size_t len);
+
+/* The next line of f, whole whatever its length, into *buf (grown as needed, NUL-terminated,
+ * without its "\n"): its length, -1 at the end of the file, -2 when it holds a NUL byte (a
+ * text file has none: the rest of the line would be lost without a word). */
+long read_text_line(FILE *f, char **buf, size_t *cap);
 /* Double to JSON text: integers without a fraction, others to 6 decimals (trailing zeros
  * dropped). */
 void json_double(FILE *f, double v);

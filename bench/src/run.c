@@ -41,11 +41,14 @@ static void read_suite(struct run *r, const char *path, bool *given)
     FILE *f = fopen(path, "r");
     if (!f)
         bad("no suite '%s'", r->suite);
-    char line[4096];
+    char *line = NULL;
+    size_t cap = 0;
+    long len;
     int no = 0;
-    while (fgets(line, sizeof line, f)) {
+    while ((len = read_text_line(f, &line, &cap)) != -1) {
         no++;
-        line[strcspn(line, "\n")] = 0;
+        if (len == -2)
+            die("%s:%d: a NUL byte in the line (not a text file?)", path, no);
         char *p = line + strspn(line, " \t");
         if (!*p || *p == '#')
             continue;
@@ -66,6 +69,7 @@ static void read_suite(struct run *r, const char *path, bool *given)
         if (!given[i])
             r->val[i] = intern(v);
     }
+    free(line);
     fclose(f);
 }
 
@@ -995,6 +999,7 @@ int main(int argc, char **argv)
 {
     if (proc_std_streams() < 0)
         return 1;
+    proc_catch_signals(); /* first: a signal at any instant ends the run with 130 */
     struct run *r = &R;
     r->plots = true;
     r->foreign_max = 10;
@@ -1094,7 +1099,10 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    proc_catch_signals();
+    if (proc_interrupted) {
+        say("bench/run: interrupted before the first cell\n");
+        return 130;
+    }
     if (!r->resume) {
         char stamp[32];
         time_t t = time(NULL);

@@ -1061,18 +1061,24 @@ static void file_series(const char *path, struct series *s)
     if (!f)
         bad("--fit %s: %s", path, strerror(errno));
     *s = (struct series){0};
-    char line[512];
-    for (int no = 1; fgets(line, sizeof line, f); no++) {
+    char *line = NULL;
+    size_t cap = 0;
+    long len;
+    for (int no = 1; (len = read_text_line(f, &line, &cap)) != -1; no++) {
+        if (len == -2) {
+            fclose(f);
+            bad("--fit %s:%d: a NUL byte in the line (not a text file?)", path, no);
+        }
         char *p = line + strspn(line, " \t");
-        if (*p == '#' || *p == '\n' || !*p)
+        if (*p == '#' || !*p)
             continue;
         double n, x;
         char extra;
         if (sscanf(p, "%lf %lf %c", &n, &x, &extra) != 2 || !isfinite(n) || !isfinite(x) || n < 1 ||
             x <= 0) {
             fclose(f);
-            bad("--fit %s:%d: not 'N throughput' with N >= 1 and throughput above 0: %.*s", path,
-                no, (int)strcspn(p, "\n"), p);
+            bad("--fit %s:%d: not 'N throughput' with N >= 1 and throughput above 0: %.80s", path,
+                no, p);
         }
         if (s->n == MAXV) {
             fclose(f);
@@ -1081,6 +1087,7 @@ static void file_series(const char *path, struct series *s)
         s->N[s->n] = n;
         s->X[s->n++] = x;
     }
+    free(line);
     fclose(f);
 }
 

@@ -130,6 +130,18 @@ bool read_json(const char *path, struct jval *v)
     return rc == 0;
 }
 
+long read_text_line(FILE *f, char **buf, size_t *cap)
+{
+    ssize_t n = getline(buf, cap, f);
+    if (n < 0)
+        return -1;
+    if (memchr(*buf, '\0', (size_t)n) != NULL)
+        return -2;
+    if (n > 0 && (*buf)[n - 1] == '\n')
+        (*buf)[--n] = '\0';
+    return (long)n;
+}
+
 bool write_whole(const char *path, const char *text, size_t len)
 {
     char err[512];
