@@ -92,6 +92,7 @@ struct slot {
     int64_t intended, start, connected, greeted, sent, deadline;
     int64_t wake;      /* when the heap hands the slot back: its due time, or a pause's end */
     int64_t thought;   /* --think: the pause taken in this request (not counted) */
+    int64_t backoff;   /* closed loop: the wait before the next try after refused connects */
     int64_t read_from; /* --read-rate: when the reply's first bytes were read */
     uint64_t got;
     uint64_t bytes; /* BYTES of the request under way (its class's) */
@@ -294,7 +295,7 @@ static void advance(struct engine *e, struct slot *s, int64_t now)
     if (e->interval_ns)
         s->intended = due_time(e, s->id, s->seq);
     else
-        s->intended = now + (s->fd >= 0 ? (int64_t)e->opt->think_us * 1000 : 0);
+        s->intended = now + (s->fd >= 0 ? (int64_t)e->opt->think_us * 1000 : 0) + s->backoff;
     s->wake = s->intended;
     s->state = S_WAIT;
     heap_push(e, s);
@@ -340,6 +341,13 @@ static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now
         log_request(e, s, ph, (int)c);
         e->res->last_end_ns = now;
     }
+    /* A refused connect: nothing listens there (or a Unix socket's queue is full). The closed
+     * loop waits before this slot tries again, 1 ms doubling to 100 ms while refusals go on
+     * and nothing after a connection is made, instead of spinning a core on connect(); the
+     * open loop keeps its schedule. */
+    if (c == E_CONNECT_REFUSED)
+        s->backoff = s->backoff ? (s->backoff * 2 < 100000000 ? s->backoff * 2 : 100000000)
+                                : 1000000;
     close_conn(e, s);
     advance(e, s, now);
 }
@@ -479,6 +487,7 @@ static void start_request(struct engine *e, struct slot *s, int64_t now)
     s->deadline = s->start + (int64_t)o->timeout_us * 1000;
     if (connect(s->fd, (struct sockaddr *)&o->addr, o->addrlen) == 0) {
         s->connected = lg_now_ns();
+        s->backoff = 0;
         s->state = S_GREETING; /* the greeting's arrival will be an event of its own */
     } else if (errno != EINPROGRESS) {
         int err = errno;
@@ -566,6 +575,7 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
             if (!(ev & (EPOLLOUT | EPOLLIN)))
                 return;
             s->connected = now;
+            s->backoff = 0;
             s->state = S_GREETING;
             if (!(ev & EPOLLIN))
                 return;

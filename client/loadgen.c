@@ -29,6 +29,7 @@
 
 #define EXIT_USAGE  2
 #define EXIT_ERRORS 3
+#define EXIT_NOTHING 4 /* no request was answered: nothing listens, or nothing works there */
 
 /* Each connection takes one descriptor; raise the soft limit (and the hard one if allowed). */
 static int raise_nofile(long conns)
@@ -315,6 +316,8 @@ int main(int argc, char **argv)
                 (unsigned long long)lg_error_total(&total));
         status = EXIT_ERRORS;
     }
+    if (status == 0 && total.requests_ok == 0 && total.warmup_requests == 0)
+        status = EXIT_NOTHING; /* the summary said why ("nothing answered: ...") */
     if (ri.signal)
         status = 128 + ri.signal;
     lg_result_free(&total);

@@ -454,7 +454,7 @@ static void expect_class(enum fake_mode mode, const char *cls, const char *extra
     bool hangs = mode == NEVER_GREETS || mode == STALLS;
     snprintf(args, sizeof args, "-p %d -c 2 -n 6 -w 1 -b 1000 --timeout %s %s --json %s", f.port,
              hangs ? "300ms" : "60s", extra, json);
-    cr_expect_eq(loadgen(args, out), 0, "errors are reported, not fatal");
+    cr_expect_eq(loadgen(args, out), 4, "errors are reported; nothing answered is status 4");
     cr_expect_eq(jq_num(json, "[.errors[]] | add"), 6, "six requests, six errors");
     cr_expect_eq(jq_num(json, ".totals.requests_ok"), 0);
     snprintf(filter, sizeof filter, ".errors.%s", cls);
@@ -530,7 +530,7 @@ Test(loadgen, connect_refused, .timeout = 120)
     tmp_path(json, sizeof json, "refused.json");
     tmp_path(out, sizeof out, "refused.out");
     snprintf(args, sizeof args, "-p %d -n 5 --json %s", ntohs(sa.sin_port), json);
-    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_eq(loadgen(args, out), 4, "nothing answered");
     cr_expect_eq(jq_num(json, ".errors.connect_refused"), 5);
     cr_expect(file_has(out, "connect_refused"), "summary names the class");
     close(fd);
@@ -558,7 +558,7 @@ Test(loadgen, connect_timeout, .timeout = 120)
     tmp_path(out, sizeof out, "ctimeout.out");
     snprintf(args, sizeof args, "-p %d -c 2 -n 4 --timeout 300ms --json %s", ntohs(sa.sin_port),
              json);
-    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_eq(loadgen(args, out), 4, "nothing answered");
     cr_expect_eq(jq_num(json, ".errors.connect_timeout"), 4);
     for (int i = 0; i < 4; i++)
         close(fill[i]);
@@ -664,7 +664,7 @@ Test(loadgen, err_reply_whatever_bytes, .timeout = 120)
     static const char *const bytes[] = {"6", "1", "0"};
     for (size_t i = 0; i < 3; i++) {
         snprintf(args, sizeof args, "-p %d -n 20 -w 100 -b %s --json %s", s.port, bytes[i], json);
-        cr_expect_eq(loadgen(args, out), 0);
+        cr_expect_eq(loadgen(args, out), 4, "-b %s: nothing answered", bytes[i]);
         cr_expect_eq(jq_num(json, ".errors.err_reply"), 20, "-b %s", bytes[i]);
         cr_expect_eq(jq_num(json, ".totals.requests_ok"), 0, "-b %s", bytes[i]);
     }
@@ -1029,7 +1029,8 @@ Test(loadgen, json_path_checked_before_the_run, .timeout = 120)
     unlink(out);
 }
 
-/* --fail-on-errors: status 3 when any request failed, 0 otherwise. */
+/* --fail-on-errors: status 3 when any request failed, 0 otherwise; without it, a run where
+ * nothing was answered is 4. */
 Test(loadgen, fail_on_errors_exit_status, .timeout = 120)
 {
     struct fake bad, good;
@@ -1040,7 +1041,7 @@ Test(loadgen, fail_on_errors_exit_status, .timeout = 120)
     snprintf(args, sizeof args, "-p %d -n 4 -w 1 -b 10 --fail-on-errors", bad.port);
     cr_expect_eq(loadgen(args, out), 3);
     snprintf(args, sizeof args, "-p %d -n 4 -w 1 -b 10", bad.port);
-    cr_expect_eq(loadgen(args, out), 0, "errors are data without the option");
+    cr_expect_eq(loadgen(args, out), 4, "without the option, nothing answered is 4");
     snprintf(args, sizeof args, "-p %d -n 4 -w 1 -b 10 --fail-on-errors", good.port);
     cr_expect_eq(loadgen(args, out), 0);
     unlink(out);
@@ -1106,7 +1107,7 @@ Test(loadgen, idle_connections_beyond_a_pool_do_not_stop_the_start, .timeout = 1
     tmp_path(json, sizeof json, "idle3.json");
     tmp_path(out, sizeof out, "idle3.out");
     snprintf(args, sizeof args, "-p %d -c 1 -d 1s -w 10 -b 10 --idle 4 --json %s", s.port, json);
-    cr_expect_eq(loadgen(args, out), 0);
+    cr_expect_eq(loadgen(args, out), 4, "nothing answered, and said so");
     cr_expect_eq(jq_num(json, ".totals.idle_greeted"), 3, "one idle client waits in the backlog");
     cr_expect_eq(jq_num(json, ".totals.requests_ok"), 0, "every worker is held by an idle client");
     cr_expect_eq(jq_num(json, ".totals.in_flight_at_end"), 1);
@@ -1371,8 +1372,8 @@ Test(loadgen, merge_of_two_runs_is_exact, .timeout = 120)
 }
 
 /* Nothing listening: loadgen says in one line that nothing answered (every connection was
- * refused), where before it printed "Requests/sec: 0.00" and nothing else; the exit status
- * stays 0 as documented (--fail-on-errors makes it 3). */
+ * refused) and exits 4, a count of requests or a duration alike; in a duration it backs off
+ * between refused connects (1 ms doubling to 100 ms) instead of spinning a core. */
 Test(loadgen, nothing_listening_is_said_in_one_line, .timeout = 60)
 {
     /* A port that refuses: bound, never listened on. */
@@ -1381,12 +1382,18 @@ Test(loadgen, nothing_listening_is_said_in_one_line, .timeout = 60)
     cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     socklen_t len = sizeof a;
     cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    char out[128], args[128];
+    char out[128], args[512];
     tmp_path(out, sizeof out, "refused.out");
-    snprintf(args, sizeof args, "-p %d -c 2 -d 0.3s", ntohs(a.sin_port));
-    cr_expect_eq(loadgen(args, out), 0);
+    char json[128];
+    tmp_path(json, sizeof json, "refused.json");
+    snprintf(args, sizeof args, "-p %d -c 2 -d 1s --json %s", ntohs(a.sin_port), json);
+    cr_expect_eq(loadgen(args, out), 4, "a duration where nothing answered");
     cr_expect(file_has(out, "loadgen: nothing answered: every connection to 127.0.0.1:"),
               "no line saying nothing answered (see %s)", out);
+    /* Two slots backing off to 100 ms try some 20 times each in a second, not 60,000. */
+    long long refused = jq_num(json, ".errors.connect_refused");
+    cr_expect(refused > 0 && refused <= 100, "%lld refused connects in 1 s", refused);
+    unlink(json);
     close(fd);
     unlink(out);
 }

@@ -90,6 +90,14 @@ static void at_server(const struct run *r, const char *const *argv, const char *
     out[k] = NULL;
 }
 
+/* Whether loadgen's exit status is a measurement: 0, or 4 when nothing was answered (a
+ * pool whose every worker is held by idle clients measures 0 requests: a result, not a
+ * failed cell). */
+static bool lg_measured(int st)
+{
+    return WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 4);
+}
+
 static int run_quiet(const char *const *argv, char *out, size_t n)
 {
     char b[2048];
@@ -601,7 +609,7 @@ static bool run_clients(struct run *r, const char *id, const char *log, long con
         int w = pids[u] > 0 ? proc_wait(pids[u], 300000, &st) : -1;
         if (w == 1 || w == 2)
             proc_stop(pids[u], 5000, &st);
-        if (w != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        if (w != 0 || !lg_measured(st)) {
             if (!err[0]) {
                 char last[512];
                 last_line(internf("%s.lg.%s.out", log, hosts[used[u]]), last, sizeof last);
@@ -987,7 +995,7 @@ static const char *run_cell(struct run *r, const struct cell *c)
                     w = proc_wait(lp, 300000, &st);
                 if (w == 1 || w == 2)
                     proc_stop(lp, 5000, &st);
-                if (w != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                if (w != 0 || !lg_measured(st)) {
                     char last[512];
                     last_line(lgout, last, sizeof last);
                     bufprintf(err, sizeof err, "loadgen failed: %s", w == 1 ? "timed out" : last);
