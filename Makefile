@@ -100,6 +100,20 @@ endif
 $(PROBE_BIN): $(BUILD)/client/probe.o $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The headers the build takes from Debian packages: a missing one stops make naming the
+# packages to install (make check-deps installs them, as root), before a compiler error would.
+BUILD_HEADERS := liburing.h:liburing-dev st.h:libst-dev zlib.h:zlib1g-dev
+TEST_HEADERS  := criterion/criterion.h:libcriterion-dev
+missing_pkgs   = $(strip $(foreach h,$(1),$(if $(wildcard /usr/include/$(firstword $(subst :, ,$(h)))),,$(lastword $(subst :, ,$(h))))))
+.PHONY: have-headers have-test-headers
+have-headers have-test-headers:
+	@m="$(call missing_pkgs,$(if $(filter have-test-headers,$@),$(TEST_HEADERS),$(BUILD_HEADERS)))"; \
+	[ -z "$$m" ] || { echo "make: missing packages: $$m" >&2; \
+		echo "make: install them with 'make check-deps' (as root: ci/install-deps.sh) or 'sudo apt-get install $$m'" >&2; \
+		exit 1; }
+$(LIB_OBJ) $(CLIENT_OBJ) $(ALL_MODELS:%=$(BUILD)/servers/%-srv.o): | have-headers
+$(TEST_OBJ): | have-test-headers
+
 $(BUILD)/libcb.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
@@ -107,7 +121,7 @@ $(BUILD)/libcb.a: $(LIB_OBJ)
 # its registry line, the one place it is said: build/<flavour>/models.h, CAPS_<name>.
 $(BUILD)/models.h: servers/models bench/models | $(BUILD)
 	@bench/models caps > $@.tmp && mv $@.tmp $@
-$(ALL_MODELS:%=$(BUILD)/servers/%-srv.o): $(BUILD)/models.h
+$(ALL_MODELS:%=$(BUILD)/servers/%-srv.o) $(BUILD)/lib/srv.o: $(BUILD)/models.h
 
 # Each model is its own thin main over lib/: servers/<name>-srv.c, listed in servers/models.
 $(BIN)/%-srv: $(BUILD)/servers/%-srv.o $(BUILD)/libcb.a | $(BIN)

@@ -166,8 +166,8 @@ static long cpus(void)
     return n > 0 ? n : 1;
 }
 
-int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, char *err,
-                     size_t errlen)
+int cli_parse_server(int argc, char **argv, unsigned caps, const char *what, struct srv_opts *o,
+                     char *err, size_t errlen)
 {
     *o = (struct srv_opts){
         .host = NULL,
@@ -220,12 +220,10 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         case 'w':
             if (!(caps & (CAP_WORKERS | CAP_LOOPS)))
                 return bad(err, errlen,
-                           "-w: %s has no worker pool (it serves %s); use prefork-srv or "
-                           "prethread-srv for a fixed pool",
-                           prog,
-                           (caps & CAP_MAX_CLIENTS) ? "each client with a new worker; "
-                                                      "--max-clients caps them"
-                                                    : "one client at a time");
+                           "-w: %s (%s) has no worker pool to size; prefork-srv and "
+                           "prethread-srv have a fixed pool%s",
+                           prog, what,
+                           (caps & CAP_MAX_CLIENTS) ? ", and --max-clients caps its clients" : "");
             if (number(optarg, "-w", 1, 4096, &v, err, errlen))
                 return CLI_ERR;
             o->workers = (long)v;
@@ -236,9 +234,9 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
                                                            : NULL;
             if (!other)
                 return bad(err, errlen,
-                           "--accept: %s has one way to accept (prefork-srv takes "
+                           "--accept: %s (%s) has one way to accept (prefork-srv takes "
                            "self|pass, prethread-srv self|main)",
-                           prog);
+                           prog, what);
             if (!strcmp(optarg, "self"))
                 o->accept = ACCEPT_SELF;
             else if (!strcmp(optarg, other))
@@ -259,14 +257,14 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
             if ((o->lock == LOCK_MUTEX && !(caps & CAP_LOCK_MUTEX)) ||
                 (o->lock == LOCK_FCNTL && !(caps & CAP_LOCK_FCNTL)) ||
                 (o->lock == LOCK_NONE && !(caps & (CAP_LOCK_MUTEX | CAP_LOCK_FCNTL))))
-                return bad(err, errlen, "--accept-lock %s: %s", optarg,
+                return bad(err, errlen, "--accept-lock %s: %s (%s): %s", optarg, prog, what,
                            !(caps & (CAP_LOCK_MUTEX | CAP_LOCK_FCNTL))
                                ? "only the pools (prefork-srv, prethread-srv) share accept()"
                                : "an fcntl lock is per process; threads use mutex");
             break;
         case OPT_MAX_CLIENTS:
             if (!(caps & CAP_MAX_CLIENTS))
-                return bad(err, errlen, "--max-clients: %s does not spawn per client (%s)", prog,
+                return bad(err, errlen, "--max-clients: %s (%s): %s", prog, what,
                            (caps & CAP_WORKERS) ? "its pool size -w is the cap"
                                                 : "it serves one client at a time");
             if (number(optarg, "--max-clients", 0, 1000000, &v, err, errlen))
@@ -302,7 +300,10 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
             break;
         case OPT_POLLER:
             if (!(caps & CAP_POLLER))
-                return bad(err, errlen, "--poller: %s has no event loop (reactor-srv has)", prog);
+                return bad(err, errlen,
+                           "--poller: %s (%s) has no choice of poller (reactor-srv and "
+                           "reactor-pool-srv have one)",
+                           prog, what);
             if (strcmp(optarg, "epoll") && strcmp(optarg, "poll") && strcmp(optarg, "select"))
                 return bad(err, errlen, "--poller: '%s' is not epoll, poll or select", optarg);
             o->poller = optarg;
@@ -318,9 +319,9 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
                                                     : "--max-workers";
             if (!(caps & CAP_SPARE))
                 return bad(err, errlen,
-                           "%s: %s has no pool to size (prefork-srv and "
+                           "%s: %s (%s) has no pool to size (prefork-srv and "
                            "prethread-srv have)",
-                           name, prog);
+                           name, prog, what);
             if (number(optarg, name, c == OPT_MAX_WORKERS ? 1 : 0, 100000, &v, err, errlen))
                 return CLI_ERR;
             long *to = c == OPT_MIN_SPARE   ? &o->min_spare
@@ -333,9 +334,9 @@ int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, c
         case OPT_BALANCE:
             if (!(caps & CAP_BALANCE))
                 return bad(err, errlen,
-                           "--balance: %s has one listener (reuseport-srv has a "
-                           "choice)",
-                           prog);
+                           "--balance: %s (%s) has one way to share connections "
+                           "(reuseport-srv has a choice)",
+                           prog, what);
             if (strcmp(optarg, "reuseport") && strcmp(optarg, "exclusive"))
                 return bad(err, errlen, "--balance: '%s' is not reuseport or exclusive", optarg);
             o->exclusive = !strcmp(optarg, "exclusive");

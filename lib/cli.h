@@ -69,9 +69,12 @@ struct srv_opts {
 #define SRV_DEFAULT_MAX_SPARE   10
 #define SRV_DEFAULT_MAX_WORKERS 256 /* Apache's MaxRequestWorkers */
 
-/* Parses argv into *o (defaults first). caps says what the model named prog can use. */
-int cli_parse_server(int argc, char **argv, unsigned caps, struct srv_opts *o, char *err,
-                     size_t errlen);
+/* Parses argv into *o (defaults first). caps says what the model named prog can use, and
+ * what is what it is (the registry's words, "one event loop in one thread"): an option the
+ * model cannot use is refused with both, "-w: reactor-srv (one event loop in one thread) has no
+ * worker pool to size". */
+int cli_parse_server(int argc, char **argv, unsigned caps, const char *what, struct srv_opts *o,
+                     char *err, size_t errlen);
 void cli_usage_server(FILE *f, const char *prog, unsigned caps);
 
 /* Strict decimal in [min, max]: no sign, no junk, no overflow. 0 or -1. */

@@ -1,4 +1,5 @@
 #include "srv.h"
+#include "models.h" /* MODEL_WHATS: from servers/models */
 
 #include <err.h>
 #include <errno.h>
@@ -65,6 +66,17 @@ static void listening_line(struct srv *s, char *buf, size_t n)
     }
 }
 
+/* What the model is, in the registry's words (servers/models, by way of models.h). */
+static const char *model_what(const char *name)
+{
+#define X(n, w)                                                                                    \
+    if (!strcmp(name, n))                                                                          \
+        return w;
+    MODEL_WHATS
+#undef X
+    return "this model";
+}
+
 void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
 {
     char e[512];
@@ -75,7 +87,7 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
     if (io_std_open() < 0)
         err(1, "/dev/null");
 
-    int rc = cli_parse_server(argc, argv, m->caps, &s->opt, e, sizeof e);
+    int rc = cli_parse_server(argc, argv, m->caps, model_what(m->name), &s->opt, e, sizeof e);
     if (rc == CLI_HELP) {
         cli_usage_server(stdout, argv[0], m->caps);
         exit(0);

@@ -10,7 +10,7 @@
     }
 #define ARGC(...) ((int)(sizeof((char *[]){"test-srv", __VA_ARGS__}) / sizeof(char *)))
 #define PARSE(caps, o, ...)                                                                        \
-    cli_parse_server(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), caps, o, err, sizeof err)
+    cli_parse_server(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), caps, "a test model", o, err, sizeof err)
 
 static char err[512];
 static const unsigned POOL_P = CAP_WORKERS | CAP_LOCK_MUTEX | CAP_LOCK_FCNTL;
@@ -19,7 +19,8 @@ Test(cli, defaults, .timeout = 60)
 {
     struct srv_opts o;
     char *argv[] = {"x", NULL};
-    cr_assert_eq(cli_parse_server(1, argv, POOL_P, &o, err, sizeof err), CLI_OK, "%s", err);
+    cr_assert_eq(cli_parse_server(1, argv, POOL_P, "a test model", &o, err, sizeof err), CLI_OK,
+                 "%s", err);
     cr_expect_str_eq(o.port, "12345");
     cr_expect_str_eq(o.host, "127.0.0.1");
     cr_expect_eq(o.backlog, 511);

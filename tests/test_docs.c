@@ -183,6 +183,17 @@ Test(docs, a_second_make_builds_nothing, .timeout = 120)
     unlink(out);
 }
 
+/* A machine without a package the build needs: make names the package and how to install it
+ * (here a header made up for the test stands for a missing one). */
+Test(docs, make_names_a_missing_package, .timeout = 120)
+{
+    cr_expect_eq(
+        system("out=$(make --no-print-directory all BUILD_HEADERS=cb-nosuch.h:libcb-nosuch-dev "
+               "2>&1); [ $? -ne 0 ] && printf '%s' \"$out\" | grep -q 'missing packages: "
+               "libcb-nosuch-dev' && printf '%s' \"$out\" | grep -q 'make check-deps'"),
+        0, "make does not name a missing package");
+}
+
 /* bench/run's man page is made from its table of dimensions (bench/run --man): the committed
  * page is that output, it renders without warnings, and it names every option of the table. */
 Test(docs, bench_run_page_is_the_table, .timeout = 60)

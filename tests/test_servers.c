@@ -574,3 +574,41 @@ Test(servers, peak_rss_is_the_servers_own, .timeout = 60)
     long kb = atol(m + 13);
     cr_expect(kb > 0 && kb < 160 * 1024, "max_rss_kb %ld: the starting process's 256 MiB", kb);
 }
+
+/* An option a model cannot use is refused naming what the model is, in the registry's words:
+ * -w on every model without a pool of -w workers or loops. */
+Test(servers, a_refusal_names_what_the_model_is, .timeout = 60)
+{
+    const char *d = getenv("SRV_BIN");
+    FILE *reg = fopen("servers/models", "r");
+    cr_assert(reg, "servers/models: %s", strerror(errno));
+    char line[1024];
+    int checked = 0;
+    while (fgets(line, sizeof line, reg)) {
+        char name[64], kind[32], w[32];
+        int at = 0;
+        if (line[0] == '#' || sscanf(line, "%63s %31s %31s %n", name, kind, w, &at) != 3 ||
+            strcmp(w, "-") != 0)
+            continue;
+        /* the what: after the 8 columns of words */
+        const char *p = line;
+        for (int col = 0; col < 8; col++) {
+            p += strspn(p, " \t");
+            p += strcspn(p, " \t");
+        }
+        p += strspn(p, " \t");
+        char what[512], want[640], cmd[512], out[1024] = "";
+        snprintf(what, sizeof what, "%.*s", (int)strcspn(p, "\n"), p);
+        snprintf(want, sizeof want, "%s-srv (%s)", name, what);
+        snprintf(cmd, sizeof cmd, "%s/%s-srv -w 2 2>&1", d && *d ? d : "bin", name);
+        FILE *pp = popen(cmd, "r");
+        cr_assert(pp);
+        size_t n = fread(out, 1, sizeof out - 1, pp);
+        out[n] = '\0';
+        cr_expect_neq(pclose(pp), 0, "%s: accepted", cmd);
+        cr_expect(strstr(out, want), "%s: says '%s', not '%s'", cmd, out, want);
+        checked++;
+    }
+    fclose(reg);
+    cr_expect_geq(checked, 3, "only %d models without -w", checked);
+}
