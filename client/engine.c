@@ -346,8 +346,8 @@ static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now
      * and nothing after a connection is made, instead of spinning a core on connect(); the
      * open loop keeps its schedule. */
     if (c == E_CONNECT_REFUSED)
-        s->backoff = s->backoff ? (s->backoff * 2 < 100000000 ? s->backoff * 2 : 100000000)
-                                : 1000000;
+        s->backoff =
+            s->backoff ? (s->backoff * 2 < 100000000 ? s->backoff * 2 : 100000000) : 1000000;
     close_conn(e, s);
     advance(e, s, now);
 }

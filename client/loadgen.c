@@ -27,8 +27,8 @@
 #include "io.h"
 #include "loadgen.h"
 
-#define EXIT_USAGE  2
-#define EXIT_ERRORS 3
+#define EXIT_USAGE   2
+#define EXIT_ERRORS  3
 #define EXIT_NOTHING 4 /* no request was answered: nothing listens, or nothing works there */
 
 /* Each connection takes one descriptor; raise the soft limit (and the hard one if allowed). */
