@@ -59,6 +59,17 @@ bench/run --resume "$tmp/link" --no-plots >"$tmp/link.log" 2>&1 || no "--resume 
 [[ ! -e $tmp/victim ]] || no "the planted link cells/$id.json was followed"
 [[ -f $tmp/link/cells/$id.json && ! -L $tmp/link/cells/$id.json ]] || no "cells/$id.json is not the run's own file"
 jq -e . "$tmp/link/summary.json" >/dev/null 2>&1 || no "no summary after the planted link"
+# The same where bench/plot draws: the links are replaced by the plots.
+mkdir -p "$tmp/link/plots/data"
+ln -s "$tmp/victim-svg" "$tmp/link/plots/throughput.svg"
+ln -s "$tmp/victim-dir" "$tmp/link/plots/data/throughput"
+bench/plot "$tmp/link" >"$tmp/plotlink.log" 2>&1 || no "bench/plot over planted links failed: $(tail -n1 "$tmp/plotlink.log")"
+[[ ! -e $tmp/victim-svg && ! -e $tmp/victim-dir ]] || no "bench/plot wrote through a planted link"
+[[ -f $tmp/link/plots/throughput.svg && ! -L $tmp/link/plots/throughput.svg ]] ||
+    no "plots/throughput.svg is not the plot"
+ln -s "$tmp" "$tmp/base/plots"
+bench/plot "$tmp/base" >"$tmp/plotdir.log" 2>&1 && no "bench/plot drew through a planted plots/ link"
+rm -f "$tmp/base/plots"
 copy loglink .
 ln -s "$tmp/victim-log" "$tmp/loglink/logs/$id.srv.out"
 bench/run --resume "$tmp/loglink" --no-plots >"$tmp/loglink.log" 2>&1
@@ -168,14 +179,16 @@ wait "$pid" || rc=$?
 # told from any other by their command line.
 mkdir -p "$tmp/kbin"
 for f in "$real"/*; do ln -sf "$f" "$tmp/kbin/"; done
-# live PATTERN: the pids of processes (not zombies) whose command line holds PATTERN
+# live PATTERN: the pids of processes (not zombies) whose command line holds PATTERN (read
+# with the shell's own builtins: a scan forks nothing)
 live() {
-    local p cmd st
+    local p args stat st
     for p in /proc/[0-9]*; do
-        cmd=$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
-        [[ $cmd == *"$1"* ]] || continue
-        st=$({ awk '{ print $3 }' "$p/stat"; } 2>/dev/null) || continue
-        [[ $st != Z ]] && echo "${p#/proc/}"
+        mapfile -d '' args 2>/dev/null <"$p/cmdline" || continue
+        [[ "${args[*]}" == *"$1"* ]] || continue
+        stat=$(<"$p/stat") 2>/dev/null || continue
+        st=${stat##*) }
+        [[ ${st%% *} != Z ]] && echo "${p#/proc/}"
     done
 }
 listening() { ss -Hltn "sport = :$1" | grep -q .; }

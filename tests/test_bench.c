@@ -1063,7 +1063,7 @@ Test(bench, plot_takes_a_run_as_data_never_as_code, .timeout = 300)
  * check (a model outside the registry, a path in an id, nginx.conf text in a number), a link
  * planted where the run writes is replaced, not followed, and closed standard streams change
  * nothing (tests/run-hostile.sh). */
-Test(bench, resume_takes_a_run_as_data_never_as_code, .timeout = 300)
+Test(bench, resume_takes_a_run_as_data_never_as_code, .timeout = 900)
 {
     bench_env();
     char dir[] = "/tmp/cb-runhostile-XXXXXX";
