@@ -61,12 +61,12 @@ bench/run --resume "$tmp/link" --no-plots >"$tmp/link.log" 2>&1 || no "--resume 
 jq -e . "$tmp/link/summary.json" >/dev/null 2>&1 || no "no summary after the planted link"
 # The same where bench/plot draws: the links are replaced by the plots.
 mkdir -p "$tmp/link/plots/data"
-ln -s "$tmp/victim-svg" "$tmp/link/plots/throughput.svg"
+ln -s "$tmp/victim-svg" "$tmp/link/plots/percentiles.svg"
 ln -s "$tmp/victim-dir" "$tmp/link/plots/data/throughput"
 bench/plot "$tmp/link" >"$tmp/plotlink.log" 2>&1 || no "bench/plot over planted links failed: $(tail -n1 "$tmp/plotlink.log")"
 [[ ! -e $tmp/victim-svg && ! -e $tmp/victim-dir ]] || no "bench/plot wrote through a planted link"
-[[ -f $tmp/link/plots/throughput.svg && ! -L $tmp/link/plots/throughput.svg ]] ||
-    no "plots/throughput.svg is not the plot"
+[[ -f $tmp/link/plots/percentiles.svg && ! -L $tmp/link/plots/percentiles.svg ]] ||
+    no "plots/percentiles.svg is not the plot"
 ln -s "$tmp" "$tmp/base/plots"
 bench/plot "$tmp/base" >"$tmp/plotdir.log" 2>&1 && no "bench/plot drew through a planted plots/ link"
 rm -f "$tmp/base/plots"
