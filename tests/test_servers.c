@@ -588,7 +588,7 @@ Test(servers, a_refusal_names_what_the_model_is, .timeout = 60)
         char name[64], kind[32], w[32];
         int at = 0;
         if (line[0] == '#' || sscanf(line, "%63s %31s %31s %n", name, kind, w, &at) != 3 ||
-            strcmp(w, "-") != 0)
+            strcmp(w, "-") != 0 || !model_selected(name)) /* SRV_MODELS: a phase's builds */
             continue;
         /* the what: after the 8 columns of words */
         const char *p = line;
@@ -610,5 +610,5 @@ Test(servers, a_refusal_names_what_the_model_is, .timeout = 60)
         checked++;
     }
     fclose(reg);
-    cr_expect_geq(checked, 3, "only %d models without -w", checked);
+    cr_expect_geq(checked, 1, "no model without -w among those selected");
 }
