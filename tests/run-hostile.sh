@@ -220,43 +220,36 @@ await_port() {
     return 1
 }
 
+# kill_mid WHAT PID MARKER PATTERN...: once a process whose command line holds MARKER drives a
+# port (the cell is measuring), SIGKILL PID; then no process matching a PATTERN ({port} in it
+# stands for that port) may be left and nothing may listen on the port.
+kill_mid() {
+    local what=$1 pid=$2 marker=$3 port
+    shift 3
+    if port=$(await_port "$marker"); then
+        { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
+        await_gone "$what" "$port" "${@//\{port\}/$port}"
+    else
+        no "$what: the cell never started $marker"
+        kill -KILL "$pid"
+    fi
+    wait "$pid" 2>/dev/null
+}
+
 BENCH_BIN=$tmp/kbin bench/run smoke --models prefork --conc 4 --reps 1 --max-reps 1 --probe 0 \
     --max-reruns 0 --duration 30s --warmup 0 --no-plots --out "$tmp/kill1" >/dev/null 2>&1 &
-pid=$!
-if port=$(await_port "$tmp/kbin/loadgen"); then
-    { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
-    await_gone "bench/run in a model's cell" "$port" "$tmp/kbin/"
-else
-    no "the model's cell never started loadgen"
-    kill -KILL "$pid"
-fi
-wait "$pid" 2>/dev/null
+kill_mid "bench/run in a model's cell" $! "$tmp/kbin/loadgen" "$tmp/kbin/"
 
 if command -v nginx >/dev/null && command -v wrk >/dev/null; then
     bench/run smoke --models prethread --peers nginx --work 0 --bytes 10 --conc 4 --reps 1 \
         --max-reps 1 --probe 0 --max-reruns 0 --duration 30s --warmup 0 --no-plots \
         --out "$tmp/kill2" >/dev/null 2>&1 &
     pid=$!
-    if port=$(await_port "http://127.0.0.1:"); then
-        { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
-        await_gone "bench/run in nginx's cell" "$port" "cb-nginx-$pid-" "127.0.0.1:$port/"
-    else
-        no "the peer's cell never started wrk"
-        kill -KILL "$pid"
-    fi
-    wait "$pid" 2>/dev/null
+    kill_mid "bench/run in nginx's cell" "$pid" "http://127.0.0.1:" "cb-nginx-$pid-" "127.0.0.1:{port}/"
 fi
 
 BENCH_BIN=$tmp/kbin bench/tune prefork --quick --out "$tmp/kill3" >/dev/null 2>&1 &
-pid=$!
-if port=$(await_port "$tmp/kbin/loadgen"); then
-    { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
-    await_gone "bench/tune in a step" "$port" "$tmp/kbin/" "--out $tmp/kill3"
-else
-    no "bench/tune never started loadgen"
-    kill -KILL "$pid"
-fi
-wait "$pid" 2>/dev/null
+kill_mid "bench/tune in a step" $! "$tmp/kbin/loadgen" "$tmp/kbin/" "--out $tmp/kill3"
 
 # 10. Suite files and --fit files: a line of any length is read whole (a comment of 5,000
 # characters ending in MODELS=fork is a comment), a NUL byte is an error with file:line, and
