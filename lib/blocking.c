@@ -8,28 +8,21 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "io.h"
 #include "log.h"
 #include "net.h"
 #include "sieve.h"
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* How long a wait may last: the timeout, cut to the end of the grace time while draining. */
 static int wait_limit(const struct stop *st, int lv, int timeout_ms)
 {
     if (!st->own_signals || lv != 1)
         return timeout_ms;
-    long long left = st->abort_at_ms - now_ms();
+    long long left = st->abort_at_ms - clock_ms();
     if (left < 0)
         left = 0;
     return timeout_ms < 0 || left < timeout_ms ? (int)left : timeout_ms;
@@ -91,9 +84,9 @@ static void linger(struct stop *st, int fd, struct conn *c)
 {
     if (shutdown(fd, SHUT_WR) < 0)
         return;
-    long long end = now_ms() + CONN_LINGER_MS;
+    long long end = clock_ms() + CONN_LINGER_MS;
     while (c->state == CONN_LINGER) {
-        long long left = end - now_ms();
+        long long left = end - clock_ms();
         if (left <= 0 || io_wait(fd, POLLIN, st->abort_fd, (int)left) != IO_READY)
             break;
         size_t room;
@@ -150,7 +143,7 @@ uint64_t blocking_serve(const struct serve_cfg *cfg, struct stop *st, struct sta
              * trickles one byte at a time (slowloris) is dropped like an idle one. */
             int wait_ms = -1;
             if (cfg->timeout_ms >= 0) {
-                long long now = now_ms();
+                long long now = clock_ms();
                 if (line_deadline < 0)
                     line_deadline = now + cfg->timeout_ms;
                 wait_ms = line_deadline > now ? (int)(line_deadline - now) : 0;

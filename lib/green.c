@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "log.h"
 #include "net.h"
@@ -70,13 +71,6 @@ static st_utime_t us(long long ms)
     return ms < 0 ? ST_UTIME_NO_TIMEOUT : (st_utime_t)ms * 1000;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool place_take(struct green *g)
 {
     long cap = g->s->opt.max_clients;
@@ -109,9 +103,9 @@ static void linger(struct gclient *cl, struct conn *c)
 {
     if (shutdown(st_netfd_fileno(cl->nfd), SHUT_WR) < 0)
         return;
-    long long end = now_ms() + CONN_LINGER_MS;
+    long long end = clock_ms() + CONN_LINGER_MS;
     while (c->state == CONN_LINGER && !cl->g->aborting) {
-        long long left = end - now_ms();
+        long long left = end - clock_ms();
         size_t room;
         char *p = conn_inbuf(c, &room);
         ssize_t got = left > 0 ? st_read(cl->nfd, p, room, us(left)) : -1;
@@ -158,7 +152,7 @@ static void serve(struct gclient *cl)
                 goto out;
             long long wait = -1;
             if (cfg->timeout_ms >= 0) { /* the whole line is bounded, not each byte */
-                long long now = now_ms();
+                long long now = clock_ms();
                 if (line_deadline < 0)
                     line_deadline = now + cfg->timeout_ms;
                 wait = line_deadline > now ? line_deadline - now : 0;
@@ -283,7 +277,7 @@ static void accept_loop(struct green *g)
         if (e == ETIME || e == EINTR || e == ECONNABORTED || e == EPROTO || e == ECONNRESET)
             continue; /* taken by another scheduler (-U), the stop, or a client already gone */
         if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-            long long now = now_ms();
+            long long now = clock_ms();
             if (now - g->last_warn >= 1000) {
                 log_msg(LOG_WARNING, "accept: %s; pausing accepts", strerror(e));
                 g->last_warn = now;
@@ -351,7 +345,7 @@ static void *signal_thread(void *arg)
     }
     long long grace_at = -1;
     while (!g->aborting) { /* the process ends when its clients are gone, whatever this does */
-        long long wait = grace_at < 0 ? -1 : grace_at - now_ms();
+        long long wait = grace_at < 0 ? -1 : grace_at - clock_ms();
         if (grace_at >= 0 && wait <= 0) {
             abort_all(g);
             break;
@@ -365,7 +359,7 @@ static void *signal_thread(void *arg)
         }
         int lv = stop_signals(&s->stop);
         if (lv >= 1 && !g->stopping) {
-            grace_at = now_ms() + s->opt.grace_ms;
+            grace_at = clock_ms() + s->opt.grace_ms;
             begin_stop(g);
         }
         if (lv >= 2)

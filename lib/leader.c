@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "evclient.h"
 #include "log.h"
@@ -128,7 +129,7 @@ static int wait_ms(struct leader *l)
         next = l->pause_until;
     if (l->stopping && !l->aborting && (next < 0 || l->grace_at < next))
         next = l->grace_at;
-    long long now = srv_now_ms();
+    long long now = clock_ms();
     if (next < 0 || next - now > 60000)
         next = now + 60000;
     l->wait_until = next;
@@ -190,7 +191,7 @@ static void begin_stop(struct leader *l)
     if (l->stopping)
         return;
     l->stopping = true;
-    l->grace_at = srv_now_ms() + l->s->opt.grace_ms;
+    l->grace_at = clock_ms() + l->s->opt.grace_ms;
     net_stop_accepting(l->lfd);
     for (struct ev_client *c = l->set.head; c; c = c->next)
         if (((struct client *)c)->waits_line)
@@ -205,7 +206,7 @@ static void begin_stop(struct leader *l)
  * owner-to-be sees the end and closes the client), the end of an accept pause, the grace. */
 static void expire(struct leader *l)
 {
-    long long now = srv_now_ms();
+    long long now = clock_ms();
     for (int k = 0; k < D_KINDS; k++) {
         struct client *cl;
         while ((cl = l->dhead[k]) && cl->at <= now) {
@@ -253,7 +254,7 @@ static void client_wait(struct leader *l, struct client *cl)
         return;
     }
     int timeout = l->s->opt.timeout_ms;
-    long long now = srv_now_ms();
+    long long now = clock_ms();
     uint32_t want = EPOLLOUT;
     int kind = -1;
     long long at = 0;
@@ -333,7 +334,7 @@ static void client_run(struct leader *l, struct client *cl, uint32_t events)
         case CONN_LINGER: {
             if (cl->ev.c.state == CONN_LINGER && !cl->lingering) {
                 cl->lingering = true;
-                cl->linger_at = srv_now_ms() + CONN_LINGER_MS;
+                cl->linger_at = clock_ms() + CONN_LINGER_MS;
                 evc_log_bad(&cl->ev);
                 if (shutdown(cl->ev.fd, SHUT_WR) < 0) {
                     client_close(l, cl);
@@ -401,7 +402,7 @@ static void on_listen(struct leader *l)
             evc_place_give(s);
             if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
                 pause = true;
-                long long now = srv_now_ms();
+                long long now = clock_ms();
                 pthread_mutex_lock(&l->mu);
                 bool warn = now - l->last_warn >= 1000;
                 if (warn)
@@ -435,7 +436,7 @@ static void on_listen(struct leader *l)
     pthread_mutex_lock(&l->mu);
     l->listening = false;
     if (pause) {
-        l->pause_until = srv_now_ms() + NET_ACCEPT_BACKOFF_MS;
+        l->pause_until = clock_ms() + NET_ACCEPT_BACKOFF_MS;
         kick_if_earlier(l, l->pause_until);
     }
     listen_update(l);

@@ -1,9 +1,10 @@
 #include "loop.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct fd_entry {
     loop_fd_fn *fn;
@@ -23,13 +24,6 @@ struct loop {
     bool stop;
     struct loop_fired fired[256];
 };
-
-static int64_t clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct loop *loop_new(const char *poller)
 {

@@ -26,13 +26,6 @@
 #include "sieve.h"
 #include "srv_int.h"
 
-long long srv_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void json_str(char *out, size_t n, const char *s)
 {
     size_t j = 0;

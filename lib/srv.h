@@ -169,7 +169,4 @@ int srv_finish(struct srv *s);
  * 2) and -1 is returned (logged); otherwise 0. */
 int srv_run_loops(struct srv *s, size_t n, void *(*run)(void *), void *args, size_t size);
 
-/* Milliseconds on the monotonic clock. */
-long long srv_now_ms(void);
-
 #endif

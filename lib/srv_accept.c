@@ -2,6 +2,7 @@
  * thread) and the accept they and the pools share: EINTR and ECONNABORTED taken again, EMFILE
  * and its kin pausing accepts instead of spinning; a connection is then served by the
  * blocking driver (lib/serve). */
+#include "clock.h"
 #include "srv.h"
 
 #include <errno.h>
@@ -30,7 +31,7 @@ int srv_accept(struct srv *s, int *fd, struct sockaddr_storage *peer, socklen_t 
     case ENOBUFS:
     case ENOMEM: {
         /* net_accept has already paused; warn at most once a second. */
-        long long now = srv_now_ms(), prev = atomic_load(&last_warn);
+        long long now = clock_ms(), prev = atomic_load(&last_warn);
         if (now - prev >= 1000 && atomic_compare_exchange_strong(&last_warn, &prev, now))
             log_msg(LOG_WARNING, "accept: %s; pausing accepts", strerror(errno));
         return 0;

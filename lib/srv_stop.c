@@ -2,6 +2,7 @@
  * SIGCHLD, SIGHUP) taken synchronously from a signalfd, the stop level they raise (0 running,
  * 1 draining, 2 aborting) and how workers see it (their own signalfd in a child process;
  * eventfds made readable for threads), and the bounded drain after the first SIGTERM. */
+#include "clock.h"
 #include "srv.h"
 
 #include <err.h>
@@ -112,11 +113,11 @@ int srv_child_init(struct srv *s)
 
 void srv_drain(struct srv *s, const struct srv_drain_ops *ops)
 {
-    long long deadline = srv_now_ms() + s->opt.grace_ms;
+    long long deadline = clock_ms() + s->opt.grace_ms;
     bool aborted = false;
 
     while (ops->live(ops->arg) > 0) {
-        if (!aborted && (srv_level(s) >= 2 || srv_now_ms() >= deadline)) {
+        if (!aborted && (srv_level(s) >= 2 || clock_ms() >= deadline)) {
             if (srv_level(s) < 2)
                 log_msg(LOG_WARNING,
                         "grace time of %d ms over; %zu worker(s) still busy, "
@@ -127,7 +128,7 @@ void srv_drain(struct srv *s, const struct srv_drain_ops *ops)
                 ops->abort(ops->arg);
             aborted = true;
         }
-        long long wait = aborted ? 100 : deadline - srv_now_ms();
+        long long wait = aborted ? 100 : deadline - clock_ms();
         if (wait < 0)
             wait = 0;
         struct pollfd p[2] = {{.fd = s->sigfd, .events = POLLIN},

@@ -3,23 +3,16 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "net.h"
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int stop_level(struct stop *st)
 {
     int lv = atomic_load(&st->level);
-    if (lv == 1 && st->own_signals && now_ms() >= st->abort_at_ms) {
+    if (lv == 1 && st->own_signals && clock_ms() >= st->abort_at_ms) {
         atomic_store(&st->level, 2);
         lv = 2;
     }
@@ -42,7 +35,7 @@ int stop_signals(struct stop *st)
                 if (lv < 2)
                     atomic_store(&st->level, lv + 1);
                 if (lv == 0)
-                    st->abort_at_ms = now_ms() + st->grace_ms;
+                    st->abort_at_ms = clock_ms() + st->grace_ms;
                 if (st->says)
                     stop_log((int)si.ssi_signo, lv < 2 ? lv + 1 : 2);
                 if (st->listen_fd >= 0)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "daemon.h"
 #include "evclient.h"
@@ -83,13 +84,6 @@ struct ring {
     struct client *dhead[D_KINDS], *dtail[D_KINDS];
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void set_ts(struct __kernel_timespec *ts, int64_t ms)
 {
     if (ms < 1)
@@ -121,7 +115,7 @@ static void deadline_set(struct client *cl, enum dkind k, int64_t ms)
 {
     struct ring *rg = cl->rg;
     deadline_clear(cl);
-    cl->deadline = now_ms() + ms;
+    cl->deadline = clock_ms() + ms;
     cl->dkind = (int)k;
     cl->dprev = rg->dtail[k];
     cl->dnext = NULL;
@@ -566,7 +560,7 @@ static void on_cqe(struct ring *rg, struct io_uring_cqe *cqe)
  * within --timeout, a linger over. The ms until the next deadline, or -1 for none. */
 static int64_t expire(struct ring *rg)
 {
-    int64_t now = now_ms(), next = -1;
+    int64_t now = clock_ms(), next = -1;
     for (int k = 0; k < D_KINDS; k++) {
         struct client *cl;
         while ((cl = rg->dhead[k]) && cl->deadline <= now) {

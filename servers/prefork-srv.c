@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "net.h"
 #include "pool.h"
@@ -296,7 +297,7 @@ static void child_free(struct prefork_srv *p, size_t slot)
  * respawned more than twice the pool size per second; returns the ms to wait, or -1. */
 static int refill(struct prefork_srv *p)
 {
-    long long now = srv_now_ms();
+    long long now = clock_ms();
     if (now - p->window_ms >= 1000) {
         p->window_ms = now;
         p->spawned_in_window = 0;
@@ -353,15 +354,15 @@ int main(int argc, char **argv)
     struct pool_ctl ctl;
     if (srv_pool_init(&s, &ctl) < 0)
         return 1;
-    p.window_ms = srv_now_ms();
+    p.window_ms = clock_ms();
     int wait_ms = refill(&p); /* a dynamic pool starts at -w too */
     srv_pool_size(&s, (long)p.kids.live);
 
     srv_ready(&s);
-    long long next_tick = srv_now_ms() + 1000;
+    long long next_tick = clock_ms() + 1000;
     while (srv_level(&s) == 0) {
         if (s.opt.dynamic) {
-            long long left = next_tick - srv_now_ms();
+            long long left = next_tick - clock_ms();
             wait_ms = left > 0 ? (int)left : 0;
         }
         nfds_t n = 0;
@@ -392,9 +393,9 @@ int main(int argc, char **argv)
             srv_kids_reap(&p.kids, child_done, &p);
         if (srv_level(&s) == 0 && !s.opt.dynamic)
             wait_ms = refill(&p);
-        if (srv_level(&s) == 0 && s.opt.dynamic && srv_now_ms() >= next_tick) {
+        if (srv_level(&s) == 0 && s.opt.dynamic && clock_ms() >= next_tick) {
             maintain(&p, &ctl);
-            next_tick = srv_now_ms() + 1000;
+            next_tick = clock_ms() + 1000;
         }
         srv_pool_size(&s, (long)p.kids.live);
     }

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "net.h"
 #include "pool.h"
@@ -280,11 +281,11 @@ int main(int argc, char **argv)
     srv_ready(&s);
     /* The main thread takes signals, sizes a dynamic pool and, with --accept main, accepts;
      * the pool does the rest. */
-    long long next_tick = srv_now_ms() + 1000;
+    long long next_tick = clock_ms() + 1000;
     while (srv_level(&s) == 0 && (s.opt.dynamic || live_count(&p) > 0)) {
         int wait = -1;
         if (s.opt.dynamic) {
-            long long left = next_tick - srv_now_ms();
+            long long left = next_tick - clock_ms();
             wait = left > 0 ? (int)left : 0;
         }
         struct pollfd pf[4] = {{.fd = s.sigfd, .events = POLLIN},
@@ -317,7 +318,7 @@ int main(int argc, char **argv)
                 srv_pool_size(&s, (long)live_count(&p)); /* one ended on an accept error */
         }
         srv_signals(&s);
-        if (s.opt.dynamic && srv_level(&s) == 0 && srv_now_ms() >= next_tick) {
+        if (s.opt.dynamic && srv_level(&s) == 0 && clock_ms() >= next_tick) {
             maintain(&p, &ctl);
             next_tick += 1000;
         }
