@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "clock.h"
 #include "conn.h"
+#include "deadline.h"
 #include "evclient.h"
 #include "log.h"
 #include "net.h"
@@ -28,25 +30,24 @@
 /* What an event is for, in its data: these, or a struct client (a pointer, never this low). */
 enum { T_LISTEN = 1, T_STOP, T_ABORT, T_WAKE, T_KICK };
 
-/* A deadline is --timeout (a request line, a send) or the linger after an ERR. Every deadline
- * of a kind is set to its start plus the same duration, so a list per kind, appended to, is
- * in the order of its deadlines (as in lib/uring). */
-enum { D_TIMEOUT, D_LINGER, D_KINDS };
-
 struct client {
     struct ev_client ev; /* conn, fd, peer, list: the life the event drivers share */
     /* Under the leader's mutex: */
-    int dkind;    /* the deadline list it is in, or -1 */
-    long long at; /* its deadline (monotonic ms) */
-    struct client *dprev, *dnext;
-    bool expired;    /* the deadline passed: the socket was shut down, to be closed */
-    bool waits_line; /* armed for a request: the stop shuts its read side */
-    bool registered; /* in the epoll set */
+    struct deadline dl; /* --timeout or the linger, in the leader's lists */
+    bool expired;       /* the deadline passed: the socket was shut down, to be closed */
+    bool waits_line;    /* armed for a request: the stop shuts its read side */
+    bool registered;    /* in the epoll set */
     /* The owner's, the thread that took its last event: */
     bool line_armed; /* the deadline of the request line awaited is set (bounds the line) */
     bool lingering;
     long long line_at, linger_at;
 };
+
+/* The client whose deadline d is. */
+static struct client *client_of(struct deadline *d)
+{
+    return (struct client *)((char *)d - offsetof(struct client, dl));
+}
 
 struct leader {
     struct srv *s;
@@ -62,27 +63,10 @@ struct leader {
     long long grace_at;    /* the drain's end, once stopping */
     long long last_warn;
     struct ev_clients set;
-    struct client *dhead[D_KINDS], *dtail[D_KINDS];
+    struct deadlines dls;
 };
 
 /* ---- deadlines (under mu) ---- */
-
-static void dl_remove(struct leader *l, struct client *cl)
-{
-    int k = cl->dkind;
-    if (k < 0)
-        return;
-    if (cl->dprev)
-        cl->dprev->dnext = cl->dnext;
-    else
-        l->dhead[k] = cl->dnext;
-    if (cl->dnext)
-        cl->dnext->dprev = cl->dprev;
-    else
-        l->dtail[k] = cl->dprev;
-    cl->dprev = cl->dnext = NULL;
-    cl->dkind = -1;
-}
 
 /* A deadline, or the end of a pause, at `at`: the leader waiting longer is woken to wait again
  * for less (the kick eventfd is edge-triggered and never read: each write is an event). */
@@ -98,33 +82,23 @@ static void kick_if_earlier(struct leader *l, long long at)
 
 /* Puts the client's deadline at `at` in list k (-1: none). A deadline kept across several
  * waits (a request line read in pieces) stays where it is, so the lists stay in order. */
-static void dl_put(struct leader *l, struct client *cl, int k, long long at)
+static void deadline_put(struct leader *l, struct client *cl, int k, long long at)
 {
-    if (k == cl->dkind && at == cl->at)
+    if (k < 0) {
+        dl_clear(&l->dls, &cl->dl);
         return;
-    dl_remove(l, cl);
-    if (k < 0)
-        return;
+    }
+    if (cl->dl.kind == k && cl->dl.at == at)
+        return; /* kept: the leader already waits no longer than it */
     kick_if_earlier(l, at);
-    cl->dkind = k;
-    cl->at = at;
-    cl->dnext = NULL;
-    cl->dprev = l->dtail[k];
-    if (l->dtail[k])
-        l->dtail[k]->dnext = cl;
-    else
-        l->dhead[k] = cl;
-    l->dtail[k] = cl;
+    dl_put(&l->dls, &cl->dl, (enum dl_kind)k, at);
 }
 
 /* How long the leader may wait: until the earliest deadline, the end of an accept pause or
  * of the grace time; -1 for no limit. */
 static int wait_ms(struct leader *l)
 {
-    long long next = -1;
-    for (int k = 0; k < D_KINDS; k++)
-        if (l->dhead[k] && (next < 0 || l->dhead[k]->at < next))
-            next = l->dhead[k]->at;
+    long long next = dl_next(&l->dls);
     if (l->pause_until && (next < 0 || l->pause_until < next))
         next = l->pause_until;
     if (l->stopping && !l->aborting && (next < 0 || l->grace_at < next))
@@ -207,13 +181,12 @@ static void begin_stop(struct leader *l)
 static void expire(struct leader *l)
 {
     long long now = clock_ms();
-    for (int k = 0; k < D_KINDS; k++) {
-        struct client *cl;
-        while ((cl = l->dhead[k]) && cl->at <= now) {
-            dl_remove(l, cl);
-            cl->expired = true;
-            shutdown(cl->ev.fd, SHUT_RDWR);
-        }
+    struct deadline *d;
+    enum dl_kind kind;
+    while ((d = dl_take_due(&l->dls, now, &kind))) {
+        struct client *cl = client_of(d);
+        cl->expired = true;
+        shutdown(cl->ev.fd, SHUT_RDWR);
     }
     if (l->pause_until && now >= l->pause_until) {
         l->pause_until = 0;
@@ -228,7 +201,7 @@ static void expire(struct leader *l)
 static void client_close(struct leader *l, struct client *cl)
 {
     pthread_mutex_lock(&l->mu);
-    dl_remove(l, cl);
+    dl_clear(&l->dls, &cl->dl);
     bool timed_out = cl->expired;
     evc_remove(&l->set, &cl->ev); /* no one reaches its descriptor after this */
     pthread_mutex_unlock(&l->mu);
@@ -262,7 +235,7 @@ static void client_wait(struct leader *l, struct client *cl)
     case CONN_SEND: /* each wait of a client that does not read is bounded */
         cl->line_armed = false;
         if (timeout > 0)
-            kind = D_TIMEOUT, at = now + timeout;
+            kind = DL_TIMEOUT, at = now + timeout;
         break;
     case CONN_READ: /* the whole line is bounded, from the moment it is awaited */
         want = EPOLLIN | EPOLLRDHUP;
@@ -271,11 +244,11 @@ static void client_wait(struct leader *l, struct client *cl)
             cl->line_at = now + timeout;
         }
         if (timeout > 0)
-            kind = D_TIMEOUT, at = cl->line_at;
+            kind = DL_TIMEOUT, at = cl->line_at;
         break;
     case CONN_LINGER:
         want = EPOLLIN | EPOLLRDHUP;
-        kind = D_LINGER, at = cl->linger_at;
+        kind = DL_LINGER, at = cl->linger_at;
         break;
     default: /* CONN_WORK: the per-event bound was reached; writable at once, so go on soon */
         break;
@@ -291,7 +264,7 @@ static void client_wait(struct leader *l, struct client *cl)
         gone = true;
     int err = 0;
     if (!gone) {
-        dl_put(l, cl, kind, at);
+        deadline_put(l, cl, kind, at);
         cl->waits_line = st == CONN_READ;
         struct epoll_event ev = {.events = want | EPOLLONESHOT, .data.ptr = cl};
         if (epoll_ctl(l->ep, cl->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, cl->ev.fd, &ev) < 0)
@@ -367,7 +340,7 @@ static void client_run(struct leader *l, struct client *cl, uint32_t events)
             if (cl->line_armed) { /* the line is whole: its deadline is over */
                 cl->line_armed = false;
                 pthread_mutex_lock(&l->mu);
-                dl_remove(l, cl);
+                dl_clear(&l->dls, &cl->dl);
                 pthread_mutex_unlock(&l->mu);
             }
             conn_work_done(&cl->ev.c, sieve_count(conn_request(&cl->ev.c)->work));
@@ -427,7 +400,7 @@ static void on_listen(struct leader *l)
         }
         int one = 1; /* payloads go out in several sends: see blocking.c */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        cl->dkind = -1;
+        dl_init(&cl->dl);
         pthread_mutex_lock(&l->mu);
         evc_add(&l->set, &cl->ev, fd, &peer, len, false);
         pthread_mutex_unlock(&l->mu);

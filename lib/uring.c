@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 
 #include "clock.h"
 #include "conn.h"
+#include "deadline.h"
 #include "daemon.h"
 #include "evclient.h"
 #include "log.h"
@@ -39,25 +41,20 @@ enum op { OP_ACCEPT, OP_RECV, OP_SEND, OP_IGNORE, OP_STOP, OP_GRACE, OP_CAP };
 
 struct ring;
 
-/* A client's deadline is one of two kinds: --timeout (a request line, a send) or the linger
- * after an ERR. Every deadline of a kind is set to now plus the same duration, so a list per
- * kind, appended to, is in the order of its deadlines: the ring waits no longer than the
- * earliest head and times out the heads that are due. One timer per connection and none in
- * the kernel, where a linked timeout on each operation cost a submission and a completion
- * more for every recv and every send. */
-enum dkind { D_TIMEOUT, D_LINGER, D_KINDS };
+/* A client's deadline (--timeout or the linger after an ERR) is in the ring's ordered lists
+ * (lib/deadline): the ring waits no longer than the earliest and times out those that are
+ * due. One timer per connection and none in the kernel, where a linked timeout on each
+ * operation cost a submission and a completion more for every recv and every send. */
 
 struct client {
     struct ev_client ev; /* conn, fd, peer, list: the life the event drivers share */
     struct ring *rg;
-    int pending;      /* submitted operations whose last completion has not come */
-    bool busy;        /* a recv or send is in flight */
-    bool closing;     /* cancelled; freed when pending is 0 */
-    bool lingering;   /* its write side is shut: discarding input after an ERR */
-    bool line_armed;  /* the deadline of the request line awaited is set (bounds the line) */
-    int dkind;        /* the list its deadline is in, or -1 */
-    int64_t deadline; /* monotonic ms */
-    struct client *dprev, *dnext;
+    int pending;     /* submitted operations whose last completion has not come */
+    bool busy;       /* a recv or send is in flight */
+    bool closing;    /* cancelled; freed when pending is 0 */
+    bool lingering;  /* its write side is shut: discarding input after an ERR */
+    bool line_armed; /* the deadline of the request line awaited is set (bounds the line) */
+    struct deadline dl;
 };
 
 /* The next client of a ring's list (all of them struct client). */
@@ -81,7 +78,7 @@ struct ring {
     struct __kernel_timespec grace_ts, cap_ts;
     bool cap_armed;
     bool disabled; /* made with IORING_SETUP_R_DISABLED: its thread enables it */
-    struct client *dhead[D_KINDS], *dtail[D_KINDS];
+    struct deadlines dls;
 };
 
 static void set_ts(struct __kernel_timespec *ts, int64_t ms)
@@ -94,36 +91,19 @@ static void set_ts(struct __kernel_timespec *ts, int64_t ms)
 
 static void deadline_clear(struct client *cl)
 {
-    if (cl->dkind < 0)
-        return;
-    struct ring *rg = cl->rg;
-    int k = cl->dkind;
-    if (cl->dprev)
-        cl->dprev->dnext = cl->dnext;
-    else
-        rg->dhead[k] = cl->dnext;
-    if (cl->dnext)
-        cl->dnext->dprev = cl->dprev;
-    else
-        rg->dtail[k] = cl->dprev;
-    cl->dprev = cl->dnext = NULL;
-    cl->dkind = -1;
+    dl_clear(&cl->rg->dls, &cl->dl);
 }
 
-/* The client's deadline, ms from now, at the end of its kind's list. */
-static void deadline_set(struct client *cl, enum dkind k, int64_t ms)
+/* The client's deadline, ms from now. */
+static void deadline_set(struct client *cl, enum dl_kind k, int64_t ms)
 {
-    struct ring *rg = cl->rg;
-    deadline_clear(cl);
-    cl->deadline = clock_ms() + ms;
-    cl->dkind = (int)k;
-    cl->dprev = rg->dtail[k];
-    cl->dnext = NULL;
-    if (rg->dtail[k])
-        rg->dtail[k]->dnext = cl;
-    else
-        rg->dhead[k] = cl;
-    rg->dtail[k] = cl;
+    dl_put(&cl->rg->dls, &cl->dl, k, clock_ms() + ms);
+}
+
+/* The client whose deadline d is. */
+static struct client *client_of(struct deadline *d)
+{
+    return (struct client *)((char *)d - offsetof(struct client, dl));
 }
 
 /* An SQE, submitting what is queued when the submission queue is full. */
@@ -240,7 +220,7 @@ static void drive(struct client *cl)
         case CONN_SEND:
             cl->line_armed = false;
             if (timeout > 0)
-                deadline_set(cl, D_TIMEOUT, timeout); /* each send: the reader's --timeout */
+                deadline_set(cl, DL_TIMEOUT, timeout); /* each send: the reader's --timeout */
             submit(cl, OP_SEND);
             return;
         case CONN_READ:
@@ -250,7 +230,7 @@ static void drive(struct client *cl)
             }
             if (timeout > 0 && !cl->line_armed) {
                 cl->line_armed = true;
-                deadline_set(cl, D_TIMEOUT, timeout); /* bounds the whole line */
+                deadline_set(cl, DL_TIMEOUT, timeout); /* bounds the whole line */
             }
             submit(cl, OP_RECV);
             return;
@@ -268,7 +248,7 @@ static void drive(struct client *cl)
                     client_close(cl);
                     return;
                 }
-                deadline_set(cl, D_LINGER, CONN_LINGER_MS);
+                deadline_set(cl, DL_LINGER, CONN_LINGER_MS);
             }
             submit(cl, OP_RECV);
             return;
@@ -292,7 +272,7 @@ static void client_new(struct ring *rg, int fd, bool drained)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* Unix sockets refuse it */
     cl->rg = rg;
-    cl->dkind = -1;
+    dl_init(&cl->dl);
     evc_add(&rg->set, &cl->ev, fd, NULL, 0, drained);
     drive(cl);
 }
@@ -560,18 +540,17 @@ static void on_cqe(struct ring *rg, struct io_uring_cqe *cqe)
  * within --timeout, a linger over. The ms until the next deadline, or -1 for none. */
 static int64_t expire(struct ring *rg)
 {
-    int64_t now = clock_ms(), next = -1;
-    for (int k = 0; k < D_KINDS; k++) {
-        struct client *cl;
-        while ((cl = rg->dhead[k]) && cl->deadline <= now) {
-            if (k == D_TIMEOUT && cl->ev.c.state == CONN_READ && !cl->lingering)
-                evc_log_timeout(&cl->ev, rg->s->opt.timeout_ms);
-            client_close(cl); /* cancels what is in flight; off the list */
-        }
-        if (cl && (next < 0 || cl->deadline - now < next))
-            next = cl->deadline - now;
+    int64_t now = clock_ms();
+    struct deadline *d;
+    enum dl_kind kind;
+    while ((d = dl_take_due(&rg->dls, now, &kind))) {
+        struct client *cl = client_of(d);
+        if (kind == DL_TIMEOUT && cl->ev.c.state == CONN_READ && !cl->lingering)
+            evc_log_timeout(&cl->ev, rg->s->opt.timeout_ms);
+        client_close(cl); /* cancels what is in flight */
     }
-    return next;
+    long long next = dl_next(&rg->dls);
+    return next < 0 ? -1 : next - now;
 }
 
 static void *run(void *arg)
