@@ -6,6 +6,7 @@
 #include "log.h"
 #include "net.h"
 #include "serve.h"
+#include "sieve.h"
 #include "srv.h"
 #include "stats.h"
 
@@ -123,4 +124,68 @@ void evc_grace_over(const struct ev_clients *set)
     if (set->n)
         log_msg(LOG_WARNING, "grace time of %d ms over; %zu client(s) still busy, dropping them",
                 set->s->opt.grace_ms, set->n);
+}
+
+enum evc_next evc_run(struct ev_client *cl, bool can_read, const struct evc_hooks *h, void *ctx)
+{
+    size_t written = 0;
+    int answered = 0;
+    for (;;) {
+        switch (cl->c.state) {
+        case CONN_SEND: {
+            if (written >= EVC_WRITE_PER_EVENT)
+                return EVC_WAIT;
+            ssize_t w = evc_send(cl);
+            if (w == 0)
+                return EVC_WAIT;
+            if (w < 0)
+                return EVC_CLOSE;
+            written += (size_t)w;
+            if (cl->c.state != CONN_SEND)
+                evc_answered(cl); /* its first answer is out: an ordinary client now */
+            break;
+        }
+        case CONN_READ:
+        case CONN_LINGER: {
+            if (cl->c.state == CONN_LINGER && !cl->logged) {
+                evc_log_bad(cl);
+                if (shutdown(cl->fd, SHUT_WR) < 0 || (h->linger && h->linger(ctx, cl) < 0))
+                    return EVC_CLOSE;
+            }
+            if (!can_read)
+                return EVC_WAIT;
+            size_t room;
+            char *p = conn_inbuf(&cl->c, &room);
+            if (room == 0)
+                return EVC_WAIT;
+            ssize_t got = recv(cl->fd, p, room, MSG_DONTWAIT);
+            if (got < 0) {
+                if (errno == EINTR)
+                    continue;
+                return errno == EAGAIN || errno == EWOULDBLOCK ? EVC_WAIT : EVC_CLOSE;
+            }
+            if ((size_t)got < room)
+                can_read = false; /* most likely drained: the next event says if not */
+            conn_received(&cl->c, (size_t)got);
+            break;
+        }
+        case CONN_WORK:
+            if (answered >= EVC_REQS_PER_EVENT)
+                return EVC_WAIT;
+            if (h->line_whole)
+                h->line_whole(ctx, cl);
+            if (h->hand_off && h->hand_off(ctx, cl))
+                return EVC_WAIT;
+            conn_work_done(&cl->c, sieve_count(conn_request(&cl->c)->work));
+            /* Every request counts toward the share, whatever its BYTES: answers with no
+             * payload never pass through CONN_SEND, and a pipeline of them must not hold the
+             * loop. */
+            answered++;
+            if (cl->c.state != CONN_SEND)
+                evc_answered(cl);
+            break;
+        case CONN_DONE:
+            return EVC_CLOSE;
+        }
+    }
 }

@@ -25,7 +25,7 @@ struct stats_slot;
 struct ev_client {
     struct conn c;
     int fd;
-    bool logged;  /* its bad request has been logged */
+    bool logged;  /* its bad request has been logged: its linger has begun */
     bool drained; /* taken from the listener at the stop: its first request is served */
     struct sockaddr_storage peer;
     socklen_t peerlen;
@@ -82,5 +82,38 @@ bool evc_done_at_stop(const struct ev_client *cl, bool stopping);
 
 /* The grace time is over: says so when clients are still busy. The driver then closes them. */
 void evc_grace_over(const struct ev_clients *set);
+
+/* ---- the readiness state machine (reactor, reactor-pool, Leader/Followers) ---- */
+
+/* One event's share of a client, so that one busy client cannot hold a loop: bytes written
+ * (as redis' NET_MAX_WRITES_PER_EVENT), requests answered (as memcached's reqs_per_event),
+ * and clients accepted from the listener. */
+#define EVC_WRITE_PER_EVENT  (64 * 1024)
+#define EVC_REQS_PER_EVENT   16
+#define EVC_ACCEPT_PER_EVENT 64
+
+/* What a readiness driver does its own way while evc_run drives one of its clients; ctx is
+ * evc_run's. */
+struct evc_hooks {
+    /* The client's ERR line is queued, its bad request logged and its write side shut: the
+     * linger's deadline (CONN_LINGER_MS) is the driver's to arm. -1 closes the client. */
+    int (*linger)(void *ctx, struct ev_client *cl);
+    /* The request line is whole: its --timeout deadline is over. */
+    void (*line_whole)(void *ctx, struct ev_client *cl);
+    /* A whole request: true when the driver took it from the loop (given to a worker, or held
+     * until one has room); false, or no hook, and its sieve runs here. */
+    bool (*hand_off)(void *ctx, struct ev_client *cl);
+};
+
+enum evc_next {
+    EVC_WAIT,  /* the client waits: for readiness its conn's state says, or for a worker */
+    EVC_CLOSE, /* done, gone or failed: the driver closes it */
+};
+
+/* Drives the client on readiness (can_read: the event said readable, or hung up) through its
+ * conn: reads and parses, runs the sieve or hands the request off, sends, lingers after an
+ * ERR, within one event's share; then says whether it waits or is to be closed. What it did
+ * is the driver's to count (evc_count) and what it waits for the driver's to watch. */
+enum evc_next evc_run(struct ev_client *cl, bool can_read, const struct evc_hooks *h, void *ctx);
 
 #endif

@@ -23,10 +23,6 @@
 #include "sieve.h"
 #include "srv.h"
 
-#define WRITE_PER_EVENT  (64 * 1024) /* as the reactor's bounds: one event, one share */
-#define REQS_PER_EVENT   16
-#define ACCEPT_PER_EVENT 64
-
 /* What an event is for, in its data: these, or a struct client (a pointer, never this low). */
 enum { T_LISTEN = 1, T_STOP, T_ABORT, T_WAKE, T_KICK };
 
@@ -279,81 +275,40 @@ static void client_wait(struct leader *l, struct client *cl)
         client_close(l, cl); /* timed out or aborted, done with at the stop, or not armed */
 }
 
-/* Serves the client's event as the reactor does (the same per-event bounds), the sieve
- * included, then arms its next one. */
+/* The driver's part of a client's event (lib/evclient drives it): the linger's and the request
+ * line's deadlines are in the leader's lists, under its mutex. */
+static int linger(void *ctx, struct ev_client *ev)
+{
+    struct client *cl = (struct client *)ev;
+    (void)ctx;
+    cl->lingering = true;
+    cl->linger_at = clock_ms() + CONN_LINGER_MS; /* armed by client_wait */
+    return 0;
+}
+
+static void line_whole(void *ctx, struct ev_client *ev)
+{
+    struct client *cl = (struct client *)ev;
+    struct leader *l = ctx;
+    if (!cl->line_armed)
+        return;
+    cl->line_armed = false;
+    pthread_mutex_lock(&l->mu);
+    dl_clear(&l->dls, &cl->dl);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static const struct evc_hooks hooks = {linger, line_whole, NULL};
+
+/* Serves the client's event as the reactor does (the same shares), the sieve included, then
+ * arms its next one. */
 static void client_run(struct leader *l, struct client *cl, uint32_t events)
 {
-    size_t written = 0;
-    int answered = 0;
     bool can_read = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
-    for (;;) {
-        switch (cl->ev.c.state) {
-        case CONN_SEND: {
-            if (written >= WRITE_PER_EVENT)
-                goto wait;
-            ssize_t w = evc_send(&cl->ev);
-            if (w == 0)
-                goto wait;
-            if (w < 0) {
-                client_close(l, cl);
-                return;
-            }
-            written += (size_t)w;
-            if (cl->ev.c.state != CONN_SEND)
-                evc_answered(&cl->ev);
-            break;
-        }
-        case CONN_READ:
-        case CONN_LINGER: {
-            if (cl->ev.c.state == CONN_LINGER && !cl->lingering) {
-                cl->lingering = true;
-                cl->linger_at = clock_ms() + CONN_LINGER_MS;
-                evc_log_bad(&cl->ev);
-                if (shutdown(cl->ev.fd, SHUT_WR) < 0) {
-                    client_close(l, cl);
-                    return;
-                }
-            }
-            if (!can_read)
-                goto wait;
-            size_t room;
-            char *p = conn_inbuf(&cl->ev.c, &room);
-            if (room == 0)
-                goto wait;
-            ssize_t got = recv(cl->ev.fd, p, room, MSG_DONTWAIT);
-            if (got < 0) {
-                if (errno == EINTR)
-                    continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    goto wait;
-                client_close(l, cl);
-                return;
-            }
-            if ((size_t)got < room)
-                can_read = false; /* most likely drained: the next event says if not */
-            conn_received(&cl->ev.c, (size_t)got);
-            break;
-        }
-        case CONN_WORK:
-            if (answered >= REQS_PER_EVENT)
-                goto wait;
-            if (cl->line_armed) { /* the line is whole: its deadline is over */
-                cl->line_armed = false;
-                pthread_mutex_lock(&l->mu);
-                dl_clear(&l->dls, &cl->dl);
-                pthread_mutex_unlock(&l->mu);
-            }
-            conn_work_done(&cl->ev.c, sieve_count(conn_request(&cl->ev.c)->work));
-            answered++; /* every request counts toward the share, whatever its BYTES */
-            if (cl->ev.c.state != CONN_SEND)
-                evc_answered(&cl->ev);
-            break;
-        case CONN_DONE:
-            client_close(l, cl);
-            return;
-        }
+    if (evc_run(&cl->ev, can_read, &hooks, l) == EVC_CLOSE) {
+        client_close(l, cl);
+        return;
     }
-wait:
     evc_count(&l->set, &cl->ev);
     client_wait(l, cl);
 }
@@ -364,7 +319,7 @@ static void on_listen(struct leader *l)
 {
     struct srv *s = l->s;
     bool pause = false;
-    for (int i = 0; i < ACCEPT_PER_EVENT; i++) {
+    for (int i = 0; i < EVC_ACCEPT_PER_EVENT; i++) {
         if (!evc_place_take(s))
             break; /* at --max-clients: a close arms the listener again */
         struct sockaddr_storage peer;

@@ -18,10 +18,6 @@
 #include "reactor.h"
 #include "srv.h"
 
-#define WRITE_PER_EVENT  (64 * 1024) /* redis' NET_MAX_WRITES_PER_EVENT */
-#define REQS_PER_EVENT   16          /* as memcached's reqs_per_event */
-#define ACCEPT_PER_EVENT 64
-
 struct client {
     struct ev_client ev; /* conn, fd, peer, list: the life the event drivers share */
     unsigned watching;
@@ -211,90 +207,51 @@ fail:
     return false;
 }
 
-/* Drives one client on readiness until it must wait, within the per-event bounds. */
+/* The reactor's part of a client's event (lib/evclient drives it): the linger and the request
+ * line's deadline are the client's loop timer, and a request above the pool's inline_work goes
+ * to a worker, or waits in the stalled FIFO while the workers' queue is full. */
+static int linger(void *ctx, struct ev_client *ev)
+{
+    struct client *cl = (struct client *)ev;
+    (void)ctx;
+    return loop_timer_set(cl->r->loop, &cl->timer, CONN_LINGER_MS, on_timer, cl);
+}
+
+static void line_whole(void *ctx, struct ev_client *ev)
+{
+    struct client *cl = (struct client *)ev;
+    (void)ctx;
+    cl->reading_line = false;
+    loop_timer_cancel(cl->r->loop, &cl->timer);
+}
+
+static bool hand_off(void *ctx, struct ev_client *ev)
+{
+    struct client *cl = (struct client *)ev;
+    struct reactor *r = cl->r;
+    uint64_t work = conn_request(&cl->ev.c)->work;
+    (void)ctx;
+    if (!r->ops || !r->ops->offload || work <= r->ops->inline_work)
+        return false;
+    evc_count(&r->set, &cl->ev); /* the worker may own it next */
+    if (!r->stalled_head && r->ops->offload(r->ops->arg, cl, work))
+        cl->working = true;
+    else
+        stall(cl); /* offered again when a worker has room */
+    return true;
+}
+
+static const struct evc_hooks hooks = {linger, line_whole, hand_off};
+
+/* Drives one client on readiness until it must wait, within one event's share. */
 static void client_run(struct client *cl, unsigned events)
 {
-    struct reactor *r = cl->r;
-    size_t written = 0;
-    int answered = 0;
-    bool can_read = (events & LOOP_READ) != 0;
-    for (;;) {
-        switch (cl->ev.c.state) {
-        case CONN_SEND: {
-            if (written >= WRITE_PER_EVENT)
-                goto wait;
-            ssize_t w = evc_send(&cl->ev);
-            if (w == 0)
-                goto wait;
-            if (w < 0) {
-                client_close(cl);
-                return;
-            }
-            written += (size_t)w;
-            if (cl->ev.c.state != CONN_SEND)
-                evc_answered(&cl->ev); /* its first answer is out: an ordinary client now */
-            break;
-        }
-        case CONN_READ:
-        case CONN_LINGER: {
-            if (cl->ev.c.state == CONN_LINGER && !cl->ev.logged) {
-                evc_log_bad(&cl->ev);
-                if (shutdown(cl->ev.fd, SHUT_WR) < 0 ||
-                    loop_timer_set(r->loop, &cl->timer, CONN_LINGER_MS, on_timer, cl) < 0) {
-                    client_close(cl);
-                    return;
-                }
-            }
-            if (!can_read)
-                goto wait;
-            size_t room;
-            char *p = conn_inbuf(&cl->ev.c, &room);
-            if (room == 0)
-                goto wait;
-            ssize_t got = recv(cl->ev.fd, p, room, MSG_DONTWAIT);
-            if (got < 0) {
-                if (errno == EINTR)
-                    continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    goto wait;
-                client_close(cl);
-                return;
-            }
-            if ((size_t)got < room)
-                can_read = false; /* most likely drained: the next event says if not */
-            conn_received(&cl->ev.c, (size_t)got);
-            break;
-        }
-        case CONN_WORK:
-            if (answered >= REQS_PER_EVENT)
-                goto wait;
-            cl->reading_line = false; /* the line is whole: its deadline is over */
-            loop_timer_cancel(r->loop, &cl->timer);
-            if (r->ops && r->ops->offload && conn_request(&cl->ev.c)->work > r->ops->inline_work) {
-                evc_count(&r->set, &cl->ev); /* the worker may own it next */
-                if (!r->stalled_head &&
-                    r->ops->offload(r->ops->arg, cl, conn_request(&cl->ev.c)->work))
-                    cl->working = true;
-                else
-                    stall(cl); /* offered again when a worker has room */
-                goto wait;
-            }
-            conn_work_done(&cl->ev.c, sieve_count(conn_request(&cl->ev.c)->work));
-            /* Every request counts toward the round's share, whatever its BYTES: answers
-             * with no payload never pass through CONN_SEND, and a pipeline of them must not
-             * hold the loop. */
-            answered++;
-            if (cl->ev.c.state != CONN_SEND)
-                evc_answered(&cl->ev);
-            break;
-        case CONN_DONE:
-            client_close(cl);
-            return;
-        }
+    if (evc_run(&cl->ev, (events & LOOP_READ) != 0, &hooks, NULL) == EVC_CLOSE) {
+        client_close(cl);
+        return;
     }
-wait:
     if (!cl->working)
-        evc_count(&r->set, &cl->ev);
+        evc_count(&cl->r->set, &cl->ev);
     client_wait(cl);
 }
 
@@ -377,7 +334,7 @@ static void on_listen(struct loop *l, int lfd, unsigned events, void *arg)
 {
     struct reactor *r = arg;
     (void)events;
-    for (int i = 0; i < ACCEPT_PER_EVENT && r->listening; i++) {
+    for (int i = 0; i < EVC_ACCEPT_PER_EVENT && r->listening; i++) {
         struct sockaddr_storage peer;
         socklen_t len;
         /* A place under --max-clients is taken before the accept, so that loops sharing the
