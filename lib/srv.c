@@ -24,7 +24,7 @@
 #include "outfile.h"
 #include "payload.h"
 #include "sieve.h"
-#include "srv_int.h"
+#include "stop.h"
 
 static void json_str(char *out, size_t n, const char *s)
 {
@@ -193,11 +193,12 @@ void srv_start(struct srv *s, const struct srv_model *m, int argc, char **argv)
         exit(1);
     }
 
-    s->sigfd = srv_signalfd(true);
+    s->sigfd = stop_signalfd(true);
     if (s->sigfd < 0)
         err(1, "signalfd");
     if (m->flags & SRV_THREADS) {
-        srv_thread_stop_init(s);
+        if (stop_threads_init(&s->stop) < 0)
+            err(1, "eventfd");
     } else {
         s->stop.own_signals = true;
         s->stop.says = true;

@@ -5,41 +5,17 @@
 #include "clock.h"
 #include "srv.h"
 
-#include <err.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "log.h"
-#include "srv_int.h"
-
-int srv_signalfd(bool with_chld)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    if (with_chld) {
-        sigaddset(&set, SIGCHLD);
-        sigaddset(&set, SIGHUP);
-    }
-    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
-void srv_thread_stop_init(struct srv *s)
-{
-    s->stop.own_signals = false;
-    s->stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    s->stop.abort_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (s->stop.fd < 0 || s->stop.abort_fd < 0)
-        err(1, "eventfd");
-}
+#include "stop.h"
 
 int srv_level(struct srv *s)
 {
@@ -99,7 +75,7 @@ int srv_child_init(struct srv *s)
         s->ready_fd = -1;
     }
     close(s->sigfd);
-    s->sigfd = srv_signalfd(false);
+    s->sigfd = stop_signalfd(false);
     if (s->sigfd < 0)
         return -1;
     s->stop.own_signals = true;

@@ -1,7 +1,9 @@
 #include "stop.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -44,4 +46,32 @@ int stop_signals(struct stop *st)
         }
     }
     return stop_level(st);
+}
+
+int stop_signalfd(bool with_chld)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (with_chld) {
+        sigaddset(&set, SIGCHLD);
+        sigaddset(&set, SIGHUP);
+    }
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int stop_threads_init(struct stop *st)
+{
+    st->own_signals = false;
+    st->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    st->abort_fd = st->fd < 0 ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (st->abort_fd >= 0)
+        return 0;
+    int e = errno;
+    if (st->fd >= 0)
+        close(st->fd);
+    st->fd = -1;
+    errno = e;
+    return -1;
 }

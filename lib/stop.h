@@ -1,5 +1,6 @@
 /* stop: how a worker learns that its server is stopping, whatever drives its connections.
- * The server's side (signals in, the level raised) is lib/srv_stop.c. */
+ * The server's side (signals in, the level raised) is lib/srv_stop.c; the descriptors a stop
+ * is seen on are made here. */
 #ifndef STOP_H
 #define STOP_H
 
@@ -38,6 +39,14 @@ int stop_level(struct stop *st);
 /* With own_signals, first takes any pending SIGTERM/SIGINT (one step each) from the
  * signalfd; then the current level. Called when st->fd was seen readable. */
 int stop_signals(struct stop *st);
+
+/* A signalfd for SIGTERM and SIGINT, and with with_chld SIGCHLD and SIGHUP too; -1 on error
+ * (errno). The signals are blocked by the caller. */
+int stop_signalfd(bool with_chld);
+
+/* The stop of a server whose workers are threads: the eventfds the level makes readable (not
+ * own_signals). 0, or -1 (errno) with nothing left open. */
+int stop_threads_init(struct stop *st);
 
 /* Logs a stop signal taken, level the level it raised: the one line every model writes,
  * which a user (and a test) reads to know that the signal was seen. */
