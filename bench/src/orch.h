@@ -85,14 +85,6 @@ long read_text_line(FILE *f, char **buf, size_t *cap);
  * dropped). */
 void json_double(FILE *f, double v);
 
-/* What the machine did up to a moment: the time, /proc/stat's busy, steal and total ticks,
- * /proc/pressure/cpu's "some" total (us) and the CPU time of this process's reaped children. */
-struct snap {
-    long long t_us, busy, steal, total, psi_us, kids_ms;
-    bool have_psi;
-};
-void take_snap(struct snap *s);
-
 /* matrix.c: the cells. */
 void add_cell(struct run *r, const struct cell *c);
 /* The words of s (spaces and tabs), interned, into out; their count. */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "orch.h"
+#include "snap.h"
 
 enum { PEER_OK, PEER_SKIPPED, PEER_FAILED };
 
