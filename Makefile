@@ -39,7 +39,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o $(BUILD)/client/hist.o \
             $(BUILD)/client/hdrlog.o $(BUILD)/bench/src/bstats.o $(BUILD)/bench/src/usl.o \
-            $(BUILD)/bench/src/registry.o
+            $(BUILD)/bench/src/registry.o $(BUILD)/client/jdoc.o
 TESTS    := $(BIN)/unit-tests
 LOADGEN  := $(BIN)/loadgen
 PROBE_BIN := $(BIN)/probe
@@ -51,7 +51,7 @@ BENCH_TUNE := bin/bench-tune
 TUNE_OBJ := $(patsubst %,build/plain/bench/src/%.o,tune util proc usl registry)
 CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/client/engine.o \
               $(BUILD)/client/result.o $(BUILD)/client/report.o $(BUILD)/client/output.o \
-              $(BUILD)/client/hist.o $(BUILD)/client/hdrlog.o $(BUILD)/client/json.o \
+              $(BUILD)/client/hist.o $(BUILD)/client/hdrlog.o $(BUILD)/client/jdoc.o \
               $(BUILD)/client/merge.o
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
@@ -81,7 +81,7 @@ $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/client/output.o \
 FORCE:
 
 $(LOADGEN): $(CLIENT_OBJ) $(BUILD)/libcb.a | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ -lz $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lz -ljson-c $(LDLIBS)
 
 ifeq ($(FLAVOR),plain)
 $(BENCH_RUN): $(BENCH_OBJ) $(BUILD)/client/json.o $(BUILD)/client/hist.o $(BUILD)/libcb.a | $(BIN)
@@ -102,7 +102,7 @@ $(PROBE_BIN): $(BUILD)/client/probe.o $(BUILD)/libcb.a | $(BIN)
 
 # The headers the build takes from Debian packages: a missing one stops make naming the
 # packages to install (make check-deps installs them, as root), before a compiler error would.
-BUILD_HEADERS := liburing.h:liburing-dev st.h:libst-dev zlib.h:zlib1g-dev
+BUILD_HEADERS := liburing.h:liburing-dev st.h:libst-dev zlib.h:zlib1g-dev json-c/json.h:libjson-c-dev
 TEST_HEADERS  := criterion/criterion.h:libcriterion-dev
 missing_pkgs   = $(strip $(foreach h,$(1),$(if $(wildcard /usr/include/$(firstword $(subst :, ,$(h)))),,$(lastword $(subst :, ,$(h))))))
 .PHONY: have-headers have-test-headers
@@ -136,7 +136,7 @@ $(BIN)/green-srv: $(BUILD)/servers/green-srv.o $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lst $(LDLIBS)
 
 $(TESTS): $(TEST_OBJ) $(BUILD)/libcb.a | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lz $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lz -ljson-c $(LDLIBS)
 
 check-deps:                                       ## install what the build and tests need
 	@ci/install-deps.sh

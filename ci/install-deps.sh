@@ -13,6 +13,7 @@ need=(
     "/usr/include/liburing.h:liburing-dev"
     "/usr/include/st.h:libst-dev"
     "/usr/include/zlib.h:zlib1g-dev"
+    "/usr/include/json-c/json.h:libjson-c-dev"
     "man:man-db"
     "col:bsdextrautils"
     "pdsh:pdsh"

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "hist.h"
+#include "jdoc.h"
 
 enum phase { PH_CONNECT, PH_GREETING, PH_RESPONSE, PH_TOTAL, PH_COUNT };
 
@@ -160,9 +161,15 @@ struct lg_body {
     int64_t start_at_ns;            /* --start-at, 0: none */
     double ramp_s;                  /* opening the kept and idle connections, before the start */
 };
-void lg_json_body(FILE *f, const struct lg_result *r, const struct lg_body *b);
-void lg_json_hist(FILE *f, const struct hist *h);
-void lg_json_buckets(FILE *f, const struct hist *h);
+void lg_json_body(json_object *doc, const struct lg_result *r, const struct lg_body *b);
+json_object *lg_json_hist(const struct hist *h);
+void lg_json_buckets(json_object *o, const struct hist *h);
+/* The head of a result document: schema_version, tool (named tool), interrupted; NULL when
+ * memory ran out. */
+json_object *lg_json_head(const char *tool, bool interrupted);
+/* doc written whole to path (- for stdout) as one line; what names the option in messages.
+ * doc is released. 0, or -1 with a message printed. */
+int lg_write_json(const char *path, const char *what, json_object *doc);
 /* Builds a document with fill, then writes it whole to path (- for stdout); what names the
  * option in messages. Returns 0, or -1 with a message printed. */
 int lg_write_doc(const char *path, const char *what, void (*fill)(FILE *, const void *),

@@ -15,12 +15,12 @@
 
 #include "cli.h"
 #include "commit.h"
-#include "json.h"
+#include "jdoc.h"
 #include "loadgen.h"
 
 struct input {
     const char *path;
-    struct jval doc;
+    json_object *doc;
     int64_t start_ns, end_ns; /* the measured interval by wall clock; 0: unknown */
 };
 
@@ -69,10 +69,10 @@ static char *slurp(const char *path, size_t *len)
 }
 
 /* Adds the histogram of JSON object j (lg_json_hist's form) into dst. */
-static int add_hist(const struct jval *j, struct hist *dst, int digits, char *err, size_t errlen)
+static int add_hist(json_object *j, struct hist *dst, int digits, char *err, size_t errlen)
 {
-    const struct jval *bk = json_get(j, "buckets");
-    if (!bk || bk->type != J_ARR) {
+    json_object *bk = jdoc_path(j, "buckets");
+    if (!json_object_is_type(bk, json_type_array)) {
         snprintf(err, errlen, "a histogram without its counters (\"buckets\")");
         return -1;
     }
@@ -82,21 +82,24 @@ static int add_hist(const struct jval *j, struct hist *dst, int digits, char *er
         return -1;
     }
     uint64_t sum = 0;
-    for (size_t i = 0; i < bk->n; i++) {
-        const struct jval *pair = &bk->items[i];
-        if (pair->type != J_ARR || pair->n != 2 || json_u64(&pair->items[0]) >= h.len) {
+    size_t nb = json_object_array_length(bk);
+    for (size_t i = 0; i < nb; i++) {
+        json_object *pair = json_object_array_get_idx(bk, i);
+        json_object *at = json_object_array_get_idx(pair, 0);
+        if (!json_object_is_type(pair, json_type_array) || json_object_array_length(pair) != 2 ||
+            !jdoc_is_num(at) || jdoc_u64(at) >= h.len) {
             snprintf(err, errlen, "a counter that is not [index, count] within the histogram");
             hist_free(&h);
             return -1;
         }
-        uint64_t c = json_u64(&pair->items[1]);
-        h.counts[json_u64(&pair->items[0])] += c;
+        uint64_t c = jdoc_u64(json_object_array_get_idx(pair, 1));
+        h.counts[jdoc_u64(at)] += c;
         sum += c;
     }
     /* A timeline second carries only its counters: its count, least and greatest value are
      * theirs. */
-    const struct jval *count = json_get(j, "count");
-    h.total = count ? json_u64(count) : sum;
+    json_object *count = jdoc_path(j, "count");
+    h.total = count ? jdoc_u64(count) : sum;
     if (sum != h.total) {
         snprintf(err, errlen, "counters add up to %llu, the count says %llu",
                  (unsigned long long)sum, (unsigned long long)h.total);
@@ -112,12 +115,12 @@ static int add_hist(const struct jval *j, struct hist *dst, int digits, char *er
             h.max = hist_highest_equivalent(&h, lo);
         }
     if (count && h.total) {
-        h.min = json_u64(json_get(j, "min"));
-        h.max = json_u64(json_get(j, "max"));
+        h.min = jdoc_u64(jdoc_path(j, "min"));
+        h.max = jdoc_u64(jdoc_path(j, "max"));
     }
-    h.sum = json_num(json_get(j, "sum"), 0);
-    h.sum_sq = json_num(json_get(j, "sum_sq"), 0);
-    h.clamped = json_u64(json_get(j, "clamped"));
+    h.sum = jdoc_num(jdoc_path(j, "sum"), 0);
+    h.sum_sq = jdoc_num(jdoc_path(j, "sum_sq"), 0);
+    h.clamped = jdoc_u64(jdoc_path(j, "clamped"));
     int rc = hist_merge(dst, &h);
     hist_free(&h);
     if (rc < 0)
@@ -125,10 +128,10 @@ static int add_hist(const struct jval *j, struct hist *dst, int digits, char *er
     return rc;
 }
 
-static int add_phases(const struct jval *lat, struct hist *dst, char *err, size_t errlen)
+static int add_phases(json_object *lat, struct hist *dst, char *err, size_t errlen)
 {
     for (int p = 0; p < PH_COUNT; p++) {
-        const struct jval *h = json_get(lat, lg_phase_names[p]);
+        json_object *h = jdoc_path(lat, lg_phase_names[p]);
         if (!h) {
             snprintf(err, errlen, "no \"%s\" phase", lg_phase_names[p]);
             return -1;
@@ -167,114 +170,111 @@ static const char *const summed[] = {
 /* Adds one input into m. Returns 0, or -1 with the reason in err. */
 static int add_input(struct merged *m, struct input *in, int64_t t0, char *err, size_t errlen)
 {
-    const struct jval *d = &in->doc;
+    json_object *d = in->doc;
     struct lg_result *r = &m->r;
-    const struct jval *tot = json_get(d, "totals");
+    json_object *tot = jdoc_path(d, "totals");
     uint64_t *fields[] = {&r->requests_ok,      &r->bytes,           &r->connections_opened,
                           &r->in_flight_at_end, &r->warmup_requests, &r->due_not_sent,
                           &r->idle_greeted,     &r->idle_reopened,   &r->clients_served,
                           &r->kept_greeted};
     for (size_t i = 0; i < sizeof summed / sizeof *summed; i++)
-        *fields[i] += json_u64(json_get(tot, summed[i]));
+        *fields[i] += jdoc_u64(jdoc_path(tot, summed[i]));
     for (int e = 0; e < E_COUNT; e++)
-        r->errors[e] += json_u64(json_get(json_get(d, "errors"), lg_err_names[e]));
-    m->interrupted |= json_get(d, "interrupted") && json_get(d, "interrupted")->b;
-    r->cpu_user_s += json_num(json_path(d, "client.utime_s"), 0);
-    r->cpu_sys_s += json_num(json_path(d, "client.stime_s"), 0);
-    m->conns += json_u64(json_path(d, "config.connections"));
-    m->threads += json_u64(json_path(d, "config.threads"));
-    m->requests += json_u64(json_path(d, "config.requests"));
-    m->idle += json_u64(json_path(d, "config.idle"));
-    m->b.rate += json_num(json_path(d, "config.rate_rps"), 0);
-    double ramp = json_num(json_path(d, "totals.ramp_s"), 0);
+        r->errors[e] += jdoc_u64(jdoc_path(jdoc_path(d, "errors"), lg_err_names[e]));
+    json_object *stopped = jdoc_path(d, "interrupted");
+    m->interrupted |=
+        json_object_is_type(stopped, json_type_boolean) && json_object_get_boolean(stopped);
+    r->cpu_user_s += jdoc_num(jdoc_path(d, "client.utime_s"), 0);
+    r->cpu_sys_s += jdoc_num(jdoc_path(d, "client.stime_s"), 0);
+    m->conns += jdoc_u64(jdoc_path(d, "config.connections"));
+    m->threads += jdoc_u64(jdoc_path(d, "config.threads"));
+    m->requests += jdoc_u64(jdoc_path(d, "config.requests"));
+    m->idle += jdoc_u64(jdoc_path(d, "config.idle"));
+    m->b.rate += jdoc_num(jdoc_path(d, "config.rate_rps"), 0);
+    double ramp = jdoc_num(jdoc_path(d, "totals.ramp_s"), 0);
     if (ramp > m->b.ramp_s)
         m->b.ramp_s = ramp; /* the hosts open theirs at once: the longest is the run's */
 
-    if (add_phases(json_get(d, "latency_us"), r->lat, err, errlen) < 0)
+    if (add_phases(jdoc_path(d, "latency_us"), r->lat, err, errlen) < 0)
         return -1;
-    const struct jval *unc = json_get(d, "latency_us_uncorrected");
+    json_object *unc = jdoc_path(d, "latency_us_uncorrected");
     if (unc && r->lat_unc[0].counts && add_phases(unc, r->lat_unc, err, errlen) < 0)
         return -1;
-    const struct jval *cls = json_get(d, "latency_us_by_class");
-    size_t ncls = cls && cls->type == J_ARR ? cls->n : 0;
+    json_object *cls = jdoc_path(d, "latency_us_by_class");
+    size_t ncls = json_object_is_type(cls, json_type_array) ? json_object_array_length(cls) : 0;
     if (ncls != r->ncls) {
         snprintf(err, errlen, "%zu request classes, the first input has %zu", ncls, r->ncls);
         return -1;
     }
     for (size_t c = 0; c < ncls; c++) {
-        const struct jval *k = &cls->items[c];
+        json_object *k = json_object_array_get_idx(cls, c);
         const struct lg_class *want = &m->b.classes[c];
-        if (json_u64(json_get(k, "work")) != want->work ||
-            json_u64(json_get(k, "bytes")) != want->bytes ||
-            json_u64(json_get(k, "weight")) != want->weight) {
+        if (jdoc_u64(jdoc_path(k, "work")) != want->work ||
+            jdoc_u64(jdoc_path(k, "bytes")) != want->bytes ||
+            jdoc_u64(jdoc_path(k, "weight")) != want->weight) {
             snprintf(err, errlen, "request class %zu differs from the first input's", c + 1);
             return -1;
         }
-        r->cls[c].ok += json_u64(json_get(k, "requests_ok"));
-        r->cls[c].errors += json_u64(json_get(k, "errors"));
-        if (add_hist(json_get(k, "total"), &r->cls[c].total, 3, err, errlen) < 0)
+        r->cls[c].ok += jdoc_u64(jdoc_path(k, "requests_ok"));
+        r->cls[c].errors += jdoc_u64(jdoc_path(k, "errors"));
+        if (add_hist(jdoc_path(k, "total"), &r->cls[c].total, 3, err, errlen) < 0)
             return -1;
     }
 
     /* The timeline: this input's second t began at the wall-clock second t + shift of the
      * merged one. */
-    const struct jval *tl = json_get(d, "timeline");
+    json_object *tl = jdoc_path(d, "timeline");
     long shift = in->start_ns && t0 ? lround((double)(in->start_ns - t0) / 1e9) : 0;
-    for (size_t i = 0; tl && tl->type == J_ARR && i < tl->n; i++) {
-        const struct jval *e = &tl->items[i];
-        size_t t = (size_t)((long)json_u64(json_get(e, "t")) + shift);
+    size_t ntl = json_object_is_type(tl, json_type_array) ? json_object_array_length(tl) : 0;
+    for (size_t i = 0; i < ntl; i++) {
+        json_object *e = json_object_array_get_idx(tl, i);
+        size_t t = (size_t)((long)jdoc_u64(jdoc_path(e, "t")) + shift);
         if (grow_seconds(r, t + 1) < 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        r->seconds[t].requests += json_u64(json_get(e, "requests"));
-        r->seconds[t].errors += json_u64(json_get(e, "errors"));
+        r->seconds[t].requests += jdoc_u64(jdoc_path(e, "requests"));
+        r->seconds[t].errors += jdoc_u64(jdoc_path(e, "errors"));
         if (add_hist(e, r->seconds[t].total, 2, err, errlen) < 0)
             return -1;
     }
     return 0;
 }
 
-static void fill_merged(FILE *f, const void *arg)
+static json_object *merged_doc(const struct merged *m)
 {
-    const struct merged *m = arg;
-    const struct jval *first = &m->in[0].doc;
-    fprintf(f,
-            "{\"schema_version\":1,\"tool\":{\"name\":\"loadgen merge\",\"version\":\"%s\","
-            "\"git_commit\":\"%s\",\"compiler\":\"%s\",\"cflags\":\"%s\"},\"interrupted\":%s",
-            PROJECT_VERSION, GIT_COMMIT, BUILD_CC, BUILD_CFLAGS, m->interrupted ? "true" : "false");
-    const struct jval *ctx = json_get(first, "context");
-    if (ctx) {
-        fprintf(f, ",\"context\":");
-        json_write(f, ctx);
+    json_object *first = m->in[0].doc;
+    json_object *doc = lg_json_head("loadgen merge", m->interrupted);
+    if (!doc)
+        return NULL;
+    json_object *ctx = jdoc_path(first, "context");
+    if (ctx)
+        jdoc_set(doc, "context", json_object_get(ctx));
+    json_object *cfg = jdoc_path(first, "config"), *c = json_object_new_object();
+    if (json_object_is_type(cfg, json_type_object)) {
+        json_object_object_foreach(cfg, k, v)
+        {
+            json_object *nv;
+            if (!strcmp(k, "connections"))
+                nv = json_object_new_uint64(m->conns);
+            else if (!strcmp(k, "threads"))
+                nv = json_object_new_uint64(m->threads);
+            else if (!strcmp(k, "requests"))
+                nv = json_object_new_uint64(m->requests);
+            else if (!strcmp(k, "idle"))
+                nv = json_object_new_uint64(m->idle);
+            else if (!strcmp(k, "rate_rps"))
+                nv = jdoc_double(m->b.rate, 3);
+            else
+                nv = json_object_get(v);
+            jdoc_set(c, k, nv);
+        }
     }
-    const struct jval *cfg = json_get(first, "config");
-    fprintf(f, ",\"config\":{");
-    bool any = false;
-    for (size_t i = 0; cfg && cfg->type == J_OBJ && i < cfg->n; i++) {
-        const char *k = cfg->keys[i];
-        fprintf(f, "%s", any ? "," : "");
-        any = true;
-        json_write_string(f, k);
-        fputc(':', f);
-        if (!strcmp(k, "connections"))
-            fprintf(f, "%llu", (unsigned long long)m->conns);
-        else if (!strcmp(k, "threads"))
-            fprintf(f, "%llu", (unsigned long long)m->threads);
-        else if (!strcmp(k, "requests"))
-            fprintf(f, "%llu", (unsigned long long)m->requests);
-        else if (!strcmp(k, "idle"))
-            fprintf(f, "%llu", (unsigned long long)m->idle);
-        else if (!strcmp(k, "rate_rps"))
-            fprintf(f, "%.3f", m->b.rate);
-        else
-            json_write(f, &cfg->items[i]);
-    }
-    fprintf(f, "},\"merged_from\":[");
+    jdoc_set(doc, "config", c);
+    json_object *from = json_object_new_array_ext((int)m->n);
     for (size_t i = 0; i < m->n; i++) {
-        const struct jval *d = &m->in[i].doc;
-        fprintf(f, "%s{\"file\":", i ? "," : "");
-        json_write_string(f, m->in[i].path);
+        json_object *d = m->in[i].doc, *e = json_object_new_object();
+        jdoc_set(e, "file", json_object_new_string(m->in[i].path));
         const char *keys[][2] = {{"host_name", "context.host_name"},
                                  {"kernel", "context.kernel"},
                                  {"num_cpus", "context.num_cpus"},
@@ -285,19 +285,13 @@ static void fill_merged(FILE *f, const void *arg)
                                  {"elapsed_s", "totals.elapsed_s"},
                                  {"measure_start_ns", "wall_clock.measure_start_ns"},
                                  {"started_late_us", "wall_clock.started_late_us"}};
-        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
-            const struct jval *v = json_path(d, keys[k][1]);
-            fprintf(f, ",\"%s\":", keys[k][0]);
-            if (v)
-                json_write(f, v);
-            else
-                fprintf(f, "null");
-        }
-        fprintf(f, "}");
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+            jdoc_set(e, keys[k][0], json_object_get(jdoc_path(d, keys[k][1])));
+        json_object_array_add(from, e);
     }
-    fprintf(f, "]");
-    lg_json_body(f, &m->r, &m->b);
-    fprintf(f, "}\n");
+    jdoc_set(doc, "merged_from", from);
+    lg_json_body(doc, &m->r, &m->b);
+    return doc;
 }
 
 static void usage(FILE *f)
@@ -352,28 +346,28 @@ int lg_merge_main(int argc, char **argv)
             fprintf(stderr, "loadgen merge: %s: %s\n", in->path, strerror(errno));
             goto done;
         }
-        int pr = json_parse(text, len, &in->doc, err, sizeof err);
+        int pr = jdoc_parse(text, len, &in->doc, err, sizeof err);
         free(text);
         if (pr < 0) {
             fprintf(stderr, "loadgen merge: %s: not JSON: %s\n", in->path, err);
             goto done;
         }
-        const struct jval *hg = json_get(&in->doc, "histogram");
-        if (!hg || !json_path(&in->doc, "latency_us.total.buckets")) {
+        json_object *hg = jdoc_path(in->doc, "histogram");
+        if (!hg || !jdoc_path(in->doc, "latency_us.total.buckets")) {
             fprintf(stderr,
                     "loadgen merge: %s: not a loadgen result with histogram counters (one from "
                     "an older loadgen, or not a result)\n",
                     in->path);
             goto done;
         }
-        if (json_u64(json_get(hg, "significant_digits")) != 3 ||
-            json_u64(json_get(hg, "max_us")) != HIST_MAX_US) {
+        if (jdoc_u64(jdoc_path(hg, "significant_digits")) != 3 ||
+            jdoc_u64(jdoc_path(hg, "max_us")) != HIST_MAX_US) {
             fprintf(stderr, "loadgen merge: %s: histograms of another precision or range\n",
                     in->path);
             goto done;
         }
-        in->start_ns = (int64_t)json_u64(json_path(&in->doc, "wall_clock.measure_start_ns"));
-        double el = json_num(json_path(&in->doc, "totals.elapsed_s"), 0);
+        in->start_ns = (int64_t)jdoc_u64(jdoc_path(in->doc, "wall_clock.measure_start_ns"));
+        double el = jdoc_num(jdoc_path(in->doc, "totals.elapsed_s"), 0);
         in->end_ns = in->start_ns ? in->start_ns + (int64_t)llround(el * 1e9) : 0;
     }
 
@@ -388,20 +382,21 @@ int lg_merge_main(int argc, char **argv)
             t0 = in->start_ns;
         if (in->end_ns > t1)
             t1 = in->end_ns;
-        double el = json_num(json_path(&in->doc, "totals.elapsed_s"), 0);
+        double el = jdoc_num(jdoc_path(in->doc, "totals.elapsed_s"), 0);
         if (el > longest)
             longest = el;
-        corrected |= json_get(&in->doc, "latency_us_uncorrected") != NULL;
+        corrected |= jdoc_path(in->doc, "latency_us_uncorrected") != NULL;
     }
     struct lg_class classes[LG_MAX_CLASSES];
-    const struct jval *cls = json_get(&m.in[0].doc, "latency_us_by_class");
-    size_t ncls = cls && cls->type == J_ARR ? cls->n : 0;
+    json_object *cls = jdoc_path(m.in[0].doc, "latency_us_by_class");
+    size_t ncls = json_object_is_type(cls, json_type_array) ? json_object_array_length(cls) : 0;
     if (ncls > LG_MAX_CLASSES)
         ncls = LG_MAX_CLASSES;
     for (size_t c = 0; c < ncls; c++)
-        classes[c] = (struct lg_class){json_u64(json_get(&cls->items[c], "work")),
-                                       json_u64(json_get(&cls->items[c], "bytes")),
-                                       json_u64(json_get(&cls->items[c], "weight"))};
+        classes[c] =
+            (struct lg_class){jdoc_u64(jdoc_path(json_object_array_get_idx(cls, c), "work")),
+                              jdoc_u64(jdoc_path(json_object_array_get_idx(cls, c), "bytes")),
+                              jdoc_u64(jdoc_path(json_object_array_get_idx(cls, c), "weight"))};
     m.b.classes = classes;
     if (lg_result_init(&m.r, corrected, ncls) < 0) {
         fprintf(stderr, "loadgen merge: out of memory\n");
@@ -416,14 +411,14 @@ int lg_merge_main(int argc, char **argv)
     m.b.utime_s = m.r.cpu_user_s;
     m.b.stime_s = m.r.cpu_sys_s;
     m.b.measure_wall_ns = clocks ? t0 : 0;
-    m.b.t0_wall_ns = (int64_t)json_u64(json_path(&m.in[0].doc, "wall_clock.t0_ns"));
+    m.b.t0_wall_ns = (int64_t)jdoc_u64(jdoc_path(m.in[0].doc, "wall_clock.t0_ns"));
     for (size_t i = 1; i < m.n; i++) {
-        int64_t t = (int64_t)json_u64(json_path(&m.in[i].doc, "wall_clock.t0_ns"));
+        int64_t t = (int64_t)jdoc_u64(jdoc_path(m.in[i].doc, "wall_clock.t0_ns"));
         if (t && t < m.b.t0_wall_ns)
             m.b.t0_wall_ns = t;
     }
-    m.b.start_at_ns = (int64_t)json_u64(json_path(&m.in[0].doc, "wall_clock.start_at_ns"));
-    if (lg_write_doc(out, "merge --json", fill_merged, &m) == 0) {
+    m.b.start_at_ns = (int64_t)jdoc_u64(jdoc_path(m.in[0].doc, "wall_clock.start_at_ns"));
+    if (lg_write_json(out, "merge --json", merged_doc(&m)) == 0) {
         uint64_t errs = 0;
         for (int e = 0; e < E_COUNT; e++)
             errs += m.r.errors[e];
@@ -440,7 +435,7 @@ int lg_merge_main(int argc, char **argv)
 done:
     lg_result_free(&m.r);
     for (size_t i = 0; i < m.n; i++)
-        json_free(&m.in[i].doc);
+        json_object_put(m.in[i].doc);
     free(m.in);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* output: the run's result documents, each written whole or not at all: the JSON result
  * (context, config, totals, latencies, timeline), HdrHistogram's interval log and wrk2's
- * percentile text. The body of the JSON is shared with loadgen merge. */
+ * percentile text. The body of the JSON is shared with loadgen merge; JSON is built and
+ * written by json-c (client/jdoc). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include "cli.h"
 #include "commit.h"
 #include "hdrlog.h"
-#include "json.h"
+#include "jdoc.h"
 #include "loadgen.h"
 #include "outfile.h"
 
@@ -24,50 +25,63 @@ static void iso_time(char *buf, size_t n, time_t t)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* ---- JSON ---- */
+/* ---- JSON (json-c, through client/jdoc) ---- */
 
-void lg_json_hist(FILE *f, const struct hist *h)
+static json_object *u64(uint64_t v)
+{
+    return json_object_new_uint64(v);
+}
+
+json_object *lg_json_hist(const struct hist *h)
 {
     static const double ps[] = {50, 75, 90, 99, 99.9, 99.99};
     static const char *const names[] = {"p50", "p75", "p90", "p99", "p999", "p9999"};
-    fprintf(f, "{\"count\":%llu,\"min\":%llu,\"mean\":%.3f,\"stddev\":%.3f",
-            (unsigned long long)h->total, (unsigned long long)(h->total ? h->min : 0), hist_mean(h),
-            hist_stddev(h));
+    json_object *o = json_object_new_object();
+    jdoc_set(o, "count", u64(h->total));
+    jdoc_set(o, "min", u64(h->total ? h->min : 0));
+    jdoc_set(o, "mean", jdoc_double(hist_mean(h), 3));
+    jdoc_set(o, "stddev", jdoc_double(hist_stddev(h), 3));
     for (int i = 0; i < 6; i++)
-        fprintf(f, ",\"%s\":%llu", names[i], (unsigned long long)hist_percentile(h, ps[i]));
-    fprintf(f, ",\"max\":%llu,\"spectrum\":[", (unsigned long long)h->max);
+        jdoc_set(o, names[i], u64(hist_percentile(h, ps[i])));
+    jdoc_set(o, "max", u64(h->max));
     double pct[256];
     uint64_t val[256];
     size_t n = hist_spectrum(h, 5, pct, val, 256);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s[%.6f,%llu]", i ? "," : "", pct[i], (unsigned long long)val[i]);
-    fprintf(f, "]");
-    lg_json_buckets(f, h);
-    fprintf(f, "}");
+    json_object *sp = json_object_new_array_ext((int)n);
+    for (size_t i = 0; i < n; i++) {
+        json_object *pair = json_object_new_array_ext(2);
+        json_object_array_add(pair, jdoc_double(pct[i], 6));
+        json_object_array_add(pair, u64(val[i]));
+        json_object_array_add(sp, pair);
+    }
+    jdoc_set(o, "spectrum", sp);
+    lg_json_buckets(o, h);
+    return o;
 }
 
 /* What merging needs beside the counters: the exact sums, and the values clamped. */
-void lg_json_buckets(FILE *f, const struct hist *h)
+void lg_json_buckets(json_object *o, const struct hist *h)
 {
-    fprintf(f, ",\"sum\":%.17g,\"sum_sq\":%.17g,\"clamped\":%llu,\"buckets\":[", h->sum, h->sum_sq,
-            (unsigned long long)h->clamped);
-    bool first = true;
+    jdoc_set(o, "sum", jdoc_double(h->sum, -1));
+    jdoc_set(o, "sum_sq", jdoc_double(h->sum_sq, -1));
+    jdoc_set(o, "clamped", u64(h->clamped));
+    json_object *bk = json_object_new_array();
     for (size_t i = 0; i < h->len; i++)
         if (h->counts[i]) {
-            fprintf(f, "%s[%zu,%llu]", first ? "" : ",", i, (unsigned long long)h->counts[i]);
-            first = false;
+            json_object *pair = json_object_new_array_ext(2);
+            json_object_array_add(pair, u64(i));
+            json_object_array_add(pair, u64(h->counts[i]));
+            json_object_array_add(bk, pair);
         }
-    fprintf(f, "]");
+    jdoc_set(o, "buckets", bk);
 }
 
-static void json_lat(FILE *f, const char *key, const struct hist *lat)
+static void json_lat(json_object *doc, const char *key, const struct hist *lat)
 {
-    fprintf(f, ",\"%s\":{", key);
-    for (int p = 0; p < PH_COUNT; p++) {
-        fprintf(f, "%s\"%s\":", p ? "," : "", lg_phase_names[p]);
-        lg_json_hist(f, &lat[p]);
-    }
-    fprintf(f, "}");
+    json_object *o = json_object_new_object();
+    for (int p = 0; p < PH_COUNT; p++)
+        jdoc_set(o, lg_phase_names[p], lg_json_hist(&lat[p]));
+    jdoc_set(doc, key, o);
 }
 
 static void read_first_line(const char *path, char *buf, size_t n)
@@ -103,138 +117,209 @@ static void cpu_model(char *buf, size_t n)
     fclose(f);
 }
 
-static void json_context(FILE *f, const struct lg_run *ri)
+static json_object *str(const char *v)
+{
+    return json_object_new_string(v);
+}
+
+static void json_context(json_object *doc, const struct lg_run *ri)
 {
     struct utsname u;
-    uname(&u);
+    if (uname(&u) < 0)
+        memset(&u, 0, sizeof u);
     char cpu[256], la[128], smc[32], t1[32], t2[32];
     cpu_model(cpu, sizeof cpu);
     read_first_line("/proc/loadavg", la, sizeof la);
     read_first_line("/proc/sys/net/core/somaxconn", smc, sizeof smc);
-    double l1 = 0, l5 = 0, l15 = 0;
-    sscanf(la, "%lf %lf %lf", &l1, &l5, &l15);
+    double l[3] = {0, 0, 0};
+    sscanf(la, "%lf %lf %lf", &l[0], &l[1], &l[2]);
     iso_time(t1, sizeof t1, ri->started);
     iso_time(t2, sizeof t2, ri->completed);
-    fprintf(f, ",\"context\":{\"host_name\":");
-    json_write_string(f, u.nodename);
-    fprintf(f, ",\"kernel\":");
-    json_write_string(f, u.release);
-    fprintf(f, ",\"cpu_model\":");
-    json_write_string(f, cpu);
-    fprintf(f,
-            ",\"num_cpus\":%ld,\"load_avg\":[%.2f,%.2f,%.2f],\"somaxconn\":%ld,"
-            "\"started_at\":\"%s\",\"completed_at\":\"%s\"}",
-            sysconf(_SC_NPROCESSORS_ONLN), l1, l5, l15, atol(smc), t1, t2);
+    json_object *o = json_object_new_object();
+    jdoc_set(o, "host_name", str(u.nodename));
+    jdoc_set(o, "kernel", str(u.release));
+    jdoc_set(o, "cpu_model", str(cpu));
+    jdoc_set(o, "num_cpus", json_object_new_int64(sysconf(_SC_NPROCESSORS_ONLN)));
+    json_object *load = json_object_new_array_ext(3);
+    for (int i = 0; i < 3; i++)
+        json_object_array_add(load, jdoc_double(l[i], 2));
+    jdoc_set(o, "load_avg", load);
+    jdoc_set(o, "somaxconn", json_object_new_int64(atol(smc)));
+    jdoc_set(o, "started_at", str(t1));
+    jdoc_set(o, "completed_at", str(t2));
+    jdoc_set(doc, "context", o);
 }
 
-static void json_config(FILE *f, const struct lg_opts *o)
+static void json_config(json_object *doc, const struct lg_opts *o)
 {
-    fprintf(f, ",\"config\":{\"argv\":[");
-    for (int i = 0; i < o->argc; i++) {
-        if (i)
-            fputc(',', f);
-        json_write_string(f, o->argv[i]);
+    json_object *c = json_object_new_object();
+    json_object *argv = json_object_new_array_ext(o->argc);
+    for (int i = 0; i < o->argc; i++)
+        json_object_array_add(argv, str(o->argv[i]));
+    jdoc_set(c, "argv", argv);
+    jdoc_set(c, "book_form", json_object_new_boolean(o->book));
+    jdoc_set(c, "address", str(o->addr_str));
+    jdoc_set(c, "host", str(o->unix_path ? "" : o->host));
+    jdoc_set(c, "port", json_object_new_int(o->unix_path ? 0 : atoi(o->port)));
+    jdoc_set(c, "unix_path", str(o->unix_path ? o->unix_path : ""));
+    jdoc_set(c, "connections", json_object_new_int64(o->conns));
+    jdoc_set(c, "threads", json_object_new_int64(o->threads));
+    jdoc_set(c, "requests", u64(o->requests));
+    jdoc_set(c, "duration_s", jdoc_double((double)o->duration_us / 1e6, 6));
+    jdoc_set(c, "warmup_s", jdoc_double((double)o->warmup_us / 1e6, 6));
+    jdoc_set(c, "work", u64(o->work));
+    jdoc_set(c, "bytes", u64(o->bytes));
+    jdoc_set(c, "reqs_per_conn", u64(o->per_conn));
+    jdoc_set(c, "rate_rps", jdoc_double(o->rate, 3));
+    jdoc_set(c, "mode", str(o->rate > 0 ? "open" : "closed"));
+    jdoc_set(c, "timeout_s", jdoc_double((double)o->timeout_us / 1e6, 6));
+    jdoc_set(c, "verify", json_object_new_boolean(o->verify));
+    jdoc_set(c, "close", str(o->close_rst ? "rst" : "fin"));
+    jdoc_set(c, "idle", u64(o->idle));
+    jdoc_set(c, "seed", u64(o->seed));
+    jdoc_set(c, "think_s", jdoc_double((double)o->think_us / 1e6, 6));
+    jdoc_set(c, "read_rate_bytes_per_s", u64(o->read_rate));
+    jdoc_set(c, "label", str(o->label ? o->label : ""));
+    json_object *mix = json_object_new_array();
+    for (size_t k = 0; o->mix && k < o->nclasses; k++) {
+        json_object *m = json_object_new_object();
+        jdoc_set(m, "work", u64(o->classes[k].work));
+        jdoc_set(m, "bytes", u64(o->classes[k].bytes));
+        jdoc_set(m, "weight", u64(o->classes[k].weight));
+        json_object_array_add(mix, m);
     }
-    fprintf(f, "],\"book_form\":%s,\"address\":", o->book ? "true" : "false");
-    json_write_string(f, o->addr_str);
-    fprintf(f, ",\"host\":");
-    json_write_string(f, o->unix_path ? "" : o->host);
-    fprintf(f, ",\"port\":%d,\"unix_path\":", o->unix_path ? 0 : atoi(o->port));
-    json_write_string(f, o->unix_path ? o->unix_path : "");
-    fprintf(f,
-            ",\"connections\":%ld,\"threads\":%ld,\"requests\":%llu,\"duration_s\":%.6f,"
-            "\"warmup_s\":%.6f,\"work\":%llu,\"bytes\":%llu,\"reqs_per_conn\":%llu,"
-            "\"rate_rps\":%.3f,\"mode\":\"%s\",\"timeout_s\":%.6f,\"verify\":%s,"
-            "\"close\":\"%s\",\"idle\":%llu,\"seed\":%llu,\"think_s\":%.6f,"
-            "\"read_rate_bytes_per_s\":%llu,\"label\":",
-            o->conns, o->threads, (unsigned long long)o->requests, (double)o->duration_us / 1e6,
-            (double)o->warmup_us / 1e6, (unsigned long long)o->work, (unsigned long long)o->bytes,
-            (unsigned long long)o->per_conn, o->rate, o->rate > 0 ? "open" : "closed",
-            (double)o->timeout_us / 1e6, o->verify ? "true" : "false", o->close_rst ? "rst" : "fin",
-            (unsigned long long)o->idle, (unsigned long long)o->seed, (double)o->think_us / 1e6,
-            (unsigned long long)o->read_rate);
-    json_write_string(f, o->label ? o->label : "");
-    fprintf(f, ",\"mix\":[");
-    for (size_t k = 0; o->mix && k < o->nclasses; k++)
-        fprintf(f, "%s{\"work\":%llu,\"bytes\":%llu,\"weight\":%llu}", k ? "," : "",
-                (unsigned long long)o->classes[k].work, (unsigned long long)o->classes[k].bytes,
-                (unsigned long long)o->classes[k].weight);
-    fprintf(f, "]}");
+    jdoc_set(c, "mix", mix);
+    jdoc_set(doc, "config", c);
 }
 
 /* Everything after the config: totals, errors, latencies, timeline and client CPU. */
-void lg_json_body(FILE *f, const struct lg_result *r, const struct lg_body *b)
+void lg_json_body(json_object *doc, const struct lg_result *r, const struct lg_body *b)
 {
     double el = b->elapsed_s;
-    fprintf(f,
-            ",\"histogram\":{\"significant_digits\":3,\"max_us\":%llu,"
-            "\"timeline_significant_digits\":2,\"buckets\":\"[index, count] of every counter "
-            "above 0, indexed as HdrHistogram's counts array\"}",
-            (unsigned long long)HIST_MAX_US);
-    fprintf(f, ",\"wall_clock\":{\"t0_ns\":%lld,\"measure_start_ns\":%lld,\"start_at_ns\":",
-            (long long)b->t0_wall_ns, (long long)b->measure_wall_ns);
-    if (b->start_at_ns)
-        fprintf(f, "%lld,\"started_late_us\":%lld}", (long long)b->start_at_ns,
-                (long long)((b->t0_wall_ns - b->start_at_ns) / 1000));
-    else
-        fprintf(f, "null,\"started_late_us\":null}");
-    fprintf(f,
-            ",\"totals\":{\"requests_ok\":%llu,\"bytes\":%llu,\"elapsed_s\":%.6f,\"rps\":%.3f,"
-            "\"bytes_per_s\":%.3f,\"connections_opened\":%llu,\"in_flight_at_end\":%llu,"
-            "\"warmup_requests\":%llu,\"due_not_sent\":%llu,\"idle_greeted\":%llu,"
-            "\"idle_reopened\":%llu,\"clients_served\":%llu,\"kept_greeted\":%llu,"
-            "\"ramp_s\":%.6f",
-            (unsigned long long)r->requests_ok, (unsigned long long)r->bytes, el,
-            el > 0 ? (double)r->requests_ok / el : 0, el > 0 ? (double)r->bytes / el : 0,
-            (unsigned long long)r->connections_opened, (unsigned long long)r->in_flight_at_end,
-            (unsigned long long)r->warmup_requests, (unsigned long long)r->due_not_sent,
-            (unsigned long long)r->idle_greeted, (unsigned long long)r->idle_reopened,
-            (unsigned long long)r->clients_served, (unsigned long long)r->kept_greeted, b->ramp_s);
-    if (b->rate > 0)
-        fprintf(f, ",\"target_rps\":%.3f,\"achieved_rps\":%.3f", b->rate, lg_sent_rate(r, el));
-    fprintf(f, "}");
-    fprintf(f, ",\"errors\":{");
+    json_object *hg = json_object_new_object();
+    jdoc_set(hg, "significant_digits", json_object_new_int(3));
+    jdoc_set(hg, "max_us", u64(HIST_MAX_US));
+    jdoc_set(hg, "timeline_significant_digits", json_object_new_int(2));
+    jdoc_set(hg, "buckets",
+             str("[index, count] of every counter above 0, indexed as HdrHistogram's counts "
+                 "array"));
+    jdoc_set(doc, "histogram", hg);
+
+    json_object *wc = json_object_new_object();
+    jdoc_set(wc, "t0_ns", json_object_new_int64(b->t0_wall_ns));
+    jdoc_set(wc, "measure_start_ns", json_object_new_int64(b->measure_wall_ns));
+    jdoc_set(wc, "start_at_ns", b->start_at_ns ? json_object_new_int64(b->start_at_ns) : NULL);
+    jdoc_set(wc, "started_late_us",
+             b->start_at_ns ? json_object_new_int64((b->t0_wall_ns - b->start_at_ns) / 1000)
+                            : NULL);
+    jdoc_set(doc, "wall_clock", wc);
+
+    json_object *t = json_object_new_object();
+    jdoc_set(t, "requests_ok", u64(r->requests_ok));
+    jdoc_set(t, "bytes", u64(r->bytes));
+    jdoc_set(t, "elapsed_s", jdoc_double(el, 6));
+    jdoc_set(t, "rps", jdoc_double(el > 0 ? (double)r->requests_ok / el : 0, 3));
+    jdoc_set(t, "bytes_per_s", jdoc_double(el > 0 ? (double)r->bytes / el : 0, 3));
+    jdoc_set(t, "connections_opened", u64(r->connections_opened));
+    jdoc_set(t, "in_flight_at_end", u64(r->in_flight_at_end));
+    jdoc_set(t, "warmup_requests", u64(r->warmup_requests));
+    jdoc_set(t, "due_not_sent", u64(r->due_not_sent));
+    jdoc_set(t, "idle_greeted", u64(r->idle_greeted));
+    jdoc_set(t, "idle_reopened", u64(r->idle_reopened));
+    jdoc_set(t, "clients_served", u64(r->clients_served));
+    jdoc_set(t, "kept_greeted", u64(r->kept_greeted));
+    jdoc_set(t, "ramp_s", jdoc_double(b->ramp_s, 6));
+    if (b->rate > 0) {
+        jdoc_set(t, "target_rps", jdoc_double(b->rate, 3));
+        jdoc_set(t, "achieved_rps", jdoc_double(lg_sent_rate(r, el), 3));
+    }
+    jdoc_set(doc, "totals", t);
+
+    json_object *errs = json_object_new_object();
     for (int i = 0; i < E_COUNT; i++)
-        fprintf(f, "%s\"%s\":%llu", i ? "," : "", lg_err_names[i],
-                (unsigned long long)r->errors[i]);
-    fprintf(f, "}");
+        jdoc_set(errs, lg_err_names[i], u64(r->errors[i]));
+    jdoc_set(doc, "errors", errs);
     /* Which phases of latency_us are timed from the due time (open loop): only the total. */
-    fprintf(f, ",\"corrected_phases\":[%s]", b->rate > 0 ? "\"total\"" : "");
-    json_lat(f, "latency_us", r->lat);
+    json_object *cp = json_object_new_array();
+    if (b->rate > 0)
+        json_object_array_add(cp, str("total"));
+    jdoc_set(doc, "corrected_phases", cp);
+    json_lat(doc, "latency_us", r->lat);
     if (r->ncls) {
         /* --mix: each class's total time, beside the totals (never corrected for -R). */
-        fprintf(f, ",\"latency_us_by_class\":[");
+        json_object *by = json_object_new_array_ext((int)r->ncls);
         for (size_t c = 0; c < r->ncls; c++) {
             const struct lg_class *k = &b->classes[c];
-            fprintf(f,
-                    "%s{\"work\":%llu,\"bytes\":%llu,\"weight\":%llu,\"requests_ok\":%llu,"
-                    "\"errors\":%llu,\"total\":",
-                    c ? "," : "", (unsigned long long)k->work, (unsigned long long)k->bytes,
-                    (unsigned long long)k->weight, (unsigned long long)r->cls[c].ok,
-                    (unsigned long long)r->cls[c].errors);
-            lg_json_hist(f, &r->cls[c].total);
-            fprintf(f, "}");
+            json_object *o = json_object_new_object();
+            jdoc_set(o, "work", u64(k->work));
+            jdoc_set(o, "bytes", u64(k->bytes));
+            jdoc_set(o, "weight", u64(k->weight));
+            jdoc_set(o, "requests_ok", u64(r->cls[c].ok));
+            jdoc_set(o, "errors", u64(r->cls[c].errors));
+            jdoc_set(o, "total", lg_json_hist(&r->cls[c].total));
+            json_object_array_add(by, o);
         }
-        fprintf(f, "]");
+        jdoc_set(doc, "latency_us_by_class", by);
     }
     if (b->rate > 0)
-        json_lat(f, "latency_us_uncorrected", r->lat_unc);
-    fprintf(f, ",\"timeline\":[");
+        json_lat(doc, "latency_us_uncorrected", r->lat_unc);
+    json_object *tl = json_object_new_array_ext((int)r->nseconds);
     for (size_t i = 0; i < r->nseconds; i++) {
-        fprintf(f, "%s{\"t\":%zu,\"requests\":%llu,\"errors\":%llu,\"p99_us\":%llu", i ? "," : "",
-                i, (unsigned long long)r->seconds[i].requests,
-                (unsigned long long)r->seconds[i].errors,
-                (unsigned long long)hist_percentile(r->seconds[i].total, 99));
-        lg_json_buckets(f, r->seconds[i].total);
-        fprintf(f, "}");
+        json_object *o = json_object_new_object();
+        jdoc_set(o, "t", u64(i));
+        jdoc_set(o, "requests", u64(r->seconds[i].requests));
+        jdoc_set(o, "errors", u64(r->seconds[i].errors));
+        jdoc_set(o, "p99_us", u64(hist_percentile(r->seconds[i].total, 99)));
+        lg_json_buckets(o, r->seconds[i].total);
+        json_object_array_add(tl, o);
     }
-    fprintf(f, "]");
-    fprintf(f, ",\"client\":{\"utime_s\":%.6f,\"stime_s\":%.6f,\"cpu_pct\":", b->utime_s,
-            b->stime_s);
-    if (el > 0)
-        fprintf(f, "%.2f}", (b->utime_s + b->stime_s) / el * 100);
-    else
-        fprintf(f, "null}"); /* nothing measured: no interval to divide by */
+    jdoc_set(doc, "timeline", tl);
+    json_object *cl = json_object_new_object();
+    jdoc_set(cl, "utime_s", jdoc_double(b->utime_s, 6));
+    jdoc_set(cl, "stime_s", jdoc_double(b->stime_s, 6));
+    /* nothing measured: no interval to divide by */
+    jdoc_set(cl, "cpu_pct", el > 0 ? jdoc_double((b->utime_s + b->stime_s) / el * 100, 2) : NULL);
+    jdoc_set(doc, "client", cl);
+}
+
+/* The document's head: the schema, the tool (name) and whether a signal stopped the run. */
+json_object *lg_json_head(const char *tool, bool interrupted)
+{
+    json_object *doc = json_object_new_object();
+    if (!doc)
+        return NULL;
+    jdoc_set(doc, "schema_version", json_object_new_int(1));
+    json_object *t = json_object_new_object();
+    jdoc_set(t, "name", str(tool));
+    jdoc_set(t, "version", str(PROJECT_VERSION));
+    jdoc_set(t, "git_commit", str(GIT_COMMIT));
+    jdoc_set(t, "compiler", str(BUILD_CC));
+    jdoc_set(t, "cflags", str(BUILD_CFLAGS));
+    jdoc_set(doc, "tool", t);
+    jdoc_set(doc, "interrupted", json_object_new_boolean(interrupted));
+    return doc;
+}
+
+/* doc as one line of compact JSON, written whole to path (- for stdout) by outfile_write;
+ * what names the option in messages. The document is released. 0, or -1 with a message. */
+int lg_write_json(const char *path, const char *what, json_object *doc)
+{
+    const char *text = doc ? jdoc_text(doc) : NULL;
+    char *line = NULL;
+    int rc = -1;
+    if (!text || asprintf(&line, "%s\n", text) < 0) {
+        fprintf(stderr, "loadgen: %s %s: out of memory\n", what, path);
+        line = NULL;
+    } else {
+        char e[512];
+        if (outfile_write(path, line, strlen(line), e, sizeof e) < 0)
+            fprintf(stderr, "loadgen: %s %s\n", what, e);
+        else
+            rc = 0;
+    }
+    free(line);
+    json_object_put(doc);
+    return rc;
 }
 
 /* A document built in memory (by fill), then written whole by outfile_write. */
@@ -270,18 +355,16 @@ struct report {
     const struct lg_run *ri;
 };
 
-static void fill_json(FILE *f, const void *arg)
+static json_object *result_doc(const struct report *rp)
 {
-    const struct report *rp = arg;
     const struct lg_opts *o = rp->o;
     const struct lg_result *r = rp->r;
     const struct lg_run *ri = rp->ri;
-    fprintf(f,
-            "{\"schema_version\":1,\"tool\":{\"name\":\"loadgen\",\"version\":\"%s\","
-            "\"git_commit\":\"%s\",\"compiler\":\"%s\",\"cflags\":\"%s\"},\"interrupted\":%s",
-            PROJECT_VERSION, GIT_COMMIT, BUILD_CC, BUILD_CFLAGS, ri->signal ? "true" : "false");
-    json_context(f, ri);
-    json_config(f, o);
+    json_object *doc = lg_json_head("loadgen", ri->signal != 0);
+    if (!doc)
+        return NULL;
+    json_context(doc, ri);
+    json_config(doc, o);
     struct lg_body b = {.elapsed_s = ri->elapsed_s,
                         .utime_s = ri->utime_s,
                         .stime_s = ri->stime_s,
@@ -291,26 +374,27 @@ static void fill_json(FILE *f, const void *arg)
                         .measure_wall_ns = ri->measure_wall_ns,
                         .start_at_ns = o->start_at_ns,
                         .ramp_s = ri->ramp_s};
-    lg_json_body(f, r, &b);
+    lg_json_body(doc, r, &b);
     if (r->nreqs) {
-        fprintf(f, ",\"requests\":[");
+        json_object *reqs = json_object_new_array_ext((int)r->nreqs);
         for (size_t i = 0; i < r->nreqs; i++) {
             const struct lg_request *q = &r->reqs[i];
-            fprintf(f, "%s{\"conn\":%u,\"seq\":%u,\"start_us\":%lld", i ? "," : "", q->conn, q->seq,
-                    (long long)q->start_us);
+            json_object *e = json_object_new_object();
+            jdoc_set(e, "conn", u64(q->conn));
+            jdoc_set(e, "seq", u64(q->seq));
+            jdoc_set(e, "start_us", json_object_new_int64(q->start_us));
             for (int p = 0; p < PH_COUNT; p++)
-                if (q->phase_us[p] >= 0)
-                    fprintf(f, ",\"%s_us\":%lld", lg_phase_names[p], (long long)q->phase_us[p]);
-            fprintf(f, ",\"error\":");
-            if (q->error >= 0)
-                json_write_string(f, lg_err_names[q->error]);
-            else
-                fprintf(f, "null");
-            fprintf(f, "}");
+                if (q->phase_us[p] >= 0) {
+                    char key[32];
+                    snprintf(key, sizeof key, "%s_us", lg_phase_names[p]);
+                    jdoc_set(e, key, json_object_new_int64(q->phase_us[p]));
+                }
+            jdoc_set(e, "error", q->error >= 0 ? str(lg_err_names[q->error]) : NULL);
+            json_object_array_add(reqs, e);
         }
-        fprintf(f, "]");
+        jdoc_set(doc, "requests", reqs);
     }
-    fprintf(f, "}\n");
+    return doc;
 }
 
 static void fill_hdr_log(FILE *f, const void *arg)
@@ -344,7 +428,7 @@ int lg_write_outputs(const struct lg_opts *o, const struct lg_result *r, const s
 {
     struct report rp = {o, r, ri};
     int rc = 0;
-    if (o->json_path && lg_write_doc(o->json_path, "--json", fill_json, &rp) < 0)
+    if (o->json_path && lg_write_json(o->json_path, "--json", result_doc(&rp)) < 0)
         rc = -1;
     if (o->hdr_log_path && lg_write_doc(o->hdr_log_path, "--hdr-log", fill_hdr_log, &rp) < 0)
         rc = -1;

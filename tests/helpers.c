@@ -1,4 +1,5 @@
 #include "helpers.h"
+#include "jdoc.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -206,7 +207,7 @@ void server_start_limited(struct server *s, const char *model, const char *const
     }
     cr_assert(strstr(s->listening, "\"event\":\"listening\""),
               "%s printed no listening line (got '%s')", path, s->listening);
-    s->port = (int)json_num(s->listening, "port");
+    s->port = (int)jline_num(s->listening, "port");
 }
 
 int server_stop(struct server *s, char *stats, size_t n)
@@ -344,14 +345,16 @@ int fd_count(pid_t pid)
     return n;
 }
 
-long long json_num(const char *line, const char *key)
+long long jline_num(const char *line, const char *path)
 {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(line, pat);
-    if (!p)
+    json_object *doc;
+    char err[128];
+    if (jdoc_parse(line, strlen(line), &doc, err, sizeof err) < 0)
         return -1;
-    return strtoll(p + strlen(pat), NULL, 10);
+    json_object *v = jdoc_path(doc, path);
+    long long n = jdoc_is_num(v) ? (long long)json_object_get_int64(v) : -1;
+    json_object_put(doc);
+    return n;
 }
 
 int child_pids(pid_t parent, pid_t *out, int max)

@@ -112,8 +112,9 @@ int fd_count(pid_t pid);
  * threads start): two equal counts 100 ms apart, within 60 s. */
 int settled_fd_count(pid_t pid);
 
-/* Reads a numeric field from a one-line JSON object; -1 if absent. */
-long long json_num(const char *line, const char *key);
+/* The whole number at a path of keys (dots: "a.b") of a JSON text, such as a server's stats
+ * line; -1 when the text is not JSON or the value is absent or not a number. */
+long long jline_num(const char *line, const char *path);
 
 /* The process holding the server's end of the connected TCP socket fd: server itself or one
  * of its children; -1 when none is found (not yet accepted, or gone). */

@@ -66,7 +66,7 @@ static void idle_clients(const char *model)
         close(idle[i]);
     char stats[1024];
     server_stop(&s, stats, sizeof stats);
-    cr_expect_eq(json_num(stats, "requests"), 1, "%s", stats);
+    cr_expect_eq(jline_num(stats, "requests"), 1, "%s", stats);
     server_check_clean(&s);
 }
 Test(events, idle_clients_cost_no_worker_reactor, .timeout = 120)
@@ -133,7 +133,7 @@ static void ten_thousand(const char *model)
     }
     char stats[1024];
     server_stop(&s, stats, sizeof stats);
-    cr_expect_eq(json_num(stats, "connections"), 20000, "%s", stats);
+    cr_expect_eq(jline_num(stats, "connections"), 20000, "%s", stats);
     server_check_clean(&s);
     unlink(out);
 }

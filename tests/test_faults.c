@@ -173,8 +173,8 @@ MODEL_TEST(malformed_requests_at_volume, .timeout = 300)
     char stats[1024];
     int st = server_stop(&s, stats, sizeof stats);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
-    cr_expect_eq(json_num(stats, "bad_requests"), 1000, "%s", stats);
-    cr_expect_eq(json_num(stats, "requests"), 1000, "%s", stats);
+    cr_expect_eq(jline_num(stats, "bad_requests"), 1000, "%s", stats);
+    cr_expect_eq(jline_num(stats, "requests"), 1000, "%s", stats);
 }
 
 /* ---- clients that hang: slowloris ---- */
@@ -248,7 +248,7 @@ Test(faults, slowloris_with_timeout_prethread_keeps_serving, .init = setup, .tim
     slowloris_stop(&sl, t);
     char stats[1024];
     server_stop(&s, stats, sizeof stats);
-    cr_expect_geq(json_num(stats, "connections"), 500, "%s", stats);
+    cr_expect_geq(jline_num(stats, "connections"), 500, "%s", stats);
 }
 
 Test(faults, slowloris_without_timeout_exhausts_the_pool, .init = setup, .timeout = 120)
@@ -398,7 +398,7 @@ MODEL_TEST(limits_and_sieve_allocation_failure, .timeout = 60)
     char stats[1024];
     int st = server_stop(&s, stats, sizeof stats);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
-    cr_expect_eq(json_num(stats, "bad_requests"), 3, "%s", stats);
+    cr_expect_eq(jline_num(stats, "bad_requests"), 3, "%s", stats);
 }
 
 /* --max-sieve-memory on every model: a sieve beyond the budget is refused at once with the
@@ -416,9 +416,9 @@ MODEL_TEST(sieve_memory_budget_refuses_beyond_it, .timeout = 60)
     char stats[1024];
     int st = server_stop(&s, stats, sizeof stats);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
-    cr_expect_eq(json_num(stats, "sieve_refused"), 2, "%s", stats);
-    cr_expect_eq(json_num(stats, "bad_requests"), 2, "%s", stats);
-    cr_expect_eq(json_num(stats, "requests"), 1, "%s", stats);
+    cr_expect_eq(jline_num(stats, "sieve_refused"), 2, "%s", stats);
+    cr_expect_eq(jline_num(stats, "bad_requests"), 2, "%s", stats);
+    cr_expect_eq(jline_num(stats, "requests"), 1, "%s", stats);
 }
 
 /* A bad budget is refused at start-up with one clear line. */
@@ -476,7 +476,7 @@ Test(faults, thread_sieve_memory_bounds_concurrent_sieves, .init = setup, .timeo
     server_start(&s, "thread", args);
     cr_assert(request_ok(s.port, "10 10\n", 10));
     server_stop(&s, stats, sizeof stats);
-    long long idle_rss = json_num(stats, "max_rss_kb");
+    long long idle_rss = jline_num(stats, "max_rss_kb");
 
     server_start(&s, "thread", args);
     struct sieve_client c[8];
@@ -496,12 +496,12 @@ Test(faults, thread_sieve_memory_bounds_concurrent_sieves, .init = setup, .timeo
     cr_expect(request_ok(s.port, "30000000 10\n", 10), "the next request was not served");
     int st = server_stop(&s, stats, sizeof stats);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
-    cr_expect_eq(json_num(stats, "sieve_refused"), refused, "%s", stats);
+    cr_expect_eq(jline_num(stats, "sieve_refused"), refused, "%s", stats);
     /* A sanitizer keeps freed memory in quarantine: the peak says nothing there. */
     if (!sanitized_build())
-        cr_expect_lt(json_num(stats, "max_rss_kb") - idle_rss, 64 * 1024,
+        cr_expect_lt(jline_num(stats, "max_rss_kb") - idle_rss, 64 * 1024,
                      "peak RSS %lld kB above the idle server's %lld kB",
-                     json_num(stats, "max_rss_kb"), idle_rss);
+                     jline_num(stats, "max_rss_kb"), idle_rss);
 }
 
 /* Kept arrays count while they are kept (--sieve-alloc reuse): two clients that keep their
@@ -532,7 +532,7 @@ Test(faults, thread_kept_sieves_hold_the_budget_until_released, .init = setup, .
     char stats[1024];
     int st = server_stop(&s, stats, sizeof stats);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0x%x", st);
-    cr_expect_eq(json_num(stats, "sieve_refused"), 1, "%s", stats);
+    cr_expect_eq(jline_num(stats, "sieve_refused"), 1, "%s", stats);
 }
 
 Test(faults, prethread_worker_that_cannot_start_is_logged, .init = setup, .timeout = 60)
@@ -690,7 +690,7 @@ static void killed_sieve_gives_its_share_back(const char *model)
     char stats[2048];
     int st = server_stop(&s, stats, sizeof stats);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit 0x%x", model, st);
-    cr_expect_eq(json_num(stats, "sieve_refused"), 0, "%s: %s", model, stats);
+    cr_expect_eq(jline_num(stats, "sieve_refused"), 0, "%s: %s", model, stats);
 }
 
 Test(faults, fork_killed_sieve_gives_its_share_back, .init = setup, .timeout = 120)
@@ -838,7 +838,7 @@ MODEL_TEST(sigterm_while_64_clients_are_mid_request, .timeout = 120)
     cr_expect_eq(atomic_load(&r.short_reads), 0, "%s: %d requests in progress were cut", m->name,
                  atomic_load(&r.short_reads));
     cr_expect_geq(atomic_load(&r.complete), started, "%s", m->name);
-    cr_expect_eq(json_num(stats, "requests"), atomic_load(&r.complete), "%s", stats);
+    cr_expect_eq(jline_num(stats, "requests"), atomic_load(&r.complete), "%s", stats);
     cr_expect_neq(access(pidfile, F_OK), 0, "%s: pid file left behind", m->name);
     pid_t left = waitpid(-1, NULL, WNOHANG);
     cr_expect(left == -1 && errno == ECHILD, "%s: process %ld left behind", m->name, (long)left);
@@ -876,7 +876,7 @@ MODEL_TEST(stop_answers_a_request_already_sent, .timeout = 120)
     char stats[2048];
     int st = server_wait(&s, stats, sizeof stats);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit 0x%x", m->name, st);
-    cr_expect_eq(json_num(stats, "requests"), 2, "%s: %s", m->name, stats);
+    cr_expect_eq(jline_num(stats, "requests"), 2, "%s: %s", m->name, stats);
     server_check_clean(&s);
 }
 
@@ -949,7 +949,7 @@ MODEL_TEST(daemon_detaches_and_drops_privileges, .timeout = 60)
     int st;
     waitpid(s.pid, &st, 0);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "foreground exit 0x%x", st);
-    pid_t pid = (pid_t)json_num(s.listening, "pid");
+    pid_t pid = (pid_t)jline_num(s.listening, "pid");
     cr_assert_gt(pid, 0);
     cr_expect_neq(getsid(pid), getsid(0), "the daemon has a session of its own");
     cr_expect_neq(getsid(pid), pid, "the daemon is not a session leader (second fork)");
@@ -1000,7 +1000,7 @@ Test(faults, daemon_pid_file_in_a_root_directory, .init = setup, .timeout = 60)
     int st;
     waitpid(s.pid, &st, 0);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "foreground exit 0x%x", st);
-    pid_t pid = (pid_t)json_num(s.listening, "pid");
+    pid_t pid = (pid_t)jline_num(s.listening, "pid");
     cr_assert_gt(pid, 0, "the daemon did not start: %s", s.listening);
     FILE *f = fopen(pidfile, "r");
     long got = -1;

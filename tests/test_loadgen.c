@@ -190,8 +190,8 @@ Test(loadgen, exact_counts_and_json_against_each_server, .timeout = 120)
         cr_expect_eq(jq_num(json, "[.errors[]] | add"), 0, "%s: -b 0", model);
         char stats[1024];
         server_stop(&s, stats, sizeof stats);
-        cr_expect_eq(json_num(stats, "requests"), 220, "%s: %s", model, stats);
-        cr_expect_eq(json_num(stats, "bytes_sent"), 600000, "%s: %s", model, stats);
+        cr_expect_eq(jline_num(stats, "requests"), 220, "%s: %s", model, stats);
+        cr_expect_eq(jline_num(stats, "bytes_sent"), 600000, "%s: %s", model, stats);
     }
     unlink(json);
     unlink(out);
@@ -253,7 +253,7 @@ Test(loadgen, keep_alive_and_book_form, .timeout = 120)
     cr_expect(file_has(out, "greeting_ms"), "book table printed");
     char stats[1024];
     server_stop(&s, stats, sizeof stats);
-    cr_expect_eq(json_num(stats, "requests"), 300 + 10 + 40 + 40 + 12, "%s", stats);
+    cr_expect_eq(jline_num(stats, "requests"), 300 + 10 + 40 + 40 + 12, "%s", stats);
     unlink(json);
     unlink(out);
 }
@@ -678,8 +678,8 @@ Test(loadgen, err_reply_whatever_bytes, .timeout = 120)
     cr_expect_eq(jq_num(json, "[.errors[]] | add"), 0);
     char stats[1024];
     server_stop(&s, stats, sizeof stats);
-    cr_expect_eq(json_num(stats, "bad_requests"), 60, "%s", stats);
-    cr_expect_eq(json_num(stats, "requests"), 20, "%s", stats);
+    cr_expect_eq(jline_num(stats, "bad_requests"), 60, "%s", stats);
+    cr_expect_eq(jline_num(stats, "requests"), 20, "%s", stats);
     unlink(json);
     unlink(out);
 }
@@ -718,7 +718,7 @@ Test(loadgen, progress_does_not_stretch_the_interval, .timeout = 120)
     size_t len = fread(body, 1, sizeof body - 1, j);
     fclose(j);
     body[len] = '\0';
-    long long start = json_num(body, "measure_start_ns");
+    long long start = jline_num(body, "wall_clock.measure_start_ns");
     double el = jq_real(json, ".totals.elapsed_s");
     cr_assert_gt(start, 0, "%s", body);
     cr_expect_geq(el, 0.3, "elapsed %.3f s below the server's own 0.3 s", el);
@@ -1077,8 +1077,8 @@ Test(loadgen, idle_connections_are_held_and_not_measured, .timeout = 120)
     cr_expect(file_has(out, "200 idle connections held (200 greeted before the start)"));
     char stats[1024];
     server_stop(&s, stats, sizeof stats);
-    cr_expect_eq(json_num(stats, "connections"), 202, "%s", stats);
-    cr_expect_eq(json_num(stats, "requests"), 300, "%s", stats);
+    cr_expect_eq(jline_num(stats, "connections"), 202, "%s", stats);
+    cr_expect_eq(jline_num(stats, "requests"), 300, "%s", stats);
     unlink(json);
     unlink(out);
 }
@@ -1324,8 +1324,8 @@ Test(loadgen, merge_of_two_runs_is_exact, .timeout = 120)
     cr_assert_eq(system(cmd), 0, "loadgen merge");
     char stats[1024];
     server_stop(&s, stats, sizeof stats);
-    cr_expect_eq(json_num(stats, "requests"), 700, "%s", stats);
-    cr_expect_eq(jq_num(m, ".totals.requests_ok"), json_num(stats, "requests"));
+    cr_expect_eq(jline_num(stats, "requests"), 700, "%s", stats);
+    cr_expect_eq(jq_num(m, ".totals.requests_ok"), jline_num(stats, "requests"));
     cr_expect_eq(jq_num(m, ".latency_us.total.count"), 700);
     cr_expect_eq(jq_num(m, ".config.connections"), 5);
     cr_expect_eq(jq_num(m, ".merged_from | length"), 2);

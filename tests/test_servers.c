@@ -98,9 +98,9 @@ MODEL_TEST(exact_byte_counts)
     close(fd);
     char stats[1024];
     expect_clean_exit(&s, stats);
-    cr_expect_eq(json_num(stats, "requests"), 5, "%s", stats);
-    cr_expect_eq(json_num(stats, "bytes_sent"), 1 + 500000 + (64 << 20) + 3, "%s", stats);
-    cr_expect_eq(json_num(stats, "primes"), 4 * 168 + 4, "%s", stats);
+    cr_expect_eq(jline_num(stats, "requests"), 5, "%s", stats);
+    cr_expect_eq(jline_num(stats, "bytes_sent"), 1 + 500000 + (64 << 20) + 3, "%s", stats);
+    cr_expect_eq(jline_num(stats, "primes"), 4 * 168 + 4, "%s", stats);
 }
 
 MODEL_TEST(several_and_pipelined_requests)
@@ -124,7 +124,7 @@ MODEL_TEST(several_and_pipelined_requests)
     close(fd);
     char stats[1024];
     expect_clean_exit(&s, stats);
-    cr_expect_eq(json_num(stats, "requests"), 8, "%s", stats);
+    cr_expect_eq(jline_num(stats, "requests"), 8, "%s", stats);
 }
 
 static const char *const bad_inputs[] = {
@@ -171,8 +171,8 @@ MODEL_TEST(bad_input_gets_err_and_the_server_goes_on)
     }
     char stats[1024];
     expect_clean_exit(&s, stats);
-    cr_expect_eq(json_num(stats, "bad_requests"), (long long)n_bad, "%s", stats);
-    cr_expect_eq(json_num(stats, "requests"), (long long)n_bad, "%s", stats);
+    cr_expect_eq(jline_num(stats, "bad_requests"), (long long)n_bad, "%s", stats);
+    cr_expect_eq(jline_num(stats, "requests"), (long long)n_bad, "%s", stats);
 }
 
 MODEL_TEST(client_vanishing_mid_payload)
@@ -198,7 +198,7 @@ MODEL_TEST(client_vanishing_mid_payload)
     close(fd);
     char stats[1024];
     expect_clean_exit(&s, stats);
-    cr_expect_eq(json_num(stats, "requests"), 1, "%s", stats);
+    cr_expect_eq(jline_num(stats, "requests"), 1, "%s", stats);
 }
 
 /* A client that connects and says nothing: the others are served while it is still
@@ -259,7 +259,7 @@ MODEL_TEST(descriptors_stable_over_500_connections)
                  before, after);
     char stats[1024];
     expect_clean_exit(&s, stats);
-    cr_expect_eq(json_num(stats, "connections"), 520, "%s", stats);
+    cr_expect_eq(jline_num(stats, "connections"), 520, "%s", stats);
 }
 
 struct load {
@@ -317,9 +317,9 @@ MODEL_TEST(sigterm_under_load)
     for (int i = 0; i < 8; i++)
         pthread_join(t[i], NULL);
     cr_expect(strstr(stats, "\"event\":\"stats\""), "no stats line: '%s'", stats);
-    cr_expect_eq(json_num(stats, "requests"), atomic_load(&l.done),
+    cr_expect_eq(jline_num(stats, "requests"), atomic_load(&l.done),
                  "server counted %lld requests, clients received %d in full",
-                 json_num(stats, "requests"), atomic_load(&l.done));
+                 jline_num(stats, "requests"), atomic_load(&l.done));
 }
 
 MODEL_TEST(daemon_mode_pid_file)
@@ -339,7 +339,7 @@ MODEL_TEST(daemon_mode_pid_file)
     long pid = 0;
     cr_expect_eq(fscanf(f, "%ld", &pid), 1);
     fclose(f);
-    cr_expect_eq(pid, json_num(s.listening, "pid"), "pid file %ld, listening line %s", pid,
+    cr_expect_eq(pid, jline_num(s.listening, "pid"), "pid file %ld, listening line %s", pid,
                  s.listening);
     cr_expect_neq(pid, (long)s.pid, "the daemon is a new process");
 
@@ -455,12 +455,12 @@ MODEL_TEST(stats_interval_lines)
     bool seen = false;
     for (int i = 0; i < 100 && !seen && read_line_fd(s.out, line, sizeof line, 10000) > 0; i++)
         seen = strstr(line, "\"event\":\"stats\",\"final\":false") &&
-               json_num(line, "requests") == 5 && json_num(line, "peak_workers") >= 1;
+               jline_num(line, "requests") == 5 && jline_num(line, "peak_workers") >= 1;
     cr_expect(seen, "%s: no periodic stats line with the 5 requests (last: %s)", m->name, line);
     char stats[1024];
     expect_clean_exit(&s, stats);
     cr_expect(strstr(stats, "\"final\":true"), "%s: %s", m->name, stats);
-    cr_expect_eq(json_num(stats, "requests"), 5, "%s: %s", m->name, stats);
+    cr_expect_eq(jline_num(stats, "requests"), 5, "%s: %s", m->name, stats);
 }
 
 /* A dynamic pool (prefork, prethread): 20 clients that hold a worker each make it grow, by 1,
@@ -471,8 +471,8 @@ static bool pool_reaches(struct server *s, long want, bool grow, long *peak)
 {
     char line[1024];
     for (int i = 0; i < 400 && read_line_fd(s->out, line, sizeof line, 5000) > 0; i++) {
-        long w = (long)json_num(line, "workers");
-        long p = (long)json_num(line, "peak_workers");
+        long w = (long)jline_num(line, "workers");
+        long p = (long)jline_num(line, "peak_workers");
         if (p > *peak)
             *peak = p;
         if (w >= 0 && (grow ? w >= want : w <= want))
@@ -527,7 +527,7 @@ ParameterizedTest(struct test_model *m, servers, dynamic_pool_grows_and_shrinks,
     cr_expect(request_ok(s.port, "1000 1000\n", 1000), "%s serves after shrinking", m->name);
     char stats[1024];
     expect_clean_exit(&s, stats);
-    cr_expect_eq(json_num(stats, "peak_workers"), 8, "%s", stats);
+    cr_expect_eq(jline_num(stats, "peak_workers"), 8, "%s", stats);
 }
 
 /* The stats line's max_rss_kb is the server's own peak: a server started by a process that

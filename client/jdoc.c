@@ -1,0 +1,107 @@
+#include "jdoc.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+
+int jdoc_parse(const char *text, size_t len, json_object **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (len > (size_t)INT32_MAX - 1) {
+        snprintf(err, errlen, "too long (%zu bytes)", len);
+        return -1;
+    }
+    struct json_tokener *tok = json_tokener_new();
+    if (!tok) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (e == json_tokener_continue) {
+        snprintf(err, errlen, "the text ends inside a value (at byte %zu)", len);
+        json_object_put(o);
+        return -1;
+    }
+    if (e != json_tokener_success) {
+        snprintf(err, errlen, "%s at byte %zu", json_tokener_error_desc(e), end);
+        json_object_put(o);
+        return -1;
+    }
+    for (size_t i = end; i < len; i++)
+        if (!isspace((unsigned char)text[i])) {
+            snprintf(err, errlen, "text after the value at byte %zu", i);
+            json_object_put(o);
+            return -1;
+        }
+    *out = o;
+    return 0;
+}
+
+json_object *jdoc_path(json_object *o, const char *path)
+{
+    char key[256];
+    while (o && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key)
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        json_object *v;
+        if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
+            return NULL;
+        o = v;
+        path += n + (path[n] == '.');
+    }
+    return o;
+}
+
+int jdoc_is_num(json_object *v)
+{
+    return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+}
+
+double jdoc_num(json_object *v, double def)
+{
+    return jdoc_is_num(v) ? json_object_get_double(v) : def;
+}
+
+uint64_t jdoc_u64(json_object *v)
+{
+    if (json_object_is_type(v, json_type_int))
+        return json_object_get_uint64(v); /* 0 for a negative one */
+    if (json_object_is_type(v, json_type_double)) {
+        double d = json_object_get_double(v);
+        return d > 0 && d < 18446744073709551616.0 ? (uint64_t)d : 0;
+    }
+    return 0;
+}
+
+json_object *jdoc_double(double v, int decimals)
+{
+    if (!isfinite(v))
+        return NULL;
+    char text[64];
+    if (decimals < 0)
+        snprintf(text, sizeof text, "%.17g", v);
+    else
+        snprintf(text, sizeof text, "%.*f", decimals, v);
+    return json_object_new_double_s(v, text);
+}
+
+int jdoc_set(json_object *o, const char *key, json_object *v)
+{
+    if (json_object_object_add(o, key, v) == 0)
+        return 1;
+    json_object_put(v);
+    return 0;
+}
+
+const char *jdoc_text(json_object *v)
+{
+    return json_object_to_json_string_ext(v,
+                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}

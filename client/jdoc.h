@@ -1,0 +1,40 @@
+/* jdoc: the project's JSON documents, through json-c (Debian's libjson-c-dev). A text is
+ * parsed strictly and whole; a value is found by a path of keys; a number is written with the
+ * decimals its field is documented with (json-c writes the text given, so "rps":1234.500 stays
+ * as before) and a number read keeps its text when written again; json-c escapes every
+ * string. A JSON null is a NULL json_object, as json-c has it. */
+#ifndef JDOC_H
+#define JDOC_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Parses text[0..len) strictly (standard JSON, nothing after it but blanks) into *out (to be
+ * released with json_object_put; NULL for a JSON null). 0, or -1 with the reason and its
+ * offset in err. */
+int jdoc_parse(const char *text, size_t len, json_object **out, char *err, size_t errlen);
+
+/* The value at a path of member keys separated by dots ("totals.requests_ok"), or NULL. */
+json_object *jdoc_path(json_object *o, const char *path);
+
+/* A number's value, or def when v is absent or not a number (a string is not one). */
+double jdoc_num(json_object *v, double def);
+/* A count: 0 when v is absent, not a number, or negative. */
+uint64_t jdoc_u64(json_object *v);
+/* Whether v is a number. */
+int jdoc_is_num(json_object *v);
+
+/* A number written as printf's %.*f with decimals, or as %.17g (the exact double) when
+ * decimals is negative; NULL (null) when v is not finite. */
+json_object *jdoc_double(double v, int decimals);
+
+/* Adds key: v to object o (v may be NULL, a null); false when o is not an object or memory
+ * ran out (v is released then). */
+int jdoc_set(json_object *o, const char *key, json_object *v);
+
+/* The compact text of v (json-c's, owned by v: valid until v is released or changed). */
+const char *jdoc_text(json_object *v);
+
+#endif
