@@ -84,11 +84,11 @@ $(LOADGEN): $(CLIENT_OBJ) $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ -lz -ljson-c $(LDLIBS)
 
 ifeq ($(FLAVOR),plain)
-$(BENCH_RUN): $(BENCH_OBJ) $(BUILD)/client/json.o $(BUILD)/client/hist.o $(BUILD)/libcb.a | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BENCH_RUN): $(BENCH_OBJ) $(BUILD)/client/jdoc.o $(BUILD)/client/hist.o $(BUILD)/libcb.a | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -ljson-c $(LDLIBS)
 
-$(BENCH_TUNE): $(TUNE_OBJ) $(BUILD)/client/json.o $(BUILD)/libcb.a | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm $(LDLIBS)
+$(BENCH_TUNE): $(TUNE_OBJ) $(BUILD)/client/jdoc.o $(BUILD)/libcb.a | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -ljson-c -lm $(LDLIBS)
 else
 $(BENCH_RUN) $(BENCH_TUNE):
 	@$(MAKE) --no-print-directory SANITIZE= $@

@@ -105,3 +105,66 @@ const char *jdoc_text(json_object *v)
     return json_object_to_json_string_ext(v,
                                           JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
+
+json_object *jdoc_get(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
+        return NULL;
+    return v;
+}
+
+int jdoc_has(json_object *o, const char *key)
+{
+    return json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, NULL);
+}
+
+const char *jdoc_str(json_object *v)
+{
+    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+int jdoc_true(json_object *v)
+{
+    return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+size_t jdoc_len(json_object *v)
+{
+    return json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+}
+
+json_object *jdoc_at(json_object *v, size_t i)
+{
+    return i < jdoc_len(v) ? json_object_array_get_idx(v, i) : NULL;
+}
+
+json_object *jdoc_number(double v)
+{
+    if (!isfinite(v))
+        return NULL;
+    char b[64];
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(b, sizeof b, "%.0f", v);
+    } else {
+        snprintf(b, sizeof b, "%.6f", v);
+        size_t n = strlen(b);
+        while (n > 1 && b[n - 1] == '0')
+            b[--n] = '\0';
+        if (b[n - 1] == '.')
+            b[--n] = '\0';
+    }
+    return json_object_new_double_s(v, b);
+}
+
+void jdoc_fput(FILE *f, json_object *v)
+{
+    fputs(jdoc_text(v), f);
+}
+
+void jdoc_fput_string(FILE *f, const char *s)
+{
+    json_object *v = json_object_new_string(s);
+    fputs(v ? jdoc_text(v) : "null", f);
+    json_object_put(v);
+}

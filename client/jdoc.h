@@ -19,6 +19,18 @@ int jdoc_parse(const char *text, size_t len, json_object **out, char *err, size_
 /* The value at a path of member keys separated by dots ("totals.requests_ok"), or NULL. */
 json_object *jdoc_path(json_object *o, const char *path);
 
+/* The member key of object o (not a path), or NULL when o is not an object, the key is absent
+ * or its value is null; jdoc_has tells a null member from an absent one. */
+json_object *jdoc_get(json_object *o, const char *key);
+int jdoc_has(json_object *o, const char *key);
+/* A string's text, or NULL when v is not a string. */
+const char *jdoc_str(json_object *v);
+/* Whether v is true (not merely truthy: a boolean that is true). */
+int jdoc_true(json_object *v);
+/* An array's length (0 when v is not an array) and its item i. */
+size_t jdoc_len(json_object *v);
+json_object *jdoc_at(json_object *v, size_t i);
+
 /* A number's value, or def when v is absent or not a number (a string is not one). */
 double jdoc_num(json_object *v, double def);
 /* A count: 0 when v is absent, not a number, or negative. */
@@ -30,9 +42,17 @@ int jdoc_is_num(json_object *v);
  * decimals is negative; NULL (null) when v is not finite. */
 json_object *jdoc_double(double v, int decimals);
 
+/* A number written short: a whole one without decimals, any other with up to 6 (trailing
+ * zeros dropped); NULL (null) when not finite. */
+json_object *jdoc_number(double v);
+
 /* Adds key: v to object o (v may be NULL, a null); false when o is not an object or memory
  * ran out (v is released then). */
 int jdoc_set(json_object *o, const char *key, json_object *v);
+
+/* Writes v's compact text (null for NULL) to f; a string s, escaped by json-c, to f. */
+void jdoc_fput(FILE *f, json_object *v);
+void jdoc_fput_string(FILE *f, const char *s);
 
 /* The compact text of v (json-c's, owned by v: valid until v is released or changed). */
 const char *jdoc_text(json_object *v);

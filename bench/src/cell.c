@@ -277,7 +277,7 @@ static void num_or_str(FILE *f, const char *v)
     else if (is_whole(v))
         fputs(v, f);
     else
-        json_write_string(f, v);
+        jdoc_fput_string(f, v);
 }
 
 static void version_of(FILE *f, const char *path)
@@ -287,7 +287,7 @@ static void version_of(FILE *f, const char *path)
     if (proc_capture(argv, out, sizeof out, 10000) < 0)
         out[0] = 0;
     out[strcspn(out, "\n")] = 0;
-    json_write_string(f, out);
+    jdoc_fput_string(f, out);
 }
 
 void context_records(struct run *r, FILE *f)
@@ -332,12 +332,12 @@ void context_records(struct run *r, FILE *f)
     num_or_str(f, gov);
     fputs(", \"cgroup_cpu_max\": ", f);
     if (quota[0])
-        json_write_string(f, quota);
+        jdoc_fput_string(f, quota);
     else
         fputs("null", f);
     fputs(", \"cpu_affinity\": ", f);
     if (aff[0])
-        json_write_string(f, aff);
+        jdoc_fput_string(f, aff);
     else
         fputs("null", f);
     struct rlimit rl;
@@ -358,7 +358,7 @@ void context_records(struct run *r, FILE *f)
         if (*p == '\t')
             *p = ' ';
     if (v[0])
-        json_write_string(f, v);
+        jdoc_fput_string(f, v);
     else
         fputs("null", f);
     fputs(", \"tcp_tw_reuse\": ", f);
@@ -376,9 +376,9 @@ void context_records(struct run *r, FILE *f)
     o1[strcspn(o1, "\n")] = 0;
     o2[strcspn(o2, "\n")] = 0;
     fputs("}, \"tools\": {\"jq\": ", f);
-    json_write_string(f, o1);
+    jdoc_fput_string(f, o1);
     fputs(", \"gnuplot\": ", f);
-    json_write_string(f, o2);
+    jdoc_fput_string(f, o2);
     fputs("}", f);
 }
 
@@ -421,16 +421,16 @@ static double r2(double v)
 
 /* The interference object (JSON) into f, and its why (NULL when not disturbed). */
 static const char *interference(struct run *r, FILE *f, const struct snap *a, const struct snap *b,
-                                const struct jval *stats)
+                                json_object *stats)
 {
-    if (!stats || stats->type != J_OBJ || a->t_us == 0 || b->t_us == 0) {
+    if (!json_object_is_type(stats, json_type_object) || a->t_us == 0 || b->t_us == 0) {
         fputs("null", f);
         return NULL;
     }
     double win = (double)(b->t_us - a->t_us) / 1e6;
     double busy = (double)(b->busy - a->busy) / (double)r->hz;
     double cli = (double)(b->kids_ms - a->kids_ms) / 1000;
-    double srv = json_num(json_get(stats, "utime_s"), 0) + json_num(json_get(stats, "stime_s"), 0);
+    double srv = jdoc_num(jdoc_get(stats, "utime_s"), 0) + jdoc_num(jdoc_get(stats, "stime_s"), 0);
     double foreign = win > 0 ? (busy - srv - cli) / win * 100 : 0;
     double steal = b->total > a->total
                        ? (double)(b->steal - a->steal) / (double)(b->total - a->total) * 100
@@ -461,7 +461,7 @@ static const char *interference(struct run *r, FILE *f, const struct snap *a, co
         bufprintf(why + strlen(why), sizeof why - strlen(why), "%ssteal %g%%", why[0] ? ", " : "",
                   r2(steal));
     if (why[0])
-        json_write_string(f, why);
+        jdoc_fput_string(f, why);
     else
         fputs("null", f);
     fputs("}", f);
@@ -608,7 +608,7 @@ static bool run_clients(struct run *r, const char *id, const char *log, long con
     FILE *f = open_memstream(&buf, &len);
     fputs("[", f);
     for (size_t u = 0; u < nu; u++) {
-        struct jval j;
+        json_object *j = NULL;
         if (!read_json(internf("%s.lg.%s.json", log, hosts[used[u]]), &j)) {
             fclose(f);
             free(buf);
@@ -617,24 +617,23 @@ static bool run_clients(struct run *r, const char *id, const char *log, long con
         }
         size_t i = used[u];
         fputs(u ? ", {\"host\": " : "{\"host\": ", f);
-        json_write_string(f, hosts[i]);
-        const struct jval *kv = json_path(&j, "context.kernel"),
-                          *nc = json_path(&j, "context.num_cpus"),
-                          *rr = json_path(&j, "config.rate_rps");
+        jdoc_fput_string(f, hosts[i]);
+        json_object *kv = jdoc_path(j, "context.kernel"), *nc = jdoc_path(j, "context.num_cpus"),
+                    *rr = jdoc_path(j, "config.rate_rps");
         fputs(", \"kernel\": ", f);
-        kv ? json_write(f, kv) : (void)fputs("null", f);
+        kv ? jdoc_fput(f, kv) : (void)fputs("null", f);
         fputs(", \"num_cpus\": ", f);
-        nc ? json_write(f, nc) : (void)fputs("null", f);
+        nc ? jdoc_fput(f, nc) : (void)fputs("null", f);
         fputs(", \"clock_offset_ms\": ", f);
         json_double(f, round((double)off[i] / 1e6 * 1000) / 1000);
         fputs(", \"clock_rtt_ms\": ", f);
         json_double(f, round((double)rtt[i] / 1e6 * 1000) / 1000);
         fprintf(f, ", \"connections\": %ld, \"rate_rps\": ", shares[u]);
-        rr ? json_write(f, rr) : (void)fputs("null", f);
+        rr ? jdoc_fput(f, rr) : (void)fputs("null", f);
         fputs(", \"loadgen\": ", f);
-        json_write(f, &j);
+        jdoc_fput(f, j);
         fputs("}", f);
-        json_free(&j);
+        json_object_put(j);
     }
     fputs("]", f);
     fclose(f);
@@ -660,19 +659,19 @@ static double capacity(struct run *r, const struct cell *c)
         if (strcmp(cell_id(&x, false, a, sizeof a), cell_id(o, false, b, sizeof b)))
             continue;
         char id[512];
-        struct jval j;
+        json_object *j = NULL;
         if (!read_json(internf("%s/cells/%s.json", r->dir, cell_id(o, true, id, sizeof id)), &j))
             continue;
-        const struct jval *st = json_get(&j, "status"), *rps = json_path(&j, "loadgen.totals.rps");
-        if (st && st->type == J_STR && !strcmp(st->text, "ok") && rps && rps->type == J_NUM)
-            v[n++] = strtod(rps->text, NULL);
-        json_free(&j);
+        json_object *st = jdoc_get(j, "status"), *rps = jdoc_path(j, "loadgen.totals.rps");
+        if (jdoc_str(st) && !strcmp(jdoc_str(st), "ok") && jdoc_is_num(rps))
+            v[n++] = jdoc_num(rps, 0);
+        json_object_put(j);
     }
     return n ? bs_median(v, n) : 0;
 }
 
 /* The server's first line (its ready line), parsed; false until there is one. */
-static bool ready_line(const char *path, struct jval *j)
+static bool ready_line(const char *path, json_object **j)
 {
     char *t = slurp(path, NULL);
     if (!t)
@@ -681,7 +680,7 @@ static bool ready_line(const char *path, struct jval *j)
     bool ok = false;
     if (nl) {
         char err[64];
-        ok = json_parse(t, (size_t)(nl - t), j, err, sizeof err) == 0;
+        ok = jdoc_parse(t, (size_t)(nl - t), j, err, sizeof err) == 0;
     }
     free(t);
     return ok;
@@ -702,23 +701,25 @@ static char *stats_line(const char *path)
 }
 
 /* Writes object o as JSON with one more member key: value (JSON text). */
-static void write_with(FILE *f, const struct jval *o, const char *key, const char *value)
+static void write_with(FILE *f, json_object *o, const char *key, const char *value)
 {
-    if (!o || o->type != J_OBJ) {
-        o ? json_write(f, o) : (void)fputs("null", f);
+    if (!json_object_is_type(o, json_type_object)) {
+        jdoc_fput(f, o);
         return;
     }
     fputs("{", f);
-    for (size_t i = 0; i < o->n; i++) {
-        if (!strcmp(o->keys[i], key))
+    bool any = false;
+    json_object_object_foreach(o, k, v)
+    {
+        if (!strcmp(k, key))
             continue;
-        if (i)
-            fputs(",", f);
-        json_write_string(f, o->keys[i]);
+        fputs(any ? "," : "", f);
+        any = true;
+        jdoc_fput_string(f, k);
         fputs(":", f);
-        json_write(f, &o->items[i]);
+        jdoc_fput(f, v);
     }
-    fprintf(f, "%s\"%s\":%s}", o->n ? "," : "", key, value);
+    fprintf(f, "%s\"%s\":%s}", any ? "," : "", key, value);
 }
 
 static int cell_reruns;
@@ -826,7 +827,7 @@ static const char *run_cell(struct run *r, const struct cell *c)
             .argv = where, .out = out, .err = errf, .cpus = spin ? scpus : NULL, .group = true};
         char e[256];
         srv_pid = proc_start(&sp, e, sizeof e);
-        struct jval ready;
+        json_object *ready = NULL;
         bool up = false;
         for (int i = 0; i < 200 && srv_pid > 0; i++) {
             if ((up = ready_line(out, &ready)))
@@ -842,12 +843,12 @@ static const char *run_cell(struct run *r, const struct cell *c)
         }
         char port[16] = "";
         if (up) {
-            const struct jval *p = json_get(&ready, "port"), *pid = json_get(&ready, "pid");
-            if (p && p->type == J_NUM)
-                bufprintf(port, sizeof port, "%s", p->text);
-            if (pid && pid->type == J_NUM)
-                bufprintf(srv_rpid, sizeof srv_rpid, "%s", pid->text);
-            json_free(&ready);
+            json_object *p = jdoc_get(ready, "port"), *pid = jdoc_get(ready, "pid");
+            if (jdoc_is_num(p))
+                bufprintf(port, sizeof port, "%s", json_object_get_string(p));
+            if (jdoc_is_num(pid))
+                bufprintf(srv_rpid, sizeof srv_rpid, "%s", json_object_get_string(pid));
+            json_object_put(ready);
         }
         lo0 = netstat_field(r, "ListenOverflows");
         ld0 = netstat_field(r, "ListenDrops");
@@ -1014,19 +1015,19 @@ static const char *run_cell(struct run *r, const struct cell *c)
         status = "failed";
 
     /* the cell's file */
-    struct jval lgj, stj;
+    json_object *lgj = NULL, *stj = NULL;
     bool have_lg = read_json(internf("%s.lg.json", log), &lgj);
     char perr[64];
-    bool have_st = stats && json_parse(stats, strlen(stats), &stj, perr, sizeof perr) == 0;
+    bool have_st = stats && jdoc_parse(stats, strlen(stats), &stj, perr, sizeof perr) == 0;
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         die("out of memory");
     fputs("{\"schema_version\":1,\"id\":", f);
-    json_write_string(f, id);
+    jdoc_fput_string(f, id);
     fprintf(f, ",\"status\":\"%s\",\"error\":", status);
-    err[0] ? json_write_string(f, err) : (void)fputs("null", f);
+    err[0] ? jdoc_fput_string(f, err) : (void)fputs("null", f);
     fputs(",\"cell\":{", f);
     {
         /* the record, with the run-wide values a configuration is known by */
@@ -1039,11 +1040,11 @@ static const char *run_cell(struct run *r, const struct cell *c)
         char *rep = strstr(rb, ", \"rep\": ");
         fwrite(rb, 1, rep ? (size_t)(rep - rb) : rl, f);
         fputs(", \"mix\": ", f);
-        *val(r, "MIX") ? json_write_string(f, val(r, "MIX")) : (void)fputs("null", f);
+        *val(r, "MIX") ? jdoc_fput_string(f, val(r, "MIX")) : (void)fputs("null", f);
         fputs(", \"read_rate\": ", f);
         fputs(*val(r, "READ_RATE") ? val(r, "READ_RATE") : "null", f);
         fputs(", \"netem\": ", f);
-        *val(r, "NETEM") ? json_write_string(f, val(r, "NETEM")) : (void)fputs("null", f);
+        *val(r, "NETEM") ? jdoc_fput_string(f, val(r, "NETEM")) : (void)fputs("null", f);
         if (rep)
             fputs(rep, f);
         free(rb);
@@ -1053,7 +1054,7 @@ static const char *run_cell(struct run *r, const struct cell *c)
         fputs("[", f);
         for (size_t i = 0; i < nsrv; i++) {
             fputs(i ? "," : "", f);
-            json_write_string(f, srv_argv[i]);
+            jdoc_fput_string(f, srv_argv[i]);
         }
         fputs("]", f);
     } else
@@ -1065,9 +1066,9 @@ static const char *run_cell(struct run *r, const struct cell *c)
     const char *scv = spin ? internf("\"%s\"", cv(c, "SERVER_CPUS")) : "null";
     const char *ccv = cpin ? internf("\"%s\"", cv(c, "CLIENT_CPUS")) : "null";
     fputs(",\"loadgen\":", f);
-    have_lg ? write_with(f, &lgj, "cpus", ccv) : (void)fputs("null", f);
+    have_lg ? write_with(f, lgj, "cpus", ccv) : (void)fputs("null", f);
     fputs(",\"server\":", f);
-    have_st ? write_with(f, &stj, "cpus", scv) : (void)fputs("null", f);
+    have_st ? write_with(f, stj, "cpus", scv) : (void)fputs("null", f);
     fputs(",\"hosts\":", f);
     fputs(hosts_json ? hosts_json : "null", f);
     fprintf(f, ",\"kernel\":{\"listen_overflows\":%lld,\"listen_drops\":%lld,\"listener_drops\":",
@@ -1076,18 +1077,18 @@ static const char *run_cell(struct run *r, const struct cell *c)
     fputs(",\"accept_queue_peak\":", f);
     queue_peak >= 0 ? fprintf(f, "%ld", queue_peak) : fputs("null", f);
     fputs("},\"interference\":", f);
-    const char *why = interference(r, f, &s0, &s1, have_st ? &stj : NULL);
+    const char *why = interference(r, f, &s0, &s1, have_st ? stj : NULL);
     fprintf(f, ",\"reruns\":%d,\"rerun_reasons\":[", cell_reruns);
     for (int i = 0; i < cell_reruns; i++) {
         fputs(i ? "," : "", f);
-        json_write_string(f, cell_why[i]);
+        jdoc_fput_string(f, cell_why[i]);
     }
     fputs("]}\n", f);
     fclose(f);
     if (have_lg)
-        json_free(&lgj);
+        json_object_put(lgj);
     if (have_st)
-        json_free(&stj);
+        json_object_put(stj);
     free(stats);
     free(hosts_json);
     char path[PATH_MAX];

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "json.h"
+#include "jdoc.h"
 
 bool is_whole(const char *v)
 {
@@ -471,7 +471,7 @@ static const char *kind_name(enum dim_kind k)
 static void jstr_or_null(FILE *f, const char *s)
 {
     if (s)
-        json_write_string(f, s);
+        jdoc_fput_string(f, s);
     else
         fputs("null", f);
 }
@@ -482,15 +482,15 @@ void dims_json(FILE *f)
     for (size_t i = 0; i < ndims; i++) {
         const struct dim *d = &dims[i];
         fputs("  {\"option\": ", f);
-        json_write_string(f, d->option);
+        jdoc_fput_string(f, d->option);
         fputs(", \"make_variable\": ", f);
-        json_write_string(f, d->field);
+        jdoc_fput_string(f, d->field);
         fputs(", \"json_key\": ", f);
         jstr_or_null(f, d->json_key);
         fputs(", \"record_key\": ", f);
         jstr_or_null(f, dim_record_key(d));
         fputs(", \"default\": ", f);
-        d->kind == DIM_FLAG ? fputs("false", f) : json_write_string(f, d->def);
+        d->kind == DIM_FLAG ? fputs("false", f) : jdoc_fput_string(f, d->def);
         fprintf(f, ", \"kind\": \"%s\", \"models\": ", kind_name(d->kind));
         if (!d->takes)
             fputs("\"all\"", f);
@@ -506,7 +506,7 @@ void dims_json(FILE *f)
         fputs(", \"values\": ", f);
         jstr_or_null(f, d->values);
         fputs(", \"help\": ", f);
-        json_write_string(f, d->help);
+        jdoc_fput_string(f, d->help);
         fprintf(f, "}%s\n", i + 1 < ndims ? "," : "");
     }
     fputs("]\n", f);

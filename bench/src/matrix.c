@@ -83,7 +83,7 @@ void cell_record(FILE *f, const struct cell *c, bool with_round)
         else if (d->number)
             fputs(v, f);
         else
-            json_write_string(f, v);
+            jdoc_fput_string(f, v);
     }
     fprintf(f, ", \"rep\": %d", c->rep);
     if (with_round && c->round > 1)
@@ -324,12 +324,12 @@ static double cell_estimate(struct run *r, const struct cell *c)
                   strtoull(work, NULL, 10) > 1 ? strtoull(work, NULL, 10) : 2ULL);
         const char *argv[] = {path, "-d", "0.1s", "-n", n, NULL};
         s = 0;
-        struct jval j;
+        json_object *j = NULL;
         if (proc_capture(argv, out, sizeof out, 10000) == 0 &&
-            json_parse(out, strlen(out), &j, n, sizeof n) == 0) {
-            double rate = json_num(json_get(&j, "rate"), 0);
+            jdoc_parse(out, strlen(out), &j, n, sizeof n) == 0) {
+            double rate = jdoc_num(jdoc_get(j, "rate"), 0);
             s = rate > 0 ? 1 / rate : 0;
-            json_free(&j);
+            json_object_put(j);
         }
         if (nk < 64) {
             bufprintf(known[nk].work, sizeof known[nk].work, "%s", work);

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "dims.h"
-#include "json.h"
+#include "jdoc.h"
 #include "registry.h"
 
 #define MAX_DIMS 64
@@ -32,7 +32,7 @@ struct run {
     struct registry reg;
     struct cell *cells; /* the order: run.json's cells */
     size_t ncells, cap;
-    struct jval doc; /* run.json as written */
+    json_object *doc; /* run.json as written */
     bool have_doc;
     /* where the server and loadgen run */
     char srv_ns[32], cli_ns[32], srv_host[256], netem_reason[512];
@@ -73,7 +73,7 @@ void checkout_dir(const char *argv0, char *here, size_t n);
 /* The first line of a file (without its newline) into b; empty when it cannot be read. */
 void first_line(const char *path, char *b, size_t n);
 /* Parses a JSON file into v; false when missing or not JSON. */
-bool read_json(const char *path, struct jval *v);
+bool read_json(const char *path, json_object **v);
 /* Writes the memory stream's text to path whole (temporary file and rename). */
 bool write_whole(const char *path, const char *text, size_t len);
 

@@ -229,7 +229,7 @@ static bool wrk_result(FILE *f, const char *report, const char *const *argv, dou
     fputs("{\"tool\":\"wrk\",\"config\":{\"argv\":[", f);
     for (size_t i = 0; argv[i]; i++) {
         fputs(i ? "," : "", f);
-        json_write_string(f, argv[i]);
+        jdoc_fput_string(f, argv[i]);
     }
     fprintf(f, "],\"connections\":%ld,\"mode\":\"closed\"},\"totals\":{\"requests_ok\":%lld,",
             conns, requests - non2xx);
@@ -521,11 +521,11 @@ static int run_nginx(struct run *r, const struct cell *c, const char *log,
     }
     free(buf);
     /* nginx's figures as a stats line: CPU over the measured run, the requests wrk counted */
-    struct jval j;
+    json_object *j = NULL;
     long long requests = 0;
     if (read_json(internf("%s.lg.json", log), &j)) {
-        requests = (long long)json_num(json_path(&j, "totals.requests_ok"), 0);
-        json_free(&j);
+        requests = (long long)jdoc_num(jdoc_path(j, "totals.requests_ok"), 0);
+        json_object_put(j);
     }
     long hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
     m = open_memstream(&buf, &len);

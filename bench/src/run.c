@@ -327,11 +327,11 @@ static void save_run_json(struct run *r, const char *key, const char *text)
         die("out of memory");
     fputs("{", f);
     bool first = true, placed = false;
-    for (size_t i = 0; i < r->doc.n; i++) {
-        const char *k = r->doc.keys[i];
+    json_object_object_foreach(r->doc, k, v)
+    {
         fprintf(f, "%s\n", first ? "" : ",");
         first = false;
-        json_write_string(f, k);
+        jdoc_fput_string(f, k);
         fputs(": ", f);
         if (!strcmp(k, "cells"))
             write_cells(f, r);
@@ -339,11 +339,11 @@ static void save_run_json(struct run *r, const char *key, const char *text)
             fputs(text, f);
             placed = true;
         } else
-            json_write(f, &r->doc.items[i]);
+            jdoc_fput(f, v);
     }
     if (key && text && !placed) {
         fputs(",\n", f);
-        json_write_string(f, key);
+        jdoc_fput_string(f, key);
         fprintf(f, ": %s", text);
     }
     fputs("\n}\n", f);
@@ -352,13 +352,13 @@ static void save_run_json(struct run *r, const char *key, const char *text)
     bufprintf(path, sizeof path, "%s/run.json", r->dir);
     if (!write_whole(path, buf, len))
         die("cannot update %s (disk full?)", path);
-    struct jval nd;
+    json_object *nd = NULL;
     char err[128];
-    if (json_parse(buf, len, &nd, err, sizeof err) < 0)
+    if (jdoc_parse(buf, len, &nd, err, sizeof err) < 0)
         die("run.json: %s", err);
     free(buf);
     if (r->have_doc)
-        json_free(&r->doc);
+        json_object_put(r->doc);
     r->doc = nd;
     r->have_doc = true;
 }
@@ -394,7 +394,7 @@ static void new_run_json(struct run *r)
     git_info(r, commit, sizeof commit, &dirty);
     iso_now(started, sizeof started);
     fprintf(f, "{\"schema_version\": 1, \"suite\": ");
-    json_write_string(f, r->suite);
+    jdoc_fput_string(f, r->suite);
     bufprintf(path, sizeof path, "%s/%s", r->suites, r->suite);
     char *text = slurp(path, NULL);
     if (text) {
@@ -403,7 +403,7 @@ static void new_run_json(struct run *r)
             text[--tl] = 0;
     }
     fputs(", \"suite_file\": ", f);
-    json_write_string(f, text ? text : "");
+    jdoc_fput_string(f, text ? text : "");
     free(text);
     fputs(", \"matrix\": {", f);
     bool first = true;
@@ -411,11 +411,11 @@ static void new_run_json(struct run *r)
         if (dims[i].kind != DIM_LIST && dims[i].kind != DIM_VALUE)
             continue;
         fprintf(f, "%s\"%s\": ", first ? "" : ", ", dims[i].field);
-        json_write_string(f, r->val[i]);
+        jdoc_fput_string(f, r->val[i]);
         first = false;
     }
     fprintf(f, "}, \"seed\": %s, \"git_commit\": ", val(r, "SEED"));
-    json_write_string(f, commit);
+    jdoc_fput_string(f, commit);
     fprintf(f, ", \"git_dirty\": %s, \"context\": {", dirty);
     struct utsname u;
     uname(&u);
@@ -433,31 +433,31 @@ static void new_run_json(struct run *r)
         fclose(ci);
     first_line("/proc/sys/net/core/somaxconn", soma, sizeof soma);
     fputs("\"host_name\": ", f);
-    json_write_string(f, u.nodename);
+    jdoc_fput_string(f, u.nodename);
     fputs(", \"kernel\": ", f);
-    json_write_string(f, u.release);
+    jdoc_fput_string(f, u.release);
     fputs(", \"cpu_model\": ", f);
-    json_write_string(f, cpu);
+    jdoc_fput_string(f, cpu);
     fprintf(f, ", \"num_cpus\": %ld, \"somaxconn\": %s", sysconf(_SC_NPROCESSORS_ONLN),
             is_whole(soma) ? soma : "null");
     context_records(r, f);
     fputs("}, \"placement\": {\"server_cpus\": ", f);
-    json_write_string(f, val(r, "SERVER_CPUS"));
+    jdoc_fput_string(f, val(r, "SERVER_CPUS"));
     fputs(", \"client_cpus\": ", f);
-    json_write_string(f, val(r, "CLIENT_CPUS"));
+    jdoc_fput_string(f, val(r, "CLIENT_CPUS"));
     fputs(", \"note\": ", f);
     if (placement_note)
-        json_write_string(f, placement_note);
+        jdoc_fput_string(f, placement_note);
     else
         fputs("null", f);
     fputs("}, \"started_at\": ", f);
-    json_write_string(f, started);
+    jdoc_fput_string(f, started);
     fprintf(f, ", \"interference_limits\": {\"foreign_cpu_pct\": %d, \"steal_pct\": %d}, ",
             r->foreign_max, r->steal_max);
     fputs("\"cells\": []}\n", f);
     fclose(f);
     char err[128];
-    if (json_parse(buf, len, &r->doc, err, sizeof err) < 0)
+    if (jdoc_parse(buf, len, &r->doc, err, sizeof err) < 0)
         die("run.json: %s", err);
     r->have_doc = true;
     free(buf);
@@ -469,45 +469,46 @@ static void new_run_json(struct run *r)
  * option that sets it does, and a model must be a row of the registry (or a peer); the cell's
  * id and paths are then built from these values, never read. A value that fails refuses the
  * whole run, naming the cell and the key, before anything runs. */
-static void cell_from_json(const struct run *r, const char *where, size_t at, const struct jval *o,
+static void cell_from_json(const struct run *r, const char *where, size_t at, json_object *o,
                            struct cell *c)
 {
     memset(c, 0, sizeof *c);
-    if (!o || o->type != J_OBJ)
+    if (!json_object_is_type(o, json_type_object))
         bad("--resume %s: run.json cells[%zu] is not an object", where, at);
     for (size_t i = 0; i < ndims; i++) {
         const struct dim *d = &dims[i];
         if (d->kind != DIM_LIST || !d->json_key)
             continue;
         const char *key = dim_record_key(d);
-        const struct jval *v = json_get(o, key);
+        json_object *v = jdoc_get(o, key);
         /* a field an older run lacks: the run's one value of it then, or its default */
-        if (!v) {
+        if (!jdoc_has(o, key)) {
             const char *run = R.val[i] ? R.val[i] : "";
             c->v[i] = *run && !strchr(run, ' ')         ? run
                       : *d->def && !strchr(d->def, ' ') ? d->def
                                                         : "-";
             continue;
         }
-        if (v->type == J_NULL) {
+        if (!v) {
             c->v[i] = "-";
             continue;
         }
-        if (v->type != J_STR && v->type != J_NUM)
+        if (!json_object_is_type(v, json_type_string) && !jdoc_is_num(v))
             bad("--resume %s: run.json cells[%zu].%s is not a value", where, at, key);
+        const char *text = json_object_get_string(v); /* a number: its text as written */
         const char *why = NULL;
-        if (d->number && v->type != J_NUM && strcmp(v->text, "-") != 0)
+        if (d->number && !jdoc_is_num(v) && strcmp(text, "-") != 0)
             why = "not a number";
-        else if (strcmp(v->text, "-") != 0 && d->check)
-            why = d->check(v->text);
-        if (!why && !strcmp(d->field, "MODELS") && !registry_find(&r->reg, v->text) &&
-            !is_peer_model(v->text))
+        else if (strcmp(text, "-") != 0 && d->check)
+            why = d->check(text);
+        if (!why && !strcmp(d->field, "MODELS") && !registry_find(&r->reg, text) &&
+            !is_peer_model(text))
             why = "not a model of the registry";
         if (why)
-            bad("--resume %s: run.json cells[%zu].%s '%s': %s", where, at, key, v->text, why);
-        c->v[i] = intern(v->text);
+            bad("--resume %s: run.json cells[%zu].%s '%s': %s", where, at, key, text, why);
+        c->v[i] = intern(text);
     }
-    double rep = json_num(json_get(o, "rep"), 1), round = json_num(json_get(o, "round"), 1);
+    double rep = jdoc_num(jdoc_get(o, "rep"), 1), round = jdoc_num(jdoc_get(o, "round"), 1);
     if (!(rep >= 1 && rep <= 100000 && rep == (int)rep))
         bad("--resume %s: run.json cells[%zu].rep: a repetition from 1 to 100000", where, at);
     if (!(round >= 1 && round <= 100000 && round == (int)round))
@@ -534,32 +535,32 @@ static void load_resume(struct run *r, const char *where)
     if (!realpath(where, r->dir))
         bad("--resume %s: %s", where, strerror(errno));
     bufprintf(path, sizeof path, "%s/run.json", r->dir);
-    if (!read_json(path, &r->doc) || r->doc.type != J_OBJ)
+    if (!read_json(path, &r->doc) || !json_object_is_type(r->doc, json_type_object))
         bad("--resume %s: run.json is not JSON", where);
     r->have_doc = true;
-    const struct jval *s = json_get(&r->doc, "suite");
-    const char *suite = s && s->type == J_STR ? s->text : "";
+    json_object *s = jdoc_get(r->doc, "suite");
+    const char *suite = jdoc_str(s) ? jdoc_str(s) : "";
     if (!suite_name(suite) || strlen(suite) >= sizeof r->suite)
         bad("--resume %s: suite '%s' in run.json is not a suite's name", where, suite);
     bufprintf(r->suite, sizeof r->suite, "%s", suite);
-    const struct jval *m = json_get(&r->doc, "matrix");
+    json_object *m = jdoc_get(r->doc, "matrix");
     for (size_t i = 0; i < ndims; i++) {
-        const struct jval *v = json_get(m, dims[i].field);
-        if (v && v->type == J_STR && *v->text)
-            r->val[i] = intern(v->text);
+        json_object *v = jdoc_get(m, dims[i].field);
+        if (jdoc_str(v) && *jdoc_str(v))
+            r->val[i] = intern(jdoc_str(v));
     }
-    if (!json_get(m, "MAX_REPS")) { /* a run from before adaptive repetitions and the probe */
+    if (!jdoc_has(m, "MAX_REPS")) { /* a run from before adaptive repetitions and the probe */
         r->val[dim_index("MAX_REPS")] = val(r, "REPS");
         r->val[dim_index("PROBE")] = "0";
     }
-    if (!json_get(m, "SERVER_CPUS")) { /* a run from before CPU placement: none */
+    if (!jdoc_has(m, "SERVER_CPUS")) { /* a run from before CPU placement: none */
         r->val[dim_index("SERVER_CPUS")] = "-";
         r->val[dim_index("CLIENT_CPUS")] = "-";
     }
-    const struct jval *cells = json_get(&r->doc, "cells");
-    for (size_t i = 0; cells && i < cells->n; i++) {
+    json_object *cells = jdoc_get(r->doc, "cells");
+    for (size_t i = 0; i < jdoc_len(cells); i++) {
         struct cell c;
-        cell_from_json(r, where, i, &cells->items[i], &c);
+        cell_from_json(r, where, i, jdoc_at(cells, i), &c);
         add_cell(r, &c);
     }
 }
@@ -569,7 +570,7 @@ static void load_resume(struct run *r, const char *where)
 static void noise_floor(struct run *r)
 {
     const char *probe = val(r, "PROBE");
-    if (is_zero_duration(probe) || json_get(&r->doc, "noise_floor"))
+    if (is_zero_duration(probe) || jdoc_get(r->doc, "noise_floor"))
         return;
     say("bench/run: timing the CPU probe, 5 runs of %s\n", probe);
     double rates[5];
@@ -577,12 +578,12 @@ static void noise_floor(struct run *r)
     bufprintf(path, sizeof path, "%s/probe", r->bin);
     for (int i = 0; i < 5; i++) {
         const char *argv[] = {path, "-d", probe, NULL};
-        struct jval j;
+        json_object *j = NULL;
         if (proc_capture(argv, out, sizeof out, 600000) != 0 ||
-            json_parse(out, strlen(out), &j, err, sizeof err) < 0)
+            jdoc_parse(out, strlen(out), &j, err, sizeof err) < 0)
             die("bin/probe failed");
-        rates[i] = json_num(json_get(&j, "rate"), 0);
-        json_free(&j);
+        rates[i] = jdoc_num(jdoc_get(j, "rate"), 0);
+        json_object_put(j);
         if (proc_interrupted)
             return;
     }
@@ -592,7 +593,7 @@ static void noise_floor(struct run *r)
     if (!f)
         die("out of memory");
     fputs("{\"probe\": ", f);
-    json_write_string(f, internf("bin/probe: sieves of 10^6 on one thread, 5 runs of %s", probe));
+    jdoc_fput_string(f, internf("bin/probe: sieves of 10^6 on one thread, 5 runs of %s", probe));
     fputs(", \"rates\": [", f);
     for (int i = 0; i < 5; i++) {
         fputs(i ? ", " : "", f);
@@ -633,7 +634,7 @@ static size_t configs_of(struct run *r, struct config **out)
         cell_id(&r->cells[i], false, key, sizeof key);
         cell_id(&r->cells[i], true, id, sizeof id);
         bufprintf(path, sizeof path, "%s/cells/%s.json", r->dir, id);
-        struct jval j;
+        json_object *j = NULL;
         if (!read_json(path, &j))
             continue; /* not run */
         size_t k = 0;
@@ -645,18 +646,18 @@ static size_t configs_of(struct run *r, struct config **out)
             n++;
         }
         c[k].reps++;
-        const struct jval *st = json_get(&j, "status");
-        const char *s = st && st->type == J_STR ? st->text : "";
+        json_object *st = jdoc_get(j, "status");
+        const char *s = jdoc_str(st) ? jdoc_str(st) : "";
         if (!strcmp(s, "failed"))
             c[k].failed++;
         else if (!strcmp(s, "skipped"))
             c[k].skipped++;
         else if (!strcmp(s, "ok") && c[k].nrps < 64) {
-            const struct jval *v = json_path(&j, "loadgen.totals.rps");
-            if (v && v->type == J_NUM)
-                c[k].rps[c[k].nrps++] = strtod(v->text, NULL);
+            json_object *v = jdoc_path(j, "loadgen.totals.rps");
+            if (jdoc_is_num(v))
+                c[k].rps[c[k].nrps++] = jdoc_num(v, 0);
         }
-        json_free(&j);
+        json_object_put(j);
     }
     for (size_t k = 0; k < n; k++) {
         double v[64];
@@ -823,7 +824,7 @@ static void further_rounds(struct run *r, size_t budget)
 static int finish(struct run *r)
 {
     summarize(r);
-    if (ran > 0 || !json_get(&r->doc, "completed_at")) {
+    if (ran > 0 || !jdoc_get(r->doc, "completed_at")) {
         char t[40], q[48];
         iso_now(t, sizeof t);
         bufprintf(q, sizeof q, "\"%s\"", t);
@@ -831,23 +832,23 @@ static int finish(struct run *r)
     }
     char path[PATH_MAX];
     bufprintf(path, sizeof path, "%s/summary.json", r->dir);
-    struct jval s;
+    json_object *s = NULL;
     if (!read_json(path, &s))
         die("cannot read %s", path);
-    const struct jval *cfg = json_get(&s, "configs");
+    json_object *cfg = jdoc_get(s, "configs");
     long failed = 0, skipped = 0, noisy = 0, reruns = 0;
     bool any_rps = false;
-    for (size_t i = 0; cfg && i < cfg->n; i++) {
-        const struct jval *c = &cfg->items[i];
-        failed += (long)json_num(json_get(c, "failed"), 0);
-        skipped += (long)json_num(json_get(c, "skipped"), 0);
-        reruns += (long)json_num(json_get(c, "reruns"), 0);
-        const struct jval *nz = json_get(c, "noisy");
-        noisy += nz && nz->type == J_BOOL && nz->b;
-        const struct jval *rps = json_path(c, "stats.rps");
-        any_rps |= rps && rps->type == J_OBJ;
+    for (size_t i = 0; i < jdoc_len(cfg); i++) {
+        json_object *c = jdoc_at(cfg, i);
+        failed += (long)jdoc_num(jdoc_get(c, "failed"), 0);
+        skipped += (long)jdoc_num(jdoc_get(c, "skipped"), 0);
+        reruns += (long)jdoc_num(jdoc_get(c, "reruns"), 0);
+        json_object *nz = jdoc_get(c, "noisy");
+        noisy += jdoc_true(nz);
+        json_object *rps = jdoc_path(c, "stats.rps");
+        any_rps |= json_object_is_type(rps, json_type_object);
     }
-    json_free(&s);
+    json_object_put(s);
     say("bench/run: done: %zu cells (%ld run again after interference), %ld failed, %ld "
         "skipped, %ld noisy configuration(s) (throughput not within +-%s%%)\n",
         r->ncells, reruns, failed, skipped, noisy, val(r, "TARGET_CI"));
@@ -1129,9 +1130,9 @@ int main(int argc, char **argv)
     noise_floor(r);
     if (proc_interrupted)
         on_interrupt(r);
-    const struct jval *cvp = json_path(&r->doc, "noise_floor.cv_pct");
-    if (cvp && cvp->type == J_NUM)
-        say("bench/run: noise floor on this machine: CV %s%%\n", cvp->text);
+    json_object *cvp = jdoc_path(r->doc, "noise_floor.cv_pct");
+    if (jdoc_is_num(cvp))
+        say("bench/run: noise floor on this machine: CV %s%%\n", json_object_get_string(cvp));
     if (placement_note && !r->resume)
         say("bench/run: CPU placement: %s\n", placement_note);
 
@@ -1152,7 +1153,7 @@ int main(int argc, char **argv)
     further_rounds(r, budget);
     int rc = finish(r);
     cell_teardown(r);
-    json_free(&r->doc);
+    json_object_put(r->doc);
     free(r->cells);
     return rc;
 }

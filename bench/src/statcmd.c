@@ -68,20 +68,20 @@ int stat_summary(const char *dir)
     for (int i = 0; i < ne; i++) {
         const char *name = ents[i]->d_name;
         size_t len = strlen(name);
-        struct jval j;
+        json_object *j = NULL;
         if (len < 6 || strcmp(name + len - 5, ".json") ||
             !read_json(internf("%s/%s", cells, name), &j)) {
             free(ents[i]);
             continue;
         }
         free(ents[i]);
-        const struct jval *id = json_get(&j, "id"), *st = json_get(&j, "status");
-        if (!id || id->type != J_STR || !st || st->type != J_STR || strcmp(st->text, "ok")) {
-            json_free(&j);
+        json_object *id = jdoc_get(j, "id"), *st = jdoc_get(j, "status");
+        if (!jdoc_str(id) || !jdoc_str(st) || strcmp(jdoc_str(st), "ok")) {
+            json_object_put(j);
             continue;
         }
         char key[512];
-        bufprintf(key, sizeof key, "%s", id->text);
+        bufprintf(key, sizeof key, "%s", jdoc_str(id));
         char *r = strrchr(key, '-');
         if (r && r[1] == 'r' && r[2] && strspn(r + 2, "0123456789") == strlen(r + 2))
             *r = 0;
@@ -91,17 +91,17 @@ int stat_summary(const char *dir)
         if (k == ng)
             bufprintf(g[ng++].key, sizeof g->key, "%s", key);
         for (int m = 0; m < 3; m++) {
-            const struct jval *v = json_path(&j, paths[m]);
-            if (v && v->type == J_NUM && g[k].n[m] < 256)
-                g[k].v[m][g[k].n[m]++] = strtod(v->text, NULL);
+            json_object *v = jdoc_path(j, paths[m]);
+            if (jdoc_is_num(v) && g[k].n[m] < 256)
+                g[k].v[m][g[k].n[m]++] = jdoc_num(v, 0);
         }
-        json_free(&j);
+        json_object_put(j);
     }
     free(ents);
     fputs("{", stdout);
     for (size_t k = 0; k < ng; k++) {
         fputs(k ? ",\n" : "\n", stdout);
-        json_write_string(stdout, g[k].key);
+        jdoc_fput_string(stdout, g[k].key);
         fputs(": {", stdout);
         for (int m = 0; m < 3; m++) {
             fprintf(stdout, "%s\"%s\": ", m ? ", " : "", names[m]);
@@ -115,12 +115,12 @@ int stat_summary(const char *dir)
 }
 
 /* Numbers of a JSON array (nulls left out), into v; their count. */
-static size_t numbers(const struct jval *a, double *v, size_t max)
+static size_t numbers(json_object *a, double *v, size_t max)
 {
     size_t n = 0;
-    for (size_t i = 0; a && a->type == J_ARR && i < a->n && n < max; i++)
-        if (a->items[i].type == J_NUM)
-            v[n++] = strtod(a->items[i].text, NULL);
+    for (size_t i = 0; i < jdoc_len(a) && n < max; i++)
+        if (jdoc_is_num(jdoc_at(a, i)))
+            v[n++] = jdoc_num(jdoc_at(a, i), 0);
     return n;
 }
 
@@ -130,15 +130,15 @@ int stat_ratios(void)
     size_t cap = 0;
     ssize_t len;
     while ((len = getline(&line, &cap, stdin)) > 0) {
-        struct jval j;
+        json_object *j = NULL;
         char err[128];
-        if (json_parse(line, (size_t)len, &j, err, sizeof err) < 0) {
+        if (jdoc_parse(line, (size_t)len, &j, err, sizeof err) < 0) {
             say("bench/run --ratio-intervals: %s\n", err);
             free(line);
             return 1;
         }
         double a[256], b[256], lo, hi, level;
-        size_t na = numbers(json_get(&j, "a"), a, 256), nb = numbers(json_get(&j, "b"), b, 256);
+        size_t na = numbers(jdoc_get(j, "a"), a, 256), nb = numbers(jdoc_get(j, "b"), b, 256);
         int ok = bs_ratio_ci(a, na, b, nb, 0.95, &lo, &hi, &level);
         fputs("{\"ci95\": ", stdout);
         if (ok == 0) {
@@ -152,7 +152,7 @@ int stat_ratios(void)
         fprintf(stdout, ", \"n_a\": %zu, \"n_b\": %zu, \"level\": ", na, nb);
         json_double(stdout, round6(level));
         fputs("}\n", stdout);
-        json_free(&j);
+        json_object_put(j);
     }
     free(line);
     return 0;
@@ -165,43 +165,43 @@ int stat_ratios(void)
 
 int stat_heatmap(const char *cell)
 {
-    struct jval v;
+    json_object *v = NULL;
     if (!read_json(cell, &v)) {
         say("bench/run --heatmap: %s: not a cell's JSON\n", cell);
         return 1;
     }
-    const struct jval *tl = json_path(&v, "loadgen.timeline");
-    const struct jval *sig = json_path(&v, "loadgen.histogram.timeline_significant_digits");
+    json_object *tl = jdoc_path(v, "loadgen.timeline");
+    json_object *sig = jdoc_path(v, "loadgen.histogram.timeline_significant_digits");
     struct hist h;
     int rc = 1;
-    if (!tl || tl->type != J_ARR || !sig || sig->type != J_NUM ||
-        hist_init(&h, (int)json_num(sig, 2), HIST_MAX_US) < 0) {
+    if (!json_object_is_type(tl, json_type_array) || !jdoc_is_num(sig) ||
+        hist_init(&h, (int)jdoc_num(sig, 2), HIST_MAX_US) < 0) {
         say("bench/run --heatmap: %s: no per-second histograms (a cell of loadgen before "
             "they were recorded)\n",
             cell);
-        json_free(&v);
+        json_object_put(v);
         return 2;
     }
     /* the bins every second spans: from the least to the most latency seen */
     int lo = INT32_MAX, hi = INT32_MIN;
     for (int pass = 0; pass < 2; pass++)
-        for (size_t s = 0; s < tl->n; s++) {
-            const struct jval *b = json_get(&tl->items[s], "buckets");
-            double t = json_num(json_get(&tl->items[s], "t"), (double)s);
+        for (size_t s = 0; s < jdoc_len(tl); s++) {
+            json_object *b = jdoc_get(jdoc_at(tl, s), "buckets");
+            double t = jdoc_num(jdoc_get(jdoc_at(tl, s), "t"), (double)s);
             static double count[4096];
             if (pass == 1 && hi >= lo)
                 memset(count, 0, sizeof count);
-            for (size_t k = 0; b && b->type == J_ARR && k < b->n; k++) {
-                const struct jval *e = &b->items[k];
-                if (e->type != J_ARR || e->n != 2)
+            for (size_t k = 0; k < jdoc_len(b); k++) {
+                json_object *e = jdoc_at(b, k);
+                if (jdoc_len(e) != 2 || jdoc_u64(jdoc_at(e, 0)) >= h.len)
                     continue;
-                uint64_t us = hist_value_at(&h, (size_t)json_num(&e->items[0], 0));
+                uint64_t us = hist_value_at(&h, (size_t)jdoc_u64(jdoc_at(e, 0)));
                 int bin = (int)floor(log10((double)(us ? us : 1) / 1000.0) * HEAT_PER_DECADE);
                 if (pass == 0) {
                     lo = bin < lo ? bin : lo;
                     hi = bin > hi ? bin : hi;
                 } else if (bin - lo >= 0 && bin - lo < 4096)
-                    count[bin - lo] += json_num(&e->items[1], 0);
+                    count[bin - lo] += jdoc_num(jdoc_at(e, 1), 0);
             }
             /* pass 1: the whole column, empty bins as 0, at the bin's middle (log10 ms) */
             for (int bin = lo; pass == 1 && bin <= hi && bin - lo < 4096; bin++)
@@ -211,6 +211,6 @@ int stat_heatmap(const char *cell)
     if (rc)
         say("bench/run --heatmap: %s: no request in its timeline\n", cell);
     hist_free(&h);
-    json_free(&v);
+    json_object_put(v);
     return rc;
 }

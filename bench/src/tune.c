@@ -240,7 +240,7 @@ static int bench(struct tune *t, const char *suite, const char *dir, const char 
 }
 
 /* Calls fn for each cell file of a run directory. */
-static void each_cell(const char *dir, void (*fn)(const struct jval *cell, void *arg), void *arg)
+static void each_cell(const char *dir, void (*fn)(json_object *cell, void *arg), void *arg)
 {
     char path[PATH_MAX];
     bufprintf(path, sizeof path, "%s/cells", dir);
@@ -251,26 +251,31 @@ static void each_cell(const char *dir, void (*fn)(const struct jval *cell, void 
         size_t n = strlen(e->d_name);
         if (n < 6 || strcmp(e->d_name + n - 5, ".json"))
             continue;
-        struct jval v;
+        json_object *v = NULL;
         if (read_json(internf("%s/%s", path, e->d_name), &v)) {
-            fn(&v, arg);
-            json_free(&v);
+            fn(v, arg);
+            json_object_put(v);
         }
     }
     closedir(d);
 }
 
-static double num(const struct jval *o, const char *path, double def)
+static double num(json_object *o, const char *path, double def)
 {
-    return json_num(json_path(o, path), def);
+    return jdoc_num(jdoc_path(o, path), def);
 }
 
-static long long errors_of(const struct jval *cell)
+static long long errors_of(json_object *cell)
 {
-    const struct jval *e = json_path(cell, "loadgen.errors");
+    json_object *e = jdoc_path(cell, "loadgen.errors");
     long long n = 0;
-    for (size_t i = 0; e && e->type == J_OBJ && i < e->n; i++)
-        n += (long long)json_num(&e->items[i], 0);
+    if (json_object_is_type(e, json_type_object)) {
+        json_object_object_foreach(e, k, v)
+        {
+            (void)k;
+            n += (long long)jdoc_num(v, 0);
+        }
+    }
     return n;
 }
 
@@ -339,12 +344,12 @@ static void pool_step(struct tune *t)
     char err[1024];
     if (bench(t, "tune-pool", dir, extra, err, sizeof err) < 0)
         die("%s", err);
-    struct jval sum;
+    json_object *sum = NULL;
     if (!read_json(internf("%s/summary.json", dir), &sum))
         die("no summary in %s", dir);
-    const struct jval *cf = json_get(&sum, "configs");
-    for (size_t i = 0; cf && cf->type == J_ARR && i < cf->n && t->npool < MAXV; i++) {
-        const struct jval *g = &cf->items[i];
+    json_object *cf = jdoc_get(sum, "configs");
+    for (size_t i = 0; i < jdoc_len(cf) && t->npool < MAXV; i++) {
+        json_object *g = jdoc_at(cf, i);
         struct pool_point p = {
             .workers = (long)num(g, "workers", 0),
             .rps = num(g, "stats.rps.median", NAN),
@@ -353,9 +358,9 @@ static void pool_step(struct tune *t)
             .reps = (int)num(g, "reps", 0),
             .failed = (int)num(g, "failed", 0),
         };
-        const struct jval *ci = json_path(g, "stats.rps.ci95");
-        p.lo = ci && ci->type == J_ARR && ci->n == 2 ? json_num(&ci->items[0], NAN) : p.rps;
-        p.hi = ci && ci->type == J_ARR && ci->n == 2 ? json_num(&ci->items[1], NAN) : p.rps;
+        json_object *ci = jdoc_path(g, "stats.rps.ci95");
+        p.lo = jdoc_len(ci) == 2 ? jdoc_num(jdoc_at(ci, 0), NAN) : p.rps;
+        p.hi = jdoc_len(ci) == 2 ? jdoc_num(jdoc_at(ci, 1), NAN) : p.rps;
         if (p.workers < 1)
             continue;
         size_t k = t->npool++;
@@ -363,7 +368,7 @@ static void pool_step(struct tune *t)
             t->pool[k] = t->pool[k - 1];
         t->pool[k] = p;
     }
-    json_free(&sum);
+    json_object_put(sum);
 
     double N[MAXV], X[MAXV], best = 0;
     size_t n = 0;
@@ -418,27 +423,28 @@ static struct burst_point *burst_at(struct tune *t, long backlog, long clients)
     return p;
 }
 
-static void burst_cell(const struct jval *cell, void *arg)
+static void burst_cell(json_object *cell, void *arg)
 {
     struct tune *t = arg;
     struct burst_point *p =
         burst_at(t, (long)num(cell, "cell.backlog", 0), (long)num(cell, "cell.conc", 0));
     if (!p)
         return;
-    const struct jval *st = json_get(cell, "status");
-    if (st && st->type == J_STR && !strcmp(st->text, "skipped"))
+    json_object *st = jdoc_get(cell, "status");
+    const char *status = jdoc_str(st) ? jdoc_str(st) : "";
+    if (!strcmp(status, "skipped"))
         return;
     p->bursts++;
-    if (!st || st->type != J_STR || strcmp(st->text, "ok")) {
+    if (strcmp(status, "ok")) {
         p->failed++; /* no server, no loadgen result: nothing measured */
         return;
     }
     /* the listener's own drops (sock_diag) where bench/run read them; else the machine's
      * ListenOverflows around the burst */
-    const struct jval *own = json_path(cell, "kernel.listener_drops");
-    long long o = own && own->type == J_NUM ? (long long)json_num(own, 0)
-                                            : (long long)num(cell, "kernel.listen_overflows", 0);
-    p->own_counts = p->own_counts || (own && own->type == J_NUM);
+    json_object *own = jdoc_path(cell, "kernel.listener_drops");
+    long long o = jdoc_is_num(own) ? (long long)jdoc_num(own, 0)
+                                   : (long long)num(cell, "kernel.listen_overflows", 0);
+    p->own_counts = p->own_counts || jdoc_is_num(own);
     p->queue_peak = fmax(p->queue_peak, num(cell, "kernel.accept_queue_peak", -1));
     p->overflows += o;
     p->drops += (long long)num(cell, "kernel.listen_drops", 0);
@@ -533,11 +539,11 @@ struct slo_read {
     const char *key; /* loadgen.latency_us.total.p99 */
 };
 
-static void slo_cell(const struct jval *cell, void *arg)
+static void slo_cell(json_object *cell, void *arg)
 {
     struct slo_read *r = arg;
-    const struct jval *st = json_get(cell, "status");
-    r->p->ok = st && st->type == J_STR && !strcmp(st->text, "ok");
+    json_object *st = jdoc_get(cell, "status");
+    r->p->ok = jdoc_str(st) && !strcmp(jdoc_str(st), "ok");
     r->p->rps = num(cell, "loadgen.totals.rps", 0);
     r->p->pct_us = num(cell, r->key, NAN);
     r->p->errors = errors_of(cell);
@@ -713,23 +719,23 @@ static void write_record(const struct tune *t)
     if (!f)
         die("out of memory");
     fputs("{\"schema_version\": 1, \"model\": ", f);
-    json_write_string(f, t->model->name);
+    jdoc_fput_string(f, t->model->name);
     fputs(", \"quick\": ", f);
     fputs(t->quick ? "true" : "false", f);
     fputs(", \"workload\": {\"work\": ", f);
-    t->mix ? fputs("null", f) : json_write_string(f, t->work);
+    t->mix ? fputs("null", f) : jdoc_fput_string(f, t->work);
     fputs(", \"bytes\": ", f);
-    t->mix ? fputs("null", f) : json_write_string(f, t->bytes);
+    t->mix ? fputs("null", f) : jdoc_fput_string(f, t->bytes);
     fputs(", \"mix\": ", f);
-    t->mix ? json_write_string(f, t->mix) : fputs("null", f);
+    t->mix ? jdoc_fput_string(f, t->mix) : fputs("null", f);
     fputs(", \"think\": ", f);
-    json_write_string(f, t->think);
+    jdoc_fput_string(f, t->think);
     fputs(", \"keep\": ", f);
-    json_write_string(f, t->keep);
+    jdoc_fput_string(f, t->keep);
     fputs(", \"clients\": ", f);
     write_list(f, &t->clients);
     fputs(", \"duration\": ", f);
-    json_write_string(f, t->duration);
+    jdoc_fput_string(f, t->duration);
     fprintf(f, ", \"reps\": %d}", t->reps);
     fprintf(f,
             ", \"preflight\": {\"somaxconn\": %ld, \"tcp_max_syn_backlog\": %ld, "
@@ -742,7 +748,7 @@ static void write_record(const struct tune *t)
     fputs("}, \"warnings\": [", f);
     for (size_t i = 0; i < t->nwarn; i++) {
         fputs(i ? ", " : "", f);
-        json_write_string(f, t->warnings[i]);
+        jdoc_fput_string(f, t->warnings[i]);
     }
     fputs("], \"recommended\": {\"workers\": ", f);
     t->rec_w > 0 ? fprintf(f, "%ld", t->rec_w) : fputs("null", f);
@@ -751,7 +757,7 @@ static void write_record(const struct tune *t)
     fputs(", \"p99_us\": ", f);
     jnum(f, t->rec_p99_us);
     fputs(", \"command\": ", f);
-    json_write_string(f, server_line(t));
+    jdoc_fput_string(f, server_line(t));
     fputs(", \"within_noise_workers\": ", f);
     t->noise_w > 0 ? fprintf(f, "%ld", t->noise_w) : fputs("null", f);
     fputs(", \"queue_peak\": ", f);
@@ -808,7 +814,7 @@ static void write_record(const struct tune *t)
     fputs("]}, \"slo\": ", f);
     if (t->slo_us > 0) {
         fputs("{\"percentile\": ", f);
-        json_write_string(f, t->slo_pct);
+        jdoc_fput_string(f, t->slo_pct);
         fputs(", \"target_us\": ", f);
         jnum(f, t->slo_us);
         fputs(", \"capacity_rps\": ", f);
@@ -832,11 +838,11 @@ static void write_record(const struct tune *t)
     } else
         fputs("null", f);
     fputs(", \"runs\": {\"pool\": ", f);
-    t->npool ? json_write_string(f, internf("%s/pool", t->out)) : fputs("null", f);
+    t->npool ? jdoc_fput_string(f, internf("%s/pool", t->out)) : fputs("null", f);
     fputs(", \"backlog\": ", f);
-    json_write_string(f, internf("%s/backlog", t->out));
+    jdoc_fput_string(f, internf("%s/backlog", t->out));
     fputs(", \"slo\": ", f);
-    t->slo_us > 0 ? json_write_string(f, internf("%s/slo", t->out)) : fputs("null", f);
+    t->slo_us > 0 ? jdoc_fput_string(f, internf("%s/slo", t->out)) : fputs("null", f);
     fputs("}}\n", f);
     if (fclose(f) != 0)
         die("out of memory");
@@ -982,12 +988,15 @@ static bool not_dimension(const char *k)
     return false;
 }
 
-static const char *scalar_text(const struct jval *v)
+static const char *scalar_text(json_object *v)
 {
-    return v->type == J_STR || v->type == J_NUM ? v->text
-           : v->type == J_NULL                  ? "-"
-           : v->type == J_BOOL                  ? (v->b ? "true" : "false")
-                                                : NULL;
+    if (!v)
+        return "-"; /* null */
+    if (json_object_is_type(v, json_type_string) || jdoc_is_num(v))
+        return json_object_get_string(v);
+    if (json_object_is_type(v, json_type_boolean))
+        return json_object_get_boolean(v) ? "true" : "false";
+    return NULL;
 }
 
 /* Whether the lines of text (each ending in a newline) hold line. */
@@ -1004,24 +1013,25 @@ static bool has_line(const char *text, const char *line)
  * dimension; labelled by the dimensions that differ between them. */
 static size_t dir_series(const char *dir, struct series *s, size_t max)
 {
-    struct jval sum;
+    json_object *sum = NULL;
     if (!read_json(internf("%s/summary.json", dir), &sum))
         bad("--fit %s: no summary.json in it (bench/summarize %s makes one)", dir, dir);
-    const struct jval *cf = json_get(&sum, "configs");
+    json_object *cf = jdoc_get(sum, "configs");
     size_t n = 0;
     const char *keys[MAXV * 4];
-    size_t ng = 0, cfn = cf && cf->type == J_ARR ? cf->n : 0;
+    size_t ng = 0, cfn = jdoc_len(cf);
     /* the group of each configuration: its dimensions but -w, as text */
     for (size_t i = 0; i < cfn; i++) {
-        const struct jval *g = &cf->items[i];
+        json_object *g = jdoc_at(cf, i);
         double w = num(g, "workers", 0), x = num(g, "stats.rps.median", NAN);
-        if (w < 1 || !(x > 0))
+        if (w < 1 || !(x > 0) || !json_object_is_type(g, json_type_object))
             continue;
         char key[1024] = "";
-        for (size_t k = 0; k < g->n; k++) {
-            const char *t = scalar_text(&g->items[k]);
-            if (t && !not_dimension(g->keys[k]))
-                bufprintf(key + strlen(key), sizeof key - strlen(key), "%s=%s\n", g->keys[k], t);
+        json_object_object_foreach(g, k, v)
+        {
+            const char *t = scalar_text(v);
+            if (t && !not_dimension(k))
+                bufprintf(key + strlen(key), sizeof key - strlen(key), "%s=%s\n", k, t);
         }
         size_t j = 0;
         while (j < ng && strcmp(keys[j], key))
@@ -1051,7 +1061,7 @@ static size_t dir_series(const char *dir, struct series *s, size_t max)
         }
     }
     n = ng;
-    json_free(&sum);
+    json_object_put(sum);
     return n;
 }
 
@@ -1126,7 +1136,7 @@ static int fit_main(const char *path, const char *json_out)
     if (!f)
         die("out of memory");
     fputs("{\"schema_version\": 1, \"source\": ", f);
-    json_write_string(f, path);
+    jdoc_fput_string(f, path);
     int fitted = 0;
     for (size_t j = 0; j < ns; j++) {
         struct usl u;
@@ -1165,11 +1175,11 @@ static int fit_main(const char *path, const char *json_out)
             write_points(f, &s[j], ok ? &u : NULL);
         }
         fputs(j ? ", {\"label\": " : ", \"series\": [{\"label\": ", f);
-        s[j].label[0] ? json_write_string(f, s[j].label) : (void)fputs("null", f);
+        s[j].label[0] ? jdoc_fput_string(f, s[j].label) : (void)fputs("null", f);
         fputs(", \"usl\": ", f);
         ok ? write_usl(f, &u) : (void)fputs("null", f);
         fputs(", \"error\": ", f);
-        ok ? (void)fputs("null", f) : json_write_string(f, err);
+        ok ? (void)fputs("null", f) : jdoc_fput_string(f, err);
         fputs(", \"measurements\": ", f);
         write_points(f, &s[j], ok ? &u : NULL);
         fputs("}", f);

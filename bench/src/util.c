@@ -118,14 +118,15 @@ char *slurp(const char *path, size_t *len)
     return b;
 }
 
-bool read_json(const char *path, struct jval *v)
+bool read_json(const char *path, json_object **v)
 {
     size_t n;
+    *v = NULL;
     char *t = slurp(path, &n);
     if (!t)
         return false;
     char err[128];
-    int rc = json_parse(t, n, v, err, sizeof err);
+    int rc = jdoc_parse(t, n, v, err, sizeof err);
     free(t);
     return rc == 0;
 }
