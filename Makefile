@@ -32,7 +32,7 @@ endif
 BUILD    := build/$(FLAVOR)
 
 # The models come from the registry, servers/models (one line each, with what it is).
-ALL_MODELS := $(shell awk '!/^\#/ && NF >= 8 { print $$1 }' servers/models)
+ALL_MODELS := $(shell bench/models names)
 SERVERS  := $(ALL_MODELS:%=$(BIN)/%-srv)
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -144,7 +144,7 @@ check-deps:                                       ## install what the build and 
 # The sanitizer runs come first and the plain run last, so the output ends with Criterion's
 # synthesis line. Server processes started by the tests are the instrumented copies.
 # The threaded models (the registry's threads column), run under ThreadSanitizer too.
-TSAN_MODELS := $(shell awk '!/^\#/ && NF >= 8 && $$7 == "yes" { print $$1 }' servers/models)
+TSAN_MODELS := $(shell bench/models threaded)
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
            TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
 

@@ -47,12 +47,11 @@ _cb_srv() {
     opts=$("${COMP_WORDS[0]}" --help 2>/dev/null | grep -oE -- '(^|[ ,])--?[A-Za-z][a-z-]*' | tr -d ' ,' | sort -u)
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }
-# The models: the registry's names (servers/models, beside this file in a checkout); make
+# The models: the registry's names (bench/models, beside this file in a checkout); make
 # install writes them here in place of the placeholder when it installs this file.
 _cb_models="@MODELS@"
 if [[ $_cb_models == *@* ]]; then
-    _cb_models=$(awk '!/^#/ && NF >= 8 { print $1 }' \
-        "$(dirname "${BASH_SOURCE[0]}")/../servers/models" 2>/dev/null)
+    _cb_models=$("$(dirname "${BASH_SOURCE[0]}")/../bench/models" names 2>/dev/null)
 fi
 for _cb_m in $_cb_models; do
     complete -F _cb_srv "$_cb_m-srv"

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../bench/src/registry.h"
+
 /* The options of `bin -h`, one per line, into out (a file). */
 static int options_of(const char *bin, const char *out)
 {
@@ -129,15 +131,14 @@ static void values_in_help(const char *model, const char *col, const char *value
  * these options where its column is -. */
 Test(docs, every_binary_takes_what_its_registry_line_says, .timeout = 60)
 {
-    FILE *f = fopen("servers/models", "r");
-    cr_assert(f, "servers/models: %s", strerror(errno));
-    char line[512], name[32], kind[16], w[8], locks[64], accept[64], pollers[64];
+    static struct registry reg;
+    char err[256];
+    cr_assert_eq(registry_read("servers/models", &reg, err, sizeof err), 0, "%s", err);
     static char help[16384];
     int n = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == '#' || sscanf(line, "%31s %15s %7s %63s %63s %63s", name, kind, w, locks,
-                                     accept, pollers) != 6)
-            continue;
+    for (size_t i = 0; i < reg.n; i++) {
+        const char *name = reg.m[i].name, *w = reg.m[i].w, *locks = reg.m[i].locks;
+        const char *accept = reg.m[i].accept, *pollers = reg.m[i].pollers;
         char bin[256];
         snprintf(bin, sizeof bin, "%s/%s-srv", bindir(), name);
         cr_assert_gt(help_of(bin, help, sizeof help), 0, "%s --help printed nothing", bin);
@@ -163,7 +164,6 @@ Test(docs, every_binary_takes_what_its_registry_line_says, .timeout = 60)
         if (strcmp(pollers, "-"))
             values_in_help(name, "poller", pollers, help);
     }
-    fclose(f);
     cr_expect_geq(n, 9, "only %d models in the registry", n);
 }
 
@@ -248,8 +248,7 @@ Test(docs, model_lists_come_from_the_registry, .timeout = 120)
     cr_expect_eq(system("for f in bench/suites/*; do "
                         "w=\" $(sed -n 's/^MODELS=//p' $f | tr -d '\"') \"; "
                         "for k in one spawn pool event; do "
-                        "ms=$(awk -v k=$k '!/^#/ && NF >= 8 && $2 == k { print $1 }' "
-                        "servers/models); set -- $ms; [ $# -ge 2 ] || continue; all=1; "
+                        "ms=$(bench/models of $k); set -- $ms; [ $# -ge 2 ] || continue; all=1; "
                         "for m in $ms; do case \"$w\" in *\" $m \"*) ;; *) all=0 ;; esac; "
                         "done; [ $all = 0 ] || { echo \"$f names every $k model by hand\" >&2; "
                         "exit 1; }; done; done"),

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../bench/src/registry.h"
 #include "helpers.h"
 
 #define MODEL_TEST(test)                                                                           \
@@ -580,26 +581,16 @@ Test(servers, peak_rss_is_the_servers_own, .timeout = 60)
 Test(servers, a_refusal_names_what_the_model_is, .timeout = 60)
 {
     const char *d = getenv("SRV_BIN");
-    FILE *reg = fopen("servers/models", "r");
-    cr_assert(reg, "servers/models: %s", strerror(errno));
-    char line[1024];
+    static struct registry reg;
+    char err[256];
+    cr_assert_eq(registry_read("servers/models", &reg, err, sizeof err), 0, "%s", err);
     int checked = 0;
-    while (fgets(line, sizeof line, reg)) {
-        char name[64], kind[32], w[32];
-        int at = 0;
-        if (line[0] == '#' || sscanf(line, "%63s %31s %31s %n", name, kind, w, &at) != 3 ||
-            strcmp(w, "-") != 0 || !model_selected(name)) /* SRV_MODELS: a phase's builds */
+    for (size_t i = 0; i < reg.n; i++) {
+        const char *name = reg.m[i].name;
+        if (strcmp(reg.m[i].w, "-") != 0 || !model_selected(name)) /* SRV_MODELS: a phase's */
             continue;
-        /* the what: after the 8 columns of words */
-        const char *p = line;
-        for (int col = 0; col < 8; col++) {
-            p += strspn(p, " \t");
-            p += strcspn(p, " \t");
-        }
-        p += strspn(p, " \t");
-        char what[512], want[640], cmd[512], out[1024] = "";
-        snprintf(what, sizeof what, "%.*s", (int)strcspn(p, "\n"), p);
-        snprintf(want, sizeof want, "%s-srv (%s)", name, what);
+        char want[640], cmd[512], out[1024] = "";
+        snprintf(want, sizeof want, "%s-srv (%s)", name, reg.m[i].what);
         snprintf(cmd, sizeof cmd, "%s/%s-srv -w 2 2>&1", d && *d ? d : "bin", name);
         FILE *pp = popen(cmd, "r");
         cr_assert(pp);
@@ -609,6 +600,5 @@ Test(servers, a_refusal_names_what_the_model_is, .timeout = 60)
         cr_expect(strstr(out, want), "%s: says '%s', not '%s'", cmd, out, want);
         checked++;
     }
-    fclose(reg);
     cr_expect_geq(checked, 1, "no model without -w among those selected");
 }

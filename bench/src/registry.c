@@ -24,7 +24,7 @@ int registry_read(const char *path, struct registry *r, char *err, size_t errlen
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    char line[512];
+    char line[1024];
     r->n = 0;
     int lineno = 0;
     while (fgets(line, sizeof line, f)) {
@@ -32,13 +32,15 @@ int registry_read(const char *path, struct registry *r, char *err, size_t errlen
         if (line[0] == '#' || line[strspn(line, " \t\n")] == 0)
             continue;
         struct model *m = &r->m[r->n];
+        int at = 0;
         if (r->n == sizeof r->m / sizeof *r->m ||
-            sscanf(line, "%31s %7s %7s %63s %63s %63s %7s %15s", m->name, m->kind, m->w, m->locks,
-                   m->accept, m->pollers, m->threads, m->colour) != 8) {
+            sscanf(line, "%31s %7s %7s %63s %63s %63s %7s %15s %n", m->name, m->kind, m->w,
+                   m->locks, m->accept, m->pollers, m->threads, m->colour, &at) != 8) {
             snprintf(err, errlen, "%s:%d: not a registry line (or too many)", path, lineno);
             fclose(f);
             return -1;
         }
+        snprintf(m->what, sizeof m->what, "%.*s", (int)strcspn(line + at, "\n"), line + at);
         r->n++;
     }
     fclose(f);

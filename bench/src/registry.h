@@ -15,6 +15,7 @@ struct model {
     char pollers[64]; /* comma-separated, its default first, or - */
     char threads[8];  /* yes when it runs threads (ThreadSanitizer runs it), or - */
     char colour[16];
+    char what[256]; /* what it is, in words: the rest of its line */
 };
 
 struct registry {
