@@ -302,4 +302,4 @@ help:                                             ## list the targets
 # The objects are kept (not deleted as intermediates), so that a second make does nothing.
 .SECONDARY:
 
--include $(wildcard $(BUILD)/*/*.d)
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d build/plain/bench/src/*.d)

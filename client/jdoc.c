@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 int jdoc_parse(const char *text, size_t len, json_object **out, char *err, size_t errlen)
@@ -137,6 +138,37 @@ size_t jdoc_len(json_object *v)
 json_object *jdoc_at(json_object *v, size_t i)
 {
     return i < jdoc_len(v) ? json_object_array_get_idx(v, i) : NULL;
+}
+
+json_object *jdoc_number_text(const char *text)
+{
+    /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+    const char *p = text;
+    p += *p == '-';
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (isdigit((unsigned char)*p))
+            p++;
+    else
+        return json_object_new_string(text);
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p))
+            return json_object_new_string(text);
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        p += *p == '+' || *p == '-';
+        if (!isdigit((unsigned char)*p))
+            return json_object_new_string(text);
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p)
+        return json_object_new_string(text);
+    return json_object_new_double_s(strtod(text, NULL), text);
 }
 
 json_object *jdoc_number(double v)

@@ -42,6 +42,10 @@ int jdoc_is_num(json_object *v);
  * decimals is negative; NULL (null) when v is not finite. */
 json_object *jdoc_double(double v, int decimals);
 
+/* The number a text is, kept as written, when the text is a JSON number; else the text as a
+ * string (so that a value from a command line or a file can never end the document early). */
+json_object *jdoc_number_text(const char *text);
+
 /* A number written short: a whole one without decimals, any other with up to 6 (trailing
  * zeros dropped); NULL (null) when not finite. */
 json_object *jdoc_number(double v);

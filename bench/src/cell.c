@@ -419,14 +419,13 @@ static double r2(double v)
     return round(v * 100) / 100;
 }
 
-/* The interference object (JSON) into f, and its why (NULL when not disturbed). */
-static const char *interference(struct run *r, FILE *f, const struct snap *a, const struct snap *b,
-                                json_object *stats)
+/* The interference object (NULL: null) into *out, and its why (NULL when not disturbed). */
+static const char *interference(struct run *r, json_object **out, const struct snap *a,
+                                const struct snap *b, json_object *stats)
 {
-    if (!json_object_is_type(stats, json_type_object) || a->t_us == 0 || b->t_us == 0) {
-        fputs("null", f);
+    *out = NULL;
+    if (!json_object_is_type(stats, json_type_object) || a->t_us == 0 || b->t_us == 0)
         return NULL;
-    }
     double win = (double)(b->t_us - a->t_us) / 1e6;
     double busy = (double)(b->busy - a->busy) / (double)r->hz;
     double cli = (double)(b->kids_ms - a->kids_ms) / 1000;
@@ -436,35 +435,27 @@ static const char *interference(struct run *r, FILE *f, const struct snap *a, co
                        ? (double)(b->steal - a->steal) / (double)(b->total - a->total) * 100
                        : 0;
     bool disturbed = foreign > r->foreign_max || steal > r->steal_max;
-    fputs("{\"window_s\": ", f);
-    json_double(f, r2(win));
-    fputs(", \"busy_cpu_s\": ", f);
-    json_double(f, r2(busy));
-    fputs(", \"server_cpu_s\": ", f);
-    json_double(f, round(srv * 1e4) / 1e4);
-    fputs(", \"client_cpu_s\": ", f);
-    json_double(f, round(cli * 1e4) / 1e4);
-    fputs(", \"foreign_cpu_pct\": ", f);
-    json_double(f, r2(foreign));
-    fputs(", \"steal_pct\": ", f);
-    json_double(f, r2(steal));
-    fputs(", \"cpu_pressure_pct\": ", f);
-    if (a->have_psi && b->have_psi && b->t_us > a->t_us)
-        json_double(f, r2((double)(b->psi_us - a->psi_us) / (double)(b->t_us - a->t_us) * 100));
-    else
-        fputs("null", f);
-    fprintf(f, ", \"disturbed\": %s, \"why\": ", disturbed ? "true" : "false");
+    json_object *o = json_object_new_object();
+    jdoc_set(o, "window_s", jdoc_number(r2(win)));
+    jdoc_set(o, "busy_cpu_s", jdoc_number(r2(busy)));
+    jdoc_set(o, "server_cpu_s", jdoc_number(round(srv * 1e4) / 1e4));
+    jdoc_set(o, "client_cpu_s", jdoc_number(round(cli * 1e4) / 1e4));
+    jdoc_set(o, "foreign_cpu_pct", jdoc_number(r2(foreign)));
+    jdoc_set(o, "steal_pct", jdoc_number(r2(steal)));
+    jdoc_set(
+        o, "cpu_pressure_pct",
+        a->have_psi && b->have_psi && b->t_us > a->t_us
+            ? jdoc_number(r2((double)(b->psi_us - a->psi_us) / (double)(b->t_us - a->t_us) * 100))
+            : NULL);
+    jdoc_set(o, "disturbed", json_object_new_boolean(disturbed));
     char why[128] = "";
     if (foreign > r->foreign_max)
         bufprintf(why, sizeof why, "foreign CPU %.0f%% of a core", round(foreign));
     if (steal > r->steal_max)
         bufprintf(why + strlen(why), sizeof why - strlen(why), "%ssteal %g%%", why[0] ? ", " : "",
                   r2(steal));
-    if (why[0])
-        jdoc_fput_string(f, why);
-    else
-        fputs("null", f);
-    fputs("}", f);
+    jdoc_set(o, "why", why[0] ? json_object_new_string(why) : NULL);
+    *out = o;
     return why[0] ? intern(why) : NULL;
 }
 
@@ -491,9 +482,9 @@ static void on_clock_line(const char *line, long long now, void *arg)
 }
 
 /* Runs loadgen on every client host with its share, merges into log.lg.json; hosts JSON into
- * *hosts_json (malloc'd) or the error into err. */
+ * *hosts_json (a JSON array) or the error into err. */
 static bool run_clients(struct run *r, const char *id, const char *log, long conc, const char *rate,
-                        long idle, const char **lg, size_t nlg, char **hosts_json, char *err,
+                        long idle, const char **lg, size_t nlg, json_object **hosts_json, char *err,
                         size_t errlen)
 {
     char list[1024];
@@ -603,41 +594,27 @@ static bool run_clients(struct run *r, const char *id, const char *log, long con
         bufprintf(err, errlen, "loadgen merge failed");
         return false;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    fputs("[", f);
+    json_object *all = json_object_new_array();
     for (size_t u = 0; u < nu; u++) {
         json_object *j = NULL;
         if (!read_json(internf("%s.lg.%s.json", log, hosts[used[u]]), &j)) {
-            fclose(f);
-            free(buf);
+            json_object_put(all);
             bufprintf(err, errlen, "cannot read the client hosts' results");
             return false;
         }
         size_t i = used[u];
-        fputs(u ? ", {\"host\": " : "{\"host\": ", f);
-        jdoc_fput_string(f, hosts[i]);
-        json_object *kv = jdoc_path(j, "context.kernel"), *nc = jdoc_path(j, "context.num_cpus"),
-                    *rr = jdoc_path(j, "config.rate_rps");
-        fputs(", \"kernel\": ", f);
-        kv ? jdoc_fput(f, kv) : (void)fputs("null", f);
-        fputs(", \"num_cpus\": ", f);
-        nc ? jdoc_fput(f, nc) : (void)fputs("null", f);
-        fputs(", \"clock_offset_ms\": ", f);
-        json_double(f, round((double)off[i] / 1e6 * 1000) / 1000);
-        fputs(", \"clock_rtt_ms\": ", f);
-        json_double(f, round((double)rtt[i] / 1e6 * 1000) / 1000);
-        fprintf(f, ", \"connections\": %ld, \"rate_rps\": ", shares[u]);
-        rr ? jdoc_fput(f, rr) : (void)fputs("null", f);
-        fputs(", \"loadgen\": ", f);
-        jdoc_fput(f, j);
-        fputs("}", f);
-        json_object_put(j);
+        json_object *h = json_object_new_object();
+        jdoc_set(h, "host", json_object_new_string(hosts[i]));
+        jdoc_set(h, "kernel", json_object_get(jdoc_path(j, "context.kernel")));
+        jdoc_set(h, "num_cpus", json_object_get(jdoc_path(j, "context.num_cpus")));
+        jdoc_set(h, "clock_offset_ms", jdoc_number(round((double)off[i] / 1e6 * 1000) / 1000));
+        jdoc_set(h, "clock_rtt_ms", jdoc_number(round((double)rtt[i] / 1e6 * 1000) / 1000));
+        jdoc_set(h, "connections", json_object_new_int64(shares[u]));
+        jdoc_set(h, "rate_rps", json_object_get(jdoc_path(j, "config.rate_rps")));
+        jdoc_set(h, "loadgen", j); /* the host's result, whole: h owns it now */
+        json_object_array_add(all, h);
     }
-    fputs("]", f);
-    fclose(f);
-    *hosts_json = buf;
+    *hosts_json = all;
     return true;
 }
 
@@ -700,26 +677,15 @@ static char *stats_line(const char *path)
     return out;
 }
 
-/* Writes object o as JSON with one more member key: value (JSON text). */
-static void write_with(FILE *f, json_object *o, const char *key, const char *value)
+/* Object o (taken: the result owns it) with "cpus" set last: the CPUs it was placed on, or
+ * null. Anything but an object is kept as it is. */
+static json_object *with_cpus(json_object *o, const char *cpus)
 {
-    if (!json_object_is_type(o, json_type_object)) {
-        jdoc_fput(f, o);
-        return;
+    if (json_object_is_type(o, json_type_object)) {
+        json_object_object_del(o, "cpus");
+        jdoc_set(o, "cpus", cpus ? json_object_new_string(cpus) : NULL);
     }
-    fputs("{", f);
-    bool any = false;
-    json_object_object_foreach(o, k, v)
-    {
-        if (!strcmp(k, key))
-            continue;
-        fputs(any ? "," : "", f);
-        any = true;
-        jdoc_fput_string(f, k);
-        fputs(":", f);
-        jdoc_fput(f, v);
-    }
-    fprintf(f, "%s\"%s\":%s}", any ? "," : "", key, value);
+    return o;
 }
 
 static int cell_reruns;
@@ -739,7 +705,8 @@ static const char *run_cell(struct run *r, const struct cell *c)
     long long own_drops = -1; /* the listener's own (sock_diag), -1: not read */
     long queue_peak = -1;     /* the longest accept queue sampled, -1: not sampled */
     struct snap s0 = {0}, s1 = {0};
-    char *stats = NULL, *hosts_json = NULL;
+    char *stats = NULL;
+    json_object *hosts_json = NULL;
     const char *m = cv(c, "MODELS");
     unsigned char scpus[128], ccpus[128];
     bool spin = cpu_list(cv(c, "SERVER_CPUS"), scpus) && strcmp(cv(c, "SERVER_CPUS"), "-");
@@ -1019,78 +986,53 @@ static const char *run_cell(struct run *r, const struct cell *c)
     bool have_lg = read_json(internf("%s.lg.json", log), &lgj);
     char perr[64];
     bool have_st = stats && jdoc_parse(stats, strlen(stats), &stj, perr, sizeof perr) == 0;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
+    json_object *doc = json_object_new_object();
+    if (!doc)
         die("out of memory");
-    fputs("{\"schema_version\":1,\"id\":", f);
-    jdoc_fput_string(f, id);
-    fprintf(f, ",\"status\":\"%s\",\"error\":", status);
-    err[0] ? jdoc_fput_string(f, err) : (void)fputs("null", f);
-    fputs(",\"cell\":{", f);
-    {
-        /* the record, with the run-wide values a configuration is known by */
-        char *rb = NULL;
-        size_t rl = 0;
-        FILE *rf = open_memstream(&rb, &rl);
-        cell_record(rf, c, false);
-        fclose(rf);
-        /* mix, read_rate and netem go before rep, as they always have */
-        char *rep = strstr(rb, ", \"rep\": ");
-        fwrite(rb, 1, rep ? (size_t)(rep - rb) : rl, f);
-        fputs(", \"mix\": ", f);
-        *val(r, "MIX") ? jdoc_fput_string(f, val(r, "MIX")) : (void)fputs("null", f);
-        fputs(", \"read_rate\": ", f);
-        fputs(*val(r, "READ_RATE") ? val(r, "READ_RATE") : "null", f);
-        fputs(", \"netem\": ", f);
-        *val(r, "NETEM") ? jdoc_fput_string(f, val(r, "NETEM")) : (void)fputs("null", f);
-        if (rep)
-            fputs(rep, f);
-        free(rb);
-    }
-    fputs("},\"server_argv\":", f);
+    jdoc_set(doc, "schema_version", json_object_new_int(1));
+    jdoc_set(doc, "id", json_object_new_string(id));
+    jdoc_set(doc, "status", json_object_new_string(status));
+    jdoc_set(doc, "error", err[0] ? json_object_new_string(err) : NULL);
+    /* the record, with the run-wide values a configuration is known by (before rep, as they
+     * always have been) */
+    json_object *rec = cell_record(c);
+    jdoc_set(rec, "mix", *val(r, "MIX") ? json_object_new_string(val(r, "MIX")) : NULL);
+    jdoc_set(rec, "read_rate", *val(r, "READ_RATE") ? jdoc_number_text(val(r, "READ_RATE")) : NULL);
+    jdoc_set(rec, "netem", *val(r, "NETEM") ? json_object_new_string(val(r, "NETEM")) : NULL);
+    cell_record_rep(rec, c, false);
+    jdoc_set(doc, "cell", rec);
+    json_object *argv = NULL;
     if (nsrv) {
-        fputs("[", f);
-        for (size_t i = 0; i < nsrv; i++) {
-            fputs(i ? "," : "", f);
-            jdoc_fput_string(f, srv_argv[i]);
-        }
-        fputs("]", f);
-    } else
-        fputs("null", f);
-    fputs(",\"target_rps\":", f);
-    fputs(rate && *rate ? rate : "null", f);
-    fputs(",\"capacity_rps\":", f);
-    fputs(cap[0] ? cap : "null", f);
-    const char *scv = spin ? internf("\"%s\"", cv(c, "SERVER_CPUS")) : "null";
-    const char *ccv = cpin ? internf("\"%s\"", cv(c, "CLIENT_CPUS")) : "null";
-    fputs(",\"loadgen\":", f);
-    have_lg ? write_with(f, lgj, "cpus", ccv) : (void)fputs("null", f);
-    fputs(",\"server\":", f);
-    have_st ? write_with(f, stj, "cpus", scv) : (void)fputs("null", f);
-    fputs(",\"hosts\":", f);
-    fputs(hosts_json ? hosts_json : "null", f);
-    fprintf(f, ",\"kernel\":{\"listen_overflows\":%lld,\"listen_drops\":%lld,\"listener_drops\":",
-            lo1 - lo0, ld1 - ld0);
-    own_drops >= 0 ? fprintf(f, "%lld", own_drops) : fputs("null", f);
-    fputs(",\"accept_queue_peak\":", f);
-    queue_peak >= 0 ? fprintf(f, "%ld", queue_peak) : fputs("null", f);
-    fputs("},\"interference\":", f);
-    const char *why = interference(r, f, &s0, &s1, have_st ? stj : NULL);
-    fprintf(f, ",\"reruns\":%d,\"rerun_reasons\":[", cell_reruns);
-    for (int i = 0; i < cell_reruns; i++) {
-        fputs(i ? "," : "", f);
-        jdoc_fput_string(f, cell_why[i]);
+        argv = json_object_new_array_ext((int)nsrv);
+        for (size_t i = 0; i < nsrv; i++)
+            json_object_array_add(argv, json_object_new_string(srv_argv[i]));
     }
-    fputs("]}\n", f);
-    fclose(f);
-    if (have_lg)
-        json_object_put(lgj);
-    if (have_st)
-        json_object_put(stj);
+    jdoc_set(doc, "server_argv", argv);
+    jdoc_set(doc, "target_rps", rate && *rate ? jdoc_number_text(rate) : NULL);
+    jdoc_set(doc, "capacity_rps", cap[0] ? jdoc_number_text(cap) : NULL);
+    jdoc_set(doc, "loadgen", have_lg ? with_cpus(lgj, cpin ? cv(c, "CLIENT_CPUS") : NULL) : NULL);
+    jdoc_set(doc, "server", have_st ? with_cpus(stj, spin ? cv(c, "SERVER_CPUS") : NULL) : NULL);
+    jdoc_set(doc, "hosts", hosts_json); /* the document owns them now */
+    json_object *k = json_object_new_object();
+    jdoc_set(k, "listen_overflows", json_object_new_int64(lo1 - lo0));
+    jdoc_set(k, "listen_drops", json_object_new_int64(ld1 - ld0));
+    jdoc_set(k, "listener_drops", own_drops >= 0 ? json_object_new_int64(own_drops) : NULL);
+    jdoc_set(k, "accept_queue_peak", queue_peak >= 0 ? json_object_new_int64(queue_peak) : NULL);
+    jdoc_set(doc, "kernel", k);
+    json_object *inter;
+    const char *why = interference(r, &inter, &s0, &s1, have_st ? stj : NULL);
+    jdoc_set(doc, "interference", inter);
+    jdoc_set(doc, "reruns", json_object_new_int(cell_reruns));
+    json_object *reasons = json_object_new_array();
+    for (int i = 0; i < cell_reruns; i++)
+        json_object_array_add(reasons, json_object_new_string(cell_why[i]));
+    jdoc_set(doc, "rerun_reasons", reasons);
+    char *buf = NULL;
+    if (asprintf(&buf, "%s\n", jdoc_text(doc)) < 0)
+        die("out of memory");
+    size_t len = strlen(buf);
+    json_object_put(doc); /* the loadgen and server objects with it */
     free(stats);
-    free(hosts_json);
     char path[PATH_MAX];
     bufprintf(path, sizeof path, "%s/cells/%s.json", r->dir, id);
     if (!write_whole(path, buf, len)) {

@@ -67,27 +67,33 @@ const char *cell_id(const struct cell *c, bool with_rep, char *buf, size_t n)
     return buf;
 }
 
-void cell_record(FILE *f, const struct cell *c, bool with_round)
+json_object *cell_record(const struct cell *c)
 {
-    bool first = true;
+    json_object *o = json_object_new_object();
+    if (!o)
+        die("out of memory");
     for (size_t i = 0; i < ndims; i++) {
         const struct dim *d = &dims[i];
         if (d->kind != DIM_LIST || !d->json_key)
             continue;
-        const char *key = dim_record_key(d);
         const char *v = c->v[i] ? c->v[i] : "-";
-        fprintf(f, "%s\"%s\": ", first ? "" : ", ", key);
-        first = false;
+        json_object *jv;
         if (!strcmp(v, "-") && (d->number || strchr(d->json_key, '.')))
-            fputs("null", f);
+            jv = NULL;
         else if (d->number)
-            fputs(v, f);
+            jv = jdoc_number_text(v);
         else
-            jdoc_fput_string(f, v);
+            jv = json_object_new_string(v);
+        jdoc_set(o, dim_record_key(d), jv);
     }
-    fprintf(f, ", \"rep\": %d", c->rep);
+    return o;
+}
+
+void cell_record_rep(json_object *o, const struct cell *c, bool with_round)
+{
+    jdoc_set(o, "rep", json_object_new_int(c->rep));
     if (with_round && c->round > 1)
-        fprintf(f, ", \"round\": %d", c->round);
+        jdoc_set(o, "round", json_object_new_int(c->round));
 }
 
 void add_cell(struct run *r, const struct cell *c)

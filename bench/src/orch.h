@@ -51,8 +51,10 @@ const char *val(const struct run *r, const char *field);
 const char *cv(const struct cell *c, const char *field);
 /* The cell's id (its file name without .json), into buf. */
 const char *cell_id(const struct cell *c, bool with_rep, char *buf, size_t n);
-/* Writes the cell record as JSON members (no braces) for run.json and cell files. */
-void cell_record(FILE *f, const struct cell *c, bool with_round);
+/* The cell record (its value of every dimension) as a JSON object, for run.json and cell files. */
+json_object *cell_record(const struct cell *c);
+/* Its repetition, and its round when with_round and past the first, added to o. */
+void cell_record_rep(json_object *o, const struct cell *c, bool with_round);
 
 /* snprintf whose cut is deliberate (paths and messages bounded by their buffer). */
 void bufprintf(char *b, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -81,9 +83,6 @@ bool write_whole(const char *path, const char *text, size_t len);
  * without its "\n"): its length, -1 at the end of the file, -2 when it holds a NUL byte (a
  * text file has none: the rest of the line would be lost without a word). */
 long read_text_line(FILE *f, char **buf, size_t *cap);
-/* Double to JSON text: integers without a fraction, others to 6 decimals (trailing zeros
- * dropped). */
-void json_double(FILE *f, double v);
 
 /* matrix.c: the cells. */
 void add_cell(struct run *r, const struct cell *c);

@@ -190,9 +190,10 @@ static double wrk_time_us(const char *t)
     return -1;
 }
 
-/* wrk's report as the parts of a loadgen result the summaries read, into f. */
-static bool wrk_result(FILE *f, const char *report, const char *const *argv, double secs,
-                       long conns, const char *cpus)
+/* wrk's report as the parts of a loadgen result the summaries read (NULL when the report
+ * cannot be read); cpus, the CPUs wrk was placed on, or NULL. */
+static json_object *wrk_result(const char *report, const char *const *argv, double secs, long conns,
+                               const char *cpus)
 {
     double p50 = -1, p75 = -1, p90 = -1, p99 = -1, rps = -1, elapsed = secs;
     long long requests = -1, connect = 0, rd = 0, wr = 0, to = 0, non2xx = 0;
@@ -225,33 +226,40 @@ static bool wrk_result(FILE *f, const char *report, const char *const *argv, dou
     }
     free(copy);
     if (requests < 0 || rps < 0 || p50 < 0 || p99 < 0)
-        return false;
-    fputs("{\"tool\":\"wrk\",\"config\":{\"argv\":[", f);
-    for (size_t i = 0; argv[i]; i++) {
-        fputs(i ? "," : "", f);
-        jdoc_fput_string(f, argv[i]);
-    }
-    fprintf(f, "],\"connections\":%ld,\"mode\":\"closed\"},\"totals\":{\"requests_ok\":%lld,",
-            conns, requests - non2xx);
-    fputs("\"rps\":", f);
-    json_double(f, rps);
-    fputs(",\"elapsed_s\":", f);
-    json_double(f, elapsed);
-    fputs(",\"in_flight_at_end\":null},\"latency_us\":{\"total\":{\"count\":", f);
-    fprintf(f, "%lld,\"p50\":", requests);
-    json_double(f, p50);
-    fputs(",\"p75\":", f);
-    json_double(f, p75);
-    fputs(",\"p90\":", f);
-    json_double(f, p90);
-    fputs(",\"p99\":", f);
-    json_double(f, p99);
-    fputs(",\"p999\":null}},", f);
-    fprintf(f,
-            "\"errors\":{\"connect\":%lld,\"read\":%lld,\"write\":%lld,\"timeout\":%lld,"
-            "\"non_2xx\":%lld},\"cpus\":%s}",
-            connect, rd, wr, to, non2xx, cpus);
-    return true;
+        return NULL;
+    json_object *o = json_object_new_object(), *cfg = json_object_new_object();
+    jdoc_set(o, "tool", json_object_new_string("wrk"));
+    json_object *av = json_object_new_array();
+    for (size_t i = 0; argv[i]; i++)
+        json_object_array_add(av, json_object_new_string(argv[i]));
+    jdoc_set(cfg, "argv", av);
+    jdoc_set(cfg, "connections", json_object_new_int64(conns));
+    jdoc_set(cfg, "mode", json_object_new_string("closed"));
+    jdoc_set(o, "config", cfg);
+    json_object *t = json_object_new_object();
+    jdoc_set(t, "requests_ok", json_object_new_int64(requests - non2xx));
+    jdoc_set(t, "rps", jdoc_number(rps));
+    jdoc_set(t, "elapsed_s", jdoc_number(elapsed));
+    jdoc_set(t, "in_flight_at_end", NULL);
+    jdoc_set(o, "totals", t);
+    json_object *tot = json_object_new_object(), *lat = json_object_new_object();
+    jdoc_set(tot, "count", json_object_new_int64(requests));
+    jdoc_set(tot, "p50", jdoc_number(p50));
+    jdoc_set(tot, "p75", jdoc_number(p75));
+    jdoc_set(tot, "p90", jdoc_number(p90));
+    jdoc_set(tot, "p99", jdoc_number(p99));
+    jdoc_set(tot, "p999", NULL);
+    jdoc_set(lat, "total", tot);
+    jdoc_set(o, "latency_us", lat);
+    json_object *e = json_object_new_object();
+    jdoc_set(e, "connect", json_object_new_int64(connect));
+    jdoc_set(e, "read", json_object_new_int64(rd));
+    jdoc_set(e, "write", json_object_new_int64(wr));
+    jdoc_set(e, "timeout", json_object_new_int64(to));
+    jdoc_set(e, "non_2xx", json_object_new_int64(non2xx));
+    jdoc_set(o, "errors", e);
+    jdoc_set(o, "cpus", cpus ? json_object_new_string(cpus) : NULL);
+    return o;
 }
 
 /* The file nginx serves: bytes of 'x', written in blocks. */
@@ -506,15 +514,15 @@ static int run_nginx(struct run *r, const struct cell *c, const char *log,
         return PEER_FAILED;
     }
     char *report = slurp(lgout, NULL);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    const char *ccv = ccpus ? internf("\"%s\"", cv(c, "CLIENT_CPUS")) : "null";
-    bool ok = m && report && wrk_result(m, report, wargv, secs, conns, ccv);
-    if (m)
-        fclose(m);
+    json_object *res =
+        report ? wrk_result(report, wargv, secs, conns, ccpus ? cv(c, "CLIENT_CPUS") : NULL) : NULL;
     free(report);
-    if (!ok || !write_whole(internf("%s.lg.json", log), buf, len)) {
+    char *buf = NULL;
+    bool ok = res && asprintf(&buf, "%s\n", jdoc_text(res)) >= 0;
+    json_object_put(res);
+    if (!ok)
+        buf = NULL;
+    if (!ok || !write_whole(internf("%s.lg.json", log), buf, strlen(buf))) {
         free(buf);
         bufprintf(err, errlen, "wrk's report could not be read (see %s)", lgout);
         return PEER_FAILED;
@@ -528,17 +536,19 @@ static int run_nginx(struct run *r, const struct cell *c, const char *log,
         json_object_put(j);
     }
     long hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
-    m = open_memstream(&buf, &len);
-    if (!m)
-        return PEER_FAILED;
-    fprintf(m, "{\"event\":\"stats\",\"final\":true,\"model\":\"%s\",\"peer\":\"nginx\",", model);
-    fprintf(m, "\"workers\":%d,\"requests\":%lld,\"utime_s\":", u1.workers, requests);
-    json_double(m, (double)(u1.utime - u0.utime) / (double)hz);
-    fputs(",\"stime_s\":", m);
-    json_double(m, (double)(u1.stime - u0.stime) / (double)hz);
-    fprintf(m, ",\"max_rss_kb\":%lld,\"minflt\":null,\"cpus\":%s}", u1.rss_kb,
-            scpus ? internf("\"%s\"", cv(c, "SERVER_CPUS")) : "null");
-    fclose(m);
-    *stats = buf;
-    return PEER_OK;
+    json_object *o = json_object_new_object();
+    jdoc_set(o, "event", json_object_new_string("stats"));
+    jdoc_set(o, "final", json_object_new_boolean(1));
+    jdoc_set(o, "model", json_object_new_string(model));
+    jdoc_set(o, "peer", json_object_new_string("nginx"));
+    jdoc_set(o, "workers", json_object_new_int(u1.workers));
+    jdoc_set(o, "requests", json_object_new_int64(requests));
+    jdoc_set(o, "utime_s", jdoc_number((double)(u1.utime - u0.utime) / (double)hz));
+    jdoc_set(o, "stime_s", jdoc_number((double)(u1.stime - u0.stime) / (double)hz));
+    jdoc_set(o, "max_rss_kb", json_object_new_int64(u1.rss_kb));
+    jdoc_set(o, "minflt", NULL);
+    jdoc_set(o, "cpus", scpus ? json_object_new_string(cv(c, "SERVER_CPUS")) : NULL);
+    *stats = o ? strdup(jdoc_text(o)) : NULL;
+    json_object_put(o);
+    return *stats ? PEER_OK : PEER_FAILED;
 }

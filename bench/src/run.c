@@ -309,9 +309,11 @@ static void write_cells(FILE *f, const struct run *r)
 {
     fputs("[", f);
     for (size_t i = 0; i < r->ncells; i++) {
-        fputs(i ? ",\n  {" : "\n  {", f);
-        cell_record(f, &r->cells[i], true);
-        fputs("}", f);
+        json_object *o = cell_record(&r->cells[i]);
+        cell_record_rep(o, &r->cells[i], true);
+        fputs(i ? ",\n  " : "\n  ", f);
+        jdoc_fput(f, o);
+        json_object_put(o);
     }
     fputs("]", f);
 }
@@ -587,29 +589,20 @@ static void noise_floor(struct run *r)
         if (proc_interrupted)
             return;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        die("out of memory");
-    fputs("{\"probe\": ", f);
-    jdoc_fput_string(f, internf("bin/probe: sieves of 10^6 on one thread, 5 runs of %s", probe));
-    fputs(", \"rates\": [", f);
-    for (int i = 0; i < 5; i++) {
-        fputs(i ? ", " : "", f);
-        json_double(f, rates[i]);
-    }
+    json_object *o = json_object_new_object(), *a = json_object_new_array();
+    jdoc_set(o, "probe",
+             json_object_new_string(
+                 internf("bin/probe: sieves of 10^6 on one thread, 5 runs of %s", probe)));
+    for (int i = 0; i < 5; i++)
+        json_object_array_add(a, jdoc_number(rates[i]));
+    jdoc_set(o, "rates", a);
     double sorted[5];
     memcpy(sorted, rates, sizeof sorted);
-    fputs("], \"median\": ", f);
-    json_double(f, bs_median(sorted, 5));
+    jdoc_set(o, "median", jdoc_number(bs_median(sorted, 5)));
     double m = bs_mean(rates, 5), cv = m > 0 ? bs_stddev(rates, 5) / m * 100 : 0;
-    fputs(", \"cv_pct\": ", f);
-    json_double(f, round(cv * 100) / 100);
-    fputs("}", f);
-    fclose(f);
-    save_run_json(r, "noise_floor", buf);
-    free(buf);
+    jdoc_set(o, "cv_pct", jdoc_number(round(cv * 100) / 100));
+    save_run_json(r, "noise_floor", jdoc_text(o));
+    json_object_put(o);
 }
 
 /* ---- configurations: what the cells written say ---- */

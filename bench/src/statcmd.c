@@ -19,24 +19,27 @@ static double round6(double v)
     return round(v * 1e6) / 1e6;
 }
 
-/* {"ci95": [lo, hi], "ci_level": L, "ci_pct": P} of v, or null when v is empty. */
-static void interval(FILE *f, double *v, size_t n)
+/* [lo, hi], each to 6 decimals. */
+static json_object *pair(double lo, double hi)
+{
+    json_object *a = json_object_new_array_ext(2);
+    json_object_array_add(a, jdoc_number(round6(lo)));
+    json_object_array_add(a, jdoc_number(round6(hi)));
+    return a;
+}
+
+/* {"ci95": [lo, hi], "ci_level": L, "ci_pct": P} of v, or NULL (null) when v is empty. */
+static json_object *interval(double *v, size_t n)
 {
     double lo, hi, level;
-    if (bs_median_ci(v, n, 0.95, &lo, &hi, &level) < 0) {
-        fputs("null", f);
-        return;
-    }
-    fputs("{\"ci95\": [", f);
-    json_double(f, round6(lo));
-    fputs(", ", f);
-    json_double(f, round6(hi));
-    fputs("], \"ci_level\": ", f);
-    json_double(f, round6(level));
-    fputs(", \"ci_pct\": ", f);
+    if (bs_median_ci(v, n, 0.95, &lo, &hi, &level) < 0)
+        return NULL;
+    json_object *o = json_object_new_object();
+    jdoc_set(o, "ci95", pair(lo, hi));
+    jdoc_set(o, "ci_level", jdoc_number(round6(level)));
     double p = bs_ci_pct(v, n);
-    p < 0 ? (void)fputs("null", f) : json_double(f, round6(p));
-    fputs("}", f);
+    jdoc_set(o, "ci_pct", p < 0 ? NULL : jdoc_number(round6(p)));
+    return o;
 }
 
 struct group {
@@ -98,18 +101,15 @@ int stat_summary(const char *dir)
         json_object_put(j);
     }
     free(ents);
-    fputs("{", stdout);
+    json_object *all = json_object_new_object();
     for (size_t k = 0; k < ng; k++) {
-        fputs(k ? ",\n" : "\n", stdout);
-        jdoc_fput_string(stdout, g[k].key);
-        fputs(": {", stdout);
-        for (int m = 0; m < 3; m++) {
-            fprintf(stdout, "%s\"%s\": ", m ? ", " : "", names[m]);
-            interval(stdout, g[k].v[m], g[k].n[m]);
-        }
-        fputs("}", stdout);
+        json_object *o = json_object_new_object();
+        for (int m = 0; m < 3; m++)
+            jdoc_set(o, names[m], interval(g[k].v[m], g[k].n[m]));
+        jdoc_set(all, g[k].key, o);
     }
-    fputs("\n}\n", stdout);
+    puts(jdoc_text(all));
+    json_object_put(all);
     free(g);
     return 0;
 }
@@ -137,21 +137,16 @@ int stat_ratios(void)
             free(line);
             return 1;
         }
-        double a[256], b[256], lo, hi, level;
+        double a[256], b[256], lo = 0, hi = 0, level = NAN;
         size_t na = numbers(jdoc_get(j, "a"), a, 256), nb = numbers(jdoc_get(j, "b"), b, 256);
         int ok = bs_ratio_ci(a, na, b, nb, 0.95, &lo, &hi, &level);
-        fputs("{\"ci95\": ", stdout);
-        if (ok == 0) {
-            fputs("[", stdout);
-            json_double(stdout, round6(lo));
-            fputs(", ", stdout);
-            json_double(stdout, round6(hi));
-            fputs("]", stdout);
-        } else
-            fputs("null", stdout);
-        fprintf(stdout, ", \"n_a\": %zu, \"n_b\": %zu, \"level\": ", na, nb);
-        json_double(stdout, round6(level));
-        fputs("}\n", stdout);
+        json_object *o = json_object_new_object();
+        jdoc_set(o, "ci95", ok == 0 ? pair(lo, hi) : NULL);
+        jdoc_set(o, "n_a", json_object_new_uint64(na));
+        jdoc_set(o, "n_b", json_object_new_uint64(nb));
+        jdoc_set(o, "level", jdoc_number(round6(level)));
+        puts(jdoc_text(o));
+        json_object_put(o);
         json_object_put(j);
     }
     free(line);

@@ -626,32 +626,40 @@ static void slo_step(struct tune *t)
 
 /* ---- the record ---- */
 
-static void jnum(FILE *f, double v)
+/* A number, or null when it is not finite (NAN: not measured). */
+static json_object *jnum(double v)
 {
-    json_double(f, v);
+    return jdoc_number(v);
 }
 
-static void write_usl(FILE *f, const struct usl *u)
+/* A count, or null when it is below min (not measured, none). */
+static json_object *jcount(long long v, long long min)
 {
-    fputs("{\"lambda\": ", f);
-    jnum(f, u->lambda);
-    fputs(", \"sigma\": ", f);
-    jnum(f, u->sigma);
-    fputs(", \"kappa\": ", f);
-    jnum(f, u->kappa);
-    fputs(", \"peak_n\": ", f);
-    jnum(f, u->has_peak ? u->peak_n : NAN);
-    fputs(", \"rmse\": ", f);
-    jnum(f, u->rmse);
-    fputs("}", f);
+    return v >= min ? json_object_new_int64(v) : NULL;
 }
 
-static void write_list(FILE *f, const struct list *l)
+static json_object *jstr(const char *s)
 {
-    fputc('[', f);
+    return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *usl_json(const struct usl *u)
+{
+    json_object *o = json_object_new_object();
+    jdoc_set(o, "lambda", jnum(u->lambda));
+    jdoc_set(o, "sigma", jnum(u->sigma));
+    jdoc_set(o, "kappa", jnum(u->kappa));
+    jdoc_set(o, "peak_n", jnum(u->has_peak ? u->peak_n : NAN));
+    jdoc_set(o, "rmse", jnum(u->rmse));
+    return o;
+}
+
+static json_object *list_json(const struct list *l)
+{
+    json_object *a = json_object_new_array();
     for (size_t i = 0; i < l->n; i++)
-        fprintf(f, "%s%ld", i ? ", " : "", l->v[i]);
-    fputc(']', f);
+        json_object_array_add(a, json_object_new_int64(l->v[i]));
+    return a;
 }
 
 /* n with a comma between thousands: 4,210. */
@@ -713,139 +721,125 @@ static const char *slo_line(const struct tune *t)
 
 static void write_record(const struct tune *t)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
+    json_object *doc = json_object_new_object();
+    if (!doc)
         die("out of memory");
-    fputs("{\"schema_version\": 1, \"model\": ", f);
-    jdoc_fput_string(f, t->model->name);
-    fputs(", \"quick\": ", f);
-    fputs(t->quick ? "true" : "false", f);
-    fputs(", \"workload\": {\"work\": ", f);
-    t->mix ? fputs("null", f) : jdoc_fput_string(f, t->work);
-    fputs(", \"bytes\": ", f);
-    t->mix ? fputs("null", f) : jdoc_fput_string(f, t->bytes);
-    fputs(", \"mix\": ", f);
-    t->mix ? jdoc_fput_string(f, t->mix) : fputs("null", f);
-    fputs(", \"think\": ", f);
-    jdoc_fput_string(f, t->think);
-    fputs(", \"keep\": ", f);
-    jdoc_fput_string(f, t->keep);
-    fputs(", \"clients\": ", f);
-    write_list(f, &t->clients);
-    fputs(", \"duration\": ", f);
-    jdoc_fput_string(f, t->duration);
-    fprintf(f, ", \"reps\": %d}", t->reps);
-    fprintf(f,
-            ", \"preflight\": {\"somaxconn\": %ld, \"tcp_max_syn_backlog\": %ld, "
-            "\"tcp_syncookies\": %ld, \"tcp_abort_on_overflow\": %ld, \"nofile\": ",
-            t->somaxconn, t->syn_backlog, t->syncookies, t->abort_on_overflow);
-    if (t->nofile.rlim_cur == RLIM_INFINITY)
-        fputs("null", f);
-    else
-        fprintf(f, "%llu", (unsigned long long)t->nofile.rlim_cur);
-    fputs("}, \"warnings\": [", f);
-    for (size_t i = 0; i < t->nwarn; i++) {
-        fputs(i ? ", " : "", f);
-        jdoc_fput_string(f, t->warnings[i]);
-    }
-    fputs("], \"recommended\": {\"workers\": ", f);
-    t->rec_w > 0 ? fprintf(f, "%ld", t->rec_w) : fputs("null", f);
-    fprintf(f, ", \"backlog\": %ld, \"rps\": ", t->rec_b);
-    jnum(f, t->rec_rps);
-    fputs(", \"p99_us\": ", f);
-    jnum(f, t->rec_p99_us);
-    fputs(", \"command\": ", f);
-    jdoc_fput_string(f, server_line(t));
-    fputs(", \"within_noise_workers\": ", f);
-    t->noise_w > 0 ? fprintf(f, "%ld", t->noise_w) : fputs("null", f);
-    fputs(", \"queue_peak\": ", f);
-    t->queue_need >= 0 ? fprintf(f, "%ld", t->queue_need) : fputs("null", f);
-    fputs("}, \"usl\": ", f);
-    if (t->fitted)
-        write_usl(f, &t->usl);
-    else
-        fputs("null", f);
-    fputs(", \"measurements\": [", f);
+    jdoc_set(doc, "schema_version", json_object_new_int(1));
+    jdoc_set(doc, "model", jstr(t->model->name));
+    jdoc_set(doc, "quick", json_object_new_boolean(t->quick));
+    json_object *w = json_object_new_object();
+    jdoc_set(w, "work", t->mix ? NULL : jstr(t->work));
+    jdoc_set(w, "bytes", t->mix ? NULL : jstr(t->bytes));
+    jdoc_set(w, "mix", jstr(t->mix));
+    jdoc_set(w, "think", jstr(t->think));
+    jdoc_set(w, "keep", jstr(t->keep));
+    jdoc_set(w, "clients", list_json(&t->clients));
+    jdoc_set(w, "duration", jstr(t->duration));
+    jdoc_set(w, "reps", json_object_new_int(t->reps));
+    jdoc_set(doc, "workload", w);
+    json_object *pf = json_object_new_object();
+    jdoc_set(pf, "somaxconn", json_object_new_int64(t->somaxconn));
+    jdoc_set(pf, "tcp_max_syn_backlog", json_object_new_int64(t->syn_backlog));
+    jdoc_set(pf, "tcp_syncookies", json_object_new_int64(t->syncookies));
+    jdoc_set(pf, "tcp_abort_on_overflow", json_object_new_int64(t->abort_on_overflow));
+    jdoc_set(pf, "nofile",
+             t->nofile.rlim_cur == RLIM_INFINITY ? NULL
+                                                 : json_object_new_uint64(t->nofile.rlim_cur));
+    jdoc_set(doc, "preflight", pf);
+    json_object *warn = json_object_new_array();
+    for (size_t i = 0; i < t->nwarn; i++)
+        json_object_array_add(warn, jstr(t->warnings[i]));
+    jdoc_set(doc, "warnings", warn);
+    json_object *rec = json_object_new_object();
+    jdoc_set(rec, "workers", jcount(t->rec_w, 1));
+    jdoc_set(rec, "backlog", json_object_new_int64(t->rec_b));
+    jdoc_set(rec, "rps", jnum(t->rec_rps));
+    jdoc_set(rec, "p99_us", jnum(t->rec_p99_us));
+    jdoc_set(rec, "command", jstr(server_line(t)));
+    jdoc_set(rec, "within_noise_workers", jcount(t->noise_w, 1));
+    jdoc_set(rec, "queue_peak", jcount(t->queue_need, 0));
+    jdoc_set(doc, "recommended", rec);
+    jdoc_set(doc, "usl", t->fitted ? usl_json(&t->usl) : NULL);
+    json_object *ms = json_object_new_array();
     for (size_t i = 0; i < t->npool; i++) {
         const struct pool_point *p = &t->pool[i];
-        fprintf(f, "%s{\"workers\": %ld, \"rps\": ", i ? ", " : "", p->workers);
-        jnum(f, p->rps);
-        fputs(", \"rps_ci\": [", f);
-        jnum(f, p->lo);
-        fputs(", ", f);
-        jnum(f, p->hi);
-        fputs("], \"p99_us\": ", f);
-        jnum(f, p->p99_us);
-        fputs(", \"cpu_ms_per_req\": ", f);
-        jnum(f, p->cpu_ms);
-        fputs(", \"usl_rps\": ", f);
-        jnum(f, t->fitted ? usl_x(&t->usl, (double)p->workers) : NAN);
-        fputs(", \"residual\": ", f);
-        jnum(f, t->fitted ? p->rps - usl_x(&t->usl, (double)p->workers) : NAN);
-        fprintf(f, ", \"reps\": %d, \"failed\": %d}", p->reps, p->failed);
+        json_object *o = json_object_new_object(), *ci = json_object_new_array_ext(2);
+        jdoc_set(o, "workers", json_object_new_int64(p->workers));
+        jdoc_set(o, "rps", jnum(p->rps));
+        json_object_array_add(ci, jnum(p->lo));
+        json_object_array_add(ci, jnum(p->hi));
+        jdoc_set(o, "rps_ci", ci);
+        jdoc_set(o, "p99_us", jnum(p->p99_us));
+        jdoc_set(o, "cpu_ms_per_req", jnum(p->cpu_ms));
+        jdoc_set(o, "usl_rps", jnum(t->fitted ? usl_x(&t->usl, (double)p->workers) : NAN));
+        jdoc_set(o, "residual",
+                 jnum(t->fitted ? p->rps - usl_x(&t->usl, (double)p->workers) : NAN));
+        jdoc_set(o, "reps", json_object_new_int(p->reps));
+        jdoc_set(o, "failed", json_object_new_int(p->failed));
+        json_object_array_add(ms, o);
     }
-    fputs("], \"little\": ", f);
+    jdoc_set(doc, "measurements", ms);
+    json_object *little = NULL;
     if (t->npool) {
-        fputs("{\"service_ms\": ", f);
-        jnum(f, t->service_ms);
-        fputs(", \"busy_workers\": ", f);
-        jnum(f, t->busy_workers);
-        fputs("}", f);
-    } else
-        fputs("null", f);
-    fputs(", \"backlog\": {\"smallest_clean\": ", f);
-    t->smallest_clean > 0 ? fprintf(f, "%ld", t->smallest_clean) : fputs("null", f);
-    fprintf(f, ", \"bursts\": %d, \"measurements\": [", t->bursts);
+        little = json_object_new_object();
+        jdoc_set(little, "service_ms", jnum(t->service_ms));
+        jdoc_set(little, "busy_workers", jnum(t->busy_workers));
+    }
+    jdoc_set(doc, "little", little);
+    json_object *bl = json_object_new_object(), *bms = json_object_new_array();
+    jdoc_set(bl, "smallest_clean", jcount(t->smallest_clean, 1));
+    jdoc_set(bl, "bursts", json_object_new_int(t->bursts));
     for (size_t i = 0; i < t->nbp; i++) {
         const struct burst_point *p = &t->bp[i];
-        fprintf(f,
-                "%s{\"backlog\": %ld, \"clients\": %ld, \"bursts\": %d, \"overflowed\": %d, "
-                "\"overflows\": %lld, \"drops\": %lld, \"errors\": %lld, \"failed\": %d, "
-                "\"counted_by\": \"%s\", \"accept_queue_peak\": ",
-                i ? ", " : "", p->backlog, p->clients, p->bursts, p->overflowed, p->overflows,
-                p->drops, p->errors, p->failed, p->own_counts ? "listener" : "machine");
-        jnum(f, p->queue_peak >= 0 ? p->queue_peak : NAN);
-        fputs(", \"connect_p99_us\": ", f);
-        jnum(f, p->connect_p99_us);
-        fputs("}", f);
+        json_object *o = json_object_new_object();
+        jdoc_set(o, "backlog", json_object_new_int64(p->backlog));
+        jdoc_set(o, "clients", json_object_new_int64(p->clients));
+        jdoc_set(o, "bursts", json_object_new_int(p->bursts));
+        jdoc_set(o, "overflowed", json_object_new_int(p->overflowed));
+        jdoc_set(o, "overflows", json_object_new_int64(p->overflows));
+        jdoc_set(o, "drops", json_object_new_int64(p->drops));
+        jdoc_set(o, "errors", json_object_new_int64(p->errors));
+        jdoc_set(o, "failed", json_object_new_int(p->failed));
+        jdoc_set(o, "counted_by", jstr(p->own_counts ? "listener" : "machine"));
+        jdoc_set(o, "accept_queue_peak", jnum(p->queue_peak >= 0 ? p->queue_peak : NAN));
+        jdoc_set(o, "connect_p99_us", jnum(p->connect_p99_us));
+        json_object_array_add(bms, o);
     }
-    fputs("]}, \"slo\": ", f);
+    jdoc_set(bl, "measurements", bms);
+    jdoc_set(doc, "backlog", bl);
+    json_object *slo = NULL;
     if (t->slo_us > 0) {
-        fputs("{\"percentile\": ", f);
-        jdoc_fput_string(f, t->slo_pct);
-        fputs(", \"target_us\": ", f);
-        jnum(f, t->slo_us);
-        fputs(", \"capacity_rps\": ", f);
-        jnum(f, t->capacity);
-        fprintf(f, ", \"met\": %s, \"rate\": ", t->best_sp >= 0 ? "true" : "false");
-        jnum(f, t->best_sp >= 0 ? t->sp[t->best_sp].rate : NAN);
-        fputs(", \"latency_us\": ", f);
-        jnum(f, t->best_sp >= 0 ? t->sp[t->best_sp].pct_us : NAN);
-        fputs(", \"search\": [", f);
+        slo = json_object_new_object();
+        jdoc_set(slo, "percentile", jstr(t->slo_pct));
+        jdoc_set(slo, "target_us", jnum(t->slo_us));
+        jdoc_set(slo, "capacity_rps", jnum(t->capacity));
+        jdoc_set(slo, "met", json_object_new_boolean(t->best_sp >= 0));
+        jdoc_set(slo, "rate", jnum(t->best_sp >= 0 ? t->sp[t->best_sp].rate : NAN));
+        jdoc_set(slo, "latency_us", jnum(t->best_sp >= 0 ? t->sp[t->best_sp].pct_us : NAN));
+        json_object *search = json_object_new_array();
         for (size_t i = 0; i < t->nsp; i++) {
             const struct slo_point *p = &t->sp[i];
-            fputs(i ? ", {\"rate\": " : "{\"rate\": ", f);
-            jnum(f, p->rate);
-            fputs(", \"rps\": ", f);
-            jnum(f, p->rps);
-            fputs(", \"latency_us\": ", f);
-            jnum(f, p->pct_us);
-            fprintf(f, ", \"errors\": %lld, \"pass\": %s}", p->errors, p->pass ? "true" : "false");
+            json_object *o = json_object_new_object();
+            jdoc_set(o, "rate", jnum(p->rate));
+            jdoc_set(o, "rps", jnum(p->rps));
+            jdoc_set(o, "latency_us", jnum(p->pct_us));
+            jdoc_set(o, "errors", json_object_new_int64(p->errors));
+            jdoc_set(o, "pass", json_object_new_boolean(p->pass));
+            json_object_array_add(search, o);
         }
-        fputs("]}", f);
-    } else
-        fputs("null", f);
-    fputs(", \"runs\": {\"pool\": ", f);
-    t->npool ? jdoc_fput_string(f, internf("%s/pool", t->out)) : fputs("null", f);
-    fputs(", \"backlog\": ", f);
-    jdoc_fput_string(f, internf("%s/backlog", t->out));
-    fputs(", \"slo\": ", f);
-    t->slo_us > 0 ? jdoc_fput_string(f, internf("%s/slo", t->out)) : fputs("null", f);
-    fputs("}}\n", f);
-    if (fclose(f) != 0)
+        jdoc_set(slo, "search", search);
+    }
+    jdoc_set(doc, "slo", slo);
+    json_object *runs = json_object_new_object();
+    jdoc_set(runs, "pool", t->npool ? jstr(internf("%s/pool", t->out)) : NULL);
+    jdoc_set(runs, "backlog", jstr(internf("%s/backlog", t->out)));
+    jdoc_set(runs, "slo", t->slo_us > 0 ? jstr(internf("%s/slo", t->out)) : NULL);
+    jdoc_set(doc, "runs", runs);
+    char *text = NULL;
+    if (asprintf(&text, "%s\n", jdoc_text(doc)) < 0)
         die("out of memory");
+    size_t len = strlen(text);
+    json_object_put(doc);
     if (!write_whole(t->json, text, len))
         die("could not write %s", t->json);
     free(text);
@@ -1102,19 +1096,17 @@ static void file_series(const char *path, struct series *s)
 }
 
 /* The points of a series with the fitted throughput at each (null when not fitted). */
-static void write_points(FILE *f, const struct series *s, const struct usl *u)
+static json_object *points_json(const struct series *s, const struct usl *u)
 {
-    fputc('[', f);
+    json_object *a = json_object_new_array();
     for (size_t i = 0; i < s->n; i++) {
-        fputs(i ? ", {\"workers\": " : "{\"workers\": ", f);
-        jnum(f, s->N[i]);
-        fputs(", \"rps\": ", f);
-        jnum(f, s->X[i]);
-        fputs(", \"usl_rps\": ", f);
-        jnum(f, u ? usl_x(u, s->N[i]) : NAN);
-        fputs("}", f);
+        json_object *o = json_object_new_object();
+        jdoc_set(o, "workers", jnum(s->N[i]));
+        jdoc_set(o, "rps", jnum(s->X[i]));
+        jdoc_set(o, "usl_rps", jnum(u ? usl_x(u, s->N[i]) : NAN));
+        json_object_array_add(a, o);
     }
-    fputc(']', f);
+    return a;
 }
 
 static int fit_main(const char *path, const char *json_out)
@@ -1130,13 +1122,11 @@ static int fit_main(const char *path, const char *json_out)
             bad("--fit %s: no configuration with a pool size (-w) and a throughput", path);
     } else
         file_series(path, &s[0]);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
+    json_object *doc = json_object_new_object(), *series = json_object_new_array();
+    if (!doc || !series)
         die("out of memory");
-    fputs("{\"schema_version\": 1, \"source\": ", f);
-    jdoc_fput_string(f, path);
+    jdoc_set(doc, "schema_version", json_object_new_int(1));
+    jdoc_set(doc, "source", jstr(path));
     int fitted = 0;
     for (size_t j = 0; j < ns; j++) {
         struct usl u;
@@ -1169,24 +1159,22 @@ static int fit_main(const char *path, const char *json_out)
         }
         if (j == 0 && ns == 1) {
             /* one series: its fit and points at the top, as tune.json has them */
-            fputs(", \"usl\": ", f);
-            ok ? write_usl(f, &u) : (void)fputs("null", f);
-            fputs(", \"measurements\": ", f);
-            write_points(f, &s[j], ok ? &u : NULL);
+            jdoc_set(doc, "usl", ok ? usl_json(&u) : NULL);
+            jdoc_set(doc, "measurements", points_json(&s[j], ok ? &u : NULL));
         }
-        fputs(j ? ", {\"label\": " : ", \"series\": [{\"label\": ", f);
-        s[j].label[0] ? jdoc_fput_string(f, s[j].label) : (void)fputs("null", f);
-        fputs(", \"usl\": ", f);
-        ok ? write_usl(f, &u) : (void)fputs("null", f);
-        fputs(", \"error\": ", f);
-        ok ? (void)fputs("null", f) : jdoc_fput_string(f, err);
-        fputs(", \"measurements\": ", f);
-        write_points(f, &s[j], ok ? &u : NULL);
-        fputs("}", f);
+        json_object *o = json_object_new_object();
+        jdoc_set(o, "label", s[j].label[0] ? jstr(s[j].label) : NULL);
+        jdoc_set(o, "usl", ok ? usl_json(&u) : NULL);
+        jdoc_set(o, "error", ok ? NULL : jstr(err));
+        jdoc_set(o, "measurements", points_json(&s[j], ok ? &u : NULL));
+        json_object_array_add(series, o);
     }
-    fputs("]}\n", f);
-    if (fclose(f) != 0)
+    jdoc_set(doc, "series", series);
+    char *text = NULL;
+    if (asprintf(&text, "%s\n", jdoc_text(doc)) < 0)
         die("out of memory");
+    size_t len = strlen(text);
+    json_object_put(doc);
     if (json_out && !write_whole(json_out, text, len))
         die("could not write %s", json_out);
     free(text);

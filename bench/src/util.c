@@ -153,26 +153,6 @@ bool write_whole(const char *path, const char *text, size_t len)
     return true;
 }
 
-void json_double(FILE *f, double v)
-{
-    if (!isfinite(v)) {
-        fputs("null", f);
-        return;
-    }
-    if (v == floor(v) && fabs(v) < 1e15) {
-        fprintf(f, "%.0f", v);
-        return;
-    }
-    char b[64];
-    bufprintf(b, sizeof b, "%.6f", v);
-    size_t n = strlen(b);
-    while (n > 1 && b[n - 1] == '0')
-        b[--n] = 0;
-    if (b[n - 1] == '.')
-        b[--n] = 0;
-    fputs(b, f);
-}
-
 void first_line(const char *path, char *b, size_t n)
 {
     b[0] = 0;
