@@ -89,6 +89,7 @@ struct slot {
     uint64_t on_conn;             /* requests started on the current connection */
     bool measured, fresh, queued; /* queued: in the timer heap */
     bool served;                  /* a measured request of this client has been answered */
+    bool cut; /* its request was under way at the end (in_flight_at_end): done since, not idle */
     int64_t intended, start, connected, greeted, sent, deadline;
     int64_t wake;      /* when the heap hands the slot back: its due time, or a pause's end */
     int64_t thought;   /* --think: the pause taken in this request (not counted) */
@@ -323,6 +324,7 @@ static bool after_end(struct engine *e, struct slot *s, int64_t now)
         e->res->in_flight_at_end++;
     close_conn(e, s);
     s->state = S_DONE;
+    s->cut = true; /* the requests due after it are still counted as not sent */
     e->done_slots++;
     return true;
 }
@@ -992,10 +994,10 @@ static void count_due_not_sent(struct engine *e, int64_t end)
 {
     for (size_t i = 0; i < e->nslots; i++) {
         struct slot *s = &e->slots[i];
-        if (s->state == S_DONE || s->state == S_IDLE)
+        if ((s->state == S_DONE && !s->cut) || s->state == S_IDLE)
             continue;
         uint64_t left = s->left, n = s->seq;
-        if (in_flight(s)) { /* its next request, not the one under way */
+        if (in_flight(s) || s->cut) { /* its next request, not the one under way */
             n++;
             if (left != UINT64_MAX)
                 left--;
