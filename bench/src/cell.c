@@ -270,36 +270,53 @@ void cell_setup(struct run *r)
 
 /* ---- what the machine says ---- */
 
-static void num_or_str(FILE *f, const char *v)
+/* A number when v is a whole one, else a string; null when empty. */
+static json_object *num_or_str(const char *v)
 {
     if (!*v)
-        fputs("null", f);
-    else if (is_whole(v))
-        fputs(v, f);
-    else
-        jdoc_fput_string(f, v);
+        return NULL;
+    return is_whole(v) ? jdoc_number_text(v) : json_object_new_string(v);
 }
 
-static void version_of(FILE *f, const char *path)
+static json_object *str_or_null(const char *v)
+{
+    return *v ? json_object_new_string(v) : NULL;
+}
+
+static json_object *version_of(const char *path)
 {
     const char *argv[] = {path, "--version", NULL};
     char out[512];
     if (proc_capture(argv, out, sizeof out, 10000) < 0)
         out[0] = 0;
     out[strcspn(out, "\n")] = 0;
-    jdoc_fput_string(f, out);
+    return json_object_new_string(out);
 }
 
-void context_records(struct run *r, FILE *f)
+static json_object *rlim_json(rlim_t v)
 {
-    fputs(", \"binaries\": {\"loadgen\": ", f);
-    version_of(f, internf("%s/loadgen", r->bin));
+    return v == RLIM_INFINITY ? json_object_new_string("unlimited") : json_object_new_uint64(v);
+}
+
+static json_object *tool_version(const char *tool)
+{
+    const char *argv[] = {tool, "--version", NULL};
+    char o[128];
+    if (proc_capture(argv, o, sizeof o, 10000) != 0)
+        bufprintf(o, sizeof o, "not installed");
+    o[strcspn(o, "\n")] = 0;
+    return json_object_new_string(o);
+}
+
+void context_records(struct run *r, json_object *ctx)
+{
+    json_object *bin = json_object_new_object();
+    jdoc_set(bin, "loadgen", version_of(internf("%s/loadgen", r->bin)));
     char list[4096];
     bufprintf(list, sizeof list, "%s", val(r, "MODELS"));
-    for (char *save = NULL, *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-        fprintf(f, ", \"%s-srv\": ", w);
-        version_of(f, internf("%s/%s-srv", r->bin, w));
-    }
+    for (char *save = NULL, *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        jdoc_set(bin, internf("%s-srv", w), version_of(internf("%s/%s-srv", r->bin, w)));
+    jdoc_set(ctx, "binaries", bin);
     char gov[128], quota[128], mem[64] = "", line[256];
     first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", gov, sizeof gov);
     first_line("/sys/fs/cgroup/cpu.max", quota, sizeof quota);
@@ -326,60 +343,35 @@ void context_records(struct run *r, FILE *f)
         }
     if (st)
         fclose(st);
-    fputs("}, \"memory_kb\": ", f);
-    num_or_str(f, mem);
-    fputs(", \"cpu_governor\": ", f);
-    num_or_str(f, gov);
-    fputs(", \"cgroup_cpu_max\": ", f);
-    if (quota[0])
-        jdoc_fput_string(f, quota);
-    else
-        fputs("null", f);
-    fputs(", \"cpu_affinity\": ", f);
-    if (aff[0])
-        jdoc_fput_string(f, aff);
-    else
-        fputs("null", f);
+    jdoc_set(ctx, "memory_kb", num_or_str(mem));
+    jdoc_set(ctx, "cpu_governor", num_or_str(gov));
+    jdoc_set(ctx, "cgroup_cpu_max", str_or_null(quota));
+    jdoc_set(ctx, "cpu_affinity", str_or_null(aff));
     struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    fputs(", \"rlimit_nofile\": {\"soft\": ", f);
-    rl.rlim_cur == RLIM_INFINITY ? fputs("\"unlimited\"", f)
-                                 : fprintf(f, "%llu", (unsigned long long)rl.rlim_cur);
-    fputs(", \"hard\": ", f);
-    rl.rlim_max == RLIM_INFINITY ? fputs("\"unlimited\"", f)
-                                 : fprintf(f, "%llu", (unsigned long long)rl.rlim_max);
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+    json_object *nofile = json_object_new_object();
+    jdoc_set(nofile, "soft", rlim_json(rl.rlim_cur));
+    jdoc_set(nofile, "hard", rlim_json(rl.rlim_max));
+    jdoc_set(ctx, "rlimit_nofile", nofile);
     char v[128];
-    fputs("}, \"sysctl\": {\"tcp_max_syn_backlog\": ", f);
+    json_object *sys = json_object_new_object();
     first_line("/proc/sys/net/ipv4/tcp_max_syn_backlog", v, sizeof v);
-    num_or_str(f, v);
-    fputs(", \"ip_local_port_range\": ", f);
+    jdoc_set(sys, "tcp_max_syn_backlog", num_or_str(v));
     first_line("/proc/sys/net/ipv4/ip_local_port_range", v, sizeof v);
     for (char *p = v; *p; p++)
         if (*p == '\t')
             *p = ' ';
-    if (v[0])
-        jdoc_fput_string(f, v);
-    else
-        fputs("null", f);
-    fputs(", \"tcp_tw_reuse\": ", f);
+    jdoc_set(sys, "ip_local_port_range", str_or_null(v));
     first_line("/proc/sys/net/ipv4/tcp_tw_reuse", v, sizeof v);
-    num_or_str(f, v);
-    fputs(", \"tcp_syncookies\": ", f);
+    jdoc_set(sys, "tcp_tw_reuse", num_or_str(v));
     first_line("/proc/sys/net/ipv4/tcp_syncookies", v, sizeof v);
-    num_or_str(f, v);
-    const char *jq[] = {"jq", "--version", NULL}, *gp[] = {"gnuplot", "--version", NULL};
-    char o1[128], o2[128];
-    if (proc_capture(jq, o1, sizeof o1, 10000) != 0)
-        bufprintf(o1, sizeof o1, "not installed");
-    if (proc_capture(gp, o2, sizeof o2, 10000) != 0)
-        bufprintf(o2, sizeof o2, "not installed");
-    o1[strcspn(o1, "\n")] = 0;
-    o2[strcspn(o2, "\n")] = 0;
-    fputs("}, \"tools\": {\"jq\": ", f);
-    jdoc_fput_string(f, o1);
-    fputs(", \"gnuplot\": ", f);
-    jdoc_fput_string(f, o2);
-    fputs("}", f);
+    jdoc_set(sys, "tcp_syncookies", num_or_str(v));
+    jdoc_set(ctx, "sysctl", sys);
+    json_object *tools = json_object_new_object();
+    jdoc_set(tools, "jq", tool_version("jq"));
+    jdoc_set(tools, "gnuplot", tool_version("gnuplot"));
+    jdoc_set(ctx, "tools", tools);
 }
 
 /* A TcpExt counter of /proc/net/netstat where the server runs; 0 when unreadable. */

@@ -468,48 +468,37 @@ static const char *kind_name(enum dim_kind k)
     return k == DIM_LIST ? "dimension" : k == DIM_VALUE ? "setting" : k == DIM_RUN ? "run" : "flag";
 }
 
-static void jstr_or_null(FILE *f, const char *s)
+static json_object *str_or_null(const char *s)
 {
-    if (s)
-        jdoc_fput_string(f, s);
-    else
-        fputs("null", f);
+    return s ? json_object_new_string(s) : NULL;
 }
 
 void dims_json(FILE *f)
 {
-    fputs("[\n", f);
+    json_object *all = json_object_new_array();
     for (size_t i = 0; i < ndims; i++) {
         const struct dim *d = &dims[i];
-        fputs("  {\"option\": ", f);
-        jdoc_fput_string(f, d->option);
-        fputs(", \"make_variable\": ", f);
-        jdoc_fput_string(f, d->field);
-        fputs(", \"json_key\": ", f);
-        jstr_or_null(f, d->json_key);
-        fputs(", \"record_key\": ", f);
-        jstr_or_null(f, dim_record_key(d));
-        fputs(", \"default\": ", f);
-        d->kind == DIM_FLAG ? fputs("false", f) : jdoc_fput_string(f, d->def);
-        fprintf(f, ", \"kind\": \"%s\", \"models\": ", kind_name(d->kind));
-        if (!d->takes)
-            fputs("\"all\"", f);
-        else {
-            fputs("\"registry column ", f);
-            fputs(d->takes, f);
-            fputs("\"", f);
-        }
-        fputs(", \"label\": ", f);
-        jstr_or_null(f, d->label);
-        fputs(", \"export_column\": ", f);
-        jstr_or_null(f, d->column);
-        fputs(", \"values\": ", f);
-        jstr_or_null(f, d->values);
-        fputs(", \"help\": ", f);
-        jdoc_fput_string(f, d->help);
-        fprintf(f, "}%s\n", i + 1 < ndims ? "," : "");
+        json_object *o = json_object_new_object();
+        jdoc_set(o, "option", str_or_null(d->option));
+        jdoc_set(o, "make_variable", str_or_null(d->field));
+        jdoc_set(o, "json_key", str_or_null(d->json_key));
+        jdoc_set(o, "record_key", str_or_null(dim_record_key(d)));
+        jdoc_set(o, "default",
+                 d->kind == DIM_FLAG ? json_object_new_boolean(0) : str_or_null(d->def));
+        jdoc_set(o, "kind", str_or_null(kind_name(d->kind)));
+        char models[64];
+        snprintf(models, sizeof models, "registry column %s", d->takes ? d->takes : "");
+        jdoc_set(o, "models", json_object_new_string(d->takes ? models : "all"));
+        jdoc_set(o, "label", str_or_null(d->label));
+        jdoc_set(o, "export_column", str_or_null(d->column));
+        jdoc_set(o, "values", str_or_null(d->values));
+        jdoc_set(o, "help", str_or_null(d->help));
+        json_object_array_add(all, o);
     }
-    fputs("]\n", f);
+    fprintf(f, "%s\n",
+            json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(all);
 }
 
 void dims_options(FILE *f)

@@ -103,7 +103,7 @@ void fmt_eta(char *b, size_t n, long s);
 void cell_setup(struct run *r);    /* --netem, --server-host: where things run */
 void cell_teardown(struct run *r); /* also at exit */
 void run_attempts(struct run *r, const struct cell *c);
-void context_records(struct run *r, FILE *f); /* run.json's context beyond the basics */
+void context_records(struct run *r, json_object *ctx); /* run.json's context beyond the basics */
 /* The argv that runs argv on host through pdsh; into out (at most n entries with NULL). */
 void remote_argv(const struct run *r, const char *host, const char *const *argv, const char **out,
                  size_t n);

@@ -305,67 +305,38 @@ static void iso_now(char *b, size_t n)
     strftime(b, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void write_cells(FILE *f, const struct run *r)
+static json_object *cells_json(const struct run *r)
 {
-    fputs("[", f);
+    json_object *a = json_object_new_array_ext((int)r->ncells);
     for (size_t i = 0; i < r->ncells; i++) {
         json_object *o = cell_record(&r->cells[i]);
         cell_record_rep(o, &r->cells[i], true);
-        fputs(i ? ",\n  " : "\n  ", f);
-        jdoc_fput(f, o);
-        json_object_put(o);
+        json_object_array_add(a, o);
     }
-    fputs("]", f);
+    return a;
 }
 
-/* run.json again: the members it had, the cells of now, and the members given (key, JSON
- * text; NULL text leaves the member as it was). */
-static void save_run_json(struct run *r, const char *key, const char *text)
+/* run.json again: the members it had, the cells of now, and key set to v (taken; a NULL key
+ * sets nothing), written whole. */
+static void save_run_json(struct run *r, const char *key, json_object *v)
 {
+    if (key)
+        jdoc_set(r->doc, key, v);
+    jdoc_set(r->doc, "cells", cells_json(r));
+    const char *text = json_object_to_json_string_ext(
+        r->doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
     char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
+    if (!text || asprintf(&buf, "%s\n", text) < 0)
         die("out of memory");
-    fputs("{", f);
-    bool first = true, placed = false;
-    json_object_object_foreach(r->doc, k, v)
-    {
-        fprintf(f, "%s\n", first ? "" : ",");
-        first = false;
-        jdoc_fput_string(f, k);
-        fputs(": ", f);
-        if (!strcmp(k, "cells"))
-            write_cells(f, r);
-        else if (key && !strcmp(k, key) && text) {
-            fputs(text, f);
-            placed = true;
-        } else
-            jdoc_fput(f, v);
-    }
-    if (key && text && !placed) {
-        fputs(",\n", f);
-        jdoc_fput_string(f, key);
-        fprintf(f, ": %s", text);
-    }
-    fputs("\n}\n", f);
-    fclose(f);
     char path[PATH_MAX];
     bufprintf(path, sizeof path, "%s/run.json", r->dir);
-    if (!write_whole(path, buf, len))
+    if (!write_whole(path, buf, strlen(buf)))
         die("cannot update %s (disk full?)", path);
-    json_object *nd = NULL;
-    char err[128];
-    if (jdoc_parse(buf, len, &nd, err, sizeof err) < 0)
-        die("run.json: %s", err);
     free(buf);
-    if (r->have_doc)
-        json_object_put(r->doc);
-    r->doc = nd;
-    r->have_doc = true;
 }
 
-static void git_info(const struct run *r, char *commit, size_t n, const char **dirty)
+/* The commit of the checkout, and whether it has changes (NULL: not a checkout). */
+static void git_info(const struct run *r, char *commit, size_t n, json_object **dirty)
 {
     char out[256];
     const char *rev[] = {"git", "-C", r->here, "rev-parse", "--short=12", "HEAD", NULL};
@@ -374,29 +345,32 @@ static void git_info(const struct run *r, char *commit, size_t n, const char **d
         bufprintf(commit, n, "%s", out);
     } else
         bufprintf(commit, n, "unknown");
-    *dirty = "null";
+    *dirty = NULL;
     const char *dir[] = {"git", "-C", r->here, "rev-parse", "--git-dir", NULL};
     if (proc_capture(dir, out, sizeof out, 10000) == 0) {
         const char *st[] = {"git", "-C", r->here, "status", "--porcelain", "--untracked-files=no",
                             NULL};
         char o2[64];
-        *dirty = proc_capture(st, o2, sizeof o2, 20000) == 0 && !o2[0] ? "false" : "true";
+        *dirty = json_object_new_boolean(!(proc_capture(st, o2, sizeof o2, 20000) == 0 && !o2[0]));
     }
+}
+
+static json_object *str_or_null(const char *s)
+{
+    return s && *s ? json_object_new_string(s) : NULL;
 }
 
 static void new_run_json(struct run *r)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
+    json_object *doc = json_object_new_object();
+    if (!doc)
         die("out of memory");
     char commit[64], started[32], path[PATH_MAX];
-    const char *dirty;
+    json_object *dirty;
     git_info(r, commit, sizeof commit, &dirty);
     iso_now(started, sizeof started);
-    fprintf(f, "{\"schema_version\": 1, \"suite\": ");
-    jdoc_fput_string(f, r->suite);
+    jdoc_set(doc, "schema_version", json_object_new_int(1));
+    jdoc_set(doc, "suite", json_object_new_string(r->suite));
     bufprintf(path, sizeof path, "%s/%s", r->suites, r->suite);
     char *text = slurp(path, NULL);
     if (text) {
@@ -404,23 +378,19 @@ static void new_run_json(struct run *r)
         while (tl && text[tl - 1] == '\n')
             text[--tl] = 0;
     }
-    fputs(", \"suite_file\": ", f);
-    jdoc_fput_string(f, text ? text : "");
+    jdoc_set(doc, "suite_file", json_object_new_string(text ? text : ""));
     free(text);
-    fputs(", \"matrix\": {", f);
-    bool first = true;
-    for (size_t i = 0; i < ndims; i++) {
-        if (dims[i].kind != DIM_LIST && dims[i].kind != DIM_VALUE)
-            continue;
-        fprintf(f, "%s\"%s\": ", first ? "" : ", ", dims[i].field);
-        jdoc_fput_string(f, r->val[i]);
-        first = false;
-    }
-    fprintf(f, "}, \"seed\": %s, \"git_commit\": ", val(r, "SEED"));
-    jdoc_fput_string(f, commit);
-    fprintf(f, ", \"git_dirty\": %s, \"context\": {", dirty);
+    json_object *m = json_object_new_object();
+    for (size_t i = 0; i < ndims; i++)
+        if (dims[i].kind == DIM_LIST || dims[i].kind == DIM_VALUE)
+            jdoc_set(m, dims[i].field, json_object_new_string(r->val[i]));
+    jdoc_set(doc, "matrix", m);
+    jdoc_set(doc, "seed", jdoc_number_text(val(r, "SEED")));
+    jdoc_set(doc, "git_commit", json_object_new_string(commit));
+    jdoc_set(doc, "git_dirty", dirty);
     struct utsname u;
-    uname(&u);
+    if (uname(&u) < 0)
+        memset(&u, 0, sizeof u);
     char cpu[256] = "", line[512], soma[64];
     FILE *ci = fopen("/proc/cpuinfo", "r");
     while (ci && fgets(line, sizeof line, ci))
@@ -434,35 +404,26 @@ static void new_run_json(struct run *r)
     if (ci)
         fclose(ci);
     first_line("/proc/sys/net/core/somaxconn", soma, sizeof soma);
-    fputs("\"host_name\": ", f);
-    jdoc_fput_string(f, u.nodename);
-    fputs(", \"kernel\": ", f);
-    jdoc_fput_string(f, u.release);
-    fputs(", \"cpu_model\": ", f);
-    jdoc_fput_string(f, cpu);
-    fprintf(f, ", \"num_cpus\": %ld, \"somaxconn\": %s", sysconf(_SC_NPROCESSORS_ONLN),
-            is_whole(soma) ? soma : "null");
-    context_records(r, f);
-    fputs("}, \"placement\": {\"server_cpus\": ", f);
-    jdoc_fput_string(f, val(r, "SERVER_CPUS"));
-    fputs(", \"client_cpus\": ", f);
-    jdoc_fput_string(f, val(r, "CLIENT_CPUS"));
-    fputs(", \"note\": ", f);
-    if (placement_note)
-        jdoc_fput_string(f, placement_note);
-    else
-        fputs("null", f);
-    fputs("}, \"started_at\": ", f);
-    jdoc_fput_string(f, started);
-    fprintf(f, ", \"interference_limits\": {\"foreign_cpu_pct\": %d, \"steal_pct\": %d}, ",
-            r->foreign_max, r->steal_max);
-    fputs("\"cells\": []}\n", f);
-    fclose(f);
-    char err[128];
-    if (jdoc_parse(buf, len, &r->doc, err, sizeof err) < 0)
-        die("run.json: %s", err);
+    json_object *ctx = json_object_new_object();
+    jdoc_set(ctx, "host_name", json_object_new_string(u.nodename));
+    jdoc_set(ctx, "kernel", json_object_new_string(u.release));
+    jdoc_set(ctx, "cpu_model", json_object_new_string(cpu));
+    jdoc_set(ctx, "num_cpus", json_object_new_int64(sysconf(_SC_NPROCESSORS_ONLN)));
+    jdoc_set(ctx, "somaxconn", is_whole(soma) ? jdoc_number_text(soma) : NULL);
+    context_records(r, ctx);
+    jdoc_set(doc, "context", ctx);
+    json_object *pl = json_object_new_object();
+    jdoc_set(pl, "server_cpus", json_object_new_string(val(r, "SERVER_CPUS")));
+    jdoc_set(pl, "client_cpus", json_object_new_string(val(r, "CLIENT_CPUS")));
+    jdoc_set(pl, "note", str_or_null(placement_note));
+    jdoc_set(doc, "placement", pl);
+    jdoc_set(doc, "started_at", json_object_new_string(started));
+    json_object *lim = json_object_new_object();
+    jdoc_set(lim, "foreign_cpu_pct", json_object_new_int(r->foreign_max));
+    jdoc_set(lim, "steal_pct", json_object_new_int(r->steal_max));
+    jdoc_set(doc, "interference_limits", lim);
+    r->doc = doc;
     r->have_doc = true;
-    free(buf);
     save_run_json(r, NULL, NULL);
 }
 
@@ -601,8 +562,7 @@ static void noise_floor(struct run *r)
     jdoc_set(o, "median", jdoc_number(bs_median(sorted, 5)));
     double m = bs_mean(rates, 5), cv = m > 0 ? bs_stddev(rates, 5) / m * 100 : 0;
     jdoc_set(o, "cv_pct", jdoc_number(round(cv * 100) / 100));
-    save_run_json(r, "noise_floor", jdoc_text(o));
-    json_object_put(o);
+    save_run_json(r, "noise_floor", o);
 }
 
 /* ---- configurations: what the cells written say ---- */
@@ -818,10 +778,9 @@ static int finish(struct run *r)
 {
     summarize(r);
     if (ran > 0 || !jdoc_get(r->doc, "completed_at")) {
-        char t[40], q[48];
+        char t[40];
         iso_now(t, sizeof t);
-        bufprintf(q, sizeof q, "\"%s\"", t);
-        save_run_json(r, "completed_at", q);
+        save_run_json(r, "completed_at", json_object_new_string(t));
     }
     char path[PATH_MAX];
     bufprintf(path, sizeof path, "%s/summary.json", r->dir);
