@@ -39,7 +39,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o $(BUILD)/client/hist.o \
             $(BUILD)/client/hdrlog.o $(BUILD)/bench/src/bstats.o $(BUILD)/bench/src/usl.o \
-            $(BUILD)/bench/src/registry.o $(BUILD)/client/jdoc.o
+            $(BUILD)/bench/src/registry.o $(BUILD)/client/jdoc.o $(BUILD)/client/timerq.o
 TESTS    := $(BIN)/unit-tests
 LOADGEN  := $(BIN)/loadgen
 PROBE_BIN := $(BIN)/probe
@@ -52,7 +52,7 @@ TUNE_OBJ := $(patsubst %,build/plain/bench/src/%.o,tune util proc usl registry)
 CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/client/engine.o \
               $(BUILD)/client/result.o $(BUILD)/client/report.o $(BUILD)/client/output.o \
               $(BUILD)/client/hist.o $(BUILD)/client/hdrlog.o $(BUILD)/client/jdoc.o \
-              $(BUILD)/client/merge.o
+              $(BUILD)/client/merge.o $(BUILD)/client/timerq.o
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 .PHONY: all tests test help clean format format-check check-deps bench book sweep-backlog \

@@ -35,7 +35,7 @@
  * a kept connection) before the request is sent; the pause is the client's and is taken out
  * of the request's total. --read-rate reads a reply at most that fast: a small receive buffer,
  * and reads of a twentieth of a second's worth each, no earlier than the rate allows. Both
- * park the slot in the same timer heap as the requests not yet due (keyed by `wake`).
+ * park the slot in the same timer queue (client/timerq) as the requests not yet due.
  *
  * Request classes (--mix): each request draws its class (WORK, BYTES) by weight from the
  * thread's generator, seeded from --seed and the thread's index, so a run is repeatable;
@@ -48,6 +48,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@
 #include "loadgen.h"
 #include "payload.h"
 #include "proto.h"
+#include "timerq.h"
 
 enum state {
     S_IDLE,
@@ -85,20 +87,20 @@ struct slot {
     int fd;
     enum state state;
     uint32_t id, seq;
-    uint64_t left;                /* measured requests still to do (UINT64_MAX in duration mode) */
-    uint64_t on_conn;             /* requests started on the current connection */
-    bool measured, fresh, queued; /* queued: in the timer heap */
-    bool served;                  /* a measured request of this client has been answered */
-    bool cut; /* its request was under way at the end (in_flight_at_end): done since, not idle */
+    uint64_t left;    /* measured requests still to do (UINT64_MAX in duration mode) */
+    uint64_t on_conn; /* requests started on the current connection */
+    bool measured, fresh;
+    bool served; /* a measured request of this client has been answered */
+    bool cut;    /* its request was under way at the end (in_flight_at_end): done since, not idle */
     int64_t intended, start, connected, greeted, sent, deadline;
-    int64_t wake;      /* when the heap hands the slot back: its due time, or a pause's end */
+    struct tq_item t;  /* in the timer queue until t.wake: its due time, or a pause's end */
     int64_t thought;   /* --think: the pause taken in this request (not counted) */
     int64_t backoff;   /* closed loop: the wait before the next try after refused connects */
     int64_t read_from; /* --read-rate: when the reply's first bytes were read */
     uint64_t got;
     uint64_t bytes; /* BYTES of the request under way (its class's) */
     unsigned cls;   /* its class, an index into opt->classes */
-    size_t linelen, reqoff, heap_pos;
+    size_t linelen, reqoff;
     char line[PROTO_GREETING_MAX + 1];
 };
 
@@ -114,8 +116,7 @@ struct engine {
     size_t nslots, done_slots;
     struct slot *idle; /* --idle connections: fd and state (S_IDLE closed, S_GREETING, S_WAIT) */
     size_t nidle;
-    struct slot **heap; /* slots waiting for their due time or a pause's end, earliest first */
-    size_t heap_len;
+    struct timerq timers; /* slots waiting for their due time or a pause's end */
     int64_t interval_ns;
     char req[LG_MAX_CLASSES][48]; /* the request line of each class */
     size_t reqlen[LG_MAX_CLASSES];
@@ -138,64 +139,17 @@ int64_t lg_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Earlier wake first; equal times in slot order, so that slots due together start in a
- * fixed order (a heap alone would pop them in an arbitrary one). */
-static bool due_before(const struct slot *a, const struct slot *b)
+/* The slot whose timer queue item it is. */
+static struct slot *slot_of(struct tq_item *it)
 {
-    return a->wake < b->wake || (a->wake == b->wake && a->id < b->id);
+    return (struct slot *)((char *)it - offsetof(struct slot, t));
 }
 
-static void heap_swap(struct engine *e, size_t a, size_t b)
-{
-    struct slot *t = e->heap[a];
-    e->heap[a] = e->heap[b];
-    e->heap[b] = t;
-    e->heap[a]->heap_pos = a;
-    e->heap[b]->heap_pos = b;
-}
-
+/* Queues s for its wake time (s->t.wake). */
 static void heap_push(struct engine *e, struct slot *s)
 {
-    s->queued = true;
-    size_t i = e->heap_len++;
-    e->heap[i] = s;
-    s->heap_pos = i;
-    while (i > 0 && due_before(e->heap[i], e->heap[(i - 1) / 2])) {
-        heap_swap(e, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-}
-
-/* Takes entry i out of the heap (i = 0: the earliest). */
-static struct slot *heap_take(struct engine *e, size_t i)
-{
-    struct slot *top = e->heap[i];
-    top->queued = false;
-    e->heap[i] = e->heap[--e->heap_len];
-    if (i == e->heap_len)
-        return top;
-    e->heap[i]->heap_pos = i;
-    while (i > 0 && due_before(e->heap[i], e->heap[(i - 1) / 2])) {
-        heap_swap(e, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < e->heap_len && due_before(e->heap[l], e->heap[m]))
-            m = l;
-        if (r < e->heap_len && due_before(e->heap[r], e->heap[m]))
-            m = r;
-        if (m == i)
-            break;
-        heap_swap(e, i, m);
-        i = m;
-    }
-    return top;
-}
-
-static struct slot *heap_pop(struct engine *e)
-{
-    return heap_take(e, 0);
+    s->t.id = s->id; /* slots due together start in slot order */
+    tq_push(&e->timers, &s->t);
 }
 
 static void close_conn(const struct engine *e, struct slot *s)
@@ -297,7 +251,7 @@ static void advance(struct engine *e, struct slot *s, int64_t now)
         s->intended = due_time(e, s->id, s->seq);
     else
         s->intended = now + (s->fd >= 0 ? (int64_t)e->opt->think_us * 1000 : 0) + s->backoff;
-    s->wake = s->intended;
+    s->t.wake = s->intended;
     s->state = S_WAIT;
     heap_push(e, s);
 }
@@ -331,8 +285,8 @@ static bool after_end(struct engine *e, struct slot *s, int64_t now)
 
 static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now, int sys_errno)
 {
-    if (s->queued) /* a paced read that timed out */
-        heap_take(e, s->heap_pos);
+    if (s->t.queued) /* a paced read that timed out */
+        tq_take(&e->timers, s->t.pos);
     if (after_end(e, s, now))
         return;
     if (s->measured) {
@@ -611,7 +565,7 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
             s->greeted = now = lg_now_ns();
             if (e->opt->think_us) {
                 s->state = S_THINK;
-                s->wake = now + (int64_t)e->opt->think_us * 1000;
+                s->t.wake = now + (int64_t)e->opt->think_us * 1000;
                 heap_push(e, s);
                 return;
             }
@@ -650,10 +604,10 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
                 int64_t t = lg_now_ns();
                 int64_t next =
                     s->read_from + (int64_t)((double)s->got * 1e9 / (double)e->opt->read_rate);
-                if (s->queued)
-                    heap_take(e, s->heap_pos);
+                if (s->t.queued)
+                    tq_take(&e->timers, s->t.pos);
                 if (t < next) {
-                    s->wake = next;
+                    s->t.wake = next;
                     heap_push(e, s);
                     return;
                 }
@@ -722,7 +676,7 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
     }
 }
 
-/* A slot the heap hands back that is not waiting to start: the end of its --think pause, or
+/* A slot the timer queue hands back that is not waiting to start: the end of its --think pause, or
  * the time for its next paced read. */
 static void resume(struct engine *e, struct slot *s, int64_t now)
 {
@@ -1024,7 +978,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
     e.nidle = (size_t)(o->idle * (uint64_t)index / (uint64_t)o->threads);
     e.nidle = (size_t)(o->idle * (uint64_t)(index + 1) / (uint64_t)o->threads) - e.nidle;
     e.slots = calloc(e.nslots ? e.nslots : 1, sizeof *e.slots);
-    e.heap = calloc(e.nslots ? e.nslots : 1, sizeof *e.heap);
+    int tq = tq_init(&e.timers, e.nslots);
     e.idle = calloc(e.nidle ? e.nidle : 1, sizeof *e.idle);
     e.buflen = 256 * 1024;
     if (o->read_rate) {
@@ -1041,7 +995,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         e.weight_total += o->classes[c].weight;
     }
     e.rng = o->seed ^ ((uint64_t)(index + 1) * UINT64_C(0xD1B54A32D192ED03));
-    bool ok = e.slots && e.heap && e.idle && e.buf && e.ep >= 0 && rl >= 0;
+    bool ok = e.slots && tq == 0 && e.idle && e.buf && e.ep >= 0 && rl >= 0;
     if (ok) {
         for (size_t i = 0; i < e.nidle; i++)
             e.idle[i].fd = -1;
@@ -1078,7 +1032,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         for (size_t i = 0; e.slots && i < e.nslots; i++)
             close_conn(&e, &e.slots[i]);
         free(e.slots);
-        free(e.heap);
+        tq_free(&e.timers);
         free(e.idle);
         free(e.buf);
         if (e.ep >= 0)
@@ -1104,7 +1058,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         s->intended = e.interval_ns ? due_time(&e, s->id, 0) : t0;
         if (!e.interval_ns && s->fd >= 0) /* greeted already: --think comes first */
             s->intended += (int64_t)o->think_us * 1000;
-        s->wake = s->intended;
+        s->t.wake = s->intended;
         s->state = S_WAIT;
         heap_push(&e, s);
     }
@@ -1121,8 +1075,8 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
          * again, so that the connections started first are not timed through the set-up of
          * all the others (100 connections due together would read a millisecond more). */
         int started = 0;
-        while (e.heap_len > 0 && e.heap[0]->wake <= now && started < START_BATCH) {
-            struct slot *s = heap_pop(&e);
+        while (tq_first(&e.timers) && tq_first(&e.timers)->wake <= now && started < START_BATCH) {
+            struct slot *s = slot_of(tq_take(&e.timers, 0));
             if (s->state != S_WAIT)
                 resume(&e, s, now);
             else if (!e.stopping && s->intended < sh->end_ns)
@@ -1131,7 +1085,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
                 continue; /* never started: nothing new after a stop or due after the end */
             started++;
         }
-        bool more_due = e.heap_len > 0 && e.heap[0]->wake <= now;
+        bool more_due = tq_first(&e.timers) && tq_first(&e.timers)->wake <= now;
         if (now >= end || e.done_slots == e.nslots)
             break;
         if (e.stopping) {
@@ -1142,8 +1096,8 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
                 break;
         }
         int64_t wake = next_scan;
-        if (e.heap_len > 0 && e.heap[0]->wake < wake)
-            wake = e.heap[0]->wake;
+        if (tq_first(&e.timers) && tq_first(&e.timers)->wake < wake)
+            wake = tq_first(&e.timers)->wake;
         if (!e.measuring && sh->measure_ns < wake)
             wake = sh->measure_ns;
         if (end < wake)
@@ -1205,7 +1159,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         idle_close(&e.idle[i]);
     close(e.ep);
     free(e.slots);
-    free(e.heap);
+    tq_free(&e.timers);
     free(e.idle);
     free(e.buf);
     return 0;
