@@ -172,55 +172,26 @@ static void close_conn(const struct engine *e, struct slot *s)
     s->on_conn = 0;
 }
 
+/* The timeline's second of time t, or NULL before the measured interval. */
 static struct lg_second *second_of(struct engine *e, int64_t t)
 {
     if (t < e->sh->measure_ns)
         return NULL;
-    size_t i = (size_t)((t - e->sh->measure_ns) / 1000000000);
-    struct lg_result *r = e->res;
-    if (i >= 86400)
-        return NULL;
-    while (r->nseconds <= i) {
-        if (r->nseconds == r->capseconds) {
-            size_t cap = r->capseconds ? 2 * r->capseconds : 64;
-            struct lg_second *g = realloc(r->seconds, cap * sizeof *g);
-            if (!g)
-                return NULL;
-            r->seconds = g;
-            r->capseconds = cap;
-        }
-        struct lg_second *sec = &r->seconds[r->nseconds];
-        memset(sec, 0, sizeof *sec);
-        sec->total = malloc(sizeof *sec->total);
-        if (!sec->total || hist_init(sec->total, 2, HIST_MAX_US) < 0) {
-            free(sec->total);
-            return NULL;
-        }
-        r->nseconds++;
-    }
-    return &r->seconds[i];
+    return lg_result_second(e->res, (size_t)((t - e->sh->measure_ns) / 1000000000));
 }
 
+/* The request just ended into the per-request log (-n runs of up to LG_REQUEST_LOG). */
 static void log_request(struct engine *e, struct slot *s, const int64_t *ph, int err)
 {
-    struct lg_result *r = e->res;
     if (e->opt->requests == 0 || e->opt->requests > LG_REQUEST_LOG)
         return;
-    if (r->nreqs == r->capreqs) {
-        size_t cap = r->capreqs ? 2 * r->capreqs : 64;
-        struct lg_request *g = realloc(r->reqs, cap * sizeof *g);
-        if (!g)
-            return;
-        r->reqs = g;
-        r->capreqs = cap;
-    }
-    struct lg_request *q = &r->reqs[r->nreqs++];
-    q->conn = s->id;
-    q->seq = s->seq;
-    q->start_us = (s->intended - e->sh->measure_ns) / 1000;
+    struct lg_request q = {.conn = s->id,
+                           .seq = s->seq,
+                           .start_us = (s->intended - e->sh->measure_ns) / 1000,
+                           .error = (int8_t)err};
     for (int p = 0; p < PH_COUNT; p++)
-        q->phase_us[p] = ph[p];
-    q->error = (int8_t)err;
+        q.phase_us[p] = ph[p];
+    lg_result_log(e->res, &q); /* out of memory: the log lacks it, the counts do not */
 }
 
 /* Open loop: request n of slot k is due at t0 + (k + n * conns) / rate, computed from the

@@ -121,6 +121,11 @@ struct lg_result {
 int lg_result_init(struct lg_result *r, bool corrected, size_t nclasses);
 void lg_result_free(struct lg_result *r);
 int lg_result_merge(struct lg_result *dst, const struct lg_result *src);
+/* Second i of the timeline, the timeline grown to it (a day at most); NULL when i is beyond
+ * a day or memory ran out. */
+struct lg_second *lg_result_second(struct lg_result *r, size_t i);
+/* Appends q to the per-request log; -1 when memory ran out (the request is left out). */
+int lg_result_log(struct lg_result *r, const struct lg_request *q);
 
 /* Live counters the main thread reads for --progress (relaxed atomics, no lock). */
 struct lg_live {

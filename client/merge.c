@@ -142,27 +142,6 @@ static int add_phases(json_object *lat, struct hist *dst, char *err, size_t errl
     return 0;
 }
 
-static int grow_seconds(struct lg_result *r, size_t n)
-{
-    if (n <= r->nseconds)
-        return 0;
-    struct lg_second *g = realloc(r->seconds, n * sizeof *g);
-    if (!g)
-        return -1;
-    r->seconds = g;
-    for (size_t i = r->nseconds; i < n; i++) {
-        memset(&g[i], 0, sizeof g[i]);
-        g[i].total = malloc(sizeof *g[i].total);
-        if (!g[i].total || hist_init(g[i].total, 2, HIST_MAX_US) < 0) {
-            free(g[i].total);
-            r->nseconds = i;
-            return -1;
-        }
-    }
-    r->nseconds = r->capseconds = n;
-    return 0;
-}
-
 static const char *const summed[] = {
     "requests_ok",  "bytes",        "connections_opened", "in_flight_at_end", "warmup_requests",
     "due_not_sent", "idle_greeted", "idle_reopened",      "clients_served",   "kept_greeted"};
@@ -229,8 +208,8 @@ static int add_input(struct merged *m, struct input *in, int64_t t0, char *err, 
     for (size_t i = 0; i < ntl; i++) {
         json_object *e = json_object_array_get_idx(tl, i);
         size_t t = (size_t)((long)jdoc_u64(jdoc_path(e, "t")) + shift);
-        if (grow_seconds(r, t + 1) < 0) {
-            snprintf(err, errlen, "out of memory");
+        if (!lg_result_second(r, t)) {
+            snprintf(err, errlen, "a second beyond a day, or out of memory");
             return -1;
         }
         r->seconds[t].requests += jdoc_u64(jdoc_path(e, "requests"));

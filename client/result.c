@@ -69,19 +69,8 @@ int lg_result_merge(struct lg_result *d, const struct lg_result *s)
     if (!d->first_error[0])
         memcpy(d->first_error, s->first_error, sizeof d->first_error);
 
-    if (s->nseconds > d->nseconds) {
-        struct lg_second *g = realloc(d->seconds, s->nseconds * sizeof *g);
-        if (!g)
-            return -1;
-        d->seconds = g;
-        for (size_t i = d->nseconds; i < s->nseconds; i++) {
-            memset(&d->seconds[i], 0, sizeof d->seconds[i]);
-            d->seconds[i].total = malloc(sizeof *d->seconds[i].total);
-            if (!d->seconds[i].total || hist_init(d->seconds[i].total, 2, HIST_MAX_US) < 0)
-                return -1;
-        }
-        d->nseconds = d->capseconds = s->nseconds;
-    }
+    if (s->nseconds && !lg_result_second(d, s->nseconds - 1))
+        return -1;
     for (size_t i = 0; i < s->nseconds; i++) {
         d->seconds[i].requests += s->seconds[i].requests;
         d->seconds[i].errors += s->seconds[i].errors;
@@ -96,6 +85,45 @@ int lg_result_merge(struct lg_result *d, const struct lg_result *s)
         d->nreqs += s->nreqs;
         d->capreqs = d->nreqs;
     }
+    return 0;
+}
+
+struct lg_second *lg_result_second(struct lg_result *r, size_t i)
+{
+    if (i >= 86400)
+        return NULL;
+    while (r->nseconds <= i) {
+        if (r->nseconds == r->capseconds) {
+            size_t cap = r->capseconds ? 2 * r->capseconds : 64;
+            struct lg_second *g = realloc(r->seconds, cap * sizeof *g);
+            if (!g)
+                return NULL;
+            r->seconds = g;
+            r->capseconds = cap;
+        }
+        struct lg_second *sec = &r->seconds[r->nseconds];
+        memset(sec, 0, sizeof *sec);
+        sec->total = malloc(sizeof *sec->total);
+        if (!sec->total || hist_init(sec->total, 2, HIST_MAX_US) < 0) {
+            free(sec->total);
+            return NULL;
+        }
+        r->nseconds++;
+    }
+    return &r->seconds[i];
+}
+
+int lg_result_log(struct lg_result *r, const struct lg_request *q)
+{
+    if (r->nreqs == r->capreqs) {
+        size_t cap = r->capreqs ? 2 * r->capreqs : 64;
+        struct lg_request *g = realloc(r->reqs, cap * sizeof *g);
+        if (!g)
+            return -1;
+        r->reqs = g;
+        r->capreqs = cap;
+    }
+    r->reqs[r->nreqs++] = *q;
     return 0;
 }
 
