@@ -63,18 +63,7 @@
 #include "payload.h"
 #include "proto.h"
 #include "timerq.h"
-
-enum state {
-    S_IDLE,
-    S_WAIT,
-    S_CONNECTING,
-    S_GREETING,
-    S_THINK, /* --think: greeted, waiting to send */
-    S_SENDING,
-    S_RECEIVING,
-    S_ERRLINE, /* the reply began as an ERR line: read it to its end */
-    S_DONE
-};
+#include "engine.h"
 
 /* The first bytes of every reply are checked against the payload even without --verify: it
  * costs nothing and tells a payload from an ERR line. */
@@ -82,50 +71,6 @@ enum state {
 
 /* Requests started in a row before pending events are taken (a zero-timeout wait). */
 #define START_BATCH 4
-
-struct slot {
-    int fd;
-    enum state state;
-    uint32_t id, seq;
-    uint64_t left;    /* measured requests still to do (UINT64_MAX in duration mode) */
-    uint64_t on_conn; /* requests started on the current connection */
-    bool measured, fresh;
-    bool served; /* a measured request of this client has been answered */
-    bool cut;    /* its request was under way at the end (in_flight_at_end): done since, not idle */
-    int64_t intended, start, connected, greeted, sent, deadline;
-    struct tq_item t;  /* in the timer queue until t.wake: its due time, or a pause's end */
-    int64_t thought;   /* --think: the pause taken in this request (not counted) */
-    int64_t backoff;   /* closed loop: the wait before the next try after refused connects */
-    int64_t read_from; /* --read-rate: when the reply's first bytes were read */
-    uint64_t got;
-    uint64_t bytes; /* BYTES of the request under way (its class's) */
-    unsigned cls;   /* its class, an index into opt->classes */
-    size_t linelen, reqoff;
-    char line[PROTO_GREETING_MAX + 1];
-};
-
-struct engine {
-    const struct lg_shared *sh;
-    const struct lg_opts *opt;
-    struct lg_result *res;
-    struct lg_live *live;
-    int ep;
-    bool measuring, stopping;
-    int64_t stop_ns;
-    struct slot *slots;
-    size_t nslots, done_slots;
-    struct slot *idle; /* --idle connections: fd and state (S_IDLE closed, S_GREETING, S_WAIT) */
-    size_t nidle;
-    struct timerq timers; /* slots waiting for their due time or a pause's end */
-    int64_t interval_ns;
-    char req[LG_MAX_CLASSES][48]; /* the request line of each class */
-    size_t reqlen[LG_MAX_CLASSES];
-    uint64_t weight_total;
-    uint64_t rng; /* splitmix64 state, for the class draws */
-    uint8_t *buf;
-    size_t buflen;
-    size_t read_quantum; /* --read-rate: bytes per paced read */
-};
 
 const char *const lg_phase_names[PH_COUNT] = {"connect", "greeting", "response", "total"};
 const char *const lg_err_names[E_COUNT] = {
@@ -152,7 +97,7 @@ static void heap_push(struct engine *e, struct slot *s)
     tq_push(&e->timers, &s->t);
 }
 
-static void close_conn(const struct engine *e, struct slot *s)
+void eng_close_conn(const struct engine *e, struct slot *s)
 {
     if (s->fd >= 0) {
         if (e->opt->close_rst) {
@@ -210,7 +155,7 @@ static void advance(struct engine *e, struct slot *s, int64_t now)
         s->left--;
     s->seq++;
     if (s->left == 0 || now >= e->sh->end_ns) {
-        close_conn(e, s);
+        eng_close_conn(e, s);
         s->state = S_DONE;
         e->done_slots++;
         return;
@@ -247,7 +192,7 @@ static bool after_end(struct engine *e, struct slot *s, int64_t now)
         return false;
     if (s->measured)
         e->res->in_flight_at_end++;
-    close_conn(e, s);
+    eng_close_conn(e, s);
     s->state = S_DONE;
     s->cut = true; /* the requests due after it are still counted as not sent */
     e->done_slots++;
@@ -275,7 +220,7 @@ static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now
     if (c == E_CONNECT_REFUSED)
         s->backoff =
             s->backoff ? (s->backoff * 2 < 100000000 ? s->backoff * 2 : 100000000) : 1000000;
-    close_conn(e, s);
+    eng_close_conn(e, s);
     advance(e, s, now);
 }
 
@@ -323,7 +268,7 @@ static void complete(struct engine *e, struct slot *s, int64_t now)
         e->res->warmup_requests++;
     }
     if (e->opt->per_conn != 0 && s->on_conn >= e->opt->per_conn)
-        close_conn(e, s);
+        eng_close_conn(e, s);
     advance(e, s, now);
 }
 
@@ -487,7 +432,7 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
                 return;
             if (n > 0 && s->seq > 0 && now >= e->sh->measure_ns && now < e->sh->end_ns)
                 count_error(e, E_LONG_REPLY, now, 0);
-            close_conn(e, s);
+            eng_close_conn(e, s);
             return;
         }
         case S_CONNECTING: {
@@ -661,201 +606,6 @@ static void resume(struct engine *e, struct slot *s, int64_t now)
     }
 }
 
-/* ---- idle connections ---- */
-
-#define IDLE_TAG 1u /* in epoll_event.data.u64: the entry is an idle connection */
-
-static void idle_close(struct slot *s)
-{
-    if (s->fd >= 0)
-        close(s->fd);
-    s->fd = -1;
-    s->state = S_IDLE;
-}
-
-/* A non-blocking connect of s to the server, registered (edge-triggered) for events with
- * data; 0, or -1 with s's descriptor closed (-1). Idle connections and kept slots opened
- * before the start come this way; a request's own connect is start_request's (it times it). */
-static int open_conn(struct engine *e, struct slot *s, uint32_t events, uint64_t data)
-{
-    const struct lg_opts *o = e->opt;
-    s->linelen = 0;
-    s->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->fd < 0)
-        return -1;
-    struct epoll_event ev = {.events = events | EPOLLRDHUP | EPOLLET, .data.u64 = data};
-    if (epoll_ctl(e->ep, EPOLL_CTL_ADD, s->fd, &ev) < 0 ||
-        (connect(s->fd, (struct sockaddr *)&o->addr, o->addrlen) < 0 && errno != EINPROGRESS)) {
-        close(s->fd);
-        s->fd = -1;
-        return -1;
-    }
-    return 0;
-}
-
-/* Opens idle connection s (non-blocking); a failure leaves it closed, for the next scan. */
-static void idle_open(struct engine *e, struct slot *s)
-{
-    if (open_conn(e, s, EPOLLIN, (uint64_t)(uintptr_t)s | IDLE_TAG) < 0) {
-        idle_close(s);
-        return;
-    }
-    s->state = S_GREETING;
-}
-
-/* An event on an idle connection: its greeting (held from then on), or its end. */
-static void idle_event(struct engine *e, struct slot *s, uint32_t ev)
-{
-    if (s->fd < 0 || !(ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
-        return;
-    for (;;) {
-        ssize_t n = recv(s->fd, e->buf, e->buflen, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n <= 0) {
-            idle_close(s); /* the server closed it (or it was refused): reopened later */
-            return;
-        }
-        if (s->state == S_GREETING && memchr(e->buf, '\n', (size_t)n))
-            s->state = S_WAIT; /* greeted: held silent from now on */
-    }
-}
-
-/* A kept slot's first connection, opened before the start: registered as the slot (not
- * tagged), connected without a clock; a failure leaves it closed, to connect at the start. */
-static void kept_open(struct engine *e, struct slot *s)
-{
-    if (open_conn(e, s, EPOLLIN | EPOLLOUT, (uint64_t)(uintptr_t)s) < 0)
-        return;
-    e->res->connections_opened++;
-    s->start = lg_now_ns();
-    s->connected = 0;
-    s->state = S_GREETING;
-}
-
-/* An event on a kept slot before the start: its greeting makes it S_WAIT (greeted, its
- * connection kept for the first request); an error or anything but a greeting closes it. */
-static void kept_event(struct engine *e, struct slot *s, uint32_t ev)
-{
-    if (s->fd < 0 || s->state != S_GREETING)
-        return;
-    if (ev & EPOLLERR) {
-        close_conn(e, s);
-        return;
-    }
-    if (!s->connected)
-        s->connected = lg_now_ns();
-    if (!(ev & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)))
-        return; /* connected; the greeting is an event of its own */
-    for (;;) {
-        ssize_t n = recv(s->fd, s->line + s->linelen, sizeof s->line - s->linelen, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n <= 0) {
-            close_conn(e, s);
-            return;
-        }
-        s->linelen += (size_t)n;
-        char *nl = memchr(s->line, '\n', s->linelen);
-        if (nl && (size_t)(nl - s->line) + 1 == s->linelen) {
-            s->greeted = lg_now_ns();
-            s->state = S_WAIT;
-            return;
-        }
-        if (nl || s->linelen == sizeof s->line) {
-            close_conn(e, s); /* not a greeting: the start connects afresh, and fails then */
-            return;
-        }
-    }
-}
-
-/* Kept connections opened at once before the start, per thread: enough to keep the server's
- * accept queue busy, few enough that a burst of thousands does not overflow it (a dropped
- * SYN is sent again after 1 s, then 3 s, 7 s, ...). */
-#define KEPT_WINDOW 128
-
-/* Before the start: every idle connection and every kept slot's first connection opened and
- * greeted, or, for a server that greets only as many as it has workers, until nothing has
- * been greeted for a second; never longer than --timeout. Kept slots are opened KEPT_WINDOW
- * at a time; those not greeted by the end are closed and connect at the start. Sets
- * idle_greeted and kept_greeted. */
-static void open_before_start(struct engine *e, bool kept)
-{
-    size_t nkept = kept ? e->nslots : 0, next = 0, waiting = 0;
-    for (size_t i = 0; i < e->nidle; i++)
-        idle_open(e, &e->idle[i]);
-    int64_t now = lg_now_ns(), last = now;
-    int64_t limit = now + (int64_t)e->opt->timeout_us * 1000;
-    struct epoll_event evs[256];
-    for (;;) {
-        for (; next < nkept && waiting < KEPT_WINDOW; next++) {
-            struct slot *s = &e->slots[next];
-            if (s->state == S_DONE)
-                continue;
-            kept_open(e, s);
-            waiting += s->state == S_GREETING;
-        }
-        size_t greeted = 0;
-        for (size_t i = 0; i < e->nidle; i++)
-            greeted += e->idle[i].state == S_WAIT;
-        if ((greeted == e->nidle && waiting == 0 && next == nkept) || now - last >= 1000000000 ||
-            now >= limit)
-            break;
-        int n = epoll_wait(e->ep, evs, 256, 100);
-        if (n < 0 && errno != EINTR)
-            break;
-        now = lg_now_ns();
-        for (int i = 0; i < n; i++) {
-            struct slot *s = (struct slot *)(uintptr_t)(evs[i].data.u64 & ~(uint64_t)IDLE_TAG);
-            enum state before = s->state;
-            if (evs[i].data.u64 & IDLE_TAG) {
-                idle_event(e, s, evs[i].events);
-            } else {
-                kept_event(e, s, evs[i].events);
-                if (before == S_GREETING && (s->state != S_GREETING || s->fd < 0))
-                    waiting--; /* greeted, or closed: room for the next */
-            }
-            if (s->state != before)
-                last = now;
-        }
-    }
-    for (size_t i = 0; i < e->nidle; i++)
-        e->res->idle_greeted += e->idle[i].state == S_WAIT;
-    /* The connections' connect and greeting times are those of the opening: recorded once,
-     * as a new connection's are with its first request. */
-    for (size_t i = 0; i < nkept; i++) {
-        struct slot *s = &e->slots[i];
-        if (s->state == S_WAIT && s->fd >= 0) {
-            e->res->kept_greeted++;
-            uint64_t ph[2] = {(uint64_t)(s->connected - s->start) / 1000,
-                              (uint64_t)(s->greeted - s->start) / 1000};
-            for (int p = 0; p < 2; p++) {
-                if (e->opt->rate > 0)
-                    hist_record(&e->res->lat_unc[PH_CONNECT + p], ph[p]);
-                hist_record(&e->res->lat[PH_CONNECT + p], ph[p]);
-            }
-        } else if (s->state != S_DONE) {
-            close_conn(e, s);
-            s->state = S_IDLE;
-        }
-    }
-}
-
-/* Every scan: the idle connections the server closed are opened again. */
-static void idle_reopen(struct engine *e)
-{
-    for (size_t i = 0; i < e->nidle; i++) {
-        if (e->idle[i].state != S_IDLE)
-            continue;
-        idle_open(e, &e->idle[i]);
-        e->res->idle_reopened++;
-    }
-}
-
 static void check_timeouts(struct engine *e, int64_t now)
 {
     for (size_t i = 0; i < e->nslots; i++) {
@@ -986,7 +736,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
                 e.done_slots++;
             }
         }
-        open_before_start(&e, o->per_conn != 1);
+        eng_open_before_start(&e, o->per_conn != 1);
         /* The stop is watched from here on; one asked for meanwhile is an event at once. */
         struct epoll_event sev = {.events = EPOLLIN | EPOLLET, .data.ptr = NULL};
         ok = sh->stop_fd < 0 || epoll_ctl(e.ep, EPOLL_CTL_ADD, sh->stop_fd, &sev) == 0;
@@ -999,9 +749,9 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
     }
     if (!ok) {
         for (size_t i = 0; e.idle && i < e.nidle; i++)
-            idle_close(&e.idle[i]);
+            eng_idle_close(&e.idle[i]);
         for (size_t i = 0; e.slots && i < e.nslots; i++)
-            close_conn(&e, &e.slots[i]);
+            eng_close_conn(&e, &e.slots[i]);
         free(e.slots);
         tq_free(&e.timers);
         free(e.idle);
@@ -1085,8 +835,9 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
             break; /* what ended after the end is not counted */
         for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 & IDLE_TAG) {
-                idle_event(&e, (struct slot *)(uintptr_t)(evs[i].data.u64 & ~(uint64_t)IDLE_TAG),
-                           evs[i].events);
+                eng_idle_event(&e,
+                               (struct slot *)(uintptr_t)(evs[i].data.u64 & ~(uint64_t)IDLE_TAG),
+                               evs[i].events);
                 continue;
             }
             struct slot *s = evs[i].data.ptr;
@@ -1105,7 +856,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         if (now >= next_scan) {
             check_timeouts(&e, now);
             if (!e.stopping)
-                idle_reopen(&e);
+                eng_idle_reopen(&e);
             next_scan = now + 100000000;
         }
     }
@@ -1124,10 +875,10 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         struct slot *s = &e.slots[i];
         if (in_flight(s) && s->measured)
             out->in_flight_at_end++;
-        close_conn(&e, s);
+        eng_close_conn(&e, s);
     }
     for (size_t i = 0; i < e.nidle; i++)
-        idle_close(&e.idle[i]);
+        eng_idle_close(&e.idle[i]);
     close(e.ep);
     free(e.slots);
     tq_free(&e.timers);
