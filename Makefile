@@ -45,10 +45,10 @@ LOADGEN  := $(BIN)/loadgen
 PROBE_BIN := $(BIN)/probe
 # bench/run's orchestrator (bench/src/), always the plain build: bench/run runs bin/bench-run.
 BENCH_RUN := bin/bench-run
-BENCH_OBJ := $(patsubst %.c,build/plain/%.o,$(filter-out bench/src/tune.c,$(wildcard bench/src/*.c)))
+BENCH_OBJ := $(patsubst %.c,build/plain/%.o,$(filter-out bench/src/tune%.c,$(wildcard bench/src/*.c)))
 # bench/tune's program: the tuning steps over bench/run, with the parts of it that it uses.
 BENCH_TUNE := bin/bench-tune
-TUNE_OBJ := $(patsubst %,build/plain/bench/src/%.o,tune util proc usl registry)
+TUNE_OBJ := $(patsubst %,build/plain/bench/src/%.o,tune tune_steps tune_record tune_fit util proc usl registry)
 CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/client/engine.o \
               $(BUILD)/client/result.o $(BUILD)/client/report.o $(BUILD)/client/output.o \
               $(BUILD)/client/hist.o $(BUILD)/client/hdrlog.o $(BUILD)/client/jdoc.o \
