@@ -32,7 +32,8 @@ struct run {
     struct registry reg;
     struct cell *cells; /* the order: run.json's cells */
     size_t ncells, cap;
-    json_object *doc; /* run.json as written */
+    json_object *doc;           /* run.json as written */
+    const char *placement_note; /* what CPU placement did, or NULL */
     bool have_doc;
     /* where the server and loadgen run */
     char srv_ns[32], cli_ns[32], srv_host[256], netem_reason[512];

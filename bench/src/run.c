@@ -28,505 +28,13 @@
 #include "orch.h"
 #include "peer.h"
 #include "proc.h"
+#include "run.h"
 #include "statcmd.h"
 
-/* This file: the options, the suite file, the checks, run.json, the rounds, the end. */
+/* This file: the options, the order of the cells, the rounds, the end; the suite file and
+ * the checks are run_check.c's, run.json run_json.c's (run.h). */
 
 static struct run R;
-
-/* ---- the suite file: KEY=value lines, read as data ---- */
-
-static void read_suite(struct run *r, const char *path, bool *given)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        bad("no suite '%s'", r->suite);
-    char *line = NULL;
-    size_t cap = 0;
-    long len;
-    int no = 0;
-    while ((len = read_text_line(f, &line, &cap)) != -1) {
-        no++;
-        if (len == -2)
-            die("%s:%d: a NUL byte in the line (not a text file?)", path, no);
-        char *p = line + strspn(line, " \t");
-        if (!*p || *p == '#')
-            continue;
-        char *eq = strchr(p, '=');
-        if (!eq)
-            die("%s:%d: not FIELD=value", path, no);
-        *eq = 0;
-        char *v = eq + 1;
-        size_t n = strlen(v);
-        if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
-            v[n - 1] = 0;
-            v++;
-        } else if (*v == '"' || *v == '\'')
-            die("%s:%d: a quote without its end", path, no);
-        int i = dim_index(p);
-        if (i < 0 || dims[i].kind == DIM_RUN || dims[i].kind == DIM_FLAG)
-            die("%s:%d: no field '%s'", path, no, p);
-        if (!given[i])
-            r->val[i] = intern(v);
-    }
-    free(line);
-    fclose(f);
-}
-
-/* ---- checks, every one before the first cell ---- */
-
-static void check_value(const struct dim *d, const char *v)
-{
-    if (!d->check)
-        return;
-    if (d->kind == DIM_LIST) {
-        const char *w[256];
-        size_t n = split_words(v, w, 256);
-        if (n == 0)
-            bad("%s: empty", d->option);
-        for (size_t i = 0; i < n; i++) {
-            const char *why = d->check(w[i]);
-            if (why)
-                bad("%s '%s': %s", d->option, w[i], why);
-        }
-        return;
-    }
-    const char *why = d->check(v);
-    if (why)
-        bad("%s '%s': %s", d->option, v, why);
-}
-
-static bool host_name(const char *h)
-{
-    if (!*h || !(isalnum((unsigned char)*h) || *h == '_'))
-        return false;
-    for (const char *p = h; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("._@-", *p))
-            return false;
-    return true;
-}
-
-static bool executable(const char *dir, const char *name)
-{
-    char p[PATH_MAX];
-    bufprintf(p, sizeof p, "%s/%s", dir, name);
-    return access(p, X_OK) == 0;
-}
-
-static const char *registry_names(const struct run *r)
-{
-    char b[2048] = "";
-    size_t u = 0;
-    for (size_t i = 0; i < r->reg.n; i++)
-        u += (size_t)snprintf(b + u, sizeof b - u, "%s%s", i ? " " : "", r->reg.m[i].name);
-    return intern(b);
-}
-
-/* MODELS: "all" is every model of the registry; kind=K those of that kind. */
-static void resolve_models(struct run *r)
-{
-    int i = dim_index("MODELS");
-    const char *w[256];
-    size_t n = split_words(r->val[i], w, 256);
-    char out[4096] = "";
-    size_t u = 0;
-    for (size_t k = 0; k < n; k++) {
-        bool all = !strcmp(w[k], "all"), kind = !strncmp(w[k], "kind=", 5);
-        if (!all && !kind) {
-            if (!registry_find(&r->reg, w[k]))
-                bad("--models: no model '%s' (have: %s)", w[k], registry_names(r));
-            u += (size_t)snprintf(out + u, sizeof out - u, "%s%s", u ? " " : "", w[k]);
-            continue;
-        }
-        bool any = false;
-        for (size_t m = 0; m < r->reg.n; m++)
-            if (all || !strcmp(r->reg.m[m].kind, w[k] + 5)) {
-                u += (size_t)snprintf(out + u, sizeof out - u, "%s%s", u ? " " : "",
-                                      r->reg.m[m].name);
-                any = true;
-            }
-        if (!any)
-            bad("--models '%s': no model of that kind (kinds: one spawn pool event)", w[k]);
-    }
-    r->val[i] = intern(out);
-}
-
-/* auto CPU placement: with 4 or more CPUs, the server on the first half and the client on
- * the second; with fewer, none (said in run.json). */
-static const char *placement_note;
-static void resolve_cpus(struct run *r)
-{
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *fields[] = {"SERVER_CPUS", "CLIENT_CPUS"};
-    for (int k = 0; k < 2; k++) {
-        int i = dim_index(fields[k]);
-        const char *w[64];
-        size_t n = split_words(r->val[i], w, 64);
-        char out[1024] = "";
-        size_t u = 0;
-        for (size_t j = 0; j < n; j++) {
-            const char *v = w[j];
-            if (!strcmp(v, "auto")) {
-                if (ncpu >= 4)
-                    v = k == 0 ? internf("0-%ld", ncpu / 2 - 1)
-                               : internf("%ld-%ld", ncpu / 2, ncpu - 1);
-                else
-                    v = "-";
-                placement_note =
-                    ncpu >= 4 ? internf("%ld CPUs: the server on the first half, the client on "
-                                        "the second (--server-cpus, --client-cpus)",
-                                        ncpu)
-                              : internf("%ld CPUs: fewer than 4, so no pinning; the server and "
-                                        "the client share them",
-                                        ncpu);
-            } else if (strcmp(v, "-") != 0) {
-                unsigned char m[128];
-                cpu_list(v, m);
-                for (long c = ncpu; c < 1024; c++)
-                    if (m[c / 8] & (1u << (c % 8)))
-                        bad("%s '%s': CPU %ld is not online (this machine has %ld)", dims[i].option,
-                            v, c, ncpu);
-            }
-            u += (size_t)snprintf(out + u, sizeof out - u, "%s%s", u ? " " : "", v);
-        }
-        r->val[i] = intern(out);
-    }
-}
-
-static void check_all(struct run *r)
-{
-    for (size_t i = 0; i < ndims; i++) {
-        const struct dim *d = &dims[i];
-        if (d->kind == DIM_RUN || d->kind == DIM_FLAG)
-            continue;
-        if (!strcmp(d->field, "DURATION") && *val(r, "REQUESTS"))
-            continue; /* a count of requests instead */
-        if (d->kind == DIM_LIST && !*r->val[i] && !strcmp(d->field, "RATE_PCT"))
-            continue;
-        check_value(d, r->val[i]);
-    }
-    resolve_models(r);
-    const char *w[256];
-    size_t n = split_words(val(r, "MODELS"), w, 256);
-    for (size_t k = 0; k < n; k++) {
-        char name[64];
-        bufprintf(name, sizeof name, "%s-srv", w[k]);
-        if (!executable(r->bin, name))
-            bad("%s/%s is missing; run make first", r->bin, name);
-    }
-    if (!executable(r->bin, "loadgen"))
-        bad("%s/loadgen is missing; run make first", r->bin);
-    const char *sp[64], *wk[64];
-    size_t nsp = split_words(val(r, "SPARE"), sp, 64), nwk = split_words(val(r, "WORKERS"), wk, 64);
-    for (size_t k = 0; k < nsp; k++) {
-        unsigned a, b, c;
-        if (sscanf(sp[k], "%u:%u:%u", &a, &b, &c) != 3)
-            continue;
-        if (a >= b)
-            bad("--spare '%s': MIN must be below MAX", sp[k]);
-        for (size_t j = 0; j < nwk; j++)
-            if (strtoul(wk[j], NULL, 10) > c)
-                bad("--spare '%s': the pool starts at -w %s, above MAXW %u", sp[k], wk[j], c);
-    }
-    if (*val(r, "RATE_PCT") && *val(r, "RATE"))
-        bad("--rate and --rate-pct are alternatives: give one");
-    if (strtoul(val(r, "MAX_REPS"), NULL, 10) < strtoul(val(r, "REPS"), NULL, 10))
-        r->val[dim_index("MAX_REPS")] = val(r, "REPS");
-    if (!is_zero_duration(val(r, "PROBE")) && !executable(r->bin, "probe"))
-        bad("%s/probe is missing; run make first (or --probe 0)", r->bin);
-    resolve_cpus(r);
-
-    const char *sh = val(r, "SERVER_HOST"), *ch = val(r, "CLIENT_HOSTS"), *rc = val(r, "RCMD"),
-               *sa = val(r, "SERVER_ADDR");
-    if (*sh || *ch || *rc || *sa) {
-        if (!*sh)
-            bad("--client-hosts and --rcmd go with --server-host HOST");
-        if (!*ch)
-            bad("--server-host goes with --client-hosts H1,H2,...");
-        if (!*rc)
-            r->val[dim_index("RCMD")] = rc = "ssh";
-        if (!host_name(sh))
-            bad("--server-host '%s': not a host name", sh);
-        if (!*sa)
-            r->val[dim_index("SERVER_ADDR")] = sa = sh;
-        for (const char *p = sa; *p; p++)
-            if (!isalnum((unsigned char)*p) && !strchr(".:_-", *p))
-                bad("--server-addr '%s': not an address", sa);
-        char hosts[1024];
-        bufprintf(hosts, sizeof hosts, "%s", ch);
-        for (char *save = NULL, *h = strtok_r(hosts, ",", &save); h; h = strtok_r(NULL, ",", &save))
-            if (!host_name(h)) {
-                char *sp2 = strpbrk(h, " \t");
-                if (sp2) /* name the word that is wrong */
-                    for (char *s2 = NULL, *t = strtok_r(h, " \t", &s2); t;
-                         t = strtok_r(NULL, " \t", &s2))
-                        if (!host_name(t))
-                            bad("--client-hosts: '%s' is not a host name", t);
-                bad("--client-hosts: '%s' is not a host name", h);
-            }
-        if (*val(r, "NETEM"))
-            bad("--netem and --server-host are alternatives: give one");
-        char out[64];
-        const char *which[] = {"sh", "-c", "command -v pdsh", NULL};
-        if (proc_capture(which, out, sizeof out, 5000) != 0)
-            bad("--server-host needs pdsh (apt-get install pdsh)");
-        if (!strcmp(rc, "netns")) {
-            if (geteuid() != 0)
-                bad("--rcmd netns needs root (ip netns exec)");
-            char list[8192];
-            const char *ls[] = {"ip", "netns", "list", NULL};
-            proc_capture(ls, list, sizeof list, 5000);
-            char all[1024];
-            bufprintf(all, sizeof all, "%s,%s", sh, ch);
-            for (char *save = NULL, *h = strtok_r(all, ",", &save); h;
-                 h = strtok_r(NULL, ",", &save)) {
-                bool found = false;
-                for (char *s2 = NULL, *l = strtok_r(list, "\n", &s2); l && !found;
-                     l = strtok_r(NULL, "\n", &s2)) {
-                    size_t hl = strlen(h);
-                    found = !strncmp(l, h, hl) && (l[hl] == 0 || l[hl] == ' ');
-                    if (l + strlen(l) < list + sizeof list - 1 && s2)
-                        l[strlen(l)] = '\n'; /* keep the list whole for the next host */
-                }
-                if (!found)
-                    bad("--rcmd netns: no network namespace '%s'", h);
-            }
-        }
-    }
-}
-
-/* ---- run.json ---- */
-
-static void iso_now(char *b, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(b, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static json_object *cells_json(const struct run *r)
-{
-    json_object *a = json_object_new_array_ext((int)r->ncells);
-    for (size_t i = 0; i < r->ncells; i++) {
-        json_object *o = cell_record(&r->cells[i]);
-        cell_record_rep(o, &r->cells[i], true);
-        json_object_array_add(a, o);
-    }
-    return a;
-}
-
-/* run.json again: the members it had, the cells of now, and key set to v (taken; a NULL key
- * sets nothing), written whole. */
-static void save_run_json(struct run *r, const char *key, json_object *v)
-{
-    if (key)
-        jdoc_set(r->doc, key, v);
-    jdoc_set(r->doc, "cells", cells_json(r));
-    const char *text = json_object_to_json_string_ext(
-        r->doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-    char *buf = NULL;
-    if (!text || asprintf(&buf, "%s\n", text) < 0)
-        die("out of memory");
-    char path[PATH_MAX];
-    bufprintf(path, sizeof path, "%s/run.json", r->dir);
-    if (!write_whole(path, buf, strlen(buf)))
-        die("cannot update %s (disk full?)", path);
-    free(buf);
-}
-
-/* The commit of the checkout, and whether it has changes (NULL: not a checkout). */
-static void git_info(const struct run *r, char *commit, size_t n, json_object **dirty)
-{
-    char out[256];
-    const char *rev[] = {"git", "-C", r->here, "rev-parse", "--short=12", "HEAD", NULL};
-    if (proc_capture(rev, out, sizeof out, 10000) == 0 && out[0]) {
-        out[strcspn(out, "\n")] = 0;
-        bufprintf(commit, n, "%s", out);
-    } else
-        bufprintf(commit, n, "unknown");
-    *dirty = NULL;
-    const char *dir[] = {"git", "-C", r->here, "rev-parse", "--git-dir", NULL};
-    if (proc_capture(dir, out, sizeof out, 10000) == 0) {
-        const char *st[] = {"git", "-C", r->here, "status", "--porcelain", "--untracked-files=no",
-                            NULL};
-        char o2[64];
-        *dirty = json_object_new_boolean(!(proc_capture(st, o2, sizeof o2, 20000) == 0 && !o2[0]));
-    }
-}
-
-static json_object *str_or_null(const char *s)
-{
-    return s && *s ? json_object_new_string(s) : NULL;
-}
-
-static void new_run_json(struct run *r)
-{
-    json_object *doc = json_object_new_object();
-    if (!doc)
-        die("out of memory");
-    char commit[64], started[32], path[PATH_MAX];
-    json_object *dirty;
-    git_info(r, commit, sizeof commit, &dirty);
-    iso_now(started, sizeof started);
-    jdoc_set(doc, "schema_version", json_object_new_int(1));
-    jdoc_set(doc, "suite", json_object_new_string(r->suite));
-    bufprintf(path, sizeof path, "%s/%s", r->suites, r->suite);
-    char *text = slurp(path, NULL);
-    if (text) {
-        size_t tl = strlen(text);
-        while (tl && text[tl - 1] == '\n')
-            text[--tl] = 0;
-    }
-    jdoc_set(doc, "suite_file", json_object_new_string(text ? text : ""));
-    free(text);
-    json_object *m = json_object_new_object();
-    for (size_t i = 0; i < ndims; i++)
-        if (dims[i].kind == DIM_LIST || dims[i].kind == DIM_VALUE)
-            jdoc_set(m, dims[i].field, json_object_new_string(r->val[i]));
-    jdoc_set(doc, "matrix", m);
-    jdoc_set(doc, "seed", jdoc_number_text(val(r, "SEED")));
-    jdoc_set(doc, "git_commit", json_object_new_string(commit));
-    jdoc_set(doc, "git_dirty", dirty);
-    struct utsname u;
-    if (uname(&u) < 0)
-        memset(&u, 0, sizeof u);
-    char cpu[256] = "", line[512], soma[64];
-    FILE *ci = fopen("/proc/cpuinfo", "r");
-    while (ci && fgets(line, sizeof line, ci))
-        if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
-            char *v = strchr(line, ':') + 1;
-            v += strspn(v, " \t");
-            v[strcspn(v, "\n")] = 0;
-            bufprintf(cpu, sizeof cpu, "%s", v);
-            break;
-        }
-    if (ci)
-        fclose(ci);
-    first_line("/proc/sys/net/core/somaxconn", soma, sizeof soma);
-    json_object *ctx = json_object_new_object();
-    jdoc_set(ctx, "host_name", json_object_new_string(u.nodename));
-    jdoc_set(ctx, "kernel", json_object_new_string(u.release));
-    jdoc_set(ctx, "cpu_model", json_object_new_string(cpu));
-    jdoc_set(ctx, "num_cpus", json_object_new_int64(sysconf(_SC_NPROCESSORS_ONLN)));
-    jdoc_set(ctx, "somaxconn", is_whole(soma) ? jdoc_number_text(soma) : NULL);
-    context_records(r, ctx);
-    jdoc_set(doc, "context", ctx);
-    json_object *pl = json_object_new_object();
-    jdoc_set(pl, "server_cpus", json_object_new_string(val(r, "SERVER_CPUS")));
-    jdoc_set(pl, "client_cpus", json_object_new_string(val(r, "CLIENT_CPUS")));
-    jdoc_set(pl, "note", str_or_null(placement_note));
-    jdoc_set(doc, "placement", pl);
-    jdoc_set(doc, "started_at", json_object_new_string(started));
-    json_object *lim = json_object_new_object();
-    jdoc_set(lim, "foreign_cpu_pct", json_object_new_int(r->foreign_max));
-    jdoc_set(lim, "steal_pct", json_object_new_int(r->steal_max));
-    jdoc_set(doc, "interference_limits", lim);
-    r->doc = doc;
-    r->have_doc = true;
-    save_run_json(r, NULL, NULL);
-}
-
-/* A cell of run.json's cells back into a record. */
-/* A cell of run.json read back: every value goes through its dimension's own check, as the
- * option that sets it does, and a model must be a row of the registry (or a peer); the cell's
- * id and paths are then built from these values, never read. A value that fails refuses the
- * whole run, naming the cell and the key, before anything runs. */
-static void cell_from_json(const struct run *r, const char *where, size_t at, json_object *o,
-                           struct cell *c)
-{
-    memset(c, 0, sizeof *c);
-    if (!json_object_is_type(o, json_type_object))
-        bad("--resume %s: run.json cells[%zu] is not an object", where, at);
-    for (size_t i = 0; i < ndims; i++) {
-        const struct dim *d = &dims[i];
-        if (d->kind != DIM_LIST || !d->json_key)
-            continue;
-        const char *key = dim_record_key(d);
-        json_object *v = jdoc_get(o, key);
-        /* a field an older run lacks: the run's one value of it then, or its default */
-        if (!jdoc_has(o, key)) {
-            const char *run = R.val[i] ? R.val[i] : "";
-            c->v[i] = *run && !strchr(run, ' ')         ? run
-                      : *d->def && !strchr(d->def, ' ') ? d->def
-                                                        : "-";
-            continue;
-        }
-        if (!v) {
-            c->v[i] = "-";
-            continue;
-        }
-        if (!json_object_is_type(v, json_type_string) && !jdoc_is_num(v))
-            bad("--resume %s: run.json cells[%zu].%s is not a value", where, at, key);
-        const char *text = json_object_get_string(v); /* a number: its text as written */
-        const char *why = NULL;
-        if (d->number && !jdoc_is_num(v) && strcmp(text, "-") != 0)
-            why = "not a number";
-        else if (strcmp(text, "-") != 0 && d->check)
-            why = d->check(text);
-        if (!why && !strcmp(d->field, "MODELS") && !registry_find(&r->reg, text) &&
-            !is_peer_model(text))
-            why = "not a model of the registry";
-        if (why)
-            bad("--resume %s: run.json cells[%zu].%s '%s': %s", where, at, key, text, why);
-        c->v[i] = intern(text);
-    }
-    double rep = jdoc_num(jdoc_get(o, "rep"), 1), round = jdoc_num(jdoc_get(o, "round"), 1);
-    if (!(rep >= 1 && rep <= 100000 && rep == (int)rep))
-        bad("--resume %s: run.json cells[%zu].rep: a repetition from 1 to 100000", where, at);
-    if (!(round >= 1 && round <= 100000 && round == (int)round))
-        bad("--resume %s: run.json cells[%zu].round: a round from 1 to 100000", where, at);
-    c->rep = (int)rep;
-    c->round = (int)round;
-}
-
-/* A suite's name: the name of a file of bench/suites and nothing else (no path). */
-static bool suite_name(const char *s)
-{
-    bool ok = islower((unsigned char)s[0]) || isdigit((unsigned char)s[0]);
-    for (const char *p = s; ok && *p; p++)
-        ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-';
-    return ok;
-}
-
-static void load_resume(struct run *r, const char *where)
-{
-    char path[PATH_MAX];
-    bufprintf(path, sizeof path, "%s/run.json", where);
-    if (access(path, F_OK) != 0)
-        bad("--resume %s: no run.json there", where);
-    if (!realpath(where, r->dir))
-        bad("--resume %s: %s", where, strerror(errno));
-    bufprintf(path, sizeof path, "%s/run.json", r->dir);
-    if (!read_json(path, &r->doc) || !json_object_is_type(r->doc, json_type_object))
-        bad("--resume %s: run.json is not JSON", where);
-    r->have_doc = true;
-    json_object *s = jdoc_get(r->doc, "suite");
-    const char *suite = jdoc_str(s) ? jdoc_str(s) : "";
-    if (!suite_name(suite) || strlen(suite) >= sizeof r->suite)
-        bad("--resume %s: suite '%s' in run.json is not a suite's name", where, suite);
-    bufprintf(r->suite, sizeof r->suite, "%s", suite);
-    json_object *m = jdoc_get(r->doc, "matrix");
-    for (size_t i = 0; i < ndims; i++) {
-        json_object *v = jdoc_get(m, dims[i].field);
-        if (jdoc_str(v) && *jdoc_str(v))
-            r->val[i] = intern(jdoc_str(v));
-    }
-    if (!jdoc_has(m, "MAX_REPS")) { /* a run from before adaptive repetitions and the probe */
-        r->val[dim_index("MAX_REPS")] = val(r, "REPS");
-        r->val[dim_index("PROBE")] = "0";
-    }
-    if (!jdoc_has(m, "SERVER_CPUS")) { /* a run from before CPU placement: none */
-        r->val[dim_index("SERVER_CPUS")] = "-";
-        r->val[dim_index("CLIENT_CPUS")] = "-";
-    }
-    json_object *cells = jdoc_get(r->doc, "cells");
-    for (size_t i = 0; i < jdoc_len(cells); i++) {
-        struct cell c;
-        cell_from_json(r, where, i, jdoc_at(cells, i), &c);
-        add_cell(r, &c);
-    }
-}
 
 /* ---- the noise floor ---- */
 
@@ -562,7 +70,7 @@ static void noise_floor(struct run *r)
     jdoc_set(o, "median", jdoc_number(bs_median(sorted, 5)));
     double m = bs_mean(rates, 5), cv = m > 0 ? bs_stddev(rates, 5) / m * 100 : 0;
     jdoc_set(o, "cv_pct", jdoc_number(round(cv * 100) / 100));
-    save_run_json(r, "noise_floor", o);
+    run_json_save(r, "noise_floor", o);
 }
 
 /* ---- configurations: what the cells written say ---- */
@@ -764,7 +272,7 @@ static void further_rounds(struct run *r, size_t budget)
             round, nw, val(r, "TARGET_CI"), take);
         for (size_t k = 0; k < take; k++)
             add_cell(r, &more[k]);
-        save_run_json(r, NULL, NULL);
+        run_json_save(r, NULL, NULL);
         free(more);
         free(wide);
         free(c);
@@ -779,8 +287,8 @@ static int finish(struct run *r)
     summarize(r);
     if (ran > 0 || !jdoc_get(r->doc, "completed_at")) {
         char t[40];
-        iso_now(t, sizeof t);
-        save_run_json(r, "completed_at", json_object_new_string(t));
+        run_iso_now(t, sizeof t);
+        run_json_save(r, "completed_at", json_object_new_string(t));
     }
     char path[PATH_MAX];
     bufprintf(path, sizeof path, "%s/summary.json", r->dir);
@@ -1030,21 +538,21 @@ int main(int argc, char **argv)
         die("%s", err);
 
     if (resume) {
-        load_resume(r, resume);
+        run_load_resume(r, resume);
         r->resume = true;
     } else {
-        bool ok = suite_arg && suite_name(suite_arg);
+        bool ok = suite_arg && run_suite_name(suite_arg);
         char path[PATH_MAX];
-        bufprintf(path, sizeof path, "%s/%s", r->suites, suite_arg);
+        bufprintf(path, sizeof path, "%s/%s", r->suites, ok ? suite_arg : "");
         struct stat sb;
         if (!ok || strlen(suite_arg) >= sizeof r->suite || stat(path, &sb) < 0 ||
             !S_ISREG(sb.st_mode))
             bad("no suite '%s' (have: %s)", suite_arg, list_suites(r));
-        read_suite(r, path, given);
+        run_read_suite(r, path, given);
         if (!*val(r, "SEED"))
             r->val[dim_index("SEED")] = internf("%ld", (long)(time(NULL) % 100000));
     }
-    check_all(r);
+    run_check_all(r);
     if (!r->resume)
         build_matrix(r, !r->dry);
     if (r->dry) {
@@ -1068,7 +576,7 @@ int main(int argc, char **argv)
         char o2[512];
         if (proc_capture(mk, o2, sizeof o2, 10000) != 0 || !realpath(dir, r->dir))
             die("cannot create %s", dir);
-        new_run_json(r);
+        run_json_new(r);
     }
     char sub[PATH_MAX];
     bufprintf(sub, sizeof sub, "%s/cells", r->dir);
@@ -1085,8 +593,8 @@ int main(int argc, char **argv)
     json_object *cvp = jdoc_path(r->doc, "noise_floor.cv_pct");
     if (jdoc_is_num(cvp))
         say("bench/run: noise floor on this machine: CV %s%%\n", json_object_get_string(cvp));
-    if (placement_note && !r->resume)
-        say("bench/run: CPU placement: %s\n", placement_note);
+    if (r->placement_note && !r->resume)
+        say("bench/run: CPU placement: %s\n", r->placement_note);
 
     for (size_t i = 0; i < r->ncells; i++) {
         char id[512], path[PATH_MAX];
