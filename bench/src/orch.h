@@ -34,6 +34,8 @@ struct run {
     size_t ncells, cap;
     json_object *doc;           /* run.json as written */
     const char *placement_note; /* what CPU placement did, or NULL */
+    pid_t srv_pid;              /* the server of the cell under way, -1: none */
+    char srv_rpid[32];          /* its pid on --server-host, "" when not there */
     bool have_doc;
     /* where the server and loadgen run */
     char srv_ns[32], cli_ns[32], srv_host[256], netem_reason[512];
