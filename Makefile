@@ -52,7 +52,7 @@ TUNE_OBJ := $(patsubst %,build/plain/bench/src/%.o,tune tune_steps tune_record t
 CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/client/engine.o \
               $(BUILD)/client/result.o $(BUILD)/client/report.o $(BUILD)/client/output.o \
               $(BUILD)/client/hist.o $(BUILD)/client/hdrlog.o $(BUILD)/client/jdoc.o \
-              $(BUILD)/client/merge.o $(BUILD)/client/timerq.o $(BUILD)/client/opening.o
+              $(BUILD)/client/merge.o $(BUILD)/client/timerq.o $(BUILD)/client/opening.o $(BUILD)/client/account.o
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 .PHONY: all tests test help clean format format-check check-deps bench book sweep-backlog \

@@ -63,7 +63,7 @@
 #include "payload.h"
 #include "proto.h"
 #include "timerq.h"
-#include "engine.h"
+#include "slot.h"
 
 /* The first bytes of every reply are checked against the payload even without --verify: it
  * costs nothing and tells a payload from an ERR line. */
@@ -77,13 +77,6 @@ const char *const lg_err_names[E_COUNT] = {
     "connect_refused", "connect_timeout", "reset",         "short_read", "err_reply",
     "no_greeting",     "timeout",         "verify_failed", "long_reply", "other"};
 
-int64_t lg_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The slot whose timer queue item it is. */
 static struct slot *slot_of(struct tq_item *it)
 {
@@ -95,57 +88,6 @@ static void heap_push(struct engine *e, struct slot *s)
 {
     s->t.id = s->id; /* slots due together start in slot order */
     tq_push(&e->timers, &s->t);
-}
-
-void eng_close_conn(const struct engine *e, struct slot *s)
-{
-    if (s->fd >= 0) {
-        if (e->opt->close_rst) {
-            /* An abortive close (the default): no FIN exchange and no TIME_WAIT. In this
-             * protocol the client closes first, so a normal close leaves the TIME_WAIT here,
-             * and with tens of thousands of them every connect searches the port space for a
-             * free port (half of a new connection's client CPU on loopback) and new
-             * connections are capped at the ports over TIME_WAIT's length. Safe: a connection
-             * is closed once every byte asked for is read (or the request failed), and
-             * nothing of ours is unsent. */
-            struct linger lg = {1, 0};
-            setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        }
-        close(s->fd); /* close(2) also removes it from the epoll set */
-        s->fd = -1;
-    }
-    s->on_conn = 0;
-}
-
-/* The timeline's second of time t, or NULL before the measured interval. */
-static struct lg_second *second_of(struct engine *e, int64_t t)
-{
-    if (t < e->sh->measure_ns)
-        return NULL;
-    return lg_result_second(e->res, (size_t)((t - e->sh->measure_ns) / 1000000000));
-}
-
-/* The request just ended into the per-request log (-n runs of up to LG_REQUEST_LOG). */
-static void log_request(struct engine *e, struct slot *s, const int64_t *ph, int err)
-{
-    if (e->opt->requests == 0 || e->opt->requests > LG_REQUEST_LOG)
-        return;
-    struct lg_request q = {.conn = s->id,
-                           .seq = s->seq,
-                           .start_us = (s->intended - e->sh->measure_ns) / 1000,
-                           .error = (int8_t)err};
-    for (int p = 0; p < PH_COUNT; p++)
-        q.phase_us[p] = ph[p];
-    lg_result_log(e->res, &q); /* out of memory: the log lacks it, the counts do not */
-}
-
-/* Open loop: request n of slot k is due at t0 + (k + n * conns) / rate, computed from the
- * counts rather than summed, so that no rounding drifts: a second at 1200/s holds exactly
- * 1200 due times. */
-static int64_t due_time(const struct engine *e, uint32_t id, uint64_t n)
-{
-    double g = (double)id + (double)n * (double)e->opt->conns;
-    return e->sh->t0_ns + (int64_t)(g * 1e9 / e->opt->rate);
 }
 
 /* After a request ends, ok or not: the next one, now or when it is due. */
@@ -164,7 +106,7 @@ static void advance(struct engine *e, struct slot *s, int64_t now)
      * after this batch of events, which also keeps the stack flat when requests complete
      * back to back. */
     if (e->interval_ns)
-        s->intended = due_time(e, s->id, s->seq);
+        s->intended = eng_due_time(e, s->id, s->seq);
     else
         s->intended = now + (s->fd >= 0 ? (int64_t)e->opt->think_us * 1000 : 0) + s->backoff;
     s->t.wake = s->intended;
@@ -172,47 +114,14 @@ static void advance(struct engine *e, struct slot *s, int64_t now)
     heap_push(e, s);
 }
 
-static void count_error(struct engine *e, enum err_class c, int64_t now, int sys_errno)
-{
-    e->res->errors[c]++;
-    atomic_fetch_add_explicit(&e->live->errors, 1, memory_order_relaxed);
-    struct lg_second *sec = second_of(e, now);
-    if (sec)
-        sec->errors++;
-    if (!e->res->first_error[0])
-        snprintf(e->res->first_error, sizeof e->res->first_error, "%s%s%s", lg_err_names[c],
-                 sys_errno ? ": " : "", sys_errno ? strerror(sys_errno) : "");
-}
-
-/* A timed run counts nothing that ended at or after its end, even within the last batch of
- * events: such a request was still under way when the run ended. */
-static bool after_end(struct engine *e, struct slot *s, int64_t now)
-{
-    if (now < e->sh->end_ns)
-        return false;
-    if (s->measured)
-        e->res->in_flight_at_end++;
-    eng_close_conn(e, s);
-    s->state = S_DONE;
-    s->cut = true; /* the requests due after it are still counted as not sent */
-    e->done_slots++;
-    return true;
-}
-
 static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now, int sys_errno)
 {
     if (s->t.queued) /* a paced read that timed out */
         tq_take(&e->timers, s->t.pos);
-    if (after_end(e, s, now))
+    if (eng_after_end(e, s, now))
         return;
-    if (s->measured) {
-        count_error(e, c, now, sys_errno);
-        if (e->res->ncls)
-            e->res->cls[s->cls].errors++;
-        int64_t ph[PH_COUNT] = {-1, -1, -1, -1};
-        log_request(e, s, ph, (int)c);
-        e->res->last_end_ns = now;
-    }
+    if (s->measured)
+        eng_count_failed(e, s, c, now, sys_errno);
     /* A refused connect: nothing listens there (or a Unix socket's queue is full). The closed
      * loop waits before this slot tries again, 1 ms doubling to 100 ms while refusals go on
      * and nothing after a connection is made, instead of spinning a core on connect(); the
@@ -226,47 +135,9 @@ static void fail(struct engine *e, struct slot *s, enum err_class c, int64_t now
 
 static void complete(struct engine *e, struct slot *s, int64_t now)
 {
-    if (after_end(e, s, now))
+    if (eng_after_end(e, s, now))
         return;
-    if (s->measured) {
-        struct lg_result *r = e->res;
-        int64_t ph[PH_COUNT] = {-1, -1, -1, -1};
-        if (s->fresh) {
-            ph[PH_CONNECT] = (s->connected - s->start) / 1000;
-            ph[PH_GREETING] = (s->greeted - s->start) / 1000;
-        }
-        ph[PH_RESPONSE] = (now - s->sent) / 1000;
-        ph[PH_TOTAL] = (now - s->start - s->thought) / 1000;
-        for (int p = 0; p < PH_COUNT; p++) {
-            if (ph[p] < 0)
-                continue;
-            if (e->interval_ns)
-                hist_record(&r->lat_unc[p], (uint64_t)ph[p]);
-            if (p == PH_TOTAL && e->interval_ns)
-                ph[p] = (now - s->intended - s->thought) / 1000; /* from when it was due */
-            hist_record(&r->lat[p], (uint64_t)ph[p]);
-        }
-        r->requests_ok++;
-        r->bytes += s->got;
-        if (!s->served) {
-            s->served = true;
-            r->clients_served++;
-        }
-        if (r->ncls) {
-            r->cls[s->cls].ok++;
-            hist_record(&r->cls[s->cls].total, (uint64_t)ph[PH_TOTAL]);
-        }
-        r->last_end_ns = now;
-        atomic_fetch_add_explicit(&e->live->requests, 1, memory_order_relaxed);
-        struct lg_second *sec = second_of(e, now);
-        if (sec) {
-            sec->requests++;
-            hist_record(sec->total, (uint64_t)ph[PH_TOTAL]);
-        }
-        log_request(e, s, ph, -1);
-    } else {
-        e->res->warmup_requests++;
-    }
+    eng_count_answered(e, s, now);
     if (e->opt->per_conn != 0 && s->on_conn >= e->opt->per_conn)
         eng_close_conn(e, s);
     advance(e, s, now);
@@ -431,7 +302,7 @@ static void drive(struct engine *e, struct slot *s, int64_t now, uint32_t ev)
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 return;
             if (n > 0 && s->seq > 0 && now >= e->sh->measure_ns && now < e->sh->end_ns)
-                count_error(e, E_LONG_REPLY, now, 0);
+                eng_count_error(e, E_LONG_REPLY, now, 0);
             eng_close_conn(e, s);
             return;
         }
@@ -657,37 +528,6 @@ static void begin_measuring(struct engine *e)
     e->measuring = true;
 }
 
-static bool in_flight(const struct slot *s)
-{
-    return s->state >= S_CONNECTING && s->state <= S_ERRLINE;
-}
-
-/* Open loop, at the end: the requests each slot had due before `end` but never started
- * (it was still busy with an earlier one). Each counts in due_not_sent and enters the
- * corrected total as taking at least until the end. */
-static void count_due_not_sent(struct engine *e, int64_t end)
-{
-    for (size_t i = 0; i < e->nslots; i++) {
-        struct slot *s = &e->slots[i];
-        if ((s->state == S_DONE && !s->cut) || s->state == S_IDLE)
-            continue;
-        uint64_t left = s->left, n = s->seq;
-        if (in_flight(s) || s->cut) { /* its next request, not the one under way */
-            n++;
-            if (left != UINT64_MAX)
-                left--;
-        }
-        for (int64_t due; left > 0 && (due = due_time(e, s->id, n)) < end; n++) {
-            if (left != UINT64_MAX)
-                left--;
-            if (due < e->sh->measure_ns)
-                continue;
-            e->res->due_not_sent++;
-            hist_record(&e->res->lat[PH_TOTAL], (uint64_t)(end - due) / 1000);
-        }
-    }
-}
-
 int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, char *err,
                   size_t errlen)
 {
@@ -761,7 +601,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         return -1;
     }
     if (o->rate > 0) {
-        /* Used as "open loop?" and for nothing else since due_time() keeps the schedule. */
+        /* Used as "open loop?" and for nothing else since eng_due_time() keeps the schedule. */
         e.interval_ns = (int64_t)((double)o->conns * 1e9 / o->rate);
         if (e.interval_ns < 1)
             e.interval_ns = 1;
@@ -776,7 +616,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
             continue;
         /* Open loop: the slots' first requests are spread evenly over one interval. A kept
          * slot greeted before the start sends its first request on that connection. */
-        s->intended = e.interval_ns ? due_time(&e, s->id, 0) : t0;
+        s->intended = e.interval_ns ? eng_due_time(&e, s->id, 0) : t0;
         if (!e.interval_ns && s->fd >= 0) /* greeted already: --think comes first */
             s->intended += (int64_t)o->think_us * 1000;
         s->t.wake = s->intended;
@@ -812,7 +652,7 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
         if (e.stopping) {
             bool busy = false;
             for (size_t i = 0; i < e.nslots && !busy; i++)
-                busy = in_flight(&e.slots[i]);
+                busy = eng_in_flight(&e.slots[i]);
             if (!busy)
                 break;
         }
@@ -869,11 +709,11 @@ int lg_engine_run(const struct lg_shared *sh, int index, struct lg_result *out, 
     }
     int64_t due_end = e.stopping && e.stop_ns < sh->end_ns ? e.stop_ns : sh->end_ns;
     if (e.interval_ns && due_end != INT64_MAX)
-        count_due_not_sent(&e, due_end);
+        eng_count_due_not_sent(&e, due_end);
     /* The end of a timed or stopped run: what is still under way is counted, not lost. */
     for (size_t i = 0; i < e.nslots; i++) {
         struct slot *s = &e.slots[i];
-        if (in_flight(s) && s->measured)
+        if (eng_in_flight(s) && s->measured)
             out->in_flight_at_end++;
         eng_close_conn(&e, s);
     }

@@ -1,16 +1,17 @@
-/* opening: the connections an engine thread opens before the start (client/engine.h): each
+/* opening: the connections an engine thread opens before the start (client/slot.h): each
  * kept slot's first connection, greeted before the run as wrk connects before it measures,
  * and the --idle connections, greeted and then held silent (reopened when the server closes
  * one). Kept slots open KEPT_WINDOW at a time, so that a burst of thousands does not
  * overflow the server's accept queue. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "slot.h"
 
 void eng_idle_close(struct slot *s)
 {
@@ -199,4 +200,24 @@ void eng_idle_reopen(struct engine *e)
         idle_open(e, &e->idle[i]);
         e->res->idle_reopened++;
     }
+}
+
+void eng_close_conn(const struct engine *e, struct slot *s)
+{
+    if (s->fd >= 0) {
+        if (e->opt->close_rst) {
+            /* An abortive close (the default): no FIN exchange and no TIME_WAIT. In this
+             * protocol the client closes first, so a normal close leaves the TIME_WAIT here,
+             * and with tens of thousands of them every connect searches the port space for a
+             * free port (half of a new connection's client CPU on loopback) and new
+             * connections are capped at the ports over TIME_WAIT's length. Safe: a connection
+             * is closed once every byte asked for is read (or the request failed), and
+             * nothing of ours is unsent. */
+            struct linger lg = {1, 0};
+            setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        close(s->fd); /* close(2) also removes it from the epoll set */
+        s->fd = -1;
+    }
+    s->on_conn = 0;
 }

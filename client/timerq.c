@@ -1,6 +1,9 @@
 #include "timerq.h"
 
 #include <stdlib.h>
+#include <time.h>
+
+#include "loadgen.h"
 
 int tq_init(struct timerq *q, size_t cap)
 {
@@ -72,4 +75,12 @@ struct tq_item *tq_take(struct timerq *q, size_t i)
 struct tq_item *tq_first(const struct timerq *q)
 {
     return q->len ? q->heap[0] : NULL;
+}
+
+/* The timers' clock, and every time loadgen takes: CLOCK_MONOTONIC in ns (loadgen.h). */
+int64_t lg_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

@@ -1,8 +1,9 @@
-/* engine.h: what the parts of one engine thread share (client/engine.c, the request state
- * machine and the thread's loop; client/opening.c, the connections opened before the start:
- * kept slots and --idle ones). Not for the rest of loadgen, which sees lg_engine_run. */
-#ifndef ENGINE_H
-#define ENGINE_H
+/* slot.h: a connection slot and the engine thread that owns it, what the parts of one engine
+ * thread share: client/engine.c (the request state machine and the thread's loop) and
+ * client/opening.c (connections: those opened before the start, kept slots and --idle ones,
+ * and a slot's close). The rest of loadgen sees lg_engine_run only. */
+#ifndef SLOT_H
+#define SLOT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -71,10 +72,9 @@ struct engine {
 /* In epoll_event.data.u64: the entry is an idle connection (a struct slot of e->idle). */
 #define IDLE_TAG 1u
 
-/* Closes s's connection, if it has one (an abortive close with --close rst). */
+/* opening.c: s's connection closed, if it has one (an abortive close with --close rst). */
 void eng_close_conn(const struct engine *e, struct slot *s);
-
-/* opening.c: before the start, every --idle connection and every kept slot's first
+/* Before the start, every --idle connection and every kept slot's first
  * connection opened and greeted, or until nothing has been greeted for a second; never
  * longer than --timeout (sets idle_greeted and kept_greeted). */
 void eng_open_before_start(struct engine *e, bool kept);
@@ -84,5 +84,19 @@ void eng_idle_event(struct engine *e, struct slot *s, uint32_t ev);
 void eng_idle_reopen(struct engine *e);
 /* Closes an idle connection. */
 void eng_idle_close(struct slot *s);
+
+/* account.c: a request's end counted. Open loop: when request n of slot id is due. Whether
+ * s has a request under way. An error of class c counted (its second, the first error's
+ * text). At or after a timed run's end, a request ending is counted under way at the end and
+ * its slot is done (true); before it, false. A measured request failed, or answered (a
+ * warm-up one only counted). The requests each slot had due before end but never started. */
+int64_t eng_due_time(const struct engine *e, uint32_t id, uint64_t n);
+bool eng_in_flight(const struct slot *s);
+void eng_count_error(struct engine *e, enum err_class c, int64_t now, int sys_errno);
+bool eng_after_end(struct engine *e, struct slot *s, int64_t now);
+void eng_count_failed(struct engine *e, struct slot *s, enum err_class c, int64_t now,
+                      int sys_errno);
+void eng_count_answered(struct engine *e, struct slot *s, int64_t now);
+void eng_count_due_not_sent(struct engine *e, int64_t end);
 
 #endif
