@@ -60,6 +60,67 @@ size_t test_models(struct test_model **rows)
     return n;
 }
 
+/* Whether model m's columns hold every COLUMN=VALUES of select. */
+static bool picks(const struct model *m, const char *select)
+{
+    char sel[128];
+    snprintf(sel, sizeof sel, "%s", select);
+    for (char *save = NULL, *w = strtok_r(sel, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(w, '=');
+        if (!eq) {
+            fprintf(stderr, "test_models_of: '%s' is not COLUMN=VALUES\n", w);
+            abort();
+        }
+        *eq = '\0';
+        const char *col = !strcmp(w, "kind")      ? m->kind
+                          : !strcmp(w, "w")       ? m->w
+                          : !strcmp(w, "threads") ? m->threads
+                                                  : NULL;
+        if (!col) {
+            fprintf(stderr, "test_models_of: no column '%s'\n", w);
+            abort();
+        }
+        if (!list_has(eq + 1, col))
+            return false;
+    }
+    return true;
+}
+
+size_t test_models_of(const char *select, struct test_model **rows)
+{
+    static struct {
+        char select[64];
+        struct test_model t[64];
+        size_t n;
+    } sel[8];
+    static size_t nsel;
+    for (size_t i = 0; i < nsel; i++)
+        if (!strcmp(sel[i].select, select)) {
+            *rows = sel[i].t;
+            return sel[i].n;
+        }
+    if (nsel == sizeof sel / sizeof *sel || strlen(select) >= sizeof sel->select) {
+        fprintf(stderr, "test_models_of(%s): too many selections\n", select);
+        abort();
+    }
+    static struct registry reg;
+    char err[256];
+    if (registry_read("servers/models", &reg, err, sizeof err) < 0) {
+        fprintf(stderr, "%s (run the tests from the repository)\n", err);
+        abort();
+    }
+    size_t k = nsel++;
+    snprintf(sel[k].select, sizeof sel[k].select, "%s", select);
+    for (size_t m = 0; m < reg.n; m++)
+        if (picks(&reg.m[m], select)) {
+            struct test_model *t = &sel[k].t[sel[k].n++];
+            snprintf(t->name, sizeof t->name, "%s", reg.m[m].name);
+            t->concurrent = strcmp(reg.m[m].kind, "one") != 0;
+        }
+    *rows = sel[k].t;
+    return sel[k].n;
+}
+
 /* The option a table row's variant stands for: ":main" and ":pass" are --accept modes,
  * ":exclusive" a --balance, the others pollers. */
 static const char *variant_option(const char *variant)

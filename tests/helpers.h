@@ -26,6 +26,27 @@ struct test_model {
 
 /* The rows, read once from servers/models (the tests run from the repository's root). */
 size_t test_models(struct test_model **rows);
+/* The models a selection of the registry's columns picks, one row each (their default poller
+ * and accept mode): space-separated COLUMN=VALUES, each a comma list, every one to hold;
+ * the columns are kind, w and threads ("kind=spawn,event", "kind=event w=cpus"). */
+size_t test_models_of(const char *select, struct test_model **rows);
+
+/* A test run once for every row of the registry (each model, and each of its other pollers
+ * and accept modes), or for every model a selection of its columns picks (test_models_of):
+ * m is the row, and the test body skips what SRV_MODELS leaves out. The options (at least
+ * one: .timeout) follow. */
+#define EVERY_MODEL_TEST(suite, test, ...)                                                         \
+    MODELS_TEST_(suite, test, test_models(&rows), __VA_ARGS__)
+#define KIND_TEST(suite, test, select, ...)                                                        \
+    MODELS_TEST_(suite, test, test_models_of(select, &rows), __VA_ARGS__)
+#define MODELS_TEST_(suite, test, rows_of, ...)                                                    \
+    ParameterizedTestParameters(suite, test)                                                       \
+    {                                                                                              \
+        struct test_model *rows;                                                                   \
+        size_t n = rows_of;                                                                        \
+        return cr_make_param_array(struct test_model, rows, n);                                    \
+    }                                                                                              \
+    ParameterizedTest(struct test_model *m, suite, test, __VA_ARGS__)
 
 /* The models selected by SRV_MODELS (default all); true if model is among them. */
 bool model_selected(const char *model);

@@ -2,6 +2,7 @@
  * ten thousand kept connections are served, select refuses what it cannot watch without
  * harm, and a long sieve blocks the single-threaded reactor (head of line) but not the pool. */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -69,29 +70,9 @@ static void idle_clients(const char *model)
     cr_expect_eq(jline_num(stats, "requests"), 1, "%s", stats);
     server_check_clean(&s);
 }
-Test(events, idle_clients_cost_no_worker_reactor, .timeout = 120)
+KIND_TEST(events, idle_clients_cost_no_worker, "kind=event", .timeout = 120)
 {
-    idle_clients("reactor");
-}
-Test(events, idle_clients_cost_no_worker_reactor_pool, .timeout = 120)
-{
-    idle_clients("reactor-pool");
-}
-Test(events, idle_clients_cost_no_worker_reuseport, .timeout = 120)
-{
-    idle_clients("reuseport");
-}
-Test(events, idle_clients_cost_no_worker_uring, .timeout = 120)
-{
-    idle_clients("uring");
-}
-Test(events, idle_clients_cost_no_worker_leader, .timeout = 120)
-{
-    idle_clients("leader");
-}
-Test(events, idle_clients_cost_no_worker_green, .timeout = 120)
-{
-    idle_clients("green");
+    idle_clients(m->name);
 }
 
 /* (b) 10,000 kept connections (-k 0), two requests each, all served with no error. */
@@ -137,29 +118,9 @@ static void ten_thousand(const char *model)
     server_check_clean(&s);
     unlink(out);
 }
-Test(events, ten_thousand_kept_connections_reactor, .timeout = 300)
+KIND_TEST(events, ten_thousand_kept_connections, "kind=event", .timeout = 300)
 {
-    ten_thousand("reactor");
-}
-Test(events, ten_thousand_kept_connections_reactor_pool, .timeout = 300)
-{
-    ten_thousand("reactor-pool");
-}
-Test(events, ten_thousand_kept_connections_reuseport, .timeout = 300)
-{
-    ten_thousand("reuseport");
-}
-Test(events, ten_thousand_kept_connections_uring, .timeout = 300)
-{
-    ten_thousand("uring");
-}
-Test(events, ten_thousand_kept_connections_leader, .timeout = 300)
-{
-    ten_thousand("leader");
-}
-Test(events, ten_thousand_kept_connections_green, .timeout = 300)
-{
-    ten_thousand("green");
+    ten_thousand(m->name);
 }
 
 /* (c) select cannot watch a descriptor at or above FD_SETSIZE: the client that would get one
@@ -309,13 +270,10 @@ static void second_server_refused(const char *model)
     cr_expect(request_ok(s.port, "10 10\n", 10));
     server_stop(&s, NULL, 0);
 }
-Test(events, reuseport_second_server_is_refused, .timeout = 60)
+/* Every model whose loops each have a SO_REUSEPORT listener of their own. */
+KIND_TEST(events, second_server_is_refused, "kind=event w=cpus", .timeout = 60)
 {
-    second_server_refused("reuseport");
-}
-Test(events, uring_second_server_is_refused, .timeout = 60)
-{
-    second_server_refused("uring");
+    second_server_refused(m->name);
 }
 
 /* Closing a listener of a SO_REUSEPORT group drops the connections queued on it. Every loop
@@ -361,13 +319,9 @@ static void stop_serves_the_queued(const char *model)
     int st = server_wait(&s, stats, sizeof stats);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit 0x%x", model, st);
 }
-Test(events, reuseport_stop_serves_the_queued, .timeout = 120)
+KIND_TEST(events, stop_serves_the_queued, "kind=event w=cpus", .timeout = 120)
 {
-    stop_serves_the_queued("reuseport");
-}
-Test(events, uring_stop_serves_the_queued, .timeout = 120)
-{
-    stop_serves_the_queued("uring");
+    stop_serves_the_queued(m->name);
 }
 
 /* --max-clients counts the clients of every loop: with 2 loops and a cap of 4, 4 of 20 idle

@@ -33,14 +33,7 @@ static void setup(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-#define MODEL_TEST(test, ...)                                                                      \
-    ParameterizedTestParameters(faults, test)                                                      \
-    {                                                                                              \
-        struct test_model *rows;                                                                   \
-        size_t n = test_models(&rows);                                                             \
-        return cr_make_param_array(struct test_model, rows, n);                                    \
-    }                                                                                              \
-    ParameterizedTest(struct test_model *m, faults, test, .init = setup, __VA_ARGS__)
+#define MODEL_TEST(test, ...) EVERY_MODEL_TEST(faults, test, .init = setup, __VA_ARGS__)
 
 static void skip_unselected(const char *model)
 {
@@ -1045,39 +1038,11 @@ static void max_clients_one_after_another(const char *model)
     server_stop(&s, NULL, 0);
 }
 
-Test(faults, thread_max_clients_one_after_another, .init = setup, .timeout = 60)
+/* Every model that takes --max-clients: those that spawn a worker per client and the event
+ * designs. */
+KIND_TEST(faults, max_clients_one_after_another, "kind=spawn,event", .init = setup, .timeout = 60)
 {
-    max_clients_one_after_another("thread");
-}
-
-Test(faults, fork_max_clients_one_after_another, .init = setup, .timeout = 60)
-{
-    max_clients_one_after_another("fork");
-}
-
-Test(faults, reactor_max_clients_one_after_another, .init = setup, .timeout = 60)
-{
-    max_clients_one_after_another("reactor");
-}
-
-Test(faults, reuseport_max_clients_one_after_another, .init = setup, .timeout = 60)
-{
-    max_clients_one_after_another("reuseport");
-}
-
-Test(faults, uring_max_clients_one_after_another, .init = setup, .timeout = 60)
-{
-    max_clients_one_after_another("uring");
-}
-
-Test(faults, leader_max_clients_one_after_another, .init = setup, .timeout = 60)
-{
-    max_clients_one_after_another("leader");
-}
-
-Test(faults, green_max_clients_one_after_another, .init = setup, .timeout = 60)
-{
-    max_clients_one_after_another("green");
+    max_clients_one_after_another(m->name);
 }
 
 /* The read() calls a process has made (/proc/PID/io syscr), or -1. */

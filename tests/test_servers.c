@@ -20,14 +20,7 @@
 #include "../bench/src/registry.h"
 #include "helpers.h"
 
-#define MODEL_TEST(test)                                                                           \
-    ParameterizedTestParameters(servers, test)                                                     \
-    {                                                                                              \
-        struct test_model *rows;                                                                   \
-        size_t n = test_models(&rows);                                                             \
-        return cr_make_param_array(struct test_model, rows, n);                                    \
-    }                                                                                              \
-    ParameterizedTest(struct test_model *m, servers, test, .init = setup, .timeout = 120)
+#define MODEL_TEST(test) EVERY_MODEL_TEST(servers, test, .init = setup, .timeout = 120)
 
 /* Orphans of a server (children it failed to reap) become ours, so "no process left" can be
  * checked with waitpid(-1). */
