@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,77 +19,29 @@
 #include "loadgen.h"
 #include "outfile.h"
 
-void lg_usage(FILE *f)
-{
-    fprintf(
-        f,
-        "usage: loadgen [-H HOST] [-p PORT] [-c CONNS] [-t THREADS] [-n REQUESTS | -d DURATION]\n"
-        "               [--warmup DUR] [-w WORK] [-b BYTES] [-k REQS_PER_CONN] [-R RATE]\n"
-        "               [--mix W:B:N,...] [--seed N] [--idle N] [--think DUR]\n"
-        "               [--read-rate BYTES/s] [--timeout DUR] [--verify]\n"
-        "               [--close rst|fin] [--json FILE|-] [--hdr-log FILE] [--hgrm FILE]\n"
-        "               [--start-at EPOCH_NS] [--label TEXT] [--progress]\n"
-        "               [--fail-on-errors] [-4 | -6 | -U PATH]\n"
-        "       loadgen HOST THREADS REQS WORK BYTES    (the book's client)\n"
-        "       loadgen merge RESULT.json RESULT.json ... [--json FILE|-]\n\n"
-        "  -H, --host HOST        server address (default 127.0.0.1)\n"
-        "  -p, --port PORT        server port (default 12345)\n"
-        "  -U, --unix PATH        connect to a Unix stream socket instead\n"
-        "  -4, -6                 use IPv4 or IPv6 only\n"
-        "  -c, --connections N    concurrent connections (default 1)\n"
-        "  -t, --threads N        client threads, each with its own epoll loop\n"
-        "                         (default: the number of CPUs, at most -c)\n"
-        "  -n, --requests N       measured requests in all (default 1000 without -d)\n"
-        "  -d, --duration DUR     measure for DUR (e.g. 10s, 500ms, 2m) instead of -n\n"
-        "      --warmup DUR       run first for DUR without measuring (default 0)\n"
-        "  -w, --work N           WORK: sieve up to N (default 250000)\n"
-        "  -b, --bytes N          BYTES: payload size (default 500000)\n"
-        "  -k, --per-conn N       requests per connection: 1 (default) opens a new\n"
-        "                         connection per request, 0 keeps one for the whole run\n"
-        "  -R, --rate RPS         open loop: RPS requests per second in all, each timed\n"
-        "                         from when it was due (default: closed loop)\n"
-        "      --mix W:B:N[,...]  request classes instead of -w and -b: each request draws\n"
-        "                         WORK W and BYTES B with weight N (up to 16 classes);\n"
-        "                         results per class beside the totals\n"
-        "      --seed N           the class draws' seed (default: from the clock; recorded)\n"
-        "      --idle N           N more connections, opened and greeted before the run,\n"
-        "                         then held silent and never measured; one the server\n"
-        "                         closes is reopened (idle_reopened) (default 0)\n"
-        "      --think DUR        a slow client: wait DUR after the greeting, and between\n"
-        "                         requests on a kept connection, before sending (not\n"
-        "                         counted in any latency phase) (default 0)\n"
-        "      --read-rate N      a slow reader: read each reply at most N bytes a second,\n"
-        "                         through a small receive buffer (default: at once)\n"
-        "      --timeout DUR      fail a request not done within DUR (default 30s)\n"
-        "      --verify           check every payload byte against the formula\n"
-        "      --close rst|fin    how the client ends a connection it is done with: rst\n"
-        "                         (default; abortive, every byte asked for read: no FIN\n"
-        "                         exchange and no TIME_WAIT left on the client) or fin (a\n"
-        "                         normal close; in this protocol the client closes first,\n"
-        "                         so each connection leaves a TIME_WAIT on the client)\n"
-        "      --json FILE        write the full result as JSON to FILE (- for stdout; the\n"
-        "                         summary then goes to stderr)\n"
-        "      --hdr-log FILE     the total latency of every second as an HdrHistogram\n"
-        "                         interval log (V2 compressed, 2 significant digits)\n"
-        "      --hgrm FILE        the percentile distribution of the total latency in\n"
-        "                         wrk2's --latency format (HdrHistogram's .hgrm)\n"
-        "      --start-at NS      start at this wall-clock time, in nanoseconds since the\n"
-        "                         epoch (date +%%s%%N), after connecting any --idle clients:\n"
-        "                         loadgens on several hosts start together\n"
-        "      --label TEXT       a label stored in the JSON result\n"
-        "      --progress         a status line per second on stderr (default when stderr\n"
-        "                         is a terminal); --no-progress turns it off\n"
-        "      --fail-on-errors   exit with status 3 when any request failed\n"
-        "  -h, --help             this text\n"
-        "  -V, --version          print the version\n\n"
-        "merge adds the histograms of loadgen results from one test (several client hosts):\n"
-        "counts, errors and every percentile from the summed histograms, timelines aligned\n"
-        "by wall clock. A first SIGINT or SIGTERM stops the run: requests in flight get 1 s to "
-        "finish, then\n"
-        "the summary and the JSON (\"interrupted\": true) are written; a second one exits at\n"
-        "once. Exit status: 0 done, 1 could not run or save, 2 bad usage, 3 errors with\n"
-        "--fail-on-errors, 128+N stopped by signal N.\n");
-}
+/* ---- the table of options: names, values, what each sets, help ---- */
+
+/* What an option's value sets: a flag (true, or false for K_OFF), a whole number within
+ * [lo, hi] (a uint64_t field, or a long for K_LONG), a duration in microseconds, a text, or
+ * what its own function does. */
+enum kind { K_ON, K_OFF, K_COUNT, K_LONG, K_DUR, K_TEXT, K_FN };
+
+struct given; /* what the command line said, for the checks across options */
+
+struct opt {
+    const char *name;  /* the long name, or NULL */
+    char letter;       /* the short name, or 0 */
+    const char *value; /* its value in the help ("N", "DUR", "FILE"), NULL: takes none */
+    enum kind kind;
+    size_t field; /* offsetof(struct lg_opts, ...) */
+    uint64_t lo, hi;
+    int (*fn)(struct lg_opts *o, struct given *g, const char *v); /* K_FN: 0, or -1 */
+    const char *help; /* lines of help, "\n" between them */
+};
+
+struct given {
+    bool n, d, threads, host, seed, wb, v4, v6;
+};
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -97,60 +50,6 @@ static int bad_usage(const char *fmt, const char *arg)
     fprintf(stderr, " (try --help)\n");
     return -1;
 }
-
-enum {
-    O_WARMUP = 256,
-    O_TIMEOUT,
-    O_VERIFY,
-    O_JSON,
-    O_LABEL,
-    O_PROGRESS,
-    O_NO_PROGRESS,
-    O_CLOSE,
-    O_FAIL_ON_ERRORS,
-    O_IDLE,
-    O_MIX,
-    O_SEED,
-    O_THINK,
-    O_READ_RATE,
-    O_HDR_LOG,
-    O_HGRM,
-    O_START_AT
-};
-
-static const struct option long_opts[] = {
-    {"host", required_argument, NULL, 'H'},
-    {"port", required_argument, NULL, 'p'},
-    {"unix", required_argument, NULL, 'U'},
-    {"connections", required_argument, NULL, 'c'},
-    {"threads", required_argument, NULL, 't'},
-    {"requests", required_argument, NULL, 'n'},
-    {"duration", required_argument, NULL, 'd'},
-    {"warmup", required_argument, NULL, O_WARMUP},
-    {"work", required_argument, NULL, 'w'},
-    {"bytes", required_argument, NULL, 'b'},
-    {"per-conn", required_argument, NULL, 'k'},
-    {"rate", required_argument, NULL, 'R'},
-    {"timeout", required_argument, NULL, O_TIMEOUT},
-    {"verify", no_argument, NULL, O_VERIFY},
-    {"json", required_argument, NULL, O_JSON},
-    {"label", required_argument, NULL, O_LABEL},
-    {"progress", no_argument, NULL, O_PROGRESS},
-    {"no-progress", no_argument, NULL, O_NO_PROGRESS},
-    {"close", required_argument, NULL, O_CLOSE},
-    {"fail-on-errors", no_argument, NULL, O_FAIL_ON_ERRORS},
-    {"idle", required_argument, NULL, O_IDLE},
-    {"mix", required_argument, NULL, O_MIX},
-    {"seed", required_argument, NULL, O_SEED},
-    {"think", required_argument, NULL, O_THINK},
-    {"read-rate", required_argument, NULL, O_READ_RATE},
-    {"hdr-log", required_argument, NULL, O_HDR_LOG},
-    {"hgrm", required_argument, NULL, O_HGRM},
-    {"start-at", required_argument, NULL, O_START_AT},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
 
 static int num(const char *arg, const char *name, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -167,6 +66,222 @@ static int dur(const char *arg, const char *name, uint64_t *out)
     if (cli_duration_us(arg, out) < 0)
         return bad_usage("%s: not a duration like 10s, 500ms or 2m", name);
     return 0;
+}
+
+static int parse_mix(const char *arg, struct lg_opts *o);
+
+static int set_host(struct lg_opts *o, struct given *g, const char *v)
+{
+    o->host = v;
+    g->host = true;
+    return 0;
+}
+
+static int set_port(struct lg_opts *o, struct given *g, const char *v)
+{
+    uint64_t p;
+    if (num(v, "-p", 1, 65535, &p))
+        return -1;
+    o->port = v;
+    g->host = true;
+    return 0;
+}
+
+static int set_v4(struct lg_opts *o, struct given *g, const char *v)
+{
+    (void)v;
+    o->family = AF_INET;
+    g->v4 = true;
+    return 0;
+}
+
+static int set_v6(struct lg_opts *o, struct given *g, const char *v)
+{
+    (void)v;
+    o->family = AF_INET6;
+    g->v6 = true;
+    return 0;
+}
+
+static int set_duration(struct lg_opts *o, struct given *g, const char *v)
+{
+    if (dur(v, "-d", &o->duration_us))
+        return -1;
+    if (o->duration_us == 0)
+        return bad_usage("-d %s: the duration must be above zero", v);
+    g->d = true;
+    return 0;
+}
+
+static int set_rate(struct lg_opts *o, struct given *g, const char *v)
+{
+    (void)g;
+    char *end;
+    errno = 0;
+    o->rate = strtod(v, &end);
+    if (errno || *end || !(o->rate > 0) || !isfinite(o->rate))
+        return bad_usage("-R %s: the rate must be a number of requests per second above 0", v);
+    return 0;
+}
+
+static int set_timeout(struct lg_opts *o, struct given *g, const char *v)
+{
+    (void)g;
+    if (dur(v, "--timeout", &o->timeout_us))
+        return -1;
+    if (o->timeout_us == 0)
+        return bad_usage("--timeout %s: must be above zero", v);
+    return 0;
+}
+
+static int set_mix(struct lg_opts *o, struct given *g, const char *v)
+{
+    (void)g;
+    return parse_mix(v, o);
+}
+
+static int set_start_at(struct lg_opts *o, struct given *g, const char *v)
+{
+    (void)g;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t wall = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, hour = 3600000000000;
+    uint64_t at;
+    if (cli_u64(v, 1, UINT64_C(9223372036854775807), &at) < 0 || (int64_t)at < wall - hour ||
+        (int64_t)at > wall + hour)
+        return bad_usage("--start-at %s: a wall-clock time in nanoseconds since the epoch "
+                         "(date +%%s%%N) within an hour of now",
+                         v);
+    o->start_at_ns = (int64_t)at;
+    return 0;
+}
+
+static int set_close(struct lg_opts *o, struct given *g, const char *v)
+{
+    (void)g;
+    if (strcmp(v, "fin") && strcmp(v, "rst"))
+        return bad_usage("--close %s: rst or fin", v);
+    o->close_rst = !strcmp(v, "rst");
+    return 0;
+}
+
+#define F(field) offsetof(struct lg_opts, field)
+#define ALL      UINT64_C(9223372036854775807)
+static const struct opt opts[] = {
+    {"host", 'H', "HOST", K_FN, 0, 0, 0, set_host, "server address (default 127.0.0.1)"},
+    {"port", 'p', "PORT", K_FN, 0, 0, 0, set_port, "server port (default 12345)"},
+    {"unix", 'U', "PATH", K_TEXT, F(unix_path), 0, 0, NULL,
+     "connect to a Unix stream socket instead"},
+    {NULL, '4', NULL, K_FN, 0, 0, 0, set_v4, "use IPv4 only"},
+    {NULL, '6', NULL, K_FN, 0, 0, 0, set_v6, "use IPv6 only"},
+    {"connections", 'c', "N", K_LONG, F(conns), 1, 1000000, NULL,
+     "concurrent connections (default 1)"},
+    {"threads", 't', "N", K_LONG, F(threads), 1, 1024, NULL,
+     "client threads, each with its own epoll loop\n(default: the number of CPUs, at most -c)"},
+    {"requests", 'n', "N", K_COUNT, F(requests), 1, UINT64_C(1) << 40, NULL,
+     "measured requests in all (default 1000 without -d)"},
+    {"duration", 'd', "DUR", K_FN, 0, 0, 0, set_duration,
+     "measure for DUR (e.g. 10s, 500ms, 2m) instead of -n"},
+    {"warmup", 0, "DUR", K_DUR, F(warmup_us), 0, 0, NULL,
+     "run first for DUR without measuring (default 0)"},
+    {"work", 'w', "N", K_COUNT, F(work), 0, ALL, NULL, "WORK: sieve up to N (default 250000)"},
+    {"bytes", 'b', "N", K_COUNT, F(bytes), 0, ALL, NULL, "BYTES: payload size (default 500000)"},
+    {"per-conn", 'k', "N", K_COUNT, F(per_conn), 0, UINT64_C(1) << 40, NULL,
+     "requests per connection: 1 (default) opens a new\nconnection per request, 0 keeps one for "
+     "the whole run"},
+    {"rate", 'R', "RPS", K_FN, 0, 0, 0, set_rate,
+     "open loop: RPS requests per second in all, each timed\nfrom when it was due (default: "
+     "closed loop)"},
+    {"mix", 0, "W:B:N[,...]", K_FN, 0, 0, 0, set_mix,
+     "request classes instead of -w and -b: each request draws\nWORK W and BYTES B with weight N "
+     "(up to 16 classes);\nresults per class beside the totals"},
+    {"seed", 0, "N", K_COUNT, F(seed), 0, UINT64_MAX, NULL,
+     "the class draws' seed (default: from the clock; recorded)"},
+    {"idle", 0, "N", K_COUNT, F(idle), 0, 1000000, NULL,
+     "N more connections, opened and greeted before the run,\nthen held silent and never "
+     "measured; one the server\ncloses is reopened (idle_reopened) (default 0)"},
+    {"think", 0, "DUR", K_DUR, F(think_us), 0, 0, NULL,
+     "a slow client: wait DUR after the greeting, and between\nrequests on a kept connection, "
+     "before sending (not\ncounted in any latency phase) (default 0)"},
+    {"read-rate", 0, "N", K_COUNT, F(read_rate), 1, UINT64_C(1) << 40, NULL,
+     "a slow reader: read each reply at most N bytes a second,\nthrough a small receive buffer "
+     "(default: at once)"},
+    {"timeout", 0, "DUR", K_FN, 0, 0, 0, set_timeout,
+     "fail a request not done within DUR (default 30s)"},
+    {"verify", 0, NULL, K_ON, F(verify), 0, 0, NULL,
+     "check every payload byte against the formula"},
+    {"close", 0, "rst|fin", K_FN, 0, 0, 0, set_close,
+     "how the client ends a connection it is done with: rst\n(default; abortive, every byte asked "
+     "for read: no FIN\nexchange and no TIME_WAIT left on the client) or fin (a\nnormal close; in "
+     "this protocol the client closes first,\nso each connection leaves a TIME_WAIT on the "
+     "client)"},
+    {"json", 0, "FILE", K_TEXT, F(json_path), 0, 0, NULL,
+     "write the full result as JSON to FILE (- for stdout; the\nsummary then goes to stderr)"},
+    {"hdr-log", 0, "FILE", K_TEXT, F(hdr_log_path), 0, 0, NULL,
+     "the total latency of every second as an HdrHistogram\ninterval log (V2 compressed, 2 "
+     "significant digits)"},
+    {"hgrm", 0, "FILE", K_TEXT, F(hgrm_path), 0, 0, NULL,
+     "the percentile distribution of the total latency in\nwrk2's --latency format "
+     "(HdrHistogram's .hgrm)"},
+    {"start-at", 0, "NS", K_FN, 0, 0, 0, set_start_at,
+     "start at this wall-clock time, in nanoseconds since the\nepoch (date +%s%N), after "
+     "connecting any --idle clients:\nloadgens on several hosts start together"},
+    {"label", 0, "TEXT", K_TEXT, F(label), 0, 0, NULL, "a label stored in the JSON result"},
+    {"progress", 0, NULL, K_ON, F(progress), 0, 0, NULL,
+     "a status line per second on stderr (default when stderr\nis a terminal)"},
+    {"no-progress", 0, NULL, K_OFF, F(progress), 0, 0, NULL, "no status line"},
+    {"fail-on-errors", 0, NULL, K_ON, F(fail_on_errors), 0, 0, NULL,
+     "exit with status 3 when any request failed"},
+    {"help", 'h', NULL, K_FN, 0, 0, 0, NULL, "this text"},
+    {"version", 'V', NULL, K_FN, 0, 0, 0, NULL, "print the version"},
+};
+#undef F
+#undef ALL
+#define NOPTS (sizeof opts / sizeof *opts)
+
+/* An option as the help and the messages name it: "-c, --connections", "--warmup", "-4". */
+static void opt_names(const struct opt *d, char *b, size_t n)
+{
+    if (d->letter && d->name)
+        snprintf(b, n, "-%c, --%s", d->letter, d->name);
+    else if (d->letter)
+        snprintf(b, n, "-%c", d->letter);
+    else
+        snprintf(b, n, "    --%s", d->name);
+}
+
+void lg_usage(FILE *f)
+{
+    fprintf(f, "usage: loadgen [options]\n"
+               "       loadgen HOST THREADS REQS WORK BYTES    (the book's client)\n"
+               "       loadgen merge RESULT.json RESULT.json ... [--json FILE|-]\n\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *d = &opts[i];
+        char names[64], head[96];
+        opt_names(d, names, sizeof names);
+        snprintf(head, sizeof head, "%s%s%s", names, d->value ? " " : "", d->value ? d->value : "");
+        const char *h = d->help;
+        bool first = true;
+        while (*h) {
+            size_t len = strcspn(h, "\n");
+            if (first && strlen(head) < 23)
+                fprintf(f, "  %-23s%.*s\n", head, (int)len, h);
+            else if (first)
+                fprintf(f, "  %s\n%25s%.*s\n", head, "", (int)len, h);
+            else
+                fprintf(f, "%25s%.*s\n", "", (int)len, h);
+            first = false;
+            h += len + (h[len] == '\n');
+        }
+    }
+    fprintf(f,
+            "\nmerge adds the histograms of loadgen results from one test (several client hosts):\n"
+            "counts, errors and every percentile from the summed histograms, timelines aligned\n"
+            "by wall clock. A first SIGINT or SIGTERM stops the run: requests in flight get 1 s "
+            "to finish, then\n"
+            "the summary and the JSON (\"interrupted\": true) are written; a second one exits at\n"
+            "once. Exit status: 0 done, 1 could not run or save, 2 bad usage, 3 errors with\n"
+            "--fail-on-errors, 128+N stopped by signal N.\n");
 }
 
 /* --mix WORK:BYTES:WEIGHT[,...]: up to LG_MAX_CLASSES classes, each weight 1 or more. */
@@ -203,6 +318,60 @@ static int parse_mix(const char *arg, struct lg_opts *o)
     return 0;
 }
 
+/* Sets what option d says, its value v (NULL for one that takes none). 0, 1 when --help or
+ * --version was printed, -1 on bad usage (message printed). */
+static int apply(const struct opt *d, const char *v, struct lg_opts *o, struct given *g)
+{
+    char *at = (char *)o + d->field;
+    char what[40]; /* as messages name it: -c, --warmup */
+    if (d->letter)
+        snprintf(what, sizeof what, "-%c", d->letter);
+    else
+        snprintf(what, sizeof what, "--%s", d->name);
+    uint64_t u;
+    switch (d->kind) {
+    case K_ON:
+    case K_OFF:
+        *(bool *)(void *)at = d->kind == K_ON;
+        return 0;
+    case K_COUNT:
+        if (num(v, what, d->lo, d->hi, &u))
+            return -1;
+        memcpy(at, &u, sizeof u);
+        break;
+    case K_LONG: {
+        if (num(v, what, d->lo, d->hi, &u))
+            return -1;
+        long l = (long)u;
+        memcpy(at, &l, sizeof l);
+        break;
+    }
+    case K_DUR:
+        if (dur(v, what, &u))
+            return -1;
+        memcpy(at, &u, sizeof u);
+        break;
+    case K_TEXT:
+        memcpy(at, &v, sizeof v);
+        break;
+    case K_FN:
+        if (d->fn)
+            return d->fn(o, g, v);
+        if (d->letter == 'h') {
+            lg_usage(stdout);
+            return 1;
+        }
+        printf("loadgen %s (%s; %s; %s)\n", PROJECT_VERSION, GIT_COMMIT, BUILD_CC, BUILD_CFLAGS);
+        return 1;
+    }
+    /* the counts the checks across options ask about */
+    g->n |= d->letter == 'n';
+    g->threads |= d->letter == 't';
+    g->wb |= d->letter == 'w' || d->letter == 'b';
+    g->seed |= d->name && !strcmp(d->name, "seed");
+    return 0;
+}
+
 /* Returns 0 to run, 1 when --help/--version was printed, -1 on bad usage (message printed). */
 int lg_parse_args(int argc, char **argv, struct lg_opts *o)
 {
@@ -219,170 +388,42 @@ int lg_parse_args(int argc, char **argv, struct lg_opts *o)
                           .timeout_us = 30000000,
                           .close_rst = true,
                           .progress = isatty(STDERR_FILENO)};
-    bool threads_given = false, n_given = false, d_given = false, host_given = false;
-    bool seed_given = false, wb_given = false;
-    bool v4 = false, v6 = false;
-    uint64_t v;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":H:p:U:46c:t:n:d:w:b:k:R:hV", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'H':
-            o->host = optarg;
-            host_given = true;
-            break;
-        case 'p':
-            if (num(optarg, "-p", 1, 65535, &v))
-                return -1;
-            o->port = optarg;
-            host_given = true;
-            break;
-        case 'U':
-            o->unix_path = optarg;
-            break;
-        case '4':
-            o->family = AF_INET;
-            v4 = true;
-            break;
-        case '6':
-            o->family = AF_INET6;
-            v6 = true;
-            break;
-        case 'c':
-            if (num(optarg, "-c", 1, 1000000, &v))
-                return -1;
-            o->conns = (long)v;
-            break;
-        case 't':
-            if (num(optarg, "-t", 1, 1024, &v))
-                return -1;
-            o->threads = (long)v;
-            threads_given = true;
-            break;
-        case 'n':
-            if (num(optarg, "-n", 1, UINT64_C(1) << 40, &o->requests))
-                return -1;
-            n_given = true;
-            break;
-        case 'd':
-            if (dur(optarg, "-d", &o->duration_us))
-                return -1;
-            if (o->duration_us == 0)
-                return bad_usage("-d %s: the duration must be above zero", optarg);
-            d_given = true;
-            break;
-        case O_WARMUP:
-            if (dur(optarg, "--warmup", &o->warmup_us))
-                return -1;
-            break;
-        case 'w':
-            if (num(optarg, "-w", 0, UINT64_C(9223372036854775807), &o->work))
-                return -1;
-            wb_given = true;
-            break;
-        case 'b':
-            if (num(optarg, "-b", 0, UINT64_C(9223372036854775807), &o->bytes))
-                return -1;
-            wb_given = true;
-            break;
-        case 'k':
-            if (num(optarg, "-k", 0, UINT64_C(1) << 40, &o->per_conn))
-                return -1;
-            break;
-        case 'R': {
-            char *end;
-            errno = 0;
-            o->rate = strtod(optarg, &end);
-            if (errno || *end || !(o->rate > 0) || !isfinite(o->rate))
-                return bad_usage("-R %s: the rate must be a number of requests per second above 0",
-                                 optarg);
-            break;
-        }
-        case O_TIMEOUT:
-            if (dur(optarg, "--timeout", &o->timeout_us))
-                return -1;
-            if (o->timeout_us == 0)
-                return bad_usage("--timeout %s: must be above zero", optarg);
-            break;
-        case O_VERIFY:
-            o->verify = true;
-            break;
-        case O_JSON:
-            o->json_path = optarg;
-            break;
-        case O_LABEL:
-            o->label = optarg;
-            break;
-        case O_PROGRESS:
-            o->progress = true;
-            break;
-        case O_NO_PROGRESS:
-            o->progress = false;
-            break;
-        case O_FAIL_ON_ERRORS:
-            o->fail_on_errors = true;
-            break;
-        case O_MIX:
-            if (parse_mix(optarg, o) < 0)
-                return -1;
-            break;
-        case O_SEED:
-            if (num(optarg, "--seed", 0, UINT64_MAX, &o->seed))
-                return -1;
-            seed_given = true;
-            break;
-        case O_IDLE:
-            if (num(optarg, "--idle", 0, 1000000, &o->idle))
-                return -1;
-            break;
-        case O_THINK:
-            if (dur(optarg, "--think", &o->think_us))
-                return -1;
-            break;
-        case O_READ_RATE:
-            if (num(optarg, "--read-rate", 1, UINT64_C(1) << 40, &o->read_rate))
-                return -1;
-            break;
-        case O_HDR_LOG:
-            o->hdr_log_path = optarg;
-            break;
-        case O_HGRM:
-            o->hgrm_path = optarg;
-            break;
-        case O_START_AT: {
-            struct timespec now;
-            clock_gettime(CLOCK_REALTIME, &now);
-            int64_t wall = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, hour = 3600000000000;
-            uint64_t at;
-            if (cli_u64(optarg, 1, UINT64_C(9223372036854775807), &at) < 0 ||
-                (int64_t)at < wall - hour || (int64_t)at > wall + hour)
-                return bad_usage("--start-at %s: a wall-clock time in nanoseconds since the epoch "
-                                 "(date +%%s%%N) within an hour of now",
-                                 optarg);
-            o->start_at_ns = (int64_t)at;
-            break;
-        }
-        case O_CLOSE:
-            if (!strcmp(optarg, "fin"))
-                o->close_rst = false;
-            else if (!strcmp(optarg, "rst"))
-                o->close_rst = true;
-            else
-                return bad_usage("--close %s: rst or fin", optarg);
-            break;
-        case 'h':
-            lg_usage(stdout);
-            return 1;
-        case 'V':
-            printf("loadgen %s (%s; %s; %s)\n", PROJECT_VERSION, GIT_COMMIT, BUILD_CC,
-                   BUILD_CFLAGS);
-            return 1;
-        case ':':
-            return bad_usage("option %s needs a value", argv[optind - 1]);
-        default:
-            return bad_usage("unknown option %s", argv[optind - 1]);
+    /* getopt's tables, from the one table: a short option is its letter, a long one its row
+     * past 256 */
+    struct option lopts[NOPTS + 1];
+    char shorts[3 * NOPTS + 2] = ":";
+    size_t nl = 0, ns = 1;
+    for (size_t i = 0; i < NOPTS; i++) {
+        if (opts[i].name)
+            lopts[nl++] =
+                (struct option){opts[i].name, opts[i].value ? required_argument : no_argument, NULL,
+                                opts[i].letter ? opts[i].letter : 256 + (int)i};
+        if (opts[i].letter) {
+            shorts[ns++] = opts[i].letter;
+            if (opts[i].value)
+                shorts[ns++] = ':';
         }
     }
+    lopts[nl] = (struct option){NULL, 0, NULL, 0};
+    shorts[ns] = '\0';
+    struct given g = {0};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
+        if (c == ':')
+            return bad_usage("option %s needs a value", argv[optind - 1]);
+        const struct opt *d = NULL;
+        for (size_t i = 0; i < NOPTS && !d; i++)
+            if (c >= 256 ? (size_t)(c - 256) == i : opts[i].letter == c)
+                d = &opts[i];
+        if (!d)
+            return bad_usage("unknown option %s", argv[optind - 1]);
+        int rc = apply(d, d->value ? optarg : NULL, o, &g);
+        if (rc != 0)
+            return rc;
+    }
+    bool threads_given = g.threads, n_given = g.n, d_given = g.d, host_given = g.host;
+    bool seed_given = g.seed, wb_given = g.wb, v4 = g.v4, v6 = g.v6;
 
     int rest = argc - optind;
     if (rest == 5) {

@@ -13,21 +13,24 @@ _cb_loadgen() {
         return
     fi
     case $prev in
-    --json | --hdr-log | --hgrm) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    -U | --unix) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --json | --hdr-log | --hgrm | -U | --unix) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --close) COMPREPLY=($(compgen -W "fin rst" -- "$cur")); return ;;
-    -H | --host | -p | --port | -c | --connections | -t | --threads | -n | --requests | -d | \
-        --duration | --warmup | -w | --work | -b | --bytes | -k | --per-conn | -R | --rate | \
-        --mix | --seed | --idle | --think | --read-rate | --timeout | --label | --start-at) return ;;
     esac
+    # The options, and which take a value, from loadgen's own --help (its table of options):
+    # a line "  -c, --connections N    ..." names them, a value word (capitals, or a|b) after.
+    local help opts takes
+    help=$("${COMP_WORDS[0]}" --help 2>/dev/null)
+    opts=$(awk '/^ +-/ { n = split($0, w, /[ ,]+/); for (i = 2; i <= n && w[i] ~ /^-/; i++) print w[i] }' <<<"$help")
+    takes=$(awk '/^ +-/ { n = split($0, w, /[ ,]+/); for (i = 2; i <= n && w[i] ~ /^-/; i++) ;
+        if (i <= n && w[i] ~ /^[A-Z]|[|]/) for (j = 2; j < i; j++) print w[j] }' <<<"$help")
+    if [[ $prev == -* ]] && grep -qxF -- "$prev" <<<"$takes"; then
+        return # a value of the user's own
+    fi
     if ((COMP_CWORD == 1)) && [[ $cur != -* ]]; then
         COMPREPLY=($(compgen -W "merge" -- "$cur"))
         return
     fi
-    COMPREPLY=($(compgen -W "-H --host -p --port -U --unix -4 -6 -c --connections -t --threads
-        -n --requests -d --duration --warmup -w --work -b --bytes -k --per-conn -R --rate --mix
-        --seed --idle --think --read-rate --timeout --verify --close --json --hdr-log --hgrm
-        --start-at --label --progress --no-progress --fail-on-errors -h --help -V --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }
 complete -F _cb_loadgen loadgen
 
