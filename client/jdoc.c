@@ -101,6 +101,18 @@ int jdoc_set(json_object *o, const char *key, json_object *v)
     return 0;
 }
 
+char *jdoc_file_text(json_object *v, int pretty)
+{
+    int flags =
+        JSON_C_TO_STRING_NOSLASHESCAPE |
+        (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
+    const char *t = json_object_to_json_string_ext(v, flags);
+    char *line = NULL;
+    if (!t || asprintf(&line, "%s\n", t) < 0)
+        return NULL;
+    return line;
+}
+
 const char *jdoc_text(json_object *v)
 {
     return json_object_to_json_string_ext(v,

@@ -58,6 +58,10 @@ int jdoc_set(json_object *o, const char *key, json_object *v);
 void jdoc_fput(FILE *f, json_object *v);
 void jdoc_fput_string(FILE *f, const char *s);
 
+/* v as a file's text: compact on one line, or pretty (two spaces an indent), ending in a
+ * newline; malloc'd, NULL when memory ran out. */
+char *jdoc_file_text(json_object *v, int pretty);
+
 /* The compact text of v (json-c's, owned by v: valid until v is released or changed). */
 const char *jdoc_text(json_object *v);
 

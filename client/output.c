@@ -304,12 +304,10 @@ json_object *lg_json_head(const char *tool, bool interrupted)
  * what names the option in messages. The document is released. 0, or -1 with a message. */
 int lg_write_json(const char *path, const char *what, json_object *doc)
 {
-    const char *text = doc ? jdoc_text(doc) : NULL;
-    char *line = NULL;
+    char *line = doc ? jdoc_file_text(doc, 0) : NULL;
     int rc = -1;
-    if (!text || asprintf(&line, "%s\n", text) < 0) {
+    if (!line) {
         fprintf(stderr, "loadgen: %s %s: out of memory\n", what, path);
-        line = NULL;
     } else {
         char e[512];
         if (outfile_write(path, line, strlen(line), e, sizeof e) < 0)

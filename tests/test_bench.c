@@ -92,14 +92,18 @@ static bool file_contains(const char *file, const char *needle)
     return system(cmd) == 0;
 }
 
+/* The files of dir whole and in place: cell files, NAME.json. */
 static int count_files(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
         return -1;
     int n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        n += strstr(e->d_name, ".json") && !strstr(e->d_name, ".tmp");
+    /* a cell file ends in .json; one being written is NAME.json.XXXXXX until renamed */
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        n += len > 5 && !strcmp(e->d_name + len - 5, ".json");
+    }
     closedir(d);
     return n;
 }

@@ -432,20 +432,14 @@ static const char *run_cell(struct run *r, const struct cell *c)
     for (int i = 0; i < cell_reruns; i++)
         json_object_array_add(reasons, json_object_new_string(cell_why[i]));
     jdoc_set(doc, "rerun_reasons", reasons);
-    char *buf = NULL;
-    if (asprintf(&buf, "%s\n", jdoc_text(doc)) < 0)
-        die("out of memory");
-    size_t len = strlen(buf);
-    json_object_put(doc); /* the loadgen and server objects with it */
     free(stats);
     char path[PATH_MAX];
     bufprintf(path, sizeof path, "%s/cells/%s.json", r->dir, id);
-    if (!write_whole(path, buf, len)) {
-        free(buf);
+    bool written = write_json(path, doc, false);
+    json_object_put(doc); /* the loadgen and server objects with it */
+    if (!written)
         die("cannot write %s (disk full?); the finished cells are kept: bench/run --resume %s",
             path, r->dir);
-    }
-    free(buf);
     if (!strcmp(status, "failed"))
         say("  cell %s failed: %s\n", id, err);
     return !strcmp(status, "ok") ? why : NULL;

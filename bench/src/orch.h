@@ -81,6 +81,8 @@ void first_line(const char *path, char *b, size_t n);
 bool read_json(const char *path, json_object **v);
 /* Writes the memory stream's text to path whole (temporary file and rename). */
 bool write_whole(const char *path, const char *text, size_t len);
+/* Writes doc to path whole, compact on one line or pretty, as write_whole. */
+bool write_json(const char *path, json_object *doc, bool pretty);
 
 /* The next line of f, whole whatever its length, into *buf (grown as needed, NUL-terminated,
  * without its "\n"): its length, -1 at the end of the file, -2 when it holds a NUL byte (a

@@ -517,17 +517,12 @@ static int run_nginx(struct run *r, const struct cell *c, const char *log,
     json_object *res =
         report ? wrk_result(report, wargv, secs, conns, ccpus ? cv(c, "CLIENT_CPUS") : NULL) : NULL;
     free(report);
-    char *buf = NULL;
-    bool ok = res && asprintf(&buf, "%s\n", jdoc_text(res)) >= 0;
+    bool ok = res && write_json(internf("%s.lg.json", log), res, false);
     json_object_put(res);
-    if (!ok)
-        buf = NULL;
-    if (!ok || !write_whole(internf("%s.lg.json", log), buf, strlen(buf))) {
-        free(buf);
+    if (!ok) {
         bufprintf(err, errlen, "wrk's report could not be read (see %s)", lgout);
         return PEER_FAILED;
     }
-    free(buf);
     /* nginx's figures as a stats line: CPU over the measured run, the requests wrk counted */
     json_object *j = NULL;
     long long requests = 0;

@@ -49,16 +49,10 @@ void run_json_save(struct run *r, const char *key, json_object *v)
     if (key)
         jdoc_set(r->doc, key, v);
     jdoc_set(r->doc, "cells", cells_json(r));
-    const char *text = json_object_to_json_string_ext(
-        r->doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-    char *buf = NULL;
-    if (!text || asprintf(&buf, "%s\n", text) < 0)
-        die("out of memory");
     char path[PATH_MAX];
     bufprintf(path, sizeof path, "%s/run.json", r->dir);
-    if (!write_whole(path, buf, strlen(buf)))
+    if (!write_json(path, r->doc, true))
         die("cannot update %s (disk full?)", path);
-    free(buf);
 }
 
 /* The commit of the checkout, and whether it has changes (NULL: not a checkout). */

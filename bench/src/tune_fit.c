@@ -224,13 +224,9 @@ int tune_fit_main(const char *path, const char *json_out)
         json_object_array_add(series, o);
     }
     jdoc_set(doc, "series", series);
-    char *text = NULL;
-    if (asprintf(&text, "%s\n", jdoc_text(doc)) < 0)
-        die("out of memory");
-    size_t len = strlen(text);
+    bool ok = !json_out || write_json(json_out, doc, false);
     json_object_put(doc);
-    if (json_out && !write_whole(json_out, text, len))
+    if (!ok)
         die("could not write %s", json_out);
-    free(text);
     return fitted ? 0 : 1;
 }

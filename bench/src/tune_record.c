@@ -227,14 +227,10 @@ void tune_write_record(const struct tune *t)
     jdoc_set(runs, "backlog", tune_jstr(internf("%s/backlog", t->out)));
     jdoc_set(runs, "slo", t->slo_us > 0 ? tune_jstr(internf("%s/slo", t->out)) : NULL);
     jdoc_set(doc, "runs", runs);
-    char *text = NULL;
-    if (asprintf(&text, "%s\n", jdoc_text(doc)) < 0)
-        die("out of memory");
-    size_t len = strlen(text);
+    bool ok = write_json(t->json, doc, false);
     json_object_put(doc);
-    if (!write_whole(t->json, text, len))
+    if (!ok)
         die("could not write %s", t->json);
-    free(text);
 }
 
 /* ---- the plots (plots/tune-*.gp; every string handed to gnuplot quoted as data) ---- */

@@ -143,6 +143,16 @@ long read_text_line(FILE *f, char **buf, size_t *cap)
     return (long)n;
 }
 
+bool write_json(const char *path, json_object *doc, bool pretty)
+{
+    char *text = jdoc_file_text(doc, pretty);
+    if (!text)
+        die("out of memory");
+    bool ok = write_whole(path, text, strlen(text));
+    free(text);
+    return ok;
+}
+
 bool write_whole(const char *path, const char *text, size_t len)
 {
     char err[512];
