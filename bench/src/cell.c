@@ -52,6 +52,68 @@ static double capacity(struct run *r, const struct cell *c)
     return n ? bs_median(v, n) : 0;
 }
 
+/* Whether v is one of the '|'-separated words of list (NULL: none). */
+static bool one_of(const char *list, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, "|");
+        if (len == n && !strncmp(p, v, n))
+            return true;
+        p += len + (p[len] == '|');
+    }
+    return false;
+}
+
+/* The options the table of dimensions says the cell's values become for the server (or for
+ * loadgen), appended to out from k; the new count. --mix replaces -w and -b, -n replaces
+ * -d; who accepts and a dynamic pool become options of their own (args_by_hand). */
+static size_t table_args(const struct run *r, const struct cell *c, bool server, const char **out,
+                         size_t k)
+{
+    bool mix = *val(r, "MIX"), counted = *val(r, "REQUESTS");
+    for (size_t i = 0; i < ndims; i++) {
+        const struct dim *d = &dims[i];
+        const char *opt = server ? d->srv : d->lg;
+        if (!opt)
+            continue;
+        const char *v = d->kind == DIM_LIST ? cv(c, d->field) : val(r, d->field);
+        bool dur = d->metavar && strstr(d->metavar, "DUR");
+        if (!v || !*v || !strcmp(v, "-") || one_of(d->plain, v) || (dur && is_zero_duration(v)))
+            continue;
+        if ((mix && (!strcmp(d->field, "WORK") || !strcmp(d->field, "BYTES"))) ||
+            (counted && !strcmp(d->field, "DURATION")))
+            continue;
+        out[k++] = opt;
+        out[k++] = v;
+    }
+    return k;
+}
+
+/* The server's options that are not one value each: who accepts (--balance for reuseport-srv's
+ * exclusive, --accept for the others but the default), and a dynamic pool's three sizes. */
+static size_t args_by_hand(const struct cell *c, const char **out, size_t k)
+{
+    const char *acc = cv(c, "ACCEPTS");
+    if (!strcmp(acc, "exclusive")) {
+        out[k++] = "--balance";
+        out[k++] = "exclusive";
+    } else if (strcmp(acc, "self") && strcmp(acc, "reuseport")) {
+        out[k++] = "--accept";
+        out[k++] = acc;
+    }
+    unsigned s1, s2, s3;
+    if (sscanf(cv(c, "SPARE"), "%u:%u:%u", &s1, &s2, &s3) == 3) {
+        out[k++] = "--min-spare";
+        out[k++] = internf("%u", s1);
+        out[k++] = "--max-spare";
+        out[k++] = internf("%u", s2);
+        out[k++] = "--max-workers";
+        out[k++] = internf("%u", s3);
+    }
+    return k;
+}
+
 /* The server's first line (its ready line), parsed; false until there is one. */
 static bool ready_line(const char *path, json_object **j)
 {
@@ -153,41 +215,8 @@ static const char *run_cell(struct run *r, const struct cell *c)
         srv_argv[nsrv++] = r->srv_host;
         srv_argv[nsrv++] = "-p";
         srv_argv[nsrv++] = "0";
-        srv_argv[nsrv++] = "-b";
-        srv_argv[nsrv++] = cv(c, "BACKLOG");
-        if (strcmp(cv(c, "WORKERS"), "-")) {
-            srv_argv[nsrv++] = "-w";
-            srv_argv[nsrv++] = cv(c, "WORKERS");
-            if (strcmp(cv(c, "LOCKS"), "none")) {
-                srv_argv[nsrv++] = "--accept-lock";
-                srv_argv[nsrv++] = cv(c, "LOCKS");
-            }
-        }
-        const char *acc = cv(c, "ACCEPTS");
-        if (!strcmp(acc, "exclusive")) {
-            srv_argv[nsrv++] = "--balance";
-            srv_argv[nsrv++] = "exclusive";
-        } else if (strcmp(acc, "self") && strcmp(acc, "reuseport")) {
-            srv_argv[nsrv++] = "--accept";
-            srv_argv[nsrv++] = acc;
-        }
-        unsigned s1v, s2v, s3v;
-        if (sscanf(cv(c, "SPARE"), "%u:%u:%u", &s1v, &s2v, &s3v) == 3) {
-            srv_argv[nsrv++] = "--min-spare";
-            srv_argv[nsrv++] = internf("%u", s1v);
-            srv_argv[nsrv++] = "--max-spare";
-            srv_argv[nsrv++] = internf("%u", s2v);
-            srv_argv[nsrv++] = "--max-workers";
-            srv_argv[nsrv++] = internf("%u", s3v);
-        }
-        if (strcmp(cv(c, "POLLERS"), "-")) {
-            srv_argv[nsrv++] = "--poller";
-            srv_argv[nsrv++] = cv(c, "POLLERS");
-        }
-        if (strcmp(cv(c, "SIEVE"), "fresh")) {
-            srv_argv[nsrv++] = "--sieve-alloc";
-            srv_argv[nsrv++] = cv(c, "SIEVE");
-        }
+        nsrv = table_args(r, c, true, srv_argv, nsrv);
+        nsrv = args_by_hand(c, srv_argv, nsrv);
         srv_argv[nsrv] = NULL;
         const char *full[64], *where[96];
         full[0] = internf("%s/%s-srv", r->bin, m);
@@ -243,38 +272,8 @@ static const char *run_cell(struct run *r, const struct cell *c)
             lg[k++] = r->srv_host;
             lg[k++] = "-p";
             lg[k++] = intern(port);
-            lg[k++] = "-k";
-            lg[k++] = cv(c, "KEEP");
             lg[k++] = "--no-progress";
-            if (*val(r, "MIX")) {
-                lg[k++] = "--mix";
-                lg[k++] = val(r, "MIX");
-            } else {
-                lg[k++] = "-w";
-                lg[k++] = cv(c, "WORK");
-                lg[k++] = "-b";
-                lg[k++] = cv(c, "BYTES");
-            }
-            if (!*val(r, "REQUESTS")) {
-                lg[k++] = "-d";
-                lg[k++] = val(r, "DURATION");
-            }
-            if (*val(r, "WARMUP") && !is_zero_duration(val(r, "WARMUP"))) {
-                lg[k++] = "--warmup";
-                lg[k++] = val(r, "WARMUP");
-            }
-            if (strcmp(cv(c, "THINK"), "0")) {
-                lg[k++] = "--think";
-                lg[k++] = cv(c, "THINK");
-            }
-            if (*val(r, "READ_RATE")) {
-                lg[k++] = "--read-rate";
-                lg[k++] = val(r, "READ_RATE");
-            }
-            if (*val(r, "TIMEOUT")) {
-                lg[k++] = "--timeout";
-                lg[k++] = val(r, "TIMEOUT");
-            }
+            k = table_args(r, c, false, lg, k);
             /* this machine's CPU accounts for the server and the clients unless they run on
              * other machines (ssh): then there is no interference figure */
             bool local_cpu = strcmp(val(r, "RCMD"), "ssh") != 0;

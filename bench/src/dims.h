@@ -36,6 +36,10 @@ struct dim {
     bool number;         /* a number in the cell's record ("-" there is null) */
     const char *id;      /* its part of a cell's id, a printf format ("-c%s"), or NULL */
     const char *id_omit; /* values left out of the id, '|'-separated, or NULL */
+    /* The option of the server (srv) or of loadgen (lg) a value becomes, given as the value
+     * itself, or NULL: none. Nothing is passed for - or an empty value, a zero duration, or a
+     * value of plain ('|'-separated): the program's own default. */
+    const char *srv, *lg, *plain;
 };
 
 extern const struct dim dims[];
