@@ -728,14 +728,14 @@ pid_t conn_owner(pid_t server, int fd)
     unsigned long inode = tcp_inode(ntohs(peer.sin_port), ntohs(me.sin_port));
     if (!inode)
         return -1;
-    if (holds_socket(server, inode))
-        return server;
+    /* A child first: a forking server holds the socket too from its accept until it closes
+     * its copy after the fork, which may come after the child has greeted. */
     pid_t kids[256];
     int n = child_pids(server, kids, 256);
     for (int i = 0; i < n; i++)
         if (holds_socket(kids[i], inode))
             return kids[i];
-    return -1;
+    return holds_socket(server, inode) ? server : -1;
 }
 
 long rss_kb(pid_t pid)

@@ -137,8 +137,9 @@ int settled_fd_count(pid_t pid);
  * line; -1 when the text is not JSON or the value is absent or not a number. */
 long long jline_num(const char *line, const char *path);
 
-/* The process holding the server's end of the connected TCP socket fd: server itself or one
- * of its children; -1 when none is found (not yet accepted, or gone). */
+/* The process holding the server's end of the connected TCP socket fd: one of server's
+ * children (the one that serves it, while the server may still hold its copy), or server
+ * itself; -1 when none is found (not yet accepted, or gone). */
 pid_t conn_owner(pid_t server, int fd);
 
 /* Resident memory of a process in KiB, from /proc; -1 if it is gone. */
