@@ -177,7 +177,7 @@ static const struct opt opts[] = {
     {"connections", 'c', "N", K_LONG, F(conns), 1, 1000000, NULL,
      "concurrent connections (default 1)"},
     {"threads", 't', "N", K_LONG, F(threads), 1, 1024, NULL,
-     "client threads, each with its own epoll loop\n(default: the number of CPUs, at most -c)"},
+     "client threads, each with its own epoll loop (default: the number of CPUs, at most -c)"},
     {"requests", 'n', "N", K_COUNT, F(requests), 1, UINT64_C(1) << 40, NULL,
      "measured requests in all (default 1000 without -d)"},
     {"duration", 'd', "DUR", K_FN, 0, 0, 0, set_duration,
@@ -187,48 +187,48 @@ static const struct opt opts[] = {
     {"work", 'w', "N", K_COUNT, F(work), 0, ALL, NULL, "WORK: sieve up to N (default 250000)"},
     {"bytes", 'b', "N", K_COUNT, F(bytes), 0, ALL, NULL, "BYTES: payload size (default 500000)"},
     {"per-conn", 'k', "N", K_COUNT, F(per_conn), 0, UINT64_C(1) << 40, NULL,
-     "requests per connection: 1 (default) opens a new\nconnection per request, 0 keeps one for "
+     "requests per connection: 1 (default) opens a new connection per request, 0 keeps one for "
      "the whole run"},
     {"rate", 'R', "RPS", K_FN, 0, 0, 0, set_rate,
-     "open loop: RPS requests per second in all, each timed\nfrom when it was due (default: "
+     "open loop: RPS requests per second in all, each timed from when it was due (default: "
      "closed loop)"},
     {"mix", 0, "W:B:N[,...]", K_FN, 0, 0, 0, set_mix,
-     "request classes instead of -w and -b: each request draws\nWORK W and BYTES B with weight N "
-     "(up to 16 classes);\nresults per class beside the totals"},
+     "request classes instead of -w and -b: each request draws WORK W and BYTES B with weight N "
+     "(up to 16 classes); results per class beside the totals"},
     {"seed", 0, "N", K_COUNT, F(seed), 0, UINT64_MAX, NULL,
      "the class draws' seed (default: from the clock; recorded)"},
     {"idle", 0, "N", K_COUNT, F(idle), 0, 1000000, NULL,
-     "N more connections, opened and greeted before the run,\nthen held silent and never "
-     "measured; one the server\ncloses is reopened (idle_reopened) (default 0)"},
+     "N more connections, opened and greeted before the run, then held silent and never "
+     "measured; one the server closes is reopened (idle_reopened) (default 0)"},
     {"think", 0, "DUR", K_DUR, F(think_us), 0, 0, NULL,
-     "a slow client: wait DUR after the greeting, and between\nrequests on a kept connection, "
-     "before sending (not\ncounted in any latency phase) (default 0)"},
+     "a slow client: wait DUR after the greeting, and between requests on a kept connection, "
+     "before sending (not counted in any latency phase) (default 0)"},
     {"read-rate", 0, "N", K_COUNT, F(read_rate), 1, UINT64_C(1) << 40, NULL,
-     "a slow reader: read each reply at most N bytes a second,\nthrough a small receive buffer "
+     "a slow reader: read each reply at most N bytes a second, through a small receive buffer "
      "(default: at once)"},
     {"timeout", 0, "DUR", K_FN, 0, 0, 0, set_timeout,
      "fail a request not done within DUR (default 30s)"},
     {"verify", 0, NULL, K_ON, F(verify), 0, 0, NULL,
      "check every payload byte against the formula"},
     {"close", 0, "rst|fin", K_FN, 0, 0, 0, set_close,
-     "how the client ends a connection it is done with: rst\n(default; abortive, every byte asked "
-     "for read: no FIN\nexchange and no TIME_WAIT left on the client) or fin (a\nnormal close; in "
-     "this protocol the client closes first,\nso each connection leaves a TIME_WAIT on the "
+     "how the client ends a connection it is done with: rst (default; abortive, every byte asked "
+     "for read: no FIN exchange and no TIME_WAIT left on the client) or fin (a normal close; in "
+     "this protocol the client closes first, so each connection leaves a TIME_WAIT on the "
      "client)"},
     {"json", 0, "FILE", K_TEXT, F(json_path), 0, 0, NULL,
-     "write the full result as JSON to FILE (- for stdout; the\nsummary then goes to stderr)"},
+     "write the full result as JSON to FILE (- for stdout; the summary then goes to stderr)"},
     {"hdr-log", 0, "FILE", K_TEXT, F(hdr_log_path), 0, 0, NULL,
-     "the total latency of every second as an HdrHistogram\ninterval log (V2 compressed, 2 "
+     "the total latency of every second as an HdrHistogram interval log (V2 compressed, 2 "
      "significant digits)"},
     {"hgrm", 0, "FILE", K_TEXT, F(hgrm_path), 0, 0, NULL,
-     "the percentile distribution of the total latency in\nwrk2's --latency format "
+     "the percentile distribution of the total latency in wrk2's --latency format "
      "(HdrHistogram's .hgrm)"},
     {"start-at", 0, "NS", K_FN, 0, 0, 0, set_start_at,
-     "start at this wall-clock time, in nanoseconds since the\nepoch (date +%s%N), after "
-     "connecting any --idle clients:\nloadgens on several hosts start together"},
+     "start at this wall-clock time, in nanoseconds since the epoch (date +%s%N), after "
+     "connecting any --idle clients: loadgens on several hosts start together"},
     {"label", 0, "TEXT", K_TEXT, F(label), 0, 0, NULL, "a label stored in the JSON result"},
     {"progress", 0, NULL, K_ON, F(progress), 0, 0, NULL,
-     "a status line per second on stderr (default when stderr\nis a terminal)"},
+     "a status line per second on stderr (default when stderr is a terminal)"},
     {"no-progress", 0, NULL, K_OFF, F(progress), 0, 0, NULL, "no status line"},
     {"fail-on-errors", 0, NULL, K_ON, F(fail_on_errors), 0, 0, NULL,
      "exit with status 3 when any request failed"},
@@ -239,49 +239,20 @@ static const struct opt opts[] = {
 #undef ALL
 #define NOPTS (sizeof opts / sizeof *opts)
 
-/* An option as the help and the messages name it: "-c, --connections", "--warmup", "-4". */
-static void opt_names(const struct opt *d, char *b, size_t n)
-{
-    if (d->letter && d->name)
-        snprintf(b, n, "-%c, --%s", d->letter, d->name);
-    else if (d->letter)
-        snprintf(b, n, "-%c", d->letter);
-    else
-        snprintf(b, n, "    --%s", d->name);
-}
-
 void lg_usage(FILE *f)
 {
     fprintf(f, "usage: loadgen [options]\n"
                "       loadgen HOST THREADS REQS WORK BYTES    (the book's client)\n"
                "       loadgen merge RESULT.json RESULT.json ... [--json FILE|-]\n\n");
-    for (size_t i = 0; i < NOPTS; i++) {
-        const struct opt *d = &opts[i];
-        char names[64], head[96];
-        opt_names(d, names, sizeof names);
-        snprintf(head, sizeof head, "%s%s%s", names, d->value ? " " : "", d->value ? d->value : "");
-        const char *h = d->help;
-        bool first = true;
-        while (*h) {
-            size_t len = strcspn(h, "\n");
-            if (first && strlen(head) < 23)
-                fprintf(f, "  %-23s%.*s\n", head, (int)len, h);
-            else if (first)
-                fprintf(f, "  %s\n%25s%.*s\n", head, "", (int)len, h);
-            else
-                fprintf(f, "%25s%.*s\n", "", (int)len, h);
-            first = false;
-            h += len + (h[len] == '\n');
-        }
-    }
-    fprintf(f,
-            "\nmerge adds the histograms of loadgen results from one test (several client hosts):\n"
-            "counts, errors and every percentile from the summed histograms, timelines aligned\n"
-            "by wall clock. A first SIGINT or SIGTERM stops the run: requests in flight get 1 s "
-            "to finish, then\n"
-            "the summary and the JSON (\"interrupted\": true) are written; a second one exits at\n"
-            "once. Exit status: 0 done, 1 could not run or save, 2 bad usage, 3 errors with\n"
-            "--fail-on-errors, 128+N stopped by signal N.\n");
+    for (size_t i = 0; i < NOPTS; i++)
+        cli_help_line(f, opts[i].letter, opts[i].name, opts[i].value, opts[i].help);
+    fprintf(f, "\nmerge adds the histograms of loadgen results from one test (several client\n"
+               "hosts): counts, errors and every percentile from the summed histograms,\n"
+               "timelines aligned by wall clock. A first SIGINT or SIGTERM stops the run:\n"
+               "requests in flight get 1 s to finish, then the summary and the JSON\n"
+               "(\"interrupted\": true) are written; a second one exits at once. Exit status:\n"
+               "0 done, 1 could not run or save, 2 bad usage, 3 errors with --fail-on-errors,\n"
+               "128+N stopped by signal N.\n");
 }
 
 /* --mix WORK:BYTES:WEIGHT[,...]: up to LG_MAX_CLASSES classes, each weight 1 or more. */

@@ -1,5 +1,6 @@
-/* cli: the server command line, the same for every model, and number parsers shared with the
- * load generator. Parsing never exits: it returns CLI_ERR with a message, and main decides. */
+/* cli: the server command line, one table of options for every model (each row says which
+ * models take it), and number parsers and the help layout shared with the load generator. Parsing
+ * never exits: it returns CLI_ERR with a message, and main decides. */
 #ifndef CLI_H
 #define CLI_H
 
@@ -75,7 +76,13 @@ struct srv_opts {
  * worker pool to size". */
 int cli_parse_server(int argc, char **argv, unsigned caps, const char *what, struct srv_opts *o,
                      char *err, size_t errlen);
+/* The usage of the model named prog, from the table of options: a synopsis of what it takes,
+ * then a help line for each. */
 void cli_usage_server(FILE *f, const char *prog, unsigned caps);
+
+/* One option's help as every program here prints it: "-c, --connections N", its help beside
+ * it from column 25 ("\n" starts an indented line), or below when the names are long. */
+void cli_help_line(FILE *f, char letter, const char *name, const char *value, const char *help);
 
 /* Strict decimal in [min, max]: no sign, no junk, no overflow. 0 or -1. */
 int cli_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

@@ -160,3 +160,54 @@ Test(cli, stats_interval_takes_a_duration, .timeout = 60)
     cr_expect_eq(o.stats_interval_ms, 250);
     cr_expect_eq(PARSE(0, &o, "--stats-interval", "soon"), CLI_ERR);
 }
+
+/* The help and the parser come from one table: for every combination of capabilities, an
+ * option is refused as one the model cannot use exactly when its help does not list it. */
+Test(cli, help_lists_what_the_parser_takes, .timeout = 60)
+{
+    static char names[64][32];
+    size_t nnames = 0;
+    /* the first pass learns every option's name, the second checks each model */
+    for (unsigned pass = 0, caps = 0; pass < 2; caps = (caps + 1) % (1u << 10), pass += !caps) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        cr_assert(f);
+        cli_usage_server(f, "test-srv", caps);
+        fclose(f);
+        char listed[64][32];
+        size_t nlisted = 0;
+        for (char *save, *line = strtok_r(text, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+            const char *dd = strstr(line, "--");
+            if (strncmp(line, "  -", 3) && strncmp(line, "      --", 8))
+                continue;
+            cr_assert(dd, "a help line without a long name: %s", line);
+            char name[32];
+            cr_assert_eq(sscanf(dd + 2, "%31[a-z-]", name), 1, "%s", line);
+            snprintf(listed[nlisted++], sizeof *listed, "%s", name);
+            bool known = false;
+            for (size_t i = 0; i < nnames; i++)
+                known |= !strcmp(names[i], name);
+            if (!known)
+                snprintf(names[nnames++], sizeof *names, "%s", name);
+        }
+        free(text);
+        cr_assert_gt(nlisted, 10, "caps %#x: %zu options listed", caps, nlisted);
+        for (size_t i = 0; pass == 1 && i < nnames; i++) {
+            bool is_listed = false;
+            for (size_t j = 0; j < nlisted; j++)
+                is_listed |= !strcmp(listed[j], names[i]);
+            char opt[40];
+            snprintf(opt, sizeof opt, "--%s", names[i]);
+            struct srv_opts o;
+            err[0] = '\0';
+            PARSE(caps, &o, opt, "1");
+            bool refused = strstr(err, "test-srv (a test model)") != NULL;
+            cr_expect_neq(refused, is_listed, "caps %#x: %s is %s but %s", caps, opt,
+                          is_listed ? "listed" : "not listed",
+                          refused ? "refused as the model's" : "not refused");
+        }
+    }
+    cr_expect_geq(nnames, 26, "only %zu options in all", nnames);
+}
