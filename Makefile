@@ -9,7 +9,7 @@ WARN     += -Werror
 endif
 CPPFLAGS += -D_GNU_SOURCE -Ilib -MMD -MP
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS)
-LDLIBS   += -lpthread -lm
+LDLIBS   += -ljson-c -lpthread -lm
 LDFLAGS  += -Wl,-z,now -Wl,-z,relro
 
 # SANITIZE=address,undefined or SANITIZE=thread builds instrumented copies beside the plain
@@ -39,7 +39,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/helpers.o $(BUILD)/client/hist.o \
             $(BUILD)/client/hdrlog.o $(BUILD)/bench/src/bstats.o $(BUILD)/bench/src/usl.o \
-            $(BUILD)/bench/src/registry.o $(BUILD)/client/jdoc.o $(BUILD)/client/timerq.o
+            $(BUILD)/bench/src/registry.o $(BUILD)/client/timerq.o
 TESTS    := $(BIN)/unit-tests
 LOADGEN  := $(BIN)/loadgen
 PROBE_BIN := $(BIN)/probe
@@ -51,7 +51,7 @@ BENCH_TUNE := bin/bench-tune
 TUNE_OBJ := $(patsubst %,build/plain/bench/src/%.o,tune tune_steps tune_record tune_fit util proc usl registry)
 CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/client/engine.o \
               $(BUILD)/client/result.o $(BUILD)/client/report.o $(BUILD)/client/output.o \
-              $(BUILD)/client/hist.o $(BUILD)/client/hdrlog.o $(BUILD)/client/jdoc.o \
+              $(BUILD)/client/hist.o $(BUILD)/client/hdrlog.o \
               $(BUILD)/client/merge.o $(BUILD)/client/timerq.o $(BUILD)/client/opening.o $(BUILD)/client/account.o
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
@@ -81,14 +81,14 @@ $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/client/output.o \
 FORCE:
 
 $(LOADGEN): $(CLIENT_OBJ) $(BUILD)/libcb.a | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ -lz -ljson-c $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lz $(LDLIBS)
 
 ifeq ($(FLAVOR),plain)
-$(BENCH_RUN): $(BENCH_OBJ) $(BUILD)/client/jdoc.o $(BUILD)/client/hist.o $(BUILD)/libcb.a | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ -ljson-c $(LDLIBS)
+$(BENCH_RUN): $(BENCH_OBJ) $(BUILD)/client/hist.o $(BUILD)/libcb.a | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BENCH_TUNE): $(TUNE_OBJ) $(BUILD)/client/jdoc.o $(BUILD)/libcb.a | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ -ljson-c -lm $(LDLIBS)
+$(BENCH_TUNE): $(TUNE_OBJ) $(BUILD)/libcb.a | $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 else
 $(BENCH_RUN) $(BENCH_TUNE):
 	@$(MAKE) --no-print-directory SANITIZE= $@
@@ -136,7 +136,7 @@ $(BIN)/green-srv: $(BUILD)/servers/green-srv.o $(BUILD)/libcb.a | $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lst $(LDLIBS)
 
 $(TESTS): $(TEST_OBJ) $(BUILD)/libcb.a | $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lz -ljson-c $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lz $(LDLIBS)
 
 check-deps:                                       ## install what the build and tests need
 	@ci/install-deps.sh

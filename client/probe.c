@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "jdoc.h"
 #include "sieve.h"
 
 static double now_s(void)
@@ -73,8 +74,18 @@ int main(int argc, char **argv)
         t = now_s();
     }
     double el = t - t0;
-    printf("{\"limit\":%" PRIu64 ",\"primes\":%" PRId64 ",\"sieves\":%" PRIu64
-           ",\"elapsed_s\":%.6f,\"rate\":%.3f}\n",
-           limit, primes, n, el, (double)n / el);
+    json_object *o = json_object_new_object();
+    char line[256];
+    if (!o || !jdoc_set(o, "limit", json_object_new_uint64(limit)) ||
+        !jdoc_set(o, "primes", json_object_new_int64(primes)) ||
+        !jdoc_set(o, "sieves", json_object_new_uint64(n)) ||
+        !jdoc_set(o, "elapsed_s", jdoc_double(el, 6)) ||
+        !jdoc_set(o, "rate", jdoc_double((double)n / el, 3)) ||
+        jdoc_line(o, line, sizeof line) < 0) {
+        fprintf(stderr, "probe: out of memory\n");
+        return 1;
+    }
+    json_object_put(o);
+    fputs(line, stdout);
     return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -19,6 +19,7 @@
 #include "commit.h"
 #include "daemon.h"
 #include "io.h"
+#include "jdoc.h"
 #include "log.h"
 #include "net.h"
 #include "outfile.h"
@@ -26,37 +27,21 @@
 #include "sieve.h"
 #include "stop.h"
 
-static void json_str(char *out, size_t n, const char *s)
-{
-    size_t j = 0;
-    for (; *s && j + 7 < n; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            out[j++] = '\\';
-            out[j++] = (char)c;
-        } else if (c < 0x20) {
-            j += (size_t)snprintf(out + j, n - j, "\\u%04x", c);
-        } else {
-            out[j++] = (char)c;
-        }
-    }
-    out[j] = '\0';
-}
-
+/* The line that says where the server listens, for whoever started it. */
 static void listening_line(struct srv *s, char *buf, size_t n)
 {
-    char where[1024];
-    if (s->opt.unix_path) {
-        json_str(where, sizeof where, s->opt.unix_path);
-        snprintf(buf, n, "{\"event\":\"listening\",\"model\":\"%s\",\"path\":\"%s\",\"pid\":%ld}\n",
-                 s->model->name, where, (long)getpid());
-    } else {
-        json_str(where, sizeof where, s->opt.host);
-        snprintf(buf, n,
-                 "{\"event\":\"listening\",\"model\":\"%s\",\"host\":\"%s\",\"port\":%d,"
-                 "\"pid\":%ld}\n",
-                 s->model->name, where, s->port, (long)getpid());
-    }
+    json_object *o = json_object_new_object();
+    int ok = o && jdoc_set(o, "event", json_object_new_string("listening")) &&
+             jdoc_set(o, "model", json_object_new_string(s->model->name));
+    if (ok && s->opt.unix_path)
+        ok = jdoc_set(o, "path", json_object_new_string(s->opt.unix_path));
+    else if (ok)
+        ok = jdoc_set(o, "host", json_object_new_string(s->opt.host)) &&
+             jdoc_set(o, "port", json_object_new_int(s->port));
+    ok = ok && jdoc_set(o, "pid", json_object_new_int64(getpid()));
+    if (!ok || jdoc_line(o, buf, n) < 0)
+        errx(1, "the listening line: out of memory");
+    json_object_put(o);
 }
 
 /* What the model is, in the registry's words (servers/models, by way of models.h). */
@@ -269,7 +254,7 @@ static int ticker_line(void *arg, char *buf, size_t n)
 
 void srv_ready(struct srv *s)
 {
-    char line[1200];
+    char line[4096];
     listening_line(s, line, sizeof line);
     if (s->ready_fd >= 0) {
         daemon_ready(s->ready_fd, line);
@@ -289,7 +274,7 @@ void srv_ready(struct srv *s)
 int srv_finish(struct srv *s)
 {
     stats_ticker_stop(&s->ticker);
-    char line[1024], e[512];
+    char line[65536], e[512];
     int status = 0;
     if (stats_line(s, line, sizeof line, true) < 0) {
         log_msg(LOG_ERR, "stats: %s", strerror(errno));

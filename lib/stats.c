@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "jdoc.h"
 #include "log.h"
 
 static size_t mapping_size(size_t nslots)
@@ -120,40 +121,40 @@ int stats_format(char *buf, size_t n, const struct stats *s, const struct stats_
         return -1;
     struct stats_counts c;
     stats_sum(s, &c);
-    int r =
-        snprintf(buf, n,
-                 "{\"event\":\"stats\",\"final\":%s,\"model\":\"%s\",\"workers\":%ld,"
-                 "\"peak_workers\":%ld,\"backlog\":%d,\"sieve_alloc\":\"%s\","
-                 "\"connections\":%llu,\"requests\":%llu,\"bad_requests\":%llu,"
-                 "\"bytes_sent\":%llu,\"primes\":%llu,\"sieve_refused\":%llu,\"utime_s\":%.6f,"
-                 "\"stime_s\":%.6f,"
-                 "\"max_rss_kb\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld,\"minflt\":%ld,"
-                 "\"majflt\":%ld,\"wall_s\":%.6f}\n",
-                 info->final ? "true" : "false", info->model, info->workers, info->peak_workers,
-                 info->backlog, info->sieve_alloc ? info->sieve_alloc : "fresh",
-                 (unsigned long long)c.connections, (unsigned long long)c.requests,
-                 (unsigned long long)c.bad_requests, (unsigned long long)c.bytes_sent,
-                 (unsigned long long)c.primes, (unsigned long long)info->sieve_refused, u.utime_s,
-                 u.stime_s, u.max_rss_kb, u.nvcsw, u.nivcsw, u.minflt, u.majflt, info->wall_s);
-    if (r < 0 || (size_t)r >= n)
+    json_object *o = json_object_new_object();
+    if (!o)
         return -1;
-    if (info->nper_worker > 0) {
-        /* per_worker_connections goes before the closing brace and newline. */
-        size_t at = (size_t)r - 2;
-        int k = snprintf(buf + at, n - at, ",\"per_worker_connections\":[");
-        for (size_t i = 0; i < info->nper_worker && k > 0 && at + (size_t)k < n; i++) {
-            at += (size_t)k;
-            k = snprintf(buf + at, n - at, "%s%llu", i ? "," : "",
-                         (unsigned long long)get(&info->per_worker[i]->connections));
-        }
-        if (k < 0 || at + (size_t)k >= n)
-            return -1;
-        at += (size_t)k;
-        k = snprintf(buf + at, n - at, "]}\n");
-        if (k < 0 || at + (size_t)k >= n)
-            return -1;
-        r = (int)(at + (size_t)k);
+    int ok = jdoc_set(o, "event", json_object_new_string("stats")) &&
+             jdoc_set(o, "final", json_object_new_boolean(info->final)) &&
+             jdoc_set(o, "model", json_object_new_string(info->model)) &&
+             jdoc_set(o, "workers", json_object_new_int64(info->workers)) &&
+             jdoc_set(o, "peak_workers", json_object_new_int64(info->peak_workers)) &&
+             jdoc_set(o, "backlog", json_object_new_int64(info->backlog)) &&
+             jdoc_set(o, "sieve_alloc",
+                      json_object_new_string(info->sieve_alloc ? info->sieve_alloc : "fresh")) &&
+             jdoc_set(o, "connections", json_object_new_uint64(c.connections)) &&
+             jdoc_set(o, "requests", json_object_new_uint64(c.requests)) &&
+             jdoc_set(o, "bad_requests", json_object_new_uint64(c.bad_requests)) &&
+             jdoc_set(o, "bytes_sent", json_object_new_uint64(c.bytes_sent)) &&
+             jdoc_set(o, "primes", json_object_new_uint64(c.primes)) &&
+             jdoc_set(o, "sieve_refused", json_object_new_uint64(info->sieve_refused)) &&
+             jdoc_set(o, "utime_s", jdoc_double(u.utime_s, 6)) &&
+             jdoc_set(o, "stime_s", jdoc_double(u.stime_s, 6)) &&
+             jdoc_set(o, "max_rss_kb", json_object_new_int64(u.max_rss_kb)) &&
+             jdoc_set(o, "nvcsw", json_object_new_int64(u.nvcsw)) &&
+             jdoc_set(o, "nivcsw", json_object_new_int64(u.nivcsw)) &&
+             jdoc_set(o, "minflt", json_object_new_int64(u.minflt)) &&
+             jdoc_set(o, "majflt", json_object_new_int64(u.majflt)) &&
+             jdoc_set(o, "wall_s", jdoc_double(info->wall_s, 6));
+    if (ok && info->nper_worker > 0) {
+        json_object *per = json_object_new_array();
+        ok = jdoc_set(o, "per_worker_connections", per) && per;
+        for (size_t i = 0; ok && i < info->nper_worker; i++)
+            ok = json_object_array_add(
+                     per, json_object_new_uint64(get(&info->per_worker[i]->connections))) == 0;
     }
+    int r = ok ? jdoc_line(o, buf, n) : -1;
+    json_object_put(o);
     return r;
 }
 
@@ -175,7 +176,7 @@ static void *ticker_thread(void *arg)
             e = pthread_cond_timedwait(&t->cv, &t->mu, &next);
         if (t->stop)
             break;
-        char line[1024];
+        char line[65536];
         int n = t->line(t->arg, line, sizeof line);
         if (n > 0 && io_writen(STDOUT_FILENO, line, (size_t)n) < 0)
             break; /* stdout is gone: the closing line will say so */

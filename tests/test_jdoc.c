@@ -1,4 +1,4 @@
-/* client/jdoc over json-c: strict whole-text parsing, paths, numbers written with their
+/* lib/jdoc over json-c: strict whole-text parsing, paths, numbers written with their
  * decimals and read back with their text, and text from outside always a JSON string. */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -62,6 +62,10 @@ void jdoc_fput_string(FILE *f, const char *s);
  * newline; malloc'd, NULL when memory ran out. */
 char *jdoc_file_text(json_object *v, int pretty);
 
+/* v's compact text and a newline into buf[0..n), for a line of a log or a pipe: its length,
+ * or -1 when it does not fit (or memory ran out). */
+int jdoc_line(json_object *v, char *buf, size_t n);
+
 /* The compact text of v (json-c's, owned by v: valid until v is released or changed). */
 const char *jdoc_text(json_object *v);
 

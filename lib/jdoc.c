@@ -201,6 +201,16 @@ json_object *jdoc_number(double v)
     return json_object_new_double_s(v, b);
 }
 
+int jdoc_line(json_object *v, char *buf, size_t n)
+{
+    const char *t =
+        json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (!t)
+        return -1;
+    int r = snprintf(buf, n, "%s\n", t);
+    return r < 0 || (size_t)r >= n ? -1 : r;
+}
+
 void jdoc_fput(FILE *f, json_object *v)
 {
     fputs(jdoc_text(v), f);
