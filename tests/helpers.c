@@ -41,6 +41,7 @@ size_t test_models(struct test_model **rows)
             const struct model *r = &reg.m[m];
             int concurrent = strcmp(r->kind, "one") != 0;
             t[n].concurrent = concurrent;
+            snprintf(t[n].w, sizeof t->w, "%s", r->w);
             snprintf(t[n++].name, sizeof t->name, "%s", r->name);
             /* The first poller or accept mode is the default; each other one is a row of its
              * own ("reactor:poll", "prethread:main"). */
@@ -51,6 +52,7 @@ size_t test_models(struct test_model **rows)
                 char *save = NULL, *p = strtok_r(lists[l], ",", &save);
                 while (p && (p = strtok_r(NULL, ",", &save)) && n < 60) {
                     t[n].concurrent = concurrent;
+                    snprintf(t[n].w, sizeof t->w, "%s", r->w);
                     snprintf(t[n++].name, sizeof t->name, "%.15s:%.15s", r->name, p);
                 }
             }
@@ -116,6 +118,7 @@ size_t test_models_of(const char *select, struct test_model **rows)
             struct test_model *t = &sel[k].t[sel[k].n++];
             snprintf(t->name, sizeof t->name, "%s", reg.m[m].name);
             t->concurrent = strcmp(reg.m[m].kind, "one") != 0;
+            snprintf(t->w, sizeof t->w, "%s", reg.m[m].w);
         }
     *rows = sel[k].t;
     return sel[k].n;

@@ -22,6 +22,7 @@ struct server {
 struct test_model {
     char name[32];
     int concurrent;
+    char w[8]; /* the registry's w column: "-", "yes" or "cpus" */
 };
 
 /* The rows, read once from servers/models (the tests run from the repository's root). */

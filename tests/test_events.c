@@ -384,17 +384,10 @@ static void cap_across_loops(const char *model, bool held)
             close(fds[i]);
     server_stop(&s, NULL, 0);
 }
-Test(events, reuseport_max_clients_across_loops, .timeout = 60)
+KIND_TEST(events, max_clients_across_loops, "kind=event w=cpus", .timeout = 60)
 {
-    cap_across_loops("reuseport", false);
-}
-Test(events, uring_max_clients_across_rings, .timeout = 60)
-{
-    cap_across_loops("uring", true);
-}
-Test(events, green_max_clients_across_schedulers, .timeout = 60)
-{
-    cap_across_loops("green", false); /* counted in memory the scheduler processes share */
+    /* uring-srv's rings accept ahead: its clients beyond the cap are held, not queued */
+    cap_across_loops(m->name, !strcmp(m->name, "uring"));
 }
 
 /* Starts uring-srv -p 0 under a seccomp filter that fails system call nr with errno e; its
@@ -544,23 +537,11 @@ static void pipeline_flood(const char *model, const char *const *args)
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit 0x%x", model, st);
     server_check_clean(&s);
 }
-Test(events, pipeline_flood_does_not_starve_reactor, .timeout = 120)
+/* A model with a loop per CPU runs one here, so that both clients share it (green-srv's
+ * schedulers: a thread that keeps finding requests waiting yields after each 16 answered in a
+ * row, or it would never be switched out). */
+KIND_TEST(events, pipeline_flood_does_not_starve_others, "kind=event", .timeout = 120)
 {
-    pipeline_flood("reactor", NULL);
-}
-Test(events, pipeline_flood_does_not_starve_reactor_pool, .timeout = 120)
-{
-    pipeline_flood("reactor-pool", NULL);
-}
-Test(events, pipeline_flood_does_not_starve_leader, .timeout = 120)
-{
-    pipeline_flood("leader", NULL);
-}
-/* green-srv's schedulers: a thread that keeps finding requests waiting yields after each 16
- * answered in a row, or it would never be switched out; run with one scheduler, so that both
- * clients share it. */
-Test(events, pipeline_flood_does_not_starve_green, .timeout = 120)
-{
-    const char *args[] = {"-w", "1", NULL};
-    pipeline_flood("green", args);
+    const char *one[] = {"-w", "1", NULL};
+    pipeline_flood(m->name, !strcmp(m->w, "cpus") ? one : NULL);
 }
