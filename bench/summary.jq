@@ -7,7 +7,10 @@
 #   process) and rss_kb_per_conn (that over the client's concurrent connections),
 #   cpu_user_ms_per_req and cpu_sys_ms_per_req (the split), minflt_per_req (page faults),
 #   client_cpu_ms_per_req (loadgen's, or wrk's for a peer, CPU per request: this machine's
-#   reaped children over the cell), busiest_loop_share (models with several loops: the share
+#   reaped children over the cell), machine_cpu_ms_per_req (the busy time of every CPU of the
+#   machine, from /proc/stat over the cell's window, per request: on loopback the softirq
+#   work lands on whichever of server and client runs, so their split moves while this sum
+#   holds), busiest_loop_share (models with several loops: the share
 #   of connections the busiest one took),
 #   peak_workers, in_flight (requests under way at the end), clients_served (of the
 #   client's connections, those answered at least once: a pool serves -w kept ones),
@@ -64,6 +67,9 @@ def metrics: {
     client_cpu_ms_per_req: (if (.interference.client_cpu_s // null) != null
         and (.loadgen.totals.requests_ok // 0) > 0
         then .interference.client_cpu_s / .loadgen.totals.requests_ok * 1000 else null end),
+    machine_cpu_ms_per_req: (if (.interference.busy_cpu_s // null) != null
+        and (.loadgen.totals.requests_ok // 0) > 0
+        then .interference.busy_cpu_s / .loadgen.totals.requests_ok * 1000 else null end),
     busiest_loop_share: (.server.per_worker_connections // null
         | if . != null and length > 1 and add > 0 then max / add else null end),
     elapsed_s: .loadgen.totals.elapsed_s,
