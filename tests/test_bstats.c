@@ -83,3 +83,85 @@ Test(bstats, interval_of_a_ratio)
     double zero[] = {0, 1, 2, 3};
     cr_expect_eq(bs_ratio_ci(zero, 4, a4, 4, 0.95, &lo, &hi, &level), -1);
 }
+
+/* The signed-rank distribution by hand: of the 2^8 = 256 sign patterns of ranks 1..8, those
+ * whose positive ranks sum to 3 or less are {}, {1}, {2}, {3}, {1,2}: 5; to 4 or less add
+ * {4} and {1,3}: 7. For 5 pairs the smallest tail, T = 0, is 1 of 32. */
+Test(bstats, signed_rank_exact_distribution)
+{
+    cr_expect_float_eq(bs_wsr_cdf(8, 3), 5.0 / 256, 1e-12);
+    cr_expect_float_eq(bs_wsr_cdf(8, 4), 7.0 / 256, 1e-12);
+    cr_expect_float_eq(bs_wsr_cdf(5, 0), 1.0 / 32, 1e-12);
+    cr_expect_float_eq(bs_wsr_cdf(3, 6), 1, 1e-12);
+    /* symmetric: P(T <= t) = P(T >= n(n+1)/2 - t) */
+    cr_expect_float_eq(bs_wsr_cdf(6, 10), 1 - bs_wsr_cdf(6, 10), 1e-12);
+}
+
+/* Paired ratios and their decisions from known per-pair values, worked out by hand. */
+Test(bstats, paired_ratio_decisions_by_hand)
+{
+    /* Six pairs whose log ratios are 0.01 .. 0.06. The Walsh averages (d_i + d_j)/2, i <= j,
+     * are 0.01 + 0.005 (i + j - 2): 21 of them, by i + j = 2..12 in counts 1 1 2 2 3 3 3 2 2 1
+     * 1, so the 11th (the median) has i + j = 7: 0.035. With 6 pairs only the whole range
+     * reaches 95% (1 - 2/64 = 96.9%): e^0.01 .. e^0.06, above 1. */
+    double a[8], b[8];
+    for (int i = 0; i < 6; i++) {
+        b[i] = 1000 + 100 * i;
+        a[i] = b[i] * exp(0.01 * (i + 1));
+    }
+    struct bs_paired p;
+    cr_assert_eq(bs_paired_ratio(a, b, 6, 0.95, &p), 0);
+    cr_expect_eq(p.n, 6);
+    cr_expect_float_eq(p.ratio, exp(0.035), 1e-9);
+    cr_expect_float_eq(p.lo, exp(0.01), 1e-9);
+    cr_expect_float_eq(p.hi, exp(0.06), 1e-9);
+    cr_expect_float_eq(p.level, 1 - 2.0 / 64, 1e-12);
+    cr_expect_eq(bs_decide(&p, 5), BS_ABOVE);
+    /* The other way round: below 1. */
+    cr_assert_eq(bs_paired_ratio(b, a, 6, 0.95, &p), 0);
+    cr_expect_float_eq(p.ratio, exp(-0.035), 1e-9);
+    cr_expect_eq(bs_decide(&p, 5), BS_BELOW);
+
+    /* Log ratios -0.02 .. 0.03: the interval e^-0.02 .. e^0.03 holds 1; it lies within 5%
+     * either way (equivalent) but not within 2% (undecided). */
+    for (int i = 0; i < 6; i++)
+        a[i] = b[i] * exp(0.01 * (i - 2));
+    cr_assert_eq(bs_paired_ratio(a, b, 6, 0.95, &p), 0);
+    cr_expect_float_eq(p.lo, exp(-0.02), 1e-9);
+    cr_expect_float_eq(p.hi, exp(0.03), 1e-9);
+    cr_expect_eq(bs_decide(&p, 5), BS_EQUIVALENT);
+    cr_expect_eq(bs_decide(&p, 2), BS_UNDECIDED);
+
+    /* Five pairs cannot reach 95% (at most 1 - 2/32 = 93.75%): no interval, undecided, however
+     * far apart. */
+    for (int i = 0; i < 5; i++)
+        a[i] = 2 * b[i];
+    cr_assert_eq(bs_paired_ratio(a, b, 5, 0.95, &p), 0);
+    cr_expect_float_eq(p.ratio, 2, 1e-9);
+    cr_expect(isnan(p.lo) && isnan(p.hi));
+    cr_expect_float_eq(p.level, 1 - 2.0 / 32, 1e-12);
+    cr_expect_eq(bs_decide(&p, 5), BS_UNDECIDED);
+
+    /* Eight pairs at 95%: k = 4 (P(T <= 3) = 5/256 <= 2.5% < P(T <= 4) = 7/256), the 4th
+     * smallest and 4th largest of 36 Walsh averages. Log ratios 0.01 .. 0.08: the smallest
+     * Walsh averages are 0.01, 0.015, 0.02, 0.02 (i + j = 2, 3, 4, 4), so lo = e^0.02, and
+     * by symmetry hi = e^0.07; coverage 1 - 10/256. A pair with a value of 0 is left out. */
+    for (int i = 0; i < 8; i++) {
+        b[i] = 500 + i;
+        a[i] = b[i] * exp(0.01 * (i + 1));
+    }
+    double a9[9], b9[9];
+    for (int i = 0; i < 8; i++)
+        a9[i] = a[i], b9[i] = b[i];
+    a9[8] = 0, b9[8] = 100;
+    cr_assert_eq(bs_paired_ratio(a9, b9, 9, 0.95, &p), 0);
+    cr_expect_eq(p.n, 8);
+    cr_expect_float_eq(p.lo, exp(0.02), 1e-9);
+    cr_expect_float_eq(p.hi, exp(0.07), 1e-9);
+    cr_expect_float_eq(p.level, 1 - 10.0 / 256, 1e-12);
+    cr_expect_float_eq(p.ratio, exp(0.045), 1e-9);
+    cr_expect_eq(bs_decide(&p, 5), BS_ABOVE);
+
+    double zero = 0;
+    cr_expect_eq(bs_paired_ratio(&zero, &zero, 1, 0.95, &p), -1);
+}
