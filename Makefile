@@ -56,7 +56,7 @@ CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/clien
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 .PHONY: all tests test help clean format format-check check-deps bench book sweep-backlog \
-        sweep-pool workloads plots smoke reference-plots fuzz install uninstall tune
+        sweep-pool workloads plots smoke reference-plots fuzz install uninstall tune noise
 .DEFAULT_GOAL := all
 
 all: $(SERVERS) $(LOADGEN) $(PROBE_BIN) $(BENCH_RUN) $(BENCH_TUNE) ## build every server (servers/models), loadgen, probe, bin/bench-run and bin/bench-tune
@@ -238,6 +238,9 @@ workloads: check-deps all                         ## the workload suites: conns 
 
 smoke: check-deps all                             ## the small suite CI runs (under 2 minutes)
 	bench/run smoke $(BENCH_OPTS)
+
+noise: check-deps all                             ## where this machine's noise lives and which pairing sees through it (QUICK=1: 1.5 min; NOISE="-a M -b M ...")
+	bench/noise $(if $(QUICK),-q) $(NOISE)
 
 # bench/tune reads MODEL and its other options (QUICK=1, SLO=p99=10ms, CLIENTS=, WORKERS=, ...)
 # from make's command line the same way: bench/tune --help lists them.

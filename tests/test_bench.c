@@ -502,7 +502,7 @@ Test(bench, help_usage_and_validation, .timeout = 120)
     cr_assert(mkdtemp(tmp), "mkdtemp: %s", strerror(errno));
     static const char *const scripts[] = {"run",    "plot",           "models",    "compare-models",
                                           "events", "loadgen-vs-wrk", "summarize", "compare",
-                                          "export", "netns-hosts"};
+                                          "export", "netns-hosts",    "noise"};
     for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
         for (int k = 0; k < 2; k++) {
             char cmd[512];
@@ -1216,4 +1216,28 @@ Test(bench, nginx_as_a_peer, .timeout = 180)
         return;
     sh("rm -rf %s %s.none", dir, dir);
     sh("rm -f %s.out%s", dir, "");
+}
+
+/* bench/noise (a benchmark: its figures are the machine's) measures each part it reports: the
+ * seconds of one run, runs with their own servers, and every design's pairs, with a ratio of
+ * an A/A comparison near 1; it refuses values it cannot use. */
+Test(bench, noise_reports_every_part, .timeout = 180)
+{
+    bench_env();
+    char out[64], cmd[512];
+    snprintf(out, sizeof out, "/tmp/cb-noise-%d.json", (int)getpid());
+    snprintf(cmd, sizeof cmd,
+             "bench/noise -L 16 -d 1 -n 3 -s '1 2' -w 1000 -B 100 -c 2 -j %s >%s.out 2>&1", out,
+             out);
+    cr_assert_eq(system(cmd), 0, "bench/noise failed (see %s.out)", out);
+    expect_jq(out, ".within_run.seconds >= 16 and (.within_run.cv_pct | keys == [\"1\", \"2\", "
+                   "\"4\", \"8\"]) and .between_runs.runs == 3 and ([.designs[].design] == "
+                   "[\"unpaired\", \"blocks\", \"alternate 1s\", \"alternate 2s\"]) and "
+                   "all(.designs[]; .pairs == 3 and (.ratio_cv_pct | type == \"number\")) and "
+                   "all(.designs[1:][]; .ratio_median > 0.5 and .ratio_median < 2)");
+    snprintf(cmd, sizeof cmd, "%s.out", out);
+    cr_expect(file_contains(cmd, "the ratio prethread/prethread, by design"), "no table");
+    cr_expect_neq(system("bench/noise -n 2 2>/dev/null"), 0, "-n 2 accepted");
+    cr_expect_neq(system("bench/noise -a ../x 2>/dev/null"), 0, "a model outside the registry");
+    sh("rm -f %s %s.out", out, out);
 }
