@@ -20,6 +20,11 @@
 #   statistics; below 6 repetitions the range, which covers less: ci_level says how much),
 #   and ci_pct, its larger distance from the median in percent of it. Those come from
 #   bench/run --summary-stats (jq --slurpfile iv), keyed by the cells' id without "-rN".
+# verdicts (from bench/run --verdicts, jq --slurpfile vd): for each configuration the suite
+# varies beside the model (the same keys as configs, without a model's own settings), the
+# ranking by median throughput (each model with ratio_to_best, its paired interval ratio_ci,
+# n and group: the models not told apart share one) and the neighbours' pairs (a, b, metric
+# rps or p99_us, ratio a/b, ci, n, level, verdict faster | slower | equivalent | undecided).
 # samples: each repetition's rps, p50_us and p99_us (for bench/compare). Beside the median,
 # best: the best repetition's throughput (highest) and p50 and p99
 # (lowest), since interference only ever slows a run. Failed and skipped cells are counted and
@@ -82,6 +87,7 @@ def metrics: {
 
 {
   schema_version: 1,
+  verdicts: ($vd[0] // [] | sort_by(.conc, .work, .bytes, .backlog, .idle, .think, .keep, .rate_pct)),
   configs: (
     group_by(.cell | del(.rep) | tojson)
     | map(

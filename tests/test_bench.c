@@ -154,6 +154,69 @@ Test(bench, summary_of_known_cells, .timeout = 120)
     unlink(out);
 }
 
+/* summary.json's verdicts from cells whose per-pair ratios are known, worked out by hand. At 8
+ * connections, six repetitions of three models: prethread at 1000 req/s in each; reactor at
+ * 1000 e^-(0.20 + 0.01 (k - 1)) in repetition k (median 798.5); thread at 1000 e^-0.22 (802.5)
+ * in each. Ranked prethread, thread, reactor. prethread/thread is e^0.22 = 1.2461 in every
+ * pair: faster, interval [1.2461, 1.2461]. thread/reactor is e^(0.01 (k - 3)): log ratios
+ * -0.02 .. 0.03, whose Walsh averages have the median 0.005 (ratio 1.005) and, with 6 pairs,
+ * the 95% interval of their whole range, e^-0.02 .. e^0.03 = [0.9802, 1.0305]: within 5%
+ * either way, equivalent, so thread and reactor share the second group. reactor to the best:
+ * log ratios -0.25 .. -0.20, median -0.225 (0.7985), interval [0.7788, 0.8187]. At 16
+ * connections, 4 repetitions each of prethread (1000) and reactor (500): twice as fast, but 4
+ * pairs reach 87.5% at most: no interval, undecided. At 1 connection, prethread alone: no
+ * verdict. */
+Test(bench, verdicts_from_known_pairs, .timeout = 60)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/cb-verdict-%ld", (long)getpid());
+    cr_assert_eq(sh("rm -rf %s && mkdir -p %s/cells", dir, dir), 0);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "cell() { jq -n --arg m $1 --argjson c $2 --argjson k $3 --argjson rps $4 "
+             "'{schema_version: 1, id: \"\\($m)-c\\($c)-r\\($k)\", status: \"ok\", "
+             "cell: {model: $m, conc: $c, work: 1000, bytes: 10, backlog: 511, "
+             "workers: (if $m == \"prethread\" then 8 else null end), lock: \"none\", rep: $k}, "
+             "loadgen: {totals: {rps: $rps, elapsed_s: 2}, errors: {}, latency_us: {total: "
+             "{p50: 100, p99: 1000, p999: 1000}}}, server: {requests: 1000, utime_s: 1, "
+             "stime_s: 1}}' >%s/cells/$1-c$2-r$3.json; }; "
+             "for k in 1 2 3 4 5 6; do "
+             "cell prethread 8 $k 1000; "
+             "cell reactor 8 $k $(awk -v k=$k 'BEGIN { printf \"%%.10f\", 1000 * exp(-(0.2 + 0.01 "
+             "* (k - 1))) }'); "
+             "cell thread 8 $k $(awk 'BEGIN { printf \"%%.10f\", 1000 * exp(-0.22) }'); done; "
+             "for k in 1 2 3 4; do cell prethread 16 $k 1000; cell reactor 16 $k 500; done; "
+             "cell prethread 1 1 1000",
+             dir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    char out[96];
+    snprintf(out, sizeof out, "%s/summary.json", dir);
+    cr_assert_eq(sh("bench/summarize %s >%s", dir, out), 0);
+    expect_jq(out, ".verdicts | length == 2 and .[0].conc == 8 and .[1].conc == 16");
+    expect_jq(out, ".verdicts[0].ranking | map([.model, .group]) == [[\"prethread\", 1], "
+                   "[\"thread\", 2], [\"reactor\", 2]]");
+    expect_jq(out, ".verdicts[0].ranking[0] | .ratio_to_best == 1 and .ratio_ci == [1, 1]");
+    expect_jq(out, ".verdicts[0].ranking[1] | .ratio_to_best == 0.8025 and .ratio_ci == "
+                   "[0.8025, 0.8025] and .rps == 802.5188");
+    expect_jq(out, ".verdicts[0].ranking[2] | .ratio_to_best == 0.7985 and .ratio_ci == "
+                   "[0.7788, 0.8187] and .n == 6");
+    expect_jq(out, "[.verdicts[0].pairs[] | select(.metric == \"rps\")] | "
+                   ".[0] == {a: \"prethread\", b: \"thread\", metric: \"rps\", ratio: 1.2461, "
+                   "ci: [1.2461, 1.2461], n: 6, level: 0.9688, verdict: \"faster\"} and "
+                   ".[1] == {a: \"thread\", b: \"reactor\", metric: \"rps\", ratio: 1.005, "
+                   "ci: [0.9802, 1.0305], n: 6, level: 0.9688, verdict: \"equivalent\"}");
+    expect_jq(out, "[.verdicts[0].pairs[] | select(.metric == \"p99_us\") | .verdict] == "
+                   "[\"equivalent\", \"equivalent\"]");
+    expect_jq(out, ".verdicts[1] | .ranking[1].ratio_to_best == 0.5 and .ranking[1].ratio_ci == "
+                   "null and .pairs[0].verdict == \"undecided\" and .pairs[0].level == 0.875 "
+                   "and .pairs[0].ci == null and .ranking[1].group == 1");
+    /* a narrower band: thread and reactor are no longer equivalent, but undecided */
+    cr_assert_eq(sh("jq -n '{matrix: {EQUIVALENCE: \"2\"}}' >%s/run.json%s", dir, ""), 0);
+    cr_assert_eq(sh("bench/summarize %s >%s", dir, out), 0);
+    expect_jq(out, ".verdicts[0].pairs[2].verdict == \"undecided\"");
+    sh("rm -rf %s%s", dir, "");
+}
+
 /* bench/compare: two runs made from the fixture cells (prethread with a fourth repetition),
  * B with prethread at half the throughput: a regression (the interval of the ratio lies below
  * 1) that fails the threshold, iterative unchanged (and 3 repetitions against 3 could not

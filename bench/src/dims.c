@@ -194,6 +194,12 @@ static const char *target_ci(const char *v)
 {
     return is_number(v) && strtod(v, NULL) > 0 ? NULL : "a percentage above 0, like 5";
 }
+static const char *equivalence(const char *v)
+{
+    return is_number(v) && strtod(v, NULL) > 0 && strtod(v, NULL) < 100
+               ? NULL
+               : "a percentage above 0 and below 100, like 5";
+}
 static const char *budget(const char *v)
 {
     return within(v, 0, 10000) ? NULL : "a percentage from 0 to 10000";
@@ -360,6 +366,11 @@ const struct dim dims[] = {
      "in shuffled rounds of one each, until they are or have --max-reps; what stays wider is "
      "flagged noisy, with a cause",
      target_ci, false, NULL, NULL, NULL, NULL, NULL},
+    {"EQUIVALENCE", "--equivalence", V, "5", NULL, NULL, NULL, NULL, "PCT", NULL,
+     "two models whose paired throughput ratio lies within PCT% of 1 either way (its 95% "
+     "interval) are called equivalent in the summary's verdicts; one whose interval excludes 1 "
+     "is faster or slower, any other undecided",
+     equivalence, false, NULL, NULL, NULL, NULL, NULL},
     {"MAX_REPS", "--max-reps", V, "10", NULL, NULL, NULL, NULL, "N", NULL,
      "the most repetitions of a configuration (equal to --reps: no further repetitions)", reps,
      false, NULL, NULL, NULL, NULL, NULL},

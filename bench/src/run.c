@@ -498,6 +498,19 @@ int main(int argc, char **argv)
         }
         if (!strcmp(o, "--ratio-intervals"))
             return stat_ratios();
+        if (!strcmp(o, "--verdicts")) {
+            /* --verdicts DIR [--equivalence PCT] */
+            if (a + 1 >= argc)
+                bad("--verdicts needs a run directory");
+            double eq = 5;
+            if (a + 3 < argc + 0 && !strcmp(argv[a + 2], "--equivalence")) {
+                char *end;
+                eq = strtod(argv[a + 3], &end);
+                if (*end || !(eq > 0 && eq < 100))
+                    bad("--equivalence: a percentage above 0 and below 100");
+            }
+            return stat_verdicts(argv[a + 1], eq);
+        }
         if (!strcmp(o, "--heatmap")) {
             if (a + 1 >= argc)
                 bad("--heatmap needs a cell's JSON file");

@@ -1,4 +1,5 @@
-/* statcmd: bench/run --summary-stats DIR and --ratio-intervals (statcmd.c). */
+/* statcmd: bench/run --summary-stats DIR, --ratio-intervals and --heatmap (statcmd.c), and
+ * --verdicts DIR (verdict.c). */
 #ifndef STATCMD_H
 #define STATCMD_H
 
@@ -14,5 +15,10 @@ int stat_ratios(void);
  * every latency bin (10 a decade) from the least to the most seen for every second. 0; 1
  * when the file is not a cell; 2 when it has no per-second histograms or no request. */
 int stat_heatmap(const char *cell);
+
+/* Prints summary.json's verdicts for DIR's ok cells (verdict.c): for each configuration with
+ * more than one contender, the ranking by median throughput with each one's paired ratio to
+ * the best, and its neighbours decided in pairs, equivalent within equivalence percent. */
+int stat_verdicts(const char *dir, double equivalence);
 
 #endif
