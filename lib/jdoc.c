@@ -21,6 +21,13 @@ int jdoc_parse(const char *text, size_t len, json_object **out, char *err, size_
     json_object *o = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error e = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
+    if (e == json_tokener_continue && len > 0) {
+        /* a number or literal at the very end ("42", "true") ends only at what follows it: a
+         * blank, which JSON allows after a value, tells the parser so */
+        o = json_tokener_parse_ex(tok, " ", 1);
+        e = json_tokener_get_error(tok);
+        end = len;
+    }
     json_tokener_free(tok);
     if (e == json_tokener_continue) {
         snprintf(err, errlen, "the text ends inside a value (at byte %zu)", len);

@@ -285,7 +285,7 @@ int server_wait(struct server *s, char *stats, size_t n)
     char line[1024] = "";
     /* Bounded: the grace time is 10 s by default; the wait is there only to avoid a hang. */
     while (read_line_fd(s->out, line, sizeof line, 30000) > 0)
-        if (strstr(line, "\"event\":\"stats\",\"final\":true"))
+        if (jline_is(line, "event", "\"stats\"") && jline_is(line, "final", "true"))
             break;
     if (stats)
         snprintf(stats, n, "%s", line);
@@ -419,6 +419,23 @@ long long jline_num(const char *line, const char *path)
     long long n = jdoc_is_num(v) ? (long long)json_object_get_int64(v) : -1;
     json_object_put(doc);
     return n;
+}
+
+bool jline_is(const char *line, const char *path, const char *json)
+{
+    json_object *doc, *want;
+    char err[128];
+    if (jdoc_parse(line, strlen(line), &doc, err, sizeof err) < 0)
+        return false;
+    if (jdoc_parse(json, strlen(json), &want, err, sizeof err) < 0) {
+        json_object_put(doc);
+        return false;
+    }
+    json_object *v = jdoc_path(doc, path);
+    bool same = v && json_object_equal(v, want);
+    json_object_put(doc);
+    json_object_put(want);
+    return same;
 }
 
 int child_pids(pid_t parent, pid_t *out, int max)

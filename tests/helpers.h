@@ -137,6 +137,9 @@ int settled_fd_count(pid_t pid);
 /* The whole number at a path of keys (dots: "a.b") of a JSON text, such as a server's stats
  * line; -1 when the text is not JSON or the value is absent or not a number. */
 long long jline_num(const char *line, const char *path);
+/* Whether the value at a path of a JSON text is the value written as json ("\"stats\"",
+ * "true"): false when the text is not JSON or the value is absent. */
+bool jline_is(const char *line, const char *path, const char *json);
 
 /* The process holding the server's end of the connected TCP socket fd: one of server's
  * children (the one that serves it, while the server may still hold its copy), or server

@@ -28,6 +28,23 @@ Test(jdoc, refuses_what_is_not_one_whole_json_value)
     json_object *o = parse_ok(" {\"a\": [1, 2]} \n");
     cr_expect_eq(jdoc_len(jdoc_get(o, "a")), 2);
     json_object_put(o);
+    /* a value that is not an object or array is JSON too, even at the very end of the text */
+    o = parse_ok("true");
+    cr_expect(jdoc_true(o));
+    json_object_put(o);
+    o = parse_ok("42");
+    cr_expect_eq(jdoc_num(o, 0), 42);
+    json_object_put(o);
+    o = parse_ok("\"s\"");
+    cr_expect_str_eq(jdoc_str(o), "s");
+    json_object_put(o);
+    cr_expect_null(parse_ok("null"));
+    static const char *const cut[] = {"tru", "4e", "-"};
+    for (size_t i = 0; i < sizeof cut / sizeof *cut; i++) {
+        char err[128];
+        cr_expect_eq(jdoc_parse(cut[i], strlen(cut[i]), &o, err, sizeof err), -1, "'%s' taken",
+                     cut[i]);
+    }
 }
 
 Test(jdoc, paths_types_and_counts)
