@@ -88,7 +88,7 @@ code, .mono { font-family: \"DejaVu Sans Mono\", monospace; font-size: 0.9em; }
 <h2 id=\"summary\">Summary</h2>
 <p>Per configuration over its repetitions (medians); click a column's name to sort by it. A noisy, disturbed, failed or skipped configuration is flagged, with its reason on hovering the flag and under <a href=\"#problems\">What did not go as planned</a>.</p>
 <div class=\"scroll\"><table class=\"sortable\" id=\"summary-table\">
-<thead><tr><th>model</th>\([$vary[] | "<th>\(.label | h)</th>"] | join(""))<th>reps</th><th>req/s</th><th>95% interval</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>CPU ms/req</th><th>errors</th><th>flags</th></tr></thead>
+<thead><tr><th>model</th>\([$vary[] | "<th>\(.label | h)</th>"] | join(""))<th>reps</th><th>req/s</th><th title=\"the 95% interval of the median from order statistics; below 6 repetitions their range, which covers less: its coverage is given\">interval of the median</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>CPU ms/req</th><th>errors</th><th>flags</th></tr></thead>
 <tbody>
 \([$cf[] | . as $c
    | "<tr class=\"\(if (.failed // 0) > 0 then "failed" elif .stats.rps == null and (.skipped // 0) > 0 then "skipped" elif .noisy then "noisy" else "" end)\">"
@@ -96,7 +96,10 @@ code, .mono { font-family: \"DejaVu Sans Mono\", monospace; font-size: 0.9em; }
      + ([$vary[] | $c[.key] as $v | td($v // ""; $v // "–")] | join(""))
      + tdn(.reps; 0)
      + tdn(.stats.rps.median; 1)
-     + (.stats.rps.ci95 as $ci | if $ci == null then td(""; "–") else td($ci[0]; "\($ci[0] | n(0)) – \($ci[1] | n(0))") end)
+     + (.stats.rps.ci95 as $ci | .stats.rps.ci_level as $lv
+        | if $ci == null then td(""; "–")
+          elif ($lv // 1) < 0.95 then td($ci[0]; "\($ci[0] | n(0)) – \($ci[1] | n(0)) (range, covers \($lv * 100 | round)%)")
+          else td($ci[0]; "\($ci[0] | n(0)) – \($ci[1] | n(0)) (95%)") end)
      + tdn(.stats.p50_us.median | ms; 2) + tdn(.stats.p99_us.median | ms; 2)
      + tdn(.stats.p999_us.median | ms; 2) + tdn(.stats.cpu_ms_per_req.median; 3)
      + tdn(.stats.errors.median; 0)
