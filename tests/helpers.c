@@ -253,7 +253,7 @@ void server_start_limited(struct server *s, const char *model, const char *const
     s->pid = pid;
     s->out = p[0];
     read_line_fd(s->out, s->listening, sizeof s->listening, 60000);
-    if (!strstr(s->listening, "\"event\":\"listening\"")) {
+    if (!jline_is(s->listening, "event", "\"listening\"")) {
         /* A model this machine cannot run (uring-srv where io_uring is disabled) says so in
          * one line: the test is skipped with that reason. */
         char line[512] = "", *why = NULL;
@@ -269,7 +269,7 @@ void server_start_limited(struct server *s, const char *model, const char *const
             cr_skip_test("%s-srv is %s", base, why);
         }
     }
-    cr_assert(strstr(s->listening, "\"event\":\"listening\""),
+    cr_assert(jline_is(s->listening, "event", "\"listening\""),
               "%s printed no listening line (got '%s')", path, s->listening);
     s->port = (int)jline_num(s->listening, "port");
 }

@@ -94,15 +94,19 @@ static void ten_thousand(const char *model)
     int fd = mkstemp(out);
     cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
     close(fd);
-    /* Two requests each, every one answered; then a timed run with no warm-up: all 10,000 are
-     * opened and greeted before the interval starts (how many a loaded machine then serves in
-     * its 2 s is speed, not behaviour: the count run above shows each one served). */
+    /* Two requests each, every one answered; then a timed run with no warm-up, whose kept
+     * connections are opened and greeted before the interval starts, until every one is or
+     * nothing has been greeted for a second (loadgen's rule for a server that greets only as
+     * many as it has workers: a loaded machine can starve an event server that long, and the
+     * rest then connect at the start). How many it greets before, and serves in its 2 s, is
+     * speed, not behaviour: the count run above shows each one served (those closed ungreeted
+     * at its start are opened again, so it may open more than 10,000). */
     static const struct {
         const char *run, *holds;
     } runs[] = {
         {"-n 20000", ".totals.requests_ok == 20000 and ([.errors[]] | add) == 0 and "
-                     ".totals.connections_opened == 10000"},
-        {"-d 2s", ".totals.kept_greeted == 10000 and .totals.ramp_s > 0 and "
+                     ".totals.clients_served == 10000 and .totals.connections_opened >= 10000"},
+        {"-d 2s", ".totals.kept_greeted > 0 and .totals.ramp_s > 0 and "
                   ".totals.clients_served > 0 and ([.errors[]] | add) == 0"},
     };
     for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
@@ -114,7 +118,9 @@ static void ten_thousand(const char *model)
     }
     char stats[1024];
     server_stop(&s, stats, sizeof stats);
-    cr_expect_eq(jline_num(stats, "connections"), 20000, "%s", stats);
+    /* every connection served, and those loadgen closed ungreeted at a start and opened again
+     * that the server had already taken */
+    cr_expect_geq(jline_num(stats, "connections"), 20000, "%s", stats);
     server_check_clean(&s);
     unlink(out);
 }
