@@ -51,8 +51,11 @@ static void noise_floor(struct run *r)
         const char *argv[] = {path, "-d", probe, NULL};
         json_object *j = NULL;
         if (proc_capture(argv, out, sizeof out, 600000) != 0 ||
-            jdoc_parse(out, strlen(out), &j, err, sizeof err) < 0)
+            jdoc_parse(out, strlen(out), &j, err, sizeof err) < 0) {
+            if (proc_interrupted) /* the probe was stopped with us */
+                return;
             die("bin/probe failed");
+        }
         rates[i] = jdoc_num(jdoc_get(j, "rate"), 0);
         json_object_put(j);
         if (proc_interrupted)
@@ -127,6 +130,36 @@ static size_t configs_of(struct run *r, struct config **out)
     }
     *out = c;
     return n;
+}
+
+/* mkdir -p: path and every directory above it; 0, or -1 with errno. */
+static int make_dirs(const char *path)
+{
+    char p[PATH_MAX];
+    if (strlen(path) >= sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(p, path, strlen(path) + 1);
+    for (char *c = p + 1;; c++) {
+        if (*c != '/' && *c != '\0')
+            continue;
+        char was = *c;
+        *c = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *c = was;
+        if (!was)
+            break;
+    }
+    struct stat st;
+    if (stat(p, &st) < 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the cells, in order ---- */
@@ -584,11 +617,32 @@ int main(int argc, char **argv)
         gmtime_r(&t, &tm);
         strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
         const char *out = val(r, "OUT");
-        const char *dir = *out ? out : internf("%s/%s-%s", r->results, r->suite, stamp);
-        const char *mk[] = {"mkdir", "-p", internf("%s/cells", dir), NULL};
-        char o2[512];
-        if (proc_capture(mk, o2, sizeof o2, 10000) != 0 || !realpath(dir, r->dir))
-            die("cannot create %s", dir);
+        const char *dir = out;
+        if (*out) {
+            if (make_dirs(out) < 0)
+                die("cannot create %s: %s", out, strerror(errno));
+        } else {
+            /* a name of its own: two runs of a suite started in the same second (or a run
+             * stopped and started again) never share a directory */
+            if (make_dirs(r->results) < 0)
+                die("cannot create %s: %s", r->results, strerror(errno));
+            for (int k = 1;; k++) {
+                dir = k == 1 ? internf("%s/%s-%s", r->results, r->suite, stamp)
+                             : internf("%s/%s-%s-%d", r->results, r->suite, stamp, k);
+                if (mkdir(dir, 0755) == 0)
+                    break;
+                if (errno != EEXIST || k == 1000)
+                    die("cannot create %s: %s", dir, strerror(errno));
+            }
+        }
+        if (!realpath(dir, r->dir))
+            die("cannot create %s: %s", dir, strerror(errno));
+        if (proc_interrupted) {
+            if (!*out)
+                rmdir(r->dir);
+            say("bench/run: interrupted before the first cell\n");
+            return 130;
+        }
         run_json_new(r);
     }
     char sub[PATH_MAX];
