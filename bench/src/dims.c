@@ -435,8 +435,9 @@ const struct dim dims[] = {
     {"TITLE", "--title", V, "", NULL, NULL, NULL, NULL, "TEXT", NULL, "the plots' title", NULL,
      false, NULL, NULL, NULL, NULL, NULL},
     {"OUT", "--out", DIM_RUN, "", NULL, NULL, NULL, NULL, "DIR", NULL,
-     "where the run goes (default results/<suite>-<timestamp>)", NULL, false, NULL, NULL, NULL,
-     NULL, NULL},
+     "where the run goes (default results/<suite>-<timestamp>, with -2, -3, ... after it when a "
+     "run of the suite started in the same second)",
+     NULL, false, NULL, NULL, NULL, NULL, NULL},
     {"NO_PLOTS", "--no-plots", DIM_FLAG, "", NULL, NULL, NULL, NULL, NULL, NULL,
      "leave out bench/plot and bench/report at the end", NULL, false, NULL, NULL, NULL, NULL, NULL},
     {"DRY_RUN", "--dry-run", DIM_FLAG, "", NULL, NULL, NULL, NULL, NULL, NULL,
