@@ -36,7 +36,8 @@ def run_malformed($file):
         (if .cells == null then empty
          elif (.cells | type) != "array" then say($r; $file; ["cells"]; "a list of cells")
          else range(0; .cells | length) as $i
-              | check_num($r; $file; ["cells", $i, "rep"]), check_num($r; $file; ["cells", $i, "round"]) end)
+              | check_num($r; $file; ["cells", $i, "rep"]), check_num($r; $file; ["cells", $i, "round"]),
+                check_num($r; $file; ["cells", $i, "block"]) end)
     end;
 
 # summary.json: every statistic of every configuration, the samples and the counts.

@@ -174,9 +174,11 @@ Test(bench, verdicts_from_known_pairs, .timeout = 60)
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "cell() { jq -n --arg m $1 --argjson c $2 --argjson k $3 --argjson rps $4 "
-             "'{schema_version: 1, id: \"\\($m)-c\\($c)-r\\($k)\", status: \"ok\", "
+             "--argjson b ${5:-null} "
+             "'{schema_version: 1, id: \"\\($m)-c\\($c)-r\\($k)\", status: \"ok\", block: $b, "
              "cell: {model: $m, conc: $c, work: 1000, bytes: 10, backlog: 511, "
-             "workers: (if $m == \"prethread\" then 8 else null end), lock: \"none\", rep: $k}, "
+             "workers: (if $m | startswith(\"prethread\") then 8 else null end), lock: \"none\", "
+             "rep: $k}, "
              "loadgen: {totals: {rps: $rps, elapsed_s: 2}, errors: {}, latency_us: {total: "
              "{p50: 100, p99: 1000, p999: 1000}}}, server: {requests: 1000, utime_s: 1, "
              "stime_s: 1}}' >%s/cells/$1-c$2-r$3.json; }; "
@@ -186,13 +188,19 @@ Test(bench, verdicts_from_known_pairs, .timeout = 60)
              "* (k - 1))) }'); "
              "cell thread 8 $k $(awk 'BEGIN { printf \"%%.10f\", 1000 * exp(-0.22) }'); done; "
              "for k in 1 2 3 4; do cell prethread 16 $k 1000; cell reactor 16 $k 500; done; "
+             "for k in 1 2 3 4 5 6; do "
+             "cell prethread~aa 8 $k $(awk -v k=$k 'BEGIN { printf \"%%.10f\", 1000 * exp(0.004 "
+             "* (k - 1) - 0.01) }'); "
+             "cell prethread 32 $k $((1000 * k)) $k; cell reactor 32 $((7 - k)) $((900 * k)) $k; "
+             "done; "
              "cell prethread 1 1 1000",
              dir);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     char out[96];
     snprintf(out, sizeof out, "%s/summary.json", dir);
     cr_assert_eq(sh("bench/summarize %s >%s", dir, out), 0);
-    expect_jq(out, ".verdicts | length == 2 and .[0].conc == 8 and .[1].conc == 16");
+    expect_jq(out, ".verdicts | length == 3 and .[0].conc == 8 and .[1].conc == 16 and "
+                   ".[2].conc == 32");
     expect_jq(out, ".verdicts[0].ranking | map([.model, .group]) == [[\"prethread\", 1], "
                    "[\"thread\", 2], [\"reactor\", 2]]");
     expect_jq(out, ".verdicts[0].ranking[0] | .ratio_to_best == 1 and .ratio_ci == [1, 1]");
@@ -210,6 +218,16 @@ Test(bench, verdicts_from_known_pairs, .timeout = 60)
     expect_jq(out, ".verdicts[1] | .ranking[1].ratio_to_best == 0.5 and .ranking[1].ratio_ci == "
                    "null and .pairs[0].verdict == \"undecided\" and .pairs[0].level == 0.875 "
                    "and .pairs[0].ci == null and .ranking[1].group == 1");
+    /* the A/A copy is not ranked; against its model: log ratios 0.01 - 0.004 (k - 1),
+     * symmetric about 0: ratio 1, the whole range e^-0.01 .. e^0.01 */
+    expect_jq(out, ".verdicts[0].aa == {ratio: 1, ci: [0.99, 1.0101], n: 6, level: 0.9688, "
+                   "verdict: \"equivalent\", model: \"prethread\"} and "
+                   "(.verdicts[0].ranking | length == 3)");
+    /* pairs are made by block, not by repetition: at 32 connections reactor's repetitions run
+     * backwards through the blocks; by block prethread/reactor is 1000 k / 900 k = 1.1111 in
+     * each (by repetition the ratios would spread from 0.19 to 5.6) */
+    expect_jq(out, ".verdicts[2].pairs[0] | .ratio == 1.1111 and .ci == [1.1111, 1.1111] and "
+                   ".verdict == \"faster\"");
     /* a narrower band: thread and reactor are no longer equivalent, but undecided */
     cr_assert_eq(sh("jq -n '{matrix: {EQUIVALENCE: \"2\"}}' >%s/run.json%s", dir, ""), 0);
     cr_assert_eq(sh("bench/summarize %s >%s", dir, out), 0);
@@ -705,9 +723,10 @@ Test(bench, workload_dimensions_are_cells, .timeout = 120)
     sh("rm -rf %s %s.out", dir, dir);
 }
 
-/* Precision: the noise floor probe is timed 5 times and kept in run.json; configurations not
- * yet within --target-ci get further repetitions in rounds, up to --max-reps, and what stays
- * wide is flagged noisy with a cause; every cell records what else the machine did. */
+/* Precision: the noise floor probe is timed 5 times and kept in run.json; neighbours not yet
+ * decided get further blocks of their own in rounds, up to --max-reps blocks, a model alone in
+ * its configuration further repetitions until within --target-ci, and what stays wide is
+ * flagged noisy with a cause; every cell records what else the machine did. */
 Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
 {
     bench_env();
@@ -731,7 +750,7 @@ Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
     cr_expect(file_contains(path, "noise floor on this machine: CV"), "no noise floor printed");
     cr_expect(file_contains(path, "with further repetitions)"),
               "the ETA does not give its bound with further repetitions");
-    cr_expect(file_contains(path, "round 3: 2 configuration(s) not yet within"),
+    cr_expect(file_contains(path, "round 3: 1 pair(s) of neighbours not yet decided"),
               "no third round announced");
     snprintf(path, sizeof path, "%s/summary.json", dir);
     expect_jq(path, "all(.configs[]; .reps == 4 and .stats.rps.n == 4 and .noisy "
@@ -744,7 +763,8 @@ Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
         return;
     sh("rm -rf %s %s.out", dir, dir);
 
-    /* The budget: 25% of the first pass's 4 cells is one further cell, for the widest. */
+    /* The budget: 25% of the first pass's 4 cells is one further cell, less than a pair's
+     * block: none is run, and the run says why. */
     snprintf(cmd, sizeof cmd,
              "bench/run smoke --models 'reactor prethread' --conc 2 --work 1000 --bytes 10 "
              "--reps 2 --max-reps 4 --budget 25 --target-ci 0.0001 --probe 0 --max-reruns 0 "
@@ -752,16 +772,29 @@ Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
              dir, dir);
     cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    expect_jq(path, "([.configs[].reps] | sort == [2, 3]) and "
-                    "(.configs[] | select(.reps == 2) | .noise_cause "
-                    "| test(\"--budget|disturbed|steal\"))");
+    expect_jq(path, "all(.configs[]; .reps == 2 and (.noise_cause "
+                    "| test(\"--budget|disturbed|steal\")))");
     snprintf(path, sizeof path, "%s.out", dir);
     cr_expect(file_contains(path, "is spent"), "the spent budget is not said");
     if (getenv("CB_KEEP"))
         return;
     sh("rm -rf %s %s.out", dir, dir);
 
-    /* A target every run meets: no round after the first. */
+    /* A model alone in its configuration: further repetitions while wider than the target
+     * (none is: 0.0001%), up to --max-reps; a target every run meets: none. */
+    snprintf(cmd, sizeof cmd,
+             "bench/run smoke --models reactor --conc 2 --work 1000 --bytes 10 --reps 2 "
+             "--max-reps 3 --budget 100 --target-ci 0.0001 --probe 0 --max-reruns 0 "
+             "--duration 0.3s "
+             "--warmup 0 --no-plots --out %s >%s.out 2>&1",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, "all(.configs[]; .reps == 3 and .noisy)");
+    snprintf(path, sizeof path, "%s.out", dir);
+    cr_expect(file_contains(path, "1 model(s) alone in a configuration not yet within +-0.0001%"),
+              "no round for a model alone");
+    sh("rm -rf %s %s.out", dir, dir);
     snprintf(cmd, sizeof cmd,
              "bench/run smoke --models reactor --conc 2 --work 1000 --bytes 10 --reps 2 "
              "--max-reps 4 --target-ci 1000 --probe 0 --max-reruns 0 --duration 0.3s --warmup 0 "
@@ -775,8 +808,60 @@ Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
     sh("rm -rf %s %s.out", dir, dir);
 }
 
+/* The order is made of blocks: each configuration's contenders (two models and the A/A copy
+ * of the first, --aa) back to back, in an order of their own in each block, the blocks
+ * numbered as they run; the cells record their block, and the verdicts pair by it. A cell
+ * lost from the middle of a block is run again by --resume under the same block. */
+Test(bench, blocks_pair_the_models_and_resume_keeps_them, .timeout = 120)
+{
+    bench_env();
+    char dirbuf[64];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "blocks");
+    sh("rm -rf %s%s", dir, "");
+    cr_assert_eq(sh("bench/run smoke --models 'prethread reactor' --aa yes --conc '1 2' --work "
+                    "1000 --bytes 10 --reps 3 --max-reps 3 --seed 7 --probe 0 --max-reruns 0 "
+                    "--duration 0.1s --warmup 0 --no-plots --out %s >%s.out 2>&1",
+                    dir, dir),
+                 0, "bench/run failed (see %s.out)", dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    /* six blocks of three, one configuration and repetition each, every contender once */
+    expect_jq(path, "[.cells[].block] == [1,1,1,2,2,2,3,3,3,4,4,4,5,5,5,6,6,6]");
+    expect_jq(path, "[.cells | group_by(.block)[] | [(map(.model) | sort), (map([.conc, .rep]) "
+                    "| unique | length)]] | all(.[]; . == [[\"prethread\", \"prethread~aa\", "
+                    "\"reactor\"], 1])");
+    expect_jq(path, "[.cells | group_by(.block)[] | map([.conc, .rep])[0]] | unique | length == 6");
+    /* the orders within blocks differ (with seed 7) */
+    expect_jq(path, "[.cells | group_by(.block)[] | map(.model)] | unique | length > 1");
+    /* each cell file says its block, as run.json does */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "jq -s -e --slurpfile r %s/run.json 'map({(.id): .block}) | add as $f "
+             "| all($r[0].cells[]; $f[\"\\(.model)-c\\(.conc)-w1000-b10-bl511\\(if "
+             ".workers then \"-wk\\(.workers)-none\" else \"\" end)-r\\(.rep)\"] "
+             "== .block)' %s/cells/*.json >/dev/null",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "a cell's block is not run.json's: %s", cmd);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, ".verdicts | length == 2 and all(.[]; (.ranking | length == 2) and "
+                    ".pairs[0].n == 3 and .aa.model == \"prethread\" and .aa.n == 3)");
+    /* a cell lost from the middle of block 3: --resume runs it again, in block 3 */
+    snprintf(cmd, sizeof cmd,
+             "id=$(jq -r '.cells[7] | \"\\(.model)-c\\(.conc)-w1000-b10-bl511\\(if "
+             ".workers then \"-wk\\(.workers)-none\" else \"\" end)-r\\(.rep)\"' "
+             "%s/run.json) && rm %s/cells/$id.json %s/summary.json && bench/run --resume %s "
+             "--no-plots >>%s.out 2>&1 && jq -e '.block == 3' %s/cells/$id.json >/dev/null",
+             dir, dir, dir, dir, dir, dir);
+    cr_assert_eq(system(cmd), 0, "the cell resumed is not in block 3 (see %s.out)", dir);
+    expect_jq(path, "all(.verdicts[]; .pairs[0].n == 3 and .aa.n == 3)");
+    if (getenv("CB_KEEP"))
+        return;
+    sh("rm -rf %s %s.out", dir, dir);
+}
+
 /* A cell during which something else keeps a core busy is run again (--max-reruns), the
- * earlier attempt kept in logs/, and the summary counts it. */
+ * earlier attempt kept in logs/, and the summary counts it. The attempts run in the cell's
+ * place in its block: the first cell's attempts, then the second's. */
 Test(bench, disturbed_cells_are_run_again, .timeout = 180)
 {
     bench_env();
@@ -786,7 +871,8 @@ Test(bench, disturbed_cells_are_run_again, .timeout = 180)
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "bash -c 'while ((SECONDS < 60)); do :; done' & hog=$!; "
-             "bench/run smoke --models prethread --conc 2 --work 1000 --bytes 10 --reps 1 "
+             "bench/run smoke --models 'prethread reactor' --conc 2 --work 1000 --bytes 10 "
+             "--reps 1 "
              "--max-reps 1 --probe 0 --max-reruns 1 --duration 0.5s --warmup 0 --no-plots "
              "--out %s >%s.out 2>&1; rc=$?; kill $hog; exit $rc",
              dir, dir);
@@ -799,21 +885,34 @@ Test(bench, disturbed_cells_are_run_again, .timeout = 180)
              dir);
     expect_jq(path, ".status == \"ok\" and .interference.disturbed");
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    expect_jq(path, ".configs[0] | .reruns == 1 and .disturbed == 1 and "
-                    ".interference.foreign_cpu_pct_max > 10");
+    expect_jq(path, "all(.configs[]; .reruns == 1 and .disturbed == 1 and "
+                    ".interference.foreign_cpu_pct_max > 10)");
     /* The machine's CPU per request holds the burner's share: it is at least the server's and
      * the client's, and more by half a core over the cell's window (the burner is one of at
      * most three runnable tasks on at least two CPUs) */
     snprintf(cmd, sizeof cmd,
              "jq -e --slurpfile s %s/summary.json '.interference as $i "
-             "| ($s[0].configs[0].stats.machine_cpu_ms_per_req.median * "
-             ".loadgen.totals.requests_ok / 1000) as $machine "
+             "| .loadgen.totals.requests_ok as $ok "
+             "| ($s[0].configs[] | select(.model == \"prethread\") "
+             "| .stats.machine_cpu_ms_per_req.median * $ok / 1000) as $machine "
              "| $machine - $i.server_cpu_s - $i.client_cpu_s >= 0.5 * $i.window_s' "
              "%s/cells/prethread-c2-w1000-b10-bl511-wk8-none-r1.json >/dev/null",
              dir, dir);
     cr_expect_eq(system(cmd), 0, "the burner's CPU is not in the machine's: %s", cmd);
     snprintf(path, sizeof path, "%s.out", dir);
     cr_expect(file_contains(path, "running it again (1 of 1)"), "no rerun announced");
+    /* both in block 1, and each cell's second attempt came before the next cell began */
+    snprintf(cmd, sizeof cmd,
+             "grep -E '^\\[[12]/2\\]|running it again' %s.out | awk '{ printf \"%%s\", $1 }'", dir);
+    char order[64] = "";
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    if (!fgets(order, sizeof order, p))
+        order[0] = 0;
+    pclose(p);
+    cr_expect_str_eq(order, "[1/2]cell[2/2]cell", "the attempts are not in the cells' places");
+    snprintf(cmd, sizeof cmd, "jq -s -e 'map(.block) == [1, 1]' %s/cells/*.json >/dev/null", dir);
+    cr_expect_eq(system(cmd), 0, "a re-run cell left its block");
     if (getenv("CB_KEEP"))
         return;
     sh("rm -rf %s %s.out", dir, dir);
@@ -1090,7 +1189,7 @@ Test(bench, every_make_suite_target_dry_runs, .timeout = 300)
     static const struct {
         const char *target, *cells;
     } t[] = {
-        {"bench", "297"},        {"smoke", "66"},       {"book", "50 30"},
+        {"bench", "336"},        {"smoke", "66"},       {"book", "50 30"},
         {"sweep-backlog", "54"}, {"sweep-pool", "168"}, {"workloads", "165 180 99 132 297 66"},
     };
     char out[] = "/tmp/cb-dry-XXXXXX";

@@ -174,7 +174,7 @@ static const char *run_cell(struct run *r, const struct cell *c)
     struct snap s0 = {0}, s1 = {0};
     char *stats = NULL;
     json_object *hosts_json = NULL;
-    const char *m = cv(c, "MODELS");
+    const char *m = cell_model(c);
     unsigned char scpus[128], ccpus[128];
     bool spin = cpu_list(cv(c, "SERVER_CPUS"), scpus) && strcmp(cv(c, "SERVER_CPUS"), "-");
     bool cpin = cpu_list(cv(c, "CLIENT_CPUS"), ccpus) && strcmp(cv(c, "CLIENT_CPUS"), "-");
@@ -405,6 +405,7 @@ static const char *run_cell(struct run *r, const struct cell *c)
     jdoc_set(rec, "netem", *val(r, "NETEM") ? json_object_new_string(val(r, "NETEM")) : NULL);
     cell_record_rep(rec, c, false);
     jdoc_set(doc, "cell", rec);
+    jdoc_set(doc, "block", c->block > 0 ? json_object_new_int(c->block) : NULL);
     json_object *argv = NULL;
     if (nsrv) {
         argv = json_object_new_array_ext((int)nsrv);

@@ -94,6 +94,14 @@ static const char *model_name(const char *v)
         ok = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_' || *p == '-';
     return ok ? NULL : "not a model name";
 }
+static const char *yes_no(const char *v)
+{
+    return !strcmp(v, "yes") || !strcmp(v, "no") ? NULL : "yes or no";
+}
+static const char *baseline(const char *v)
+{
+    return !*v || (strncmp(v, "kind=", 5) && !model_name(v)) ? NULL : "a model's name";
+}
 /* A whole number from lo to hi: the bounds of the program it is handed to (loadgen's, the
  * servers'), or of what a run can hold, so that no count is taken that cannot be met. */
 static bool within(const char *v, unsigned long long lo, unsigned long long hi)
@@ -361,23 +369,33 @@ const struct dim dims[] = {
     {"REPS", "--reps", V, "3", NULL, NULL, NULL, NULL, "N", NULL,
      "repetitions of every configuration, at least", reps, false, NULL, NULL, NULL, NULL, NULL},
     {"TARGET_CI", "--target-ci", V, "5", NULL, NULL, NULL, NULL, "PCT", NULL,
-     "the precision to reach: once every configuration has its --reps, those whose throughput "
-     "is not known to within +-PCT% (the 95% interval of the median) get further repetitions, "
-     "in shuffled rounds of one each, until they are or have --max-reps; what stays wider is "
+     "the precision to reach for a model alone in its configuration: once every configuration "
+     "has its --reps, one whose throughput is not known to within +-PCT% (the 95% interval of "
+     "the median) gets further repetitions until it is or has --max-reps; what stays wider is "
      "flagged noisy, with a cause",
      target_ci, false, NULL, NULL, NULL, NULL, NULL},
     {"EQUIVALENCE", "--equivalence", V, "5", NULL, NULL, NULL, NULL, "PCT", NULL,
-     "two models whose paired throughput ratio lies within PCT% of 1 either way (its 95% "
-     "interval) are called equivalent in the summary's verdicts; one whose interval excludes 1 "
-     "is faster or slower, any other undecided",
+     "the verdicts compare the models of a configuration in pairs of cells run in one block: "
+     "two whose paired throughput ratio lies within PCT% of 1 either way (its whole interval) "
+     "are equivalent, one whose interval excludes 1 is faster or slower, any other undecided",
      equivalence, false, NULL, NULL, NULL, NULL, NULL},
     {"MAX_REPS", "--max-reps", V, "10", NULL, NULL, NULL, NULL, "N", NULL,
-     "the most repetitions of a configuration (equal to --reps: no further repetitions)", reps,
-     false, NULL, NULL, NULL, NULL, NULL},
+     "the most blocks in which two neighbours of a ranking are compared, and the most "
+     "repetitions of a model alone in its configuration (equal to --reps: no further blocks)",
+     reps, false, NULL, NULL, NULL, NULL, NULL},
     {"BUDGET", "--budget", V, "40", NULL, NULL, NULL, NULL, "PCT", NULL,
-     "the further repetitions add at most PCT% to the cells of the first pass, the widest "
-     "intervals first",
+     "further blocks add at most PCT% to the cells of the first pass: one block at a time for "
+     "each pair of neighbours not yet decided (the fewest blocks first), until it is decided or "
+     "has --max-reps",
      budget, false, NULL, NULL, NULL, NULL, NULL},
+    {"AA", "--aa", V, "no", NULL, NULL, NULL, NULL, "yes|no", "yes no",
+     "yes: the baseline model runs twice in every block, the second time named MODEL~aa; the "
+     "verdicts give its ratio to itself per configuration, which is what this machine resolves "
+     "now (an A/A comparison)",
+     yes_no, false, NULL, NULL, NULL, NULL, NULL},
+    {"BASELINE", "--baseline", V, "", NULL, NULL, NULL, NULL, "MODEL", NULL,
+     "the model --aa measures twice (default: the first of --models)", baseline, false, NULL, NULL,
+     NULL, NULL, NULL},
     {"MAX_RERUNS", "--max-reruns", V, "2", NULL, NULL, NULL, NULL, "N", NULL,
      "a cell disturbed by something else on the machine (other processes busy for more than "
      "10% of a core, or hypervisor steal above 2%) is run again, at most N times; the last "

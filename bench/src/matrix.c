@@ -39,6 +39,13 @@ static bool in_bar_list(const char *list, const char *v)
     return false;
 }
 
+const char *cell_model(const struct cell *c)
+{
+    const char *m = cv(c, "MODELS");
+    size_t n = strlen(m), k = strlen(AA_SUFFIX);
+    return n > k && !strcmp(m + n - k, AA_SUFFIX) ? internf("%.*s", (int)(n - k), m) : m;
+}
+
 const char *cell_id(const struct cell *c, bool with_rep, char *buf, size_t n)
 {
     size_t used = 0;
@@ -94,6 +101,8 @@ void cell_record_rep(json_object *o, const struct cell *c, bool with_round)
     jdoc_set(o, "rep", json_object_new_int(c->rep));
     if (with_round && c->round > 1)
         jdoc_set(o, "round", json_object_new_int(c->round));
+    if (with_round && c->block > 0)
+        jdoc_set(o, "block", json_object_new_int(c->block));
 }
 
 void add_cell(struct run *r, const struct cell *c)
@@ -229,6 +238,82 @@ void shuffle(struct cell *c, size_t n, uint64_t seed)
     }
 }
 
+void shuffle_index(size_t *v, size_t n, uint64_t seed)
+{
+    mix_state = seed;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(next_random() % i), t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
+/* A model's own settings (-w, the accept lock and mode, the pool's sizing, the poller): the
+ * dimensions a registry column selects. Every other dimension but the model is the
+ * configuration in which models are compared. */
+bool dim_is_own(const struct dim *d)
+{
+    return d->kind == DIM_LIST && d->takes != NULL;
+}
+
+/* The block a cell belongs to: its configuration and its repetition. */
+static void block_key(const struct cell *c, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < ndims && used < n; i++)
+        if (dims[i].kind == DIM_LIST && !dim_is_own(&dims[i]) && strcmp(dims[i].field, "MODELS"))
+            used += (size_t)snprintf(buf + used, n - used, "%s\x1f", c->v[i] ? c->v[i] : "-");
+    if (used < n)
+        snprintf(buf + used, n - used, "%d", c->rep);
+}
+
+int next_block(const struct run *r)
+{
+    int b = 0;
+    for (size_t i = 0; i < r->ncells; i++)
+        if (r->cells[i].block > b)
+            b = r->cells[i].block;
+    return b + 1;
+}
+
+void in_blocks(struct cell *c, size_t n, uint64_t seed, int first)
+{
+    if (n == 0)
+        return;
+    char(*key)[512] = malloc(n * sizeof *key);
+    size_t *of = malloc(n * sizeof *of), *order = malloc(n * sizeof *order);
+    struct cell *out = malloc(n * sizeof *out);
+    if (!key || !of || !order || !out)
+        die("out of memory");
+    size_t nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        block_key(&c[i], key[i], sizeof key[i]);
+        size_t b = 0;
+        while (b < i && strcmp(key[b], key[i]))
+            b++;
+        of[i] = b < i ? of[b] : nb++;
+    }
+    for (size_t b = 0; b < nb; b++)
+        order[b] = b;
+    shuffle_index(order, nb, seed);
+    size_t k = 0;
+    for (size_t p = 0; p < nb; p++) {
+        size_t from = k;
+        for (size_t i = 0; i < n; i++)
+            if (of[i] == order[p]) {
+                out[k] = c[i];
+                out[k++].block = first + (int)p;
+            }
+        shuffle(out + from, k - from, seed ^ (0x9E3779B97F4A7C15ULL * (p + 1)));
+    }
+    memcpy(c, out, n * sizeof *c);
+    free(key);
+    free(of);
+    free(order);
+    free(out);
+}
+
 void build_matrix(struct run *r, bool shuffled)
 {
     nlist = 0;
@@ -251,6 +336,21 @@ void build_matrix(struct run *r, bool shuffled)
         struct cell c;
         memset(&c, 0, sizeof c);
         c.v[dim_index("MODELS")] = models[k];
+        product(r, m, vals, nv, 0, &c, &rated, &nrated, &rated_cap);
+    }
+    /* --aa: the baseline again under a second name, in the same blocks */
+    if (!strcmp(val(r, "AA"), "yes")) {
+        const struct model *m = registry_find(&r->reg, val(r, "BASELINE"));
+        const char **vals[MAX_DIMS];
+        size_t nv[MAX_DIMS];
+        const char *store[MAX_DIMS][64];
+        for (size_t d = 0; d < nlist; d++) {
+            nv[d] = values_for(r, (size_t)list_dims[d], m, store[d], 64);
+            vals[d] = store[d];
+        }
+        struct cell c;
+        memset(&c, 0, sizeof c);
+        c.v[dim_index("MODELS")] = internf("%s" AA_SUFFIX, m->name);
         product(r, m, vals, nv, 0, &c, &rated, &nrated, &rated_cap);
     }
     /* the peers: servers from outside the project, beside the models (peer.c) */
@@ -276,14 +376,17 @@ void build_matrix(struct run *r, bool shuffled)
             product(r, m, vals, nv, 0, &c, &rated, &nrated, &rated_cap);
         }
     }
+    /* blocks: each configuration's contenders run back to back in a random order, the
+     * blocks in a random order, so that two models are compared in measurements adjacent in
+     * time (bench/run --verdicts pairs them by block) */
     uint64_t seed = strtoull(val(r, "SEED"), NULL, 10);
-    if (shuffled)
-        shuffle(r->cells, r->ncells, seed);
     size_t first = r->ncells;
+    if (shuffled)
+        in_blocks(r->cells, r->ncells, seed, 1);
     for (size_t i = 0; i < nrated; i++)
         add_cell(r, &rated[i]);
     if (shuffled)
-        shuffle(r->cells + first, nrated, seed + 1);
+        in_blocks(r->cells + first, nrated, seed + 1, next_block(r));
     free(rated);
 }
 
@@ -343,7 +446,7 @@ static double cell_estimate(struct run *r, const struct cell *c)
         }
     }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    const struct model *m = registry_find(&r->reg, cv(c, "MODELS"));
+    const struct model *m = registry_find(&r->reg, cell_model(c));
     double par = strtod(cv(c, "CONC"), NULL);
     if (m && !strcmp(m->kind, "one"))
         par = 1;
@@ -386,10 +489,11 @@ void dry_run(struct run *r)
     fmt_eta(e2, sizeof e2, bound);
     printf("cells: %zu (%zu configurations, %ld repetitions each)\n", r->ncells, configs, reps);
     if (max_reps > reps) {
-        printf("further repetitions: up to %ld per configuration until its throughput is within "
-               "+-%s%%, at most %zu more cells (--budget %ld%%)\n",
-               max_reps, val(r, "TARGET_CI"), r->ncells * (size_t)budget / 100, budget);
-        printf("estimated time: %s, at most %s with further repetitions; a cell disturbed by "
+        printf("further blocks: one at a time for each pair of neighbours not yet decided (a "
+               "model alone in its configuration: until within +-%s%%), up to %ld, at most %zu "
+               "more cells (--budget %ld%%)\n",
+               val(r, "TARGET_CI"), max_reps, r->ncells * (size_t)budget / 100, budget);
+        printf("estimated time: %s, at most %s with further blocks; a cell disturbed by "
                "other work runs again (up to %s times)\n",
                e1, e2, val(r, "MAX_RERUNS"));
     } else {

@@ -17,10 +17,12 @@
 #define MAX_DIMS 64
 
 /* A cell: a value for every dimension (the table's DIM_LIST rows, by index; "-" where the
- * dimension does not apply to its model), its repetition and the round that added it. */
+ * dimension does not apply to its model), its repetition, the round that added it and the
+ * block it runs in (the contenders of one configuration measured back to back; 0: none, a
+ * run made before blocks). */
 struct cell {
     const char *v[MAX_DIMS];
-    int rep, round;
+    int rep, round, block;
 };
 
 struct run {
@@ -52,11 +54,15 @@ const char *internf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *val(const struct run *r, const char *field);
 /* A cell's value of the dimension named field. */
 const char *cv(const struct cell *c, const char *field);
+/* The second name of the baseline's A/A copy (bench/run --aa): MODEL~aa. */
+#define AA_SUFFIX "~aa"
+/* The model a cell runs: its model's name, without AA_SUFFIX. */
+const char *cell_model(const struct cell *c);
 /* The cell's id (its file name without .json), into buf. */
 const char *cell_id(const struct cell *c, bool with_rep, char *buf, size_t n);
 /* The cell record (its value of every dimension) as a JSON object, for run.json and cell files. */
 json_object *cell_record(const struct cell *c);
-/* Its repetition, and its round when with_round and past the first, added to o. */
+/* Its repetition, and for run.json (with_round) its round past the first and its block. */
 void cell_record_rep(json_object *o, const struct cell *c, bool with_round);
 
 /* snprintf whose cut is deliberate (paths and messages bounded by their buffer). */
@@ -98,6 +104,16 @@ size_t split_words(const char *s, const char **out, size_t max);
 void build_matrix(struct run *r, bool shuffled);
 /* Shuffles c[0..n) with seed (the same order for the same seed everywhere). */
 void shuffle(struct cell *c, size_t n, uint64_t seed);
+void shuffle_index(size_t *v, size_t n, uint64_t seed);
+/* Orders c[0..n) in blocks: the cells of one configuration and repetition (every model and
+ * its own settings) back to back in a random order, the blocks in a random order, numbered
+ * from first in the order they run. */
+void in_blocks(struct cell *c, size_t n, uint64_t seed, int first);
+/* The number a new block takes: one above the run's highest. */
+int next_block(const struct run *r);
+/* A model's own settings (a dimension a registry column selects: -w, the lock, the accept
+ * mode, the pool's sizing, the poller); the rest but the model is the configuration. */
+bool dim_is_own(const struct dim *d);
 /* --dry-run: each configuration, its repetitions and seconds per cell, the estimated time. */
 void dry_run(struct run *r);
 /* A duration (2s, 500ms, 0) in seconds, 0 for none; seconds as 1m05s. */

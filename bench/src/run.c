@@ -236,78 +236,123 @@ static void summarize(struct run *r)
     }
 }
 
-static int cmp_wide(const void *a, const void *b)
+static int cmp_fewest(const void *a, const void *b)
 {
-    const struct config *x = *(struct config *const *)a, *y = *(struct config *const *)b;
-    double wx = x->ci_pct < 0 ? 1e9 : x->ci_pct, wy = y->ci_pct < 0 ? 1e9 : y->ci_pct;
-    return (wx < wy) - (wx > wy);
+    const struct vd_open *x = a, *y = b;
+    return (x->n > y->n) - (x->n < y->n);
 }
 
-/* Adaptive repetitions: rounds of one more repetition for the configurations whose
- * throughput is not yet known to within +-TARGET_CI% and that have fewer than MAX_REPS (and
- * no failed or skipped cell), the widest first while the budget lasts, shuffled, calibration
- * cells first. */
+/* The configuration of configs_of whose key is key, or NULL. */
+static struct config *config_by_key(struct config *c, size_t n, const char *key)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!strcmp(c[k].key, key))
+            return &c[k];
+    return NULL;
+}
+
+/* A configuration further blocks may go to: every cell of it ran and none failed. */
+static bool may_grow(const struct config *c, int max_reps)
+{
+    return c && c->failed == 0 && c->skipped == 0 && c->reps < max_reps;
+}
+
+/* The next cell of configuration g: its first cell again, one repetition on. */
+static struct cell next_of(const struct run *r, const struct config *g, int round, int block)
+{
+    struct cell c = r->cells[g->first];
+    int rep = 0;
+    char key[512];
+    for (size_t i = 0; i < r->ncells; i++)
+        if (!strcmp(cell_id(&r->cells[i], false, key, sizeof key), g->key) && r->cells[i].rep > rep)
+            rep = r->cells[i].rep;
+    c.rep = rep + 1;
+    c.round = round;
+    c.block = block;
+    return c;
+}
+
+/* The stopping rule: after the first pass, rounds of further blocks where they can decide
+ * something, while the budget lasts: for each pair of neighbours in a ranking not yet decided
+ * on throughput, one more block of the two (back to back, in a random order), up to MAX_REPS
+ * blocks compared; for each model alone in its configuration whose throughput is not yet
+ * within +-TARGET_CI%, one more cell. The pairs compared in the fewest blocks first; the
+ * blocks of a round shuffled, calibration cells first. The verdicts are at the level that
+ * keeps the false-alarm rate over all these looks at 5% (vd_level). */
 static void further_rounds(struct run *r, size_t budget)
 {
     int reps = atoi(val(r, "REPS")), max_reps = atoi(val(r, "MAX_REPS"));
     double target = strtod(val(r, "TARGET_CI"), NULL);
+    struct vd_rule rule = {strtod(val(r, "EQUIVALENCE"), NULL), vd_level(reps, max_reps)};
     int round = 1;
     for (size_t i = 0; i < r->ncells; i++)
         if (r->cells[i].round > round)
             round = r->cells[i].round;
     while (max_reps > reps) {
-        summarize(r);
+        struct vd_open *open;
+        size_t no = vd_open(r->dir, &rule, (size_t)max_reps, &open);
         struct config *c;
-        size_t n = configs_of(r, &c);
-        struct config **wide = malloc((n ? n : 1) * sizeof *wide);
-        size_t nw = 0;
-        for (size_t k = 0; k < n; k++)
-            if (c[k].failed == 0 && c[k].skipped == 0 && c[k].reps < max_reps &&
-                (c[k].ci_pct < 0 || c[k].ci_pct > target))
-                wide[nw++] = &c[k];
-        qsort(wide, nw, sizeof *wide, cmp_wide);
-        size_t spent = count_round(r, true);
-        if (nw == 0) {
-            free(wide);
+        size_t nc = configs_of(r, &c);
+        qsort(open, no, sizeof *open, cmp_fewest);
+        /* the blocks wanted: a pair's two configurations, or a lone one's */
+        struct config *(*want)[2] = malloc((no ? no : 1) * sizeof *want);
+        size_t nw = 0, npairs = 0, cells = 0;
+        for (size_t k = 0; k < no; k++) {
+            struct config *a = config_by_key(c, nc, open[k].a);
+            struct config *b = open[k].b[0] ? config_by_key(c, nc, open[k].b) : NULL;
+            if (!may_grow(a, max_reps) || (open[k].b[0] && !may_grow(b, max_reps)))
+                continue;
+            if (!b && !(a->ci_pct < 0 || a->ci_pct > target))
+                continue;
+            want[nw][0] = a;
+            want[nw++][1] = b;
+            npairs += b != NULL;
+        }
+        free(open);
+        size_t spent = count_round(r, true), take = 0;
+        while (take < nw && spent + cells + 1 + (want[take][1] != NULL) <= budget)
+            cells += 1 + (want[take++][1] != NULL);
+        if (nw == 0 || take == 0) {
+            if (nw > 0)
+                say("bench/run: %zu pair(s) of neighbours not yet decided, %zu model(s) alone "
+                    "in a configuration not yet within +-%s%%; the budget of %zu further cells "
+                    "(--budget %s%%) is spent\n",
+                    npairs, nw - npairs, val(r, "TARGET_CI"), budget, val(r, "BUDGET"));
+            free(want);
             free(c);
             break;
         }
-        if (spent >= budget) {
-            say("bench/run: %zu configuration(s) still wider than +-%s%%; the budget of %zu "
-                "further cells (--budget %s%%) is spent\n",
-                nw, val(r, "TARGET_CI"), budget, val(r, "BUDGET"));
-            free(wide);
-            free(c);
-            break;
-        }
-        size_t take = nw < budget - spent ? nw : budget - spent;
         round++;
-        struct cell *more = malloc(take * sizeof *more);
-        size_t nm = 0;
-        for (int pass = 0; pass < 2; pass++) /* the calibration cells first */
-            for (size_t k = 0; k < take; k++) {
-                const struct cell *src = &r->cells[wide[k]->first];
-                if (!strcmp(cv(src, "RATE_PCT"), "-") != (pass == 0))
-                    continue;
-                more[nm] = *src;
-                more[nm].rep = wide[k]->reps + 1;
-                more[nm++].round = round;
-            }
-        /* shuffle each part with the run's seed and the round */
+        /* the blocks in a random order, calibration blocks first; each block's cells in a
+         * random order */
         uint64_t seed = strtoull(val(r, "SEED"), NULL, 10) + (uint64_t)round;
-        size_t calib = 0;
-        for (size_t k = 0; k < take; k++)
-            calib += !strcmp(cv(&more[k], "RATE_PCT"), "-");
-        shuffle(more, calib, seed);
-        shuffle(more + calib, take - calib, seed);
-        say("bench/run: round %d: %zu configuration(s) not yet within +-%s%%: one more "
-            "repetition for %zu\n",
-            round, nw, val(r, "TARGET_CI"), take);
-        for (size_t k = 0; k < take; k++)
-            add_cell(r, &more[k]);
+        size_t *order = malloc(take * sizeof *order), nord = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            size_t from = nord;
+            for (size_t k = 0; k < take; k++)
+                if (!strcmp(cv(&r->cells[want[k][0]->first], "RATE_PCT"), "-") == (pass == 0))
+                    order[nord++] = k;
+            shuffle_index(order + from, nord - from, seed + (uint64_t)pass);
+        }
+        say("bench/run: round %d: %zu pair(s) of neighbours not yet decided, %zu model(s) alone "
+            "in a configuration not yet within +-%s%%: one more block for %zu\n",
+            round, npairs, nw - npairs, val(r, "TARGET_CI"), take);
+        int block = next_block(r);
+        for (size_t k = 0; k < take; k++) {
+            struct config *const *w = want[order[k]];
+            struct cell two[2];
+            size_t n = 0;
+            for (int i = 0; i < 2; i++)
+                if (w[i])
+                    two[n++] = next_of(r, w[i], round, block);
+            shuffle(two, n, seed ^ (uint64_t)block);
+            for (size_t i = 0; i < n; i++)
+                add_cell(r, &two[i]);
+            block++;
+        }
         run_json_save(r, NULL, NULL);
-        free(more);
-        free(wide);
+        free(order);
+        free(want);
         free(c);
         run_order(r, budget);
     }
@@ -532,17 +577,30 @@ int main(int argc, char **argv)
         if (!strcmp(o, "--ratio-intervals"))
             return stat_ratios();
         if (!strcmp(o, "--verdicts")) {
-            /* --verdicts DIR [--equivalence PCT] */
+            /* --verdicts DIR [--equivalence PCT] [--reps N] [--max-reps N]: the run's own */
             if (a + 1 >= argc)
                 bad("--verdicts needs a run directory");
             double eq = 5;
-            if (a + 3 < argc + 0 && !strcmp(argv[a + 2], "--equivalence")) {
+            long reps = 3, max_reps = 3;
+            for (int k = a + 2; k < argc; k += 2) {
+                if (k + 1 >= argc)
+                    bad("--verdicts: %s needs a value", argv[k]);
                 char *end;
-                eq = strtod(argv[a + 3], &end);
-                if (*end || !(eq > 0 && eq < 100))
-                    bad("--equivalence: a percentage above 0 and below 100");
+                if (!strcmp(argv[k], "--equivalence")) {
+                    eq = strtod(argv[k + 1], &end);
+                    if (*end || !(eq > 0 && eq < 100))
+                        bad("--equivalence: a percentage above 0 and below 100");
+                } else if (!strcmp(argv[k], "--reps") || !strcmp(argv[k], "--max-reps")) {
+                    long v = strtol(argv[k + 1], &end, 10);
+                    if (*end || v < 1 || v > 1000)
+                        bad("--verdicts: %s: a number of repetitions from 1 to 1000", argv[k]);
+                    *(!strcmp(argv[k], "--reps") ? &reps : &max_reps) = v;
+                } else {
+                    bad("--verdicts: unknown option '%s'", argv[k]);
+                }
             }
-            return stat_verdicts(argv[a + 1], eq);
+            struct vd_rule rule = {eq, vd_level((int)reps, (int)max_reps)};
+            return stat_verdicts(argv[a + 1], &rule);
         }
         if (!strcmp(o, "--heatmap")) {
             if (a + 1 >= argc)

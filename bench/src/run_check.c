@@ -202,6 +202,19 @@ void run_check_all(struct run *r)
     }
     if (!executable(r->bin, "loadgen"))
         bad("%s/loadgen is missing; run make first", r->bin);
+    /* --aa: the baseline, one of the run's models, measured twice */
+    if (!strcmp(val(r, "AA"), "yes")) {
+        int b = dim_index("BASELINE");
+        if (n == 0)
+            bad("--aa: no model to measure twice");
+        if (!*r->val[b])
+            r->val[b] = w[0];
+        bool in = false;
+        for (size_t k = 0; k < n; k++)
+            in |= !strcmp(w[k], r->val[b]);
+        if (!in)
+            bad("--baseline '%s': not one of the run's models (%s)", r->val[b], val(r, "MODELS"));
+    }
     const char *sp[64], *wk[64];
     size_t nsp = split_words(val(r, "SPARE"), sp, 64), nwk = split_words(val(r, "WORKERS"), wk, 64);
     for (size_t k = 0; k < nsp; k++) {

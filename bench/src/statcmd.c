@@ -53,64 +53,85 @@ static int by_name(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-int stat_summary(const char *dir)
+int ok_cells(const char *dir, const char *who, void (*fn)(json_object *cell, void *arg), void *arg)
 {
-    static const char *const paths[3] = {"loadgen.totals.rps", "loadgen.latency_us.total.p50",
-                                         "loadgen.latency_us.total.p99"};
-    static const char *const names[3] = {"rps", "p50_us", "p99_us"};
     char cells[PATH_MAX];
     bufprintf(cells, sizeof cells, "%s/cells", dir);
     struct dirent **ents;
     int ne = scandir(cells, &ents, NULL, by_name);
     if (ne < 0) {
-        say("bench/run --summary-stats: %s: cannot read it\n", cells);
-        return 1;
+        say("%s: %s: cannot read it\n", who, cells);
+        return -1;
     }
-    struct group *g = calloc((size_t)ne + 1, sizeof *g);
-    size_t ng = 0;
     for (int i = 0; i < ne; i++) {
         const char *name = ents[i]->d_name;
         size_t len = strlen(name);
         json_object *j = NULL;
-        if (len < 6 || strcmp(name + len - 5, ".json") ||
-            !read_json(internf("%s/%s", cells, name), &j)) {
-            free(ents[i]);
-            continue;
+        if (len > 5 && !strcmp(name + len - 5, ".json") &&
+            read_json(internf("%s/%s", cells, name), &j)) {
+            const char *st = jdoc_str(jdoc_get(j, "status"));
+            if (st && !strcmp(st, "ok") && jdoc_str(jdoc_get(j, "id")))
+                fn(j, arg);
+            json_object_put(j);
         }
         free(ents[i]);
-        json_object *id = jdoc_get(j, "id"), *st = jdoc_get(j, "status");
-        if (!jdoc_str(id) || !jdoc_str(st) || strcmp(jdoc_str(st), "ok")) {
-            json_object_put(j);
-            continue;
-        }
-        char key[512];
-        bufprintf(key, sizeof key, "%s", jdoc_str(id));
-        char *r = strrchr(key, '-');
-        if (r && r[1] == 'r' && r[2] && strspn(r + 2, "0123456789") == strlen(r + 2))
-            *r = 0;
-        size_t k = 0;
-        while (k < ng && strcmp(g[k].key, key))
-            k++;
-        if (k == ng)
-            bufprintf(g[ng++].key, sizeof g->key, "%s", key);
-        for (int m = 0; m < 3; m++) {
-            json_object *v = jdoc_path(j, paths[m]);
-            if (jdoc_is_num(v) && g[k].n[m] < 256)
-                g[k].v[m][g[k].n[m]++] = jdoc_num(v, 0);
-        }
-        json_object_put(j);
     }
     free(ents);
+    return 0;
+}
+
+struct groups {
+    struct group *g;
+    size_t n, cap;
+};
+
+static void group_cell(json_object *j, void *arg)
+{
+    static const char *const paths[3] = {"loadgen.totals.rps", "loadgen.latency_us.total.p50",
+                                         "loadgen.latency_us.total.p99"};
+    struct groups *gs = arg;
+    char key[512];
+    bufprintf(key, sizeof key, "%s", jdoc_str(jdoc_get(j, "id")));
+    char *r = strrchr(key, '-');
+    if (r && r[1] == 'r' && r[2] && strspn(r + 2, "0123456789") == strlen(r + 2))
+        *r = 0;
+    size_t k = 0;
+    while (k < gs->n && strcmp(gs->g[k].key, key))
+        k++;
+    if (k == gs->n) {
+        if (gs->n == gs->cap) {
+            gs->cap = gs->cap ? 2 * gs->cap : 64;
+            struct group *more = realloc(gs->g, gs->cap * sizeof *more);
+            if (!more)
+                die("out of memory");
+            gs->g = more;
+        }
+        memset(&gs->g[k], 0, sizeof gs->g[k]);
+        bufprintf(gs->g[gs->n++].key, sizeof gs->g->key, "%s", key);
+    }
+    for (int m = 0; m < 3; m++) {
+        json_object *v = jdoc_path(j, paths[m]);
+        if (jdoc_is_num(v) && gs->g[k].n[m] < 256)
+            gs->g[k].v[m][gs->g[k].n[m]++] = jdoc_num(v, 0);
+    }
+}
+
+int stat_summary(const char *dir)
+{
+    static const char *const names[3] = {"rps", "p50_us", "p99_us"};
+    struct groups gs = {0};
+    if (ok_cells(dir, "bench/run --summary-stats", group_cell, &gs) < 0)
+        return 1;
     json_object *all = json_object_new_object();
-    for (size_t k = 0; k < ng; k++) {
+    for (size_t k = 0; k < gs.n; k++) {
         json_object *o = json_object_new_object();
         for (int m = 0; m < 3; m++)
-            jdoc_set(o, names[m], interval(g[k].v[m], g[k].n[m]));
-        jdoc_set(all, g[k].key, o);
+            jdoc_set(o, names[m], interval(gs.g[k].v[m], gs.g[k].n[m]));
+        jdoc_set(all, gs.g[k].key, o);
     }
     puts(jdoc_text(all));
     json_object_put(all);
-    free(g);
+    free(gs.g);
     return 0;
 }
 

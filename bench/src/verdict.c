@@ -10,7 +10,6 @@
  * interval, and each neighbour in the ranking is decided against the next: faster or slower
  * when the interval excludes 1, equivalent within the equivalence band, undecided otherwise.
  * Neighbours not told apart share a group. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +21,15 @@
 
 #define MAX_PAIRS 256
 
-/* The cell keys that are a model's own settings; every other key but the model and the
- * repetition is the configuration. */
-static const char *const own[] = {"workers", "lock", "accept", "spare", "poller", "sieve"};
-
+/* A key of a cell's record that is a model's own setting (the dimensions a registry column
+ * selects); every other key but the model and the repetition is the configuration. */
 static bool is_own(const char *key)
 {
-    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
-        if (!strcmp(key, own[i]))
-            return true;
+    for (size_t i = 0; i < ndims; i++) {
+        const char *k = dim_record_key(&dims[i]);
+        if (k && !strcmp(k, key))
+            return dim_is_own(&dims[i]);
+    }
     return false;
 }
 
@@ -41,6 +40,7 @@ struct sample {
 
 struct contender {
     char id[256];    /* the model and its own settings, as JSON text */
+    char cell[512];  /* its cells' id without the repetition */
     char label[160]; /* what the verdict calls it */
     char model[64];
     json_object *settings;
@@ -56,11 +56,6 @@ struct config {
     size_t n, cap;
 };
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-    return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 static int by_median(const void *a, const void *b)
 {
     const struct contender *x = a, *y = b;
@@ -75,9 +70,16 @@ static double median_of(const struct contender *c)
     return bs_median(v, c->n);
 }
 
+struct configs {
+    struct config *c;
+    size_t n;
+};
+
 /* One ok cell into its configuration and contender. */
-static void take(struct config **cfg, size_t *ncfg, json_object *cell)
+static void take(json_object *cell, void *arg)
 {
+    struct config **cfg = &((struct configs *)arg)->c;
+    size_t *ncfg = &((struct configs *)arg)->n;
     json_object *rec = jdoc_get(cell, "cell");
     if (!json_object_is_type(rec, json_type_object))
         return;
@@ -126,6 +128,12 @@ static void take(struct config **cfg, size_t *ncfg, json_object *cell)
         json_object_put(mine);
     }
     struct contender *t = &g->c[c];
+    if (!t->cell[0] && jdoc_str(jdoc_get(cell, "id"))) {
+        bufprintf(t->cell, sizeof t->cell, "%s", jdoc_str(jdoc_get(cell, "id")));
+        char *r = strrchr(t->cell, '-');
+        if (r && r[1] == 'r')
+            *r = 0;
+    }
     json_object *rps = jdoc_path(cell, "loadgen.totals.rps");
     json_object *p99 = jdoc_path(cell, "loadgen.latency_us.total.p99");
     json_object *block = jdoc_get(cell, "block");
@@ -166,7 +174,7 @@ static void label(struct config *g)
 }
 
 /* The paired ratio a/b of a metric (0: throughput, 1: p99) over the keys both have. */
-static void paired(const struct contender *a, const struct contender *b, int metric,
+static void paired(const struct contender *a, const struct contender *b, int metric, double level,
                    struct bs_paired *out)
 {
     double x[MAX_PAIRS], y[MAX_PAIRS];
@@ -178,7 +186,7 @@ static void paired(const struct contender *a, const struct contender *b, int met
                 y[n++] = metric ? b->s[j].p99 : b->s[j].rps;
                 break;
             }
-    if (bs_paired_ratio(x, y, n, 0.95, out) < 0)
+    if (bs_paired_ratio(x, y, n, level, out) < 0)
         *out = (struct bs_paired){.ratio = NAN, .lo = NAN, .hi = NAN};
 }
 
@@ -213,43 +221,81 @@ static const char *word(const struct bs_paired *p, double equivalence, bool lowe
     }
 }
 
-static json_object *verdict_of(struct config *g, double equivalence)
+/* The A/A copy of the baseline (bench/run --aa): a model measured under a second name. */
+static bool is_aa(const struct contender *c)
+{
+    size_t n = strlen(c->model);
+    return n > 3 && !strcmp(c->model + n - 3, "~aa");
+}
+
+static json_object *pair_json(const char *a, const char *b, const char *metric,
+                              const struct bs_paired *p, const char *verdict)
+{
+    json_object *o = json_object_new_object();
+    if (a)
+        jdoc_set(o, "a", json_object_new_string(a));
+    if (b)
+        jdoc_set(o, "b", json_object_new_string(b));
+    if (metric)
+        jdoc_set(o, "metric", json_object_new_string(metric));
+    jdoc_set(o, "ratio", num4(p->ratio));
+    jdoc_set(o, "ci", interval_of(p));
+    jdoc_set(o, "n", json_object_new_uint64(p->n));
+    jdoc_set(o, "level", num4(p->level));
+    if (verdict)
+        jdoc_set(o, "verdict", json_object_new_string(verdict));
+    return o;
+}
+
+/* The ranked contender (of the first nr) whose A/A copy contender i is: the same model and
+ * settings; -1 if none. */
+static int baseline_of(const struct config *g, size_t nr, size_t i)
+{
+    size_t len = strlen(g->c[i].model) - strlen("~aa");
+    for (size_t j = 0; j < nr; j++)
+        if (strlen(g->c[j].model) == len && !strncmp(g->c[j].model, g->c[i].model, len) &&
+            json_object_equal(g->c[j].settings, g->c[i].settings))
+            return (int)j;
+    return -1;
+}
+
+/* Ranks g's contenders (the A/A copy last, out of the ranking) and labels them; the number
+ * ranked. */
+static size_t rank(struct config *g)
 {
     for (size_t i = 0; i < g->n; i++)
-        g->c[i].median = median_of(&g->c[i]);
+        g->c[i].median = is_aa(&g->c[i]) ? -1 : median_of(&g->c[i]);
     qsort(g->c, g->n, sizeof *g->c, by_median);
     label(g);
+    size_t n = 0;
+    while (n < g->n && !is_aa(&g->c[n]))
+        n++;
+    return n;
+}
+
+static json_object *verdict_of(struct config *g, const struct vd_rule *rule)
+{
+    size_t nr = rank(g);
     json_object *v = json_object_get(g->dims);
     json_object *ranking = json_object_new_array(), *pairs = json_object_new_array();
     int group = 1;
-    for (size_t i = 0; i < g->n; i++) {
+    for (size_t i = 0; i < nr; i++) {
         struct contender *c = &g->c[i];
         if (i > 0) {
             struct bs_paired p;
-            paired(&g->c[i - 1], c, 0, &p);
-            const char *w = word(&p, equivalence, false);
+            paired(&g->c[i - 1], c, 0, rule->level, &p);
+            const char *w = word(&p, rule->equivalence, false);
             group += !strcmp(w, "faster") || !strcmp(w, "slower");
-            for (int metric = 0; metric < 2; metric++) {
-                if (metric)
-                    paired(&g->c[i - 1], c, 1, &p);
-                json_object *o = json_object_new_object();
-                jdoc_set(o, "a", json_object_new_string(g->c[i - 1].label));
-                jdoc_set(o, "b", json_object_new_string(c->label));
-                jdoc_set(o, "metric", json_object_new_string(metric ? "p99_us" : "rps"));
-                jdoc_set(o, "ratio", num4(p.ratio));
-                jdoc_set(o, "ci", interval_of(&p));
-                jdoc_set(o, "n", json_object_new_uint64(p.n));
-                jdoc_set(o, "level", num4(p.level));
-                jdoc_set(o, "verdict",
-                         json_object_new_string(metric ? word(&p, equivalence, true) : w));
-                json_object_array_add(pairs, o);
-            }
+            json_object_array_add(pairs, pair_json(g->c[i - 1].label, c->label, "rps", &p, w));
+            paired(&g->c[i - 1], c, 1, rule->level, &p);
+            json_object_array_add(pairs, pair_json(g->c[i - 1].label, c->label, "p99_us", &p,
+                                                   word(&p, rule->equivalence, true)));
         }
         struct bs_paired best;
         if (i == 0)
             best = (struct bs_paired){.n = c->n, .ratio = 1, .lo = 1, .hi = 1, .level = 1};
         else
-            paired(c, &g->c[0], 0, &best);
+            paired(c, &g->c[0], 0, rule->level, &best);
         json_object *o = json_object_new_object();
         jdoc_set(o, "model", json_object_new_string(c->label));
         jdoc_set(o, "rps", num4(c->median));
@@ -261,46 +307,115 @@ static json_object *verdict_of(struct config *g, double equivalence)
     }
     jdoc_set(v, "ranking", ranking);
     jdoc_set(v, "pairs", pairs);
+    /* the A/A copy against its model: what this machine resolves in this configuration */
+    for (size_t i = nr; i < g->n; i++) {
+        int j = baseline_of(g, nr, i);
+        if (j < 0)
+            continue;
+        struct bs_paired p;
+        paired(&g->c[j], &g->c[i], 0, rule->level, &p);
+        json_object *aa = pair_json(NULL, NULL, NULL, &p, word(&p, rule->equivalence, false));
+        jdoc_set(aa, "model", json_object_new_string(g->c[j].label));
+        jdoc_set(v, "aa", aa);
+    }
     return v;
 }
 
-int stat_verdicts(const char *dir, double equivalence)
+static void load(const char *dir, struct configs *all)
 {
-    char cells[PATH_MAX];
-    bufprintf(cells, sizeof cells, "%s/cells", dir);
-    struct dirent **ents;
-    int ne = scandir(cells, &ents, NULL, by_name);
-    if (ne < 0) {
-        say("bench/run --verdicts: %s: cannot read it\n", cells);
-        return 1;
+    *all = (struct configs){0};
+    if (ok_cells(dir, "bench/run --verdicts", take, all) < 0)
+        die("cannot read the cells of %s", dir);
+}
+
+static void unload(struct configs *all)
+{
+    for (size_t k = 0; k < all->n; k++) {
+        for (size_t i = 0; i < all->c[k].n; i++)
+            json_object_put(all->c[k].c[i].settings);
+        free(all->c[k].c);
+        json_object_put(all->c[k].dims);
     }
-    struct config *cfg = NULL;
-    size_t ncfg = 0;
-    for (int i = 0; i < ne; i++) {
-        const char *name = ents[i]->d_name;
-        size_t len = strlen(name);
-        json_object *j = NULL;
-        if (len > 5 && !strcmp(name + len - 5, ".json") &&
-            read_json(internf("%s/%s", cells, name), &j)) {
-            const char *st = jdoc_str(jdoc_get(j, "status"));
-            if (st && !strcmp(st, "ok"))
-                take(&cfg, &ncfg, j);
-            json_object_put(j);
-        }
-        free(ents[i]);
+    free(all->c);
+}
+
+double vd_level(int reps, int max_reps)
+{
+    /* Bonferroni over the looks that can decide: a pair is looked at with reps, reps + 1,
+     * ... max_reps blocks; a look with n blocks can decide at level 1 - a only if the exact
+     * signed-rank interval reaches it (1 - 2^(1-n) >= 1 - a). Each look gets 0.05/L, L the
+     * fewest looks that can decide at that level. */
+    int most = max_reps > reps ? max_reps - reps + 1 : 1;
+    for (int l = 1; l < most; l++) {
+        int can = 0;
+        for (int n = reps; n <= (max_reps > reps ? max_reps : reps); n++)
+            can += 1 - ldexp(1, 1 - n) >= 1 - 0.05 / l;
+        if (can <= l)
+            return 1 - 0.05 / l;
     }
-    free(ents);
-    json_object *all = json_object_new_array();
-    for (size_t k = 0; k < ncfg; k++) {
-        if (cfg[k].n > 1) /* one contender: nothing to compare */
-            json_object_array_add(all, verdict_of(&cfg[k], equivalence));
-        for (size_t i = 0; i < cfg[k].n; i++)
-            json_object_put(cfg[k].c[i].settings);
-        free(cfg[k].c);
-        json_object_put(cfg[k].dims);
-    }
-    free(cfg);
-    puts(jdoc_text(all));
-    json_object_put(all);
+    return 1 - 0.05 / most;
+}
+
+int stat_verdicts(const char *dir, const struct vd_rule *rule)
+{
+    struct configs all;
+    load(dir, &all);
+    json_object *out = json_object_new_array();
+    for (size_t k = 0; k < all.n; k++)
+        if (all.c[k].n > 1) /* one contender: nothing to compare */
+            json_object_array_add(out, verdict_of(&all.c[k], rule));
+    unload(&all);
+    puts(jdoc_text(out));
+    json_object_put(out);
     return 0;
+}
+
+/* Adds the pair (a, b) to o when further blocks could decide it: undecided in fewer than max_n
+ * blocks. A lone contender (b NULL) is added as it is. */
+static void want_more(struct vd_open **o, size_t *n, size_t *cap, const struct contender *a,
+                      const struct contender *b, const struct vd_rule *rule, size_t max_n)
+{
+    struct bs_paired p = {0};
+    if (b) {
+        paired(a, b, 0, rule->level, &p);
+        if (bs_decide(&p, rule->equivalence) != BS_UNDECIDED || p.n >= max_n)
+            return;
+    }
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        struct vd_open *more = realloc(*o, *cap * sizeof *more);
+        if (!more)
+            die("out of memory");
+        *o = more;
+    }
+    (*o)[*n] = (struct vd_open){.n = p.n};
+    bufprintf((*o)[*n].a, sizeof(*o)[*n].a, "%s", a->cell);
+    if (b)
+        bufprintf((*o)[*n].b, sizeof(*o)[*n].b, "%s", b->cell);
+    (*n)++;
+}
+
+size_t vd_open(const char *dir, const struct vd_rule *rule, size_t max_n, struct vd_open **out)
+{
+    struct configs all;
+    load(dir, &all);
+    size_t n = 0, cap = 0;
+    struct vd_open *o = NULL;
+    for (size_t k = 0; k < all.n; k++) {
+        struct config *g = &all.c[k];
+        size_t nr = rank(g);
+        if (g->n == 1)
+            want_more(&o, &n, &cap, &g->c[0], NULL, rule, max_n);
+        for (size_t i = 0; i + 1 < nr; i++)
+            want_more(&o, &n, &cap, &g->c[i], &g->c[i + 1], rule, max_n);
+        /* the A/A pair gets the neighbours' looks, so that it shows their false alarms */
+        for (size_t i = nr; i < g->n; i++) {
+            int j = baseline_of(g, nr, i);
+            if (j >= 0)
+                want_more(&o, &n, &cap, &g->c[j], &g->c[i], rule, max_n);
+        }
+    }
+    unload(&all);
+    *out = o;
+    return n;
 }
