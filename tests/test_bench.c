@@ -215,6 +215,9 @@ Test(bench, verdicts_from_known_pairs, .timeout = 60)
                    "ci: [0.9802, 1.0305], n: 6, level: 0.9688, verdict: \"equivalent\"}");
     expect_jq(out, "[.verdicts[0].pairs[] | select(.metric == \"p99_us\") | .verdict] == "
                    "[\"equivalent\", \"equivalent\"]");
+    /* CPU per request: 2 s of CPU for 1000 requests everywhere, 2 ms each, a ratio of 1 */
+    expect_jq(out, "[.verdicts[0].pairs[] | select(.metric == \"cpu_ms_per_req\") | [.ratio, "
+                   ".verdict]] == [[1, \"equivalent\"], [1, \"equivalent\"]]");
     expect_jq(out, ".verdicts[1] | .ranking[1].ratio_to_best == 0.5 and .ranking[1].ratio_ci == "
                    "null and .pairs[0].verdict == \"undecided\" and .pairs[0].level == 0.875 "
                    "and .pairs[0].ci == null and .ranking[1].group == 1");
@@ -231,8 +234,23 @@ Test(bench, verdicts_from_known_pairs, .timeout = 60)
     /* a narrower band: thread and reactor are no longer equivalent, but undecided */
     cr_assert_eq(sh("jq -n '{matrix: {EQUIVALENCE: \"2\"}}' >%s/run.json%s", dir, ""), 0);
     cr_assert_eq(sh("bench/summarize %s >%s", dir, out), 0);
-    expect_jq(out, ".verdicts[0].pairs[2].verdict == \"undecided\"");
-    sh("rm -rf %s%s", dir, "");
+    expect_jq(out, "[.verdicts[0].pairs[] | select(.metric == \"rps\")][1].verdict == "
+                   "\"undecided\"");
+    /* bench/compare sets two runs' verdicts side by side: a copy where reactor leads at 32
+     * connections (1200 k against 1000 k) agrees on prethread/thread at 8 and disagrees at 32
+     * (prethread vs reactor, in name order: faster in A, slower in B) */
+    snprintf(cmd, sizeof cmd,
+             "rm -rf %s-b && cp -r %s %s-b && for k in 1 2 3 4 5 6; do f=%s-b/cells/"
+             "reactor-c32-r$((7 - k)).json; jq --argjson r $((1200 * k)) "
+             "'.loadgen.totals.rps = $r' $f >$f.new && mv $f.new $f; done && "
+             "bench/compare %s %s-b --json >%s/cmp.json",
+             dir, dir, dir, dir, dir, dir, dir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    snprintf(out, sizeof out, "%s/cmp.json", dir);
+    expect_jq(out, ".verdicts | .in_both == 4 and .decided_in_both == 2 and .agree == 1 and "
+                   "(.disagree | length == 1) and (.disagree[0] | (.pair | startswith(\"prethread "
+                   "vs reactor\")) and .a == \"faster\" and .b == \"slower\")");
+    sh("rm -rf %s %s-b", dir, dir);
 }
 
 /* bench/compare: two runs made from the fixture cells (prethread with a fourth repetition),

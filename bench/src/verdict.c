@@ -33,9 +33,14 @@ static bool is_own(const char *key)
     return false;
 }
 
+/* The metrics compared: throughput (higher is better), p99 latency and the server's CPU
+ * per request (lower is better). */
+enum { M_RPS, M_P99, M_CPU, M_N };
+static const char *const metric_name[M_N] = {"rps", "p99_us", "cpu_ms_per_req"};
+
 struct sample {
     long key; /* the block, or the repetition */
-    double rps, p99;
+    double m[M_N];
 };
 
 struct contender {
@@ -66,7 +71,7 @@ static double median_of(const struct contender *c)
 {
     double v[MAX_PAIRS];
     for (size_t i = 0; i < c->n; i++)
-        v[i] = c->s[i].rps;
+        v[i] = c->s[i].m[M_RPS];
     return bs_median(v, c->n);
 }
 
@@ -139,10 +144,14 @@ static void take(json_object *cell, void *arg)
     json_object *block = jdoc_get(cell, "block");
     if (!jdoc_is_num(rps) || t->n == MAX_PAIRS)
         return;
+    double reqs = jdoc_num(jdoc_path(cell, "server.requests"), 0);
+    double cpu = reqs > 0 ? (jdoc_num(jdoc_path(cell, "server.utime_s"), NAN) +
+                             jdoc_num(jdoc_path(cell, "server.stime_s"), NAN)) /
+                                reqs * 1000
+                          : NAN;
     t->s[t->n++] =
         (struct sample){.key = (long)jdoc_num(jdoc_is_num(block) ? block : jdoc_get(rec, "rep"), 0),
-                        .rps = jdoc_num(rps, 0),
-                        .p99 = jdoc_num(p99, NAN)};
+                        .m = {jdoc_num(rps, 0), jdoc_num(p99, NAN), cpu}};
 }
 
 /* The labels: a model's name, and where one model has several contenders in a configuration,
@@ -182,8 +191,8 @@ static void paired(const struct contender *a, const struct contender *b, int met
     for (size_t i = 0; i < a->n; i++)
         for (size_t j = 0; j < b->n; j++)
             if (a->s[i].key == b->s[j].key) {
-                x[n] = metric ? a->s[i].p99 : a->s[i].rps;
-                y[n++] = metric ? b->s[j].p99 : b->s[j].rps;
+                x[n] = a->s[i].m[metric];
+                y[n++] = b->s[j].m[metric];
                 break;
             }
     if (bs_paired_ratio(x, y, n, level, out) < 0)
@@ -283,19 +292,20 @@ static json_object *verdict_of(struct config *g, const struct vd_rule *rule)
         struct contender *c = &g->c[i];
         if (i > 0) {
             struct bs_paired p;
-            paired(&g->c[i - 1], c, 0, rule->level, &p);
-            const char *w = word(&p, rule->equivalence, false);
-            group += !strcmp(w, "faster") || !strcmp(w, "slower");
-            json_object_array_add(pairs, pair_json(g->c[i - 1].label, c->label, "rps", &p, w));
-            paired(&g->c[i - 1], c, 1, rule->level, &p);
-            json_object_array_add(pairs, pair_json(g->c[i - 1].label, c->label, "p99_us", &p,
-                                                   word(&p, rule->equivalence, true)));
+            for (int m = 0; m < M_N; m++) {
+                paired(&g->c[i - 1], c, m, rule->level, &p);
+                const char *w = word(&p, rule->equivalence, m != M_RPS);
+                if (m == M_RPS)
+                    group += !strcmp(w, "faster") || !strcmp(w, "slower");
+                json_object_array_add(
+                    pairs, pair_json(g->c[i - 1].label, c->label, metric_name[m], &p, w));
+            }
         }
         struct bs_paired best;
         if (i == 0)
             best = (struct bs_paired){.n = c->n, .ratio = 1, .lo = 1, .hi = 1, .level = 1};
         else
-            paired(c, &g->c[0], 0, rule->level, &best);
+            paired(c, &g->c[0], M_RPS, rule->level, &best);
         json_object *o = json_object_new_object();
         jdoc_set(o, "model", json_object_new_string(c->label));
         jdoc_set(o, "rps", num4(c->median));
@@ -313,7 +323,7 @@ static json_object *verdict_of(struct config *g, const struct vd_rule *rule)
         if (j < 0)
             continue;
         struct bs_paired p;
-        paired(&g->c[j], &g->c[i], 0, rule->level, &p);
+        paired(&g->c[j], &g->c[i], M_RPS, rule->level, &p);
         json_object *aa = pair_json(NULL, NULL, NULL, &p, word(&p, rule->equivalence, false));
         jdoc_set(aa, "model", json_object_new_string(g->c[j].label));
         jdoc_set(v, "aa", aa);
@@ -377,7 +387,7 @@ static void want_more(struct vd_open **o, size_t *n, size_t *cap, const struct c
 {
     struct bs_paired p = {0};
     if (b) {
-        paired(a, b, 0, rule->level, &p);
+        paired(a, b, M_RPS, rule->level, &p);
         if (bs_decide(&p, rule->equivalence) != BS_UNDECIDED || p.n >= max_n)
             return;
     }
