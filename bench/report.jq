@@ -41,7 +41,46 @@ $runj[0] as $r | $sum[0] as $s | ($dims[0] // []) as $dims
 | ([$cf[] | select(.noisy == true)]) as $noisy
 | ($r.matrix.TITLE // $r.suite) as $title
 | ($r.context // {}) as $ctx
+| ($s.verdicts // []) as $vd
+# the keys in which the verdicts' configurations differ, for their titles
+| ([$vd[] | del(.ranking, .pairs, .aa, .paired_by) | to_entries[] | select(.value != null) | .key]
+   | unique | map(. as $k | select(([$vd[] | .[$k]] | unique | length) > 1))) as $vkeys
 | def row(k; v): "<tr><th>\(k | h)</th><td>\(v | h)</td></tr>";
+  def x2: if . == null then "–" else r(2) | tostring end;
+  def pct(a; b): (((a // 1) - (b // 1)) * 100 | fabs | round);
+  # "at 32 clients", "at 32 clients, WORK 1000": what sets this configuration apart
+  def vtitle: . as $v
+    | if ($vkeys | length) == 0 then "this configuration"
+      else "at " + ([$vkeys[] | . as $k | $v[$k] as $x
+                     | if $k == "conc" then "\($x) client\(if $x == 1 then "" else "s" end)"
+                       else "\($k) \($x)" end] | join(", ")) end;
+  def names: if length <= 1 then .[0] // "" else (.[:-1] | join(", ")) + " and " + .[-1] end;
+  # one sentence from a configuration's verdict: who leads, who is not told apart from them,
+  # and the last with its ratio
+  def vsentence: . as $v | .ranking as $rk
+    | ([$rk[] | select(.ratio_to_best == 1 or .ratio_ci == null
+                       or (.ratio_ci[0] <= 1 and .ratio_ci[1] >= 1))]) as $top
+    | ($rk[-1]) as $last
+    | (vtitle | .[0:1] | ascii_upcase) + (vtitle | .[1:]) + ", "
+      + (if ($top | length) == 1 then "\($top[0].model) leads"
+         else "\([$top[].model] | names) lead, not told apart (within \(pct(1; [$top[].ratio_to_best] | min))% of each other)" end)
+      + (if ($rk | length) > ($top | length) then
+           "; \($last.model) is \($last.ratio_to_best | x2)x the best (\(if $last.ratio_ci then "\($last.ratio_ci[0] | x2)–\($last.ratio_ci[1] | x2)" else "no interval" end))"
+         else "" end) + ".";
+  # each bar its ratio to the best on a scale to the widest interval's end (at most 2), a
+  # mark at 1 (the best), the interval a line
+  def vbars: . as $v
+    | ([1, (.ranking[] | .ratio_ci[1]? // 1)] | max | [., 2] | min) as $top
+    | def at(x): [x, $top] | min / $top * 100 | r(1);
+    "<table class=\"bars\"><tbody>"
+      + ([.ranking[] | (.ratio_to_best // 0) as $x
+          | "<tr class=\"g\(.group % 2)\"><th>\(.model | h)</th><td class=\"track\"><span class=\"bar\" style=\"width:\(at($x))%\"></span><span class=\"one\" style=\"left:\(at(1))%\"></span>"
+            + (if .ratio_ci and $x != 1 then "<span class=\"ci\" style=\"left:\(at(.ratio_ci[0]))%;width:\(at(.ratio_ci[1]) - at(.ratio_ci[0]) | r(1))%\"></span>" else "" end)
+            + "</td><td data-v=\"\($x)\">\(if .group == 1 and $x == 1 then "the best" else "\($x | x2)x\(if .ratio_ci then " (\(.ratio_ci[0] | x2)–\(.ratio_ci[1] | x2))" else "" end)" end)</td><td>group \(.group)</td></tr>"]
+         | join(""))
+      + "</tbody></table>";
+  def vaa: if .aa == null then ""
+    else "<p class=\"aa\">What this machine resolves here: \(.aa.model | h) against itself (an A/A comparison, true ratio 1) measured \(.aa.ratio | x2)\(if .aa.ci then " (\(.aa.ci[0] | x2)–\(.aa.ci[1] | x2)): differences under about \([pct(1; .aa.ci[0]), pct(.aa.ci[1]; 1)] | max)% cannot be told apart" else ", with too few blocks for an interval" end).</p>" end;
   # the flags, short in the table (the reasons in full under "What did not go as planned"
   # and on hovering)
   def flags:
@@ -79,12 +118,26 @@ figure { margin: 1.2em 0; } figure img { max-width: 100%; height: auto; border: 
 figcaption { color: #444; max-width: 1100px; }
 .record { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 0 2em; }
 .record th { background: #f7f7f7; white-space: nowrap; }
+.vd { margin: 0.8em 0 1.2em; } .vs { font-weight: 600; margin: 0.2em 0; } .aa { color: #555; margin: 0.2em 0; }
+table.bars td, table.bars th { border: none; padding: 0.1em 0.5em; }
+table.bars tr.g1 { background: #eef3fb; } table.bars tr.g0 { background: #fbf6ea; }
+td.track { position: relative; width: 320px; min-width: 320px; }
+.bar { display: block; height: 0.9em; background: #5b7fb3; }
+.ci { position: absolute; top: calc(50% - 1px); height: 2px; background: #222; }
+.one { position: absolute; top: 0; bottom: 0; width: 1px; background: #999; }
 code, .mono { font-family: \"DejaVu Sans Mono\", monospace; font-size: 0.9em; }
 </style>
 </head>
 <body>
 <h1>\($title | h)</h1>
 <p class=\"lead\">Suite <b>\($r.suite | h)</b>: \($cells | length) cells, \(($cells | length) - ($failed | length) - ($skipped | length)) ran, \($failed | length) failed, \($skipped | length) skipped; \($noisy | length) noisy configuration(s), \($disturbed | length) cell(s) disturbed or run again. \($r.started_at // "" | h) to \($r.completed_at // "not finished" | h), commit \($r.git_commit // "?" | h)\(if $r.git_dirty then " (with uncommitted changes)" else "" end | h).</p>
+<section id=\"verdict\">
+<h2>Verdict</h2>
+\(if $s.verdicts == null then "<p>No verdict: this run was summarised before verdicts existed; <code>bench/summarize RUN_DIR</code> makes its summary again, with them (pairs by repetition number: not measured close in time).</p>"
+  elif ($vd | length) == 0 then "<p>No verdict: no configuration of this run has more than one model to compare.</p>" else
+"<p class=\"lead\">Which model is faster here, and by how much: in each configuration the models ranked by median throughput, each bar its ratio to the best with its paired interval (the line), \(if any($vd[]; .paired_by == "repetition") then "pairs made by repetition number (a run made before blocks: the pairs were not measured close in time)" else "pairs of cells measured in one block" end); neighbours not told apart share a shade and a group.</p>"
++ ([$vd[] | "<div class=\"vd\"><p class=\"vs\">\(vsentence | h)</p>\(vbars)\(vaa)</div>"] | join("\n")) end)
+</section>
 <h2 id=\"summary\">Summary</h2>
 <p>Per configuration over its repetitions (medians); click a column's name to sort by it. A noisy, disturbed, failed or skipped configuration is flagged, with its reason on hovering the flag and under <a href=\"#problems\">What did not go as planned</a>.</p>
 <div class=\"scroll\"><table class=\"sortable\" id=\"summary-table\">

@@ -221,6 +221,8 @@ Test(bench, verdicts_from_known_pairs, .timeout = 60)
     expect_jq(out, ".verdicts[1] | .ranking[1].ratio_to_best == 0.5 and .ranking[1].ratio_ci == "
                    "null and .pairs[0].verdict == \"undecided\" and .pairs[0].level == 0.875 "
                    "and .pairs[0].ci == null and .ranking[1].group == 1");
+    /* pairs by block where the cells have one (32 connections), else by repetition */
+    expect_jq(out, "[.verdicts[].paired_by] == [\"repetition\", \"repetition\", \"block\"]");
     /* the A/A copy is not ranked; against its model: log ratios 0.01 - 0.004 (k - 1),
      * symmetric about 0: ratio 1, the whole range e^-0.01 .. e^0.01 */
     expect_jq(out, ".verdicts[0].aa == {ratio: 1, ci: [0.99, 1.0101], n: 6, level: 0.9688, "

@@ -51,6 +51,17 @@ static void report_of_the_suite(const char *dir)
     /* bench/run says where it is, last */
     snprintf(cmd, sizeof cmd, "tail -n 1 %s.err | grep -qF '%s'", dir, page);
     cr_expect_eq(run(cmd), 0, "bench/run did not end by naming %s", page);
+    /* the verdict first: a sentence per configuration of the verdicts, each naming the model
+     * ranked first there, before the summary table */
+    snprintf(cmd, sizeof cmd,
+             "v=$(grep -n 'id=\"verdict\"' %s | cut -d: -f1) && t=$(grep -n "
+             "'id=\"summary-table\"' %s | cut -d: -f1) && [ \"$v\" -lt \"$t\" ] && "
+             "[ $(grep -c '<p class=\"vs\">' %s) -eq $(jq '.verdicts | length' %s/summary.json) ] "
+             "&& jq -r '.verdicts[] | \"At \\(.conc) clients, \\(.ranking[0].model) \"' "
+             "%s/summary.json | while read -r l; do grep -qF \"<p class=\\\"vs\\\">$l\" %s || "
+             "exit 1; done",
+             page, page, page, dir, dir, page);
+    cr_expect_eq(run(cmd), 0, "the verdict is not first, or does not name the top model: %s", cmd);
     /* a row per configuration, an image per plot, a link per cell */
     snprintf(cmd, sizeof cmd,
              "[ $(sed -n '/<table class=\"sortable\" id=\"summary-table\">/,/<\\/table>/p' %s "
@@ -151,6 +162,7 @@ Test(bench, report_works_in_a_browser, .timeout = 180)
           "    var broken = imgs.filter(function (i) { return !i.complete || i.naturalWidth === 0; "
           "});\n"
           "    var t = d.getElementById('summary-table'), fig = d.querySelector('figure img');\n"
+          "    var vd = d.getElementById('verdict').getBoundingClientRect();\n"
           "    var tr = t ? t.getBoundingClientRect() : null, fr = fig ? "
           "fig.getBoundingClientRect() : null;\n"
           "    t.querySelector('th').click(); t.querySelector('th').click();\n"
@@ -159,7 +171,7 @@ Test(bench, report_works_in_a_browser, .timeout = 180)
           "      ' broken=' + broken.length + ' rows=' + t.tBodies[0].rows.length +\n"
           "      ' table_top=' + Math.round(tr.top) + ' table_h=' + Math.round(tr.height) +\n"
           "      ' plot_top=' + Math.round(fr.top) + ' plot_w=' + Math.round(fr.width) +\n"
-          "      ' sorted=' + sorted + ' END';\n"
+          "      ' sorted=' + sorted + ' verdict_top=' + Math.round(vd.top) + ' END';\n"
           "  }.bind(this), 500);\n"
           "});\n</script></body></html>\n",
           f);
@@ -178,7 +190,8 @@ Test(bench, report_works_in_a_browser, .timeout = 180)
              "grep -q \"images=$(ls plots/*.svg | wc -l) \" probe.txt && "
              "awk '{ for (i = 1; i <= NF; i++) { split($i, kv, \"=\"); v[kv[1]] = kv[2] } } "
              "END { exit !(v[\"table_h\"] > 50 && v[\"table_top\"] < 2400 && "
-             "v[\"plot_w\"] > 300 && v[\"plot_top\"] < 2400 && v[\"sorted\"] == \"descending\") }' "
+             "v[\"plot_w\"] > 300 && v[\"plot_top\"] < 2400 && v[\"sorted\"] == \"descending\" "
+             "&& v[\"verdict_top\"] < v[\"table_top\"] && v[\"verdict_top\"] < v[\"plot_top\"]) }' "
              "probe.txt",
              dir);
     cr_expect_eq(run(cmd), 0, "the page in Chromium: %s/probe.txt", dir);

@@ -59,6 +59,7 @@ struct config {
     json_object *dims;
     struct contender *c;
     size_t n, cap;
+    bool by_rep; /* a cell without a block: paired by repetition (a run made before blocks) */
 };
 
 static int by_median(const void *a, const void *b)
@@ -142,6 +143,7 @@ static void take(json_object *cell, void *arg)
     json_object *rps = jdoc_path(cell, "loadgen.totals.rps");
     json_object *p99 = jdoc_path(cell, "loadgen.latency_us.total.p99");
     json_object *block = jdoc_get(cell, "block");
+    g->by_rep |= !jdoc_is_num(block);
     if (!jdoc_is_num(rps) || t->n == MAX_PAIRS)
         return;
     double reqs = jdoc_num(jdoc_path(cell, "server.requests"), 0);
@@ -317,6 +319,7 @@ static json_object *verdict_of(struct config *g, const struct vd_rule *rule)
     }
     jdoc_set(v, "ranking", ranking);
     jdoc_set(v, "pairs", pairs);
+    jdoc_set(v, "paired_by", json_object_new_string(g->by_rep ? "repetition" : "block"));
     /* the A/A copy against its model: what this machine resolves in this configuration */
     for (size_t i = nr; i < g->n; i++) {
         int j = baseline_of(g, nr, i);
