@@ -314,6 +314,28 @@ void in_blocks(struct cell *c, size_t n, uint64_t seed, int first)
     free(out);
 }
 
+/* The rated cells (a rate suite's), kept apart: they run after the calibration cells. */
+struct rated {
+    struct cell *c;
+    size_t n, cap;
+};
+
+/* Every cell of model m under the name it runs as (its own, or the A/A copy's). */
+static void model_cells(struct run *r, const struct model *m, const char *name, struct rated *rt)
+{
+    const char **vals[MAX_DIMS];
+    size_t nv[MAX_DIMS];
+    const char *store[MAX_DIMS][64];
+    for (size_t d = 0; d < nlist; d++) {
+        nv[d] = values_for(r, (size_t)list_dims[d], m, store[d], 64);
+        vals[d] = store[d];
+    }
+    struct cell c;
+    memset(&c, 0, sizeof c);
+    c.v[dim_index("MODELS")] = name;
+    product(r, m, vals, nv, 0, &c, &rt->c, &rt->n, &rt->cap);
+}
+
 void build_matrix(struct run *r, bool shuffled)
 {
     nlist = 0;
@@ -322,36 +344,13 @@ void build_matrix(struct run *r, bool shuffled)
             list_dims[nlist++] = (int)i;
     const char *models[256];
     size_t nm = split_words(val(r, "MODELS"), models, 256);
-    struct cell *rated = NULL;
-    size_t nrated = 0, rated_cap = 0;
-    for (size_t k = 0; k < nm; k++) {
-        const struct model *m = registry_find(&r->reg, models[k]);
-        const char **vals[MAX_DIMS];
-        size_t nv[MAX_DIMS];
-        const char *store[MAX_DIMS][64];
-        for (size_t d = 0; d < nlist; d++) {
-            nv[d] = values_for(r, (size_t)list_dims[d], m, store[d], 64);
-            vals[d] = store[d];
-        }
-        struct cell c;
-        memset(&c, 0, sizeof c);
-        c.v[dim_index("MODELS")] = models[k];
-        product(r, m, vals, nv, 0, &c, &rated, &nrated, &rated_cap);
-    }
+    struct rated rt = {0};
+    for (size_t k = 0; k < nm; k++)
+        model_cells(r, registry_find(&r->reg, models[k]), models[k], &rt);
     /* --aa: the baseline again under a second name, in the same blocks */
     if (!strcmp(val(r, "AA"), "yes")) {
         const struct model *m = registry_find(&r->reg, val(r, "BASELINE"));
-        const char **vals[MAX_DIMS];
-        size_t nv[MAX_DIMS];
-        const char *store[MAX_DIMS][64];
-        for (size_t d = 0; d < nlist; d++) {
-            nv[d] = values_for(r, (size_t)list_dims[d], m, store[d], 64);
-            vals[d] = store[d];
-        }
-        struct cell c;
-        memset(&c, 0, sizeof c);
-        c.v[dim_index("MODELS")] = internf("%s" AA_SUFFIX, m->name);
-        product(r, m, vals, nv, 0, &c, &rated, &nrated, &rated_cap);
+        model_cells(r, m, internf("%s" AA_SUFFIX, m->name), &rt);
     }
     /* the peers: servers from outside the project, beside the models (peer.c) */
     if (!strcmp(val(r, "PEERS"), "nginx")) {
@@ -363,19 +362,11 @@ void build_matrix(struct run *r, bool shuffled)
             strcpy(m->locks, "-");
             strcpy(m->accept, "-");
             strcpy(m->pollers, "-");
-            const char **vals[MAX_DIMS];
-            size_t nv[MAX_DIMS];
-            const char *store[MAX_DIMS][64];
-            for (size_t d = 0; d < nlist; d++) {
-                nv[d] = values_for(r, (size_t)list_dims[d], m, store[d], 64);
-                vals[d] = store[d];
-            }
-            struct cell c;
-            memset(&c, 0, sizeof c);
-            c.v[dim_index("MODELS")] = m->name;
-            product(r, m, vals, nv, 0, &c, &rated, &nrated, &rated_cap);
+            model_cells(r, m, m->name, &rt);
         }
     }
+    struct cell *rated = rt.c;
+    size_t nrated = rt.n;
     /* blocks: each configuration's contenders run back to back in a random order, the
      * blocks in a random order, so that two models are compared in measurements adjacent in
      * time (bench/run --verdicts pairs them by block) */
