@@ -779,6 +779,8 @@ Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
     snprintf(path, sizeof path, "%s/cells/reactor-c2-w1000-b10-bl511-r4.json", dir);
     expect_jq(path, ".interference | .window_s > 0 and (.foreign_cpu_pct | type == \"number\") "
                     "and .server_cpu_s > 0 and .client_cpu_s > 0 and (.steal_pct >= 0)");
+    /* the fourth repetition came in round 3, in a block of its own with prethread's fourth */
+    expect_jq(path, ".round == 3 and .block == 4");
     if (getenv("CB_KEEP"))
         return;
     sh("rm -rf %s %s.out", dir, dir);
@@ -874,6 +876,8 @@ Test(bench, blocks_pair_the_models_and_resume_keeps_them, .timeout = 120)
              dir, dir, dir, dir, dir, dir);
     cr_assert_eq(system(cmd), 0, "the cell resumed is not in block 3 (see %s.out)", dir);
     expect_jq(path, "all(.verdicts[]; .pairs[0].n == 3 and .aa.n == 3)");
+    snprintf(cmd, sizeof cmd, "jq -s -e 'all(.[]; .round == 1)' %s/cells/*.json >/dev/null", dir);
+    cr_expect_eq(system(cmd), 0, "a cell of the first pass does not say round 1");
     if (getenv("CB_KEEP"))
         return;
     sh("rm -rf %s %s.out", dir, dir);

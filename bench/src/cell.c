@@ -406,6 +406,7 @@ static const char *run_cell(struct run *r, const struct cell *c)
     cell_record_rep(rec, c, false);
     jdoc_set(doc, "cell", rec);
     jdoc_set(doc, "block", c->block > 0 ? json_object_new_int(c->block) : NULL);
+    jdoc_set(doc, "round", json_object_new_int(c->round > 0 ? c->round : 1));
     json_object *argv = NULL;
     if (nsrv) {
         argv = json_object_new_array_ext((int)nsrv);
