@@ -802,6 +802,20 @@ Test(bench, adaptive_repetitions_and_the_noise_floor, .timeout = 180)
         return;
     sh("rm -rf %s %s.out", dir, dir);
 
+    /* A model in two pairs (prethread: against reactor and against its A/A copy) is measured
+     * once for each, and both pairs get their blocks up to --max-reps however many
+     * repetitions that gives it */
+    snprintf(cmd, sizeof cmd,
+             "bench/run smoke --models 'prethread reactor' --aa yes --conc 2 --work 1000 --bytes "
+             "10 --reps 2 --max-reps 4 --budget 300 --probe 0 --max-reruns 0 --duration 0.3s "
+             "--warmup 0 --no-plots --out %s >%s.out 2>&1",
+             dir, dir);
+    cr_expect_eq(system(cmd), 0, "bench/run failed (see %s.out)", dir);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    expect_jq(path, ".verdicts[0] | .pairs[0].n == 4 and .aa.n == 4");
+    expect_jq(path, "[.configs[] | select(.model == \"prethread\") | .reps] == [6]");
+    sh("rm -rf %s %s.out", dir, dir);
+
     /* A model alone in its configuration: further repetitions while wider than the target
      * (none is: 0.0001%), up to --max-reps; a target every run meets: none. */
     snprintf(cmd, sizeof cmd,

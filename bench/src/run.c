@@ -251,10 +251,12 @@ static struct config *config_by_key(struct config *c, size_t n, const char *key)
     return NULL;
 }
 
-/* A configuration further blocks may go to: every cell of it ran and none failed. */
-static bool may_grow(const struct config *c, int max_reps)
+/* A configuration further cells may go to: every cell of it ran and none failed, and (when
+ * it is alone in its configuration; a pair's bound is its blocks, vd_open's) fewer than
+ * max_reps repetitions. */
+static bool may_grow(const struct config *c, bool alone, int max_reps)
 {
-    return c && c->failed == 0 && c->skipped == 0 && c->reps < max_reps;
+    return c && c->failed == 0 && c->skipped == 0 && (!alone || c->reps < max_reps);
 }
 
 /* The next cell of configuration g: its first cell again, one repetition on. */
@@ -300,7 +302,8 @@ static void further_rounds(struct run *r, size_t budget)
         for (size_t k = 0; k < no; k++) {
             struct config *a = config_by_key(c, nc, open[k].a);
             struct config *b = open[k].b[0] ? config_by_key(c, nc, open[k].b) : NULL;
-            if (!may_grow(a, max_reps) || (open[k].b[0] && !may_grow(b, max_reps)))
+            bool alone = !open[k].b[0];
+            if (!may_grow(a, alone, max_reps) || (!alone && !may_grow(b, false, max_reps)))
                 continue;
             if (!b && !(a->ci_pct < 0 || a->ci_pct > target))
                 continue;
