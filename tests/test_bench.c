@@ -878,6 +878,22 @@ Test(bench, blocks_pair_the_models_and_resume_keeps_them, .timeout = 120)
              "== .block)' %s/cells/*.json >/dev/null",
              dir, dir);
     cr_expect_eq(system(cmd), 0, "a cell's block is not run.json's: %s", cmd);
+    /* each configuration's first block in a random order, every later one in the order of
+     * the ranking so far (the medians of the blocks before it), from the top in odd blocks
+     * and from the bottom in even ones */
+    snprintf(cmd, sizeof cmd,
+             "jq -s -c 'map({model: .cell.model, conc: .cell.conc, block, rps: "
+             ".loadgen.totals.rps})' %s/cells/*.json >%s/c.json && jq -n -e --slurpfile r "
+             "%s/run.json --slurpfile c %s/c.json 'def med: sort | if length %% 2 == 1 then "
+             ".[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end; "
+             "[$r[0].cells | group_by(.block)[] | {b: .[0].block, conc: .[0].conc, models: "
+             "map(.model)}] as $bl | all($bl[]; . as $x | ([$bl[] | select(.conc == $x.conc and "
+             ".b < $x.b)] | length) == 0 or ($x.models == ($x.models | map(. as $m | {m: $m, v: "
+             "([$c[0][] | select(.model == $m and .conc == $x.conc and .block < $x.b) | .rps] | "
+             "med)}) | sort_by(.v) | (if $x.b %% 2 == 1 then reverse else . end) | map(.m))))' "
+             ">/dev/null",
+             dir, dir, dir, dir);
+    cr_expect_eq(system(cmd), 0, "a block is not in the order of the ranking so far: %s", cmd);
     snprintf(path, sizeof path, "%s/summary.json", dir);
     expect_jq(path, ".verdicts | length == 2 and all(.[]; (.ranking | length == 2) and "
                     ".pairs[0].n == 3 and .aa.model == \"prethread\" and .aa.n == 3)");

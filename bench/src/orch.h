@@ -23,6 +23,8 @@
 struct cell {
     const char *v[MAX_DIMS];
     int rep, round, block;
+    bool known; /* this run has read its result (rps), for the order of later blocks */
+    double rps; /* its throughput, -1: none (failed, skipped) */
 };
 
 struct run {

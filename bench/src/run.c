@@ -182,14 +182,91 @@ static void on_interrupt(struct run *r)
     exit(130);
 }
 
+/* The cell's file (cells/<id>.json) into path. */
+static const char *cell_path(const struct run *r, const struct cell *c, char *path, size_t n)
+{
+    char id[512];
+    cell_id(c, true, id, sizeof id);
+    bufprintf(path, n, "%s/cells/%s.json", r->dir, id);
+    return path;
+}
+
+/* Reads a cell's throughput from its file, once. */
+static void learn(struct cell *c, const char *path)
+{
+    json_object *j = NULL;
+    c->known = true;
+    c->rps = -1;
+    if (read_json(path, &j)) {
+        const char *st = jdoc_str(jdoc_get(j, "status"));
+        json_object *v = jdoc_path(j, "loadgen.totals.rps");
+        if (st && !strcmp(st, "ok") && jdoc_is_num(v))
+            c->rps = jdoc_num(v, 0);
+        json_object_put(j);
+    }
+}
+
+/* The median throughput so far of the contender cell c measures (the cells with its id but
+ * the repetition), or -1 when none has run. */
+static double so_far(const struct run *r, const struct cell *c)
+{
+    char key[512], other[512];
+    double v[1024];
+    size_t n = 0;
+    cell_id(c, false, key, sizeof key);
+    for (size_t i = 0; i < r->ncells && n < 1024; i++)
+        if (r->cells[i].known && r->cells[i].rps >= 0 &&
+            !strcmp(cell_id(&r->cells[i], false, other, sizeof other), key))
+            v[n++] = r->cells[i].rps;
+    return n ? bs_median(v, n) : -1;
+}
+
+/* Before a block of the first pass begins (none of its cells run yet): its contenders in the
+ * order of the ranking so far, by median throughput, from the top in odd blocks and from the
+ * bottom in even ones, so that neighbours in the ranking run back to back and each runs
+ * first as often as second. A block keeps its random order while one of its contenders has
+ * no measurement yet (the configuration's first block). */
+static void order_block(struct run *r, size_t i)
+{
+    int b = r->cells[i].block;
+    if (b <= 0 || r->cells[i].round > 1 || (i > 0 && r->cells[i - 1].block == b))
+        return;
+    size_t j = i;
+    while (j < r->ncells && r->cells[j].block == b)
+        j++;
+    if (j - i < 3 || j - i > 256)
+        return;
+    double m[256];
+    char path[PATH_MAX];
+    for (size_t k = i; k < j; k++)
+        if (access(cell_path(r, &r->cells[k], path, sizeof path), F_OK) == 0 ||
+            (m[k - i] = so_far(r, &r->cells[k])) < 0)
+            return;
+    bool down = b % 2 == 1;
+    for (size_t k = i + 1; k < j; k++) /* insertion sort: a block is a dozen cells */
+        for (size_t x = k; x > i && (down ? m[x - i] > m[x - 1 - i] : m[x - i] < m[x - 1 - i]);
+             x--) {
+            struct cell t = r->cells[x];
+            r->cells[x] = r->cells[x - 1];
+            r->cells[x - 1] = t;
+            double tm = m[x - i];
+            m[x - i] = m[x - 1 - i];
+            m[x - 1 - i] = tm;
+        }
+    run_json_save(r, NULL, NULL);
+}
+
 static void run_order(struct run *r, size_t budget)
 {
     for (size_t i = 0; i < r->ncells; i++) {
-        char id[512], path[PATH_MAX];
-        cell_id(&r->cells[i], true, id, sizeof id);
-        bufprintf(path, sizeof path, "%s/cells/%s.json", r->dir, id);
-        if (access(path, F_OK) == 0)
+        char path[PATH_MAX];
+        if (access(cell_path(r, &r->cells[i], path, sizeof path), F_OK) == 0) {
+            if (!r->cells[i].known)
+                learn(&r->cells[i], path);
             continue;
+        }
+        order_block(r, i);
+        cell_path(r, &r->cells[i], path, sizeof path);
         char eta[160] = "";
         if (ran > 0) {
             long long per_ms = (now_ns(CLOCK_MONOTONIC) - t_start) / 1000000 / (long long)ran;
@@ -209,6 +286,7 @@ static void run_order(struct run *r, size_t budget)
         run_attempts(r, &r->cells[i]);
         if (proc_interrupted)
             on_interrupt(r);
+        learn(&r->cells[i], path);
         ran++;
     }
 }
@@ -271,6 +349,7 @@ static struct cell next_of(const struct run *r, const struct config *g, int roun
     c.rep = rep + 1;
     c.round = round;
     c.block = block;
+    c.known = false;
     return c;
 }
 
