@@ -455,9 +455,10 @@ static bool made_run(const char *base, char *buf, size_t n)
     return found;
 }
 
-/* Interrupted with Ctrl-C (SIGINT) after two of four cells, then finished with --resume: the
- * cells written are kept, the rest run, and results/<suite>-latest names the run only once it
- * has finished (BENCH_RESULTS stands for results/ here). */
+/* Interrupted with Ctrl-C (SIGINT) after two of four cells (two blocks of two), then finished
+ * with --resume: the cells written are kept, no server of the run outlives it (the servers a
+ * block started for its cells included), the rest run, and results/<suite>-latest names the
+ * run only once it has finished (BENCH_RESULTS stands for results/ here). */
 Test(bench, killed_midway_and_resumed, .timeout = 120)
 {
     bench_env();
@@ -474,9 +475,9 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
          * of a non-interactive shell has SIGINT ignored): bench/run gets it as a user would. */
         signal(SIGINT, SIG_DFL);
         setenv("BENCH_RESULTS", dir, 1);
-        execl("bench/run", "bench/run", "smoke", "--models", "prethread", "--conc", "1 2", "--reps",
-              "2", "--max-reps", "2", "--probe", "0", "--max-reruns", "0", "--duration", "0.5s",
-              "--warmup", "0", "--no-plots", (char *)NULL);
+        execl("bench/run", "bench/run", "smoke", "--models", "prethread reactor", "--conc", "1",
+              "--reps", "2", "--max-reps", "2", "--probe", "0", "--max-reruns", "0", "--duration",
+              "0.5s", "--warmup", "0", "--no-plots", (char *)NULL);
         _exit(127);
     }
     char run[512], cells[600];
@@ -493,6 +494,12 @@ Test(bench, killed_midway_and_resumed, .timeout = 120)
     waitpid(pid, &st, 0);
     int done = count_files(cells);
     cr_expect(done >= 2 && done < 4, "%d cells before the interruption", done);
+    /* no process left writing the run's logs (a server's output goes there), once the ones
+     * killed have exited */
+    cr_expect_eq(sh("for i in $(seq 100); do ls -l /proc/[0-9]*/fd 2>/dev/null | grep -qF -- "
+                    "'%s/logs/' || exit 0; sleep 0.1; done; exit 1%s",
+                    run, ""),
+                 0, "a process of the interrupted run still has its logs open");
     char summary[600], latest[512];
     snprintf(summary, sizeof summary, "%s/summary.json", run);
     cr_expect_neq(access(summary, F_OK), 0, "no summary for an unfinished run");
@@ -894,6 +901,14 @@ Test(bench, blocks_pair_the_models_and_resume_keeps_them, .timeout = 120)
              ">/dev/null",
              dir, dir, dir, dir);
     cr_expect_eq(system(cmd), 0, "a block is not in the order of the ranking so far: %s", cmd);
+    /* a block's servers all listen before the first of its cells is measured */
+    snprintf(cmd, sizeof cmd,
+             "jq -s -e 'group_by(.block) | all(.[]; all(.[]; .server_started == \"block\") and "
+             "(map(.server_started_ns) | max) < (map(.loadgen.wall_clock.t0_ns) | min))' "
+             "%s/cells/*.json >/dev/null",
+             dir);
+    cr_expect_eq(system(cmd), 0, "a block's servers did not all start before its first cell: %s",
+                 cmd);
     snprintf(path, sizeof path, "%s/summary.json", dir);
     expect_jq(path, ".verdicts | length == 2 and all(.[]; (.ranking | length == 2) and "
                     ".pairs[0].n == 3 and .aa.model == \"prethread\" and .aa.n == 3)");
@@ -1435,25 +1450,27 @@ Test(bench, nginx_as_a_peer, .timeout = 180)
 }
 
 /* bench/noise (a benchmark: its figures are the machine's) measures each part it reports: the
- * seconds of one run, runs with their own servers, and every design's pairs, with a ratio of
- * an A/A comparison near 1; it refuses values it cannot use. */
+ * seconds of one run, runs with their own servers (with the warm-up asked), and every design's
+ * pairs, with a ratio of an A/A comparison near 1; it refuses values it cannot use. */
 Test(bench, noise_reports_every_part, .timeout = 180)
 {
     bench_env();
     char out[64], cmd[512];
     snprintf(out, sizeof out, "/tmp/cb-noise-%d.json", (int)getpid());
     snprintf(cmd, sizeof cmd,
-             "bench/noise -L 16 -d 1 -n 3 -s '1 2' -w 1000 -B 100 -c 2 -j %s >%s.out 2>&1", out,
+             "bench/noise -L 16 -d 1 -W 0.2 -n 3 -s 1 -w 1000 -B 100 -c 2 -j %s >%s.out 2>&1", out,
              out);
     cr_assert_eq(system(cmd), 0, "bench/noise failed (see %s.out)", out);
     expect_jq(out, ".within_run.seconds >= 16 and (.within_run.cv_pct | keys == [\"1\", \"2\", "
                    "\"4\", \"8\"]) and .between_runs.runs == 3 and ([.designs[].design] == "
-                   "[\"unpaired\", \"blocks\", \"alternate 1s\", \"alternate 2s\"]) and "
+                   "[\"unpaired\", \"blocks\", \"warm blocks\", \"alternate 1s\"]) and "
+                   ".between_runs.warmup_s == 0.2 and "
                    "all(.designs[]; .pairs == 3 and (.ratio_cv_pct | type == \"number\")) and "
                    "all(.designs[1:][]; .ratio_median > 0.5 and .ratio_median < 2)");
     snprintf(cmd, sizeof cmd, "%s.out", out);
     cr_expect(file_contains(cmd, "the ratio prethread/prethread, by design"), "no table");
     cr_expect_neq(system("bench/noise -n 2 2>/dev/null"), 0, "-n 2 accepted");
     cr_expect_neq(system("bench/noise -a ../x 2>/dev/null"), 0, "a model outside the registry");
+    cr_expect_neq(system("bench/noise -W '1;x' 2>/dev/null"), 0, "-W not a number of seconds");
     sh("rm -f %s %s.out", out, out);
 }

@@ -158,6 +158,141 @@ static json_object *with_cpus(json_object *o, const char *cpus)
 static int cell_reruns;
 static const char *cell_why[16];
 
+/* ---- the server ---- */
+
+/* Nothing of an earlier attempt at the cell whose logs begin with log is read as this one's:
+ * its loadgen's files, and its server's too unless this attempt's server already runs. */
+static void forget_attempt(const char *log, bool server)
+{
+    static const char *const ends[] = {".lg.json", ".lg.out", ".srv.out", ".srv.err"};
+    for (size_t i = 0; i < (server ? 4u : 2u); i++)
+        unlink(internf("%s%s", log, ends[i]));
+}
+
+/* Cell c's server's argv (its name, then its options from the cell's values) into out (64
+ * entries, NULL-terminated); the count. */
+static size_t server_args(const struct run *r, const struct cell *c, const char **out)
+{
+    size_t n = 0;
+    out[n++] = internf("%s-srv", cell_model(c));
+    out[n++] = "-H";
+    out[n++] = r->srv_host;
+    out[n++] = "-p";
+    out[n++] = "0";
+    n = table_args(r, c, true, out, n);
+    n = args_by_hand(c, out, n);
+    out[n] = NULL;
+    return n;
+}
+
+/* Starts cell c's server (argv from server_args, its output into log.srv.out and log.srv.err)
+ * and waits for its ready line: the port it listens on into port ("" when it did not come up)
+ * and its pid where it runs into rpid, when it was started into t_ns. The pid of the process
+ * started, -1 when it is gone. */
+static pid_t server_up(const struct run *r, const struct cell *c, const char *const *argv, size_t n,
+                       const char *log, char *port, size_t nport, char *rpid, size_t nrpid,
+                       long long *t_ns)
+{
+    const char *full[64], *where[96];
+    full[0] = internf("%s/%s", r->bin, argv[0]);
+    for (size_t i = 1; i <= n; i++)
+        full[i] = argv[i];
+    cell_at_server(r, full, where, 96);
+    unsigned char cpus[128];
+    bool pin = cpu_list(cv(c, "SERVER_CPUS"), cpus) && strcmp(cv(c, "SERVER_CPUS"), "-");
+    const char *out = internf("%s.srv.out", log);
+    struct spawn sp = {.argv = where,
+                       .out = out,
+                       .err = internf("%s.srv.err", log),
+                       .cpus = pin ? cpus : NULL,
+                       .group = true};
+    char e[256];
+    *t_ns = now_ns(CLOCK_REALTIME);
+    pid_t pid = proc_start(&sp, e, sizeof e);
+    json_object *ready = NULL;
+    bool up = false;
+    for (int i = 0; i < 200 && pid > 0; i++) {
+        if ((up = ready_line(out, &ready)))
+            break;
+        int st;
+        if (proc_wait(pid, 50, &st) == 0) {
+            pid = -1;
+            up = ready_line(out, &ready);
+            break;
+        }
+        if (proc_interrupted)
+            break;
+    }
+    port[0] = rpid[0] = 0;
+    if (up) {
+        json_object *p = jdoc_get(ready, "port"), *id = jdoc_get(ready, "pid");
+        if (jdoc_is_num(p))
+            bufprintf(port, nport, "%s", json_object_get_string(p));
+        if (jdoc_is_num(id))
+            bufprintf(rpid, nrpid, "%s", json_object_get_string(id));
+        json_object_put(ready);
+    }
+    return pid;
+}
+
+/* ---- a block's servers, started together ---- */
+
+/* Whether cell c's server may start before its cell: one of this machine (or of its
+ * namespace) for a measurement of its own, not a peer's and not an open-loop rate that
+ * calibration cells decide. */
+static bool may_warm(const struct run *r, const struct cell *c)
+{
+    return !r->netem_reason[0] && !*val(r, "SERVER_HOST") && !strcmp(cv(c, "RATE_PCT"), "-") &&
+           !is_peer_model(cell_model(c));
+}
+
+void cell_block_up(struct run *r, const struct cell *c, size_t n)
+{
+    cell_block_down(r);
+    for (size_t i = 0; i < n && r->nwarm < WARM_MAX && !proc_interrupted; i++) {
+        char id[512], log[PATH_MAX];
+        cell_id(&c[i], true, id, sizeof id);
+        if (!may_warm(r, &c[i]) || access(internf("%s/cells/%s.json", r->dir, id), F_OK) == 0)
+            continue;
+        bufprintf(log, sizeof log, "%s/logs/%s", r->dir, id);
+        forget_attempt(log, true);
+        const char *argv[64];
+        size_t k = server_args(r, &c[i], argv);
+        struct warm_srv *w = &r->warm[r->nwarm];
+        w->pid = server_up(r, &c[i], argv, k, log, w->port, sizeof w->port, w->rpid, sizeof w->rpid,
+                           &w->t_ns);
+        if (!w->port[0]) {
+            /* its cell starts it again, and records why it does not start */
+            if (w->pid > 0)
+                proc_stop(w->pid, 2000, NULL);
+            forget_attempt(log, true);
+            continue;
+        }
+        bufprintf(w->id, sizeof w->id, "%s", id);
+        r->nwarm++;
+    }
+}
+
+void cell_block_down(struct run *r)
+{
+    for (size_t i = 0; i < r->nwarm; i++)
+        if (r->warm[i].pid > 0)
+            proc_stop(r->warm[i].pid, 2000, NULL);
+    r->nwarm = 0;
+}
+
+/* The server started for the cell with this id, taken out of the waiting ones into *w. */
+static bool take_warm(struct run *r, const char *id, struct warm_srv *w)
+{
+    for (size_t i = 0; i < r->nwarm; i++)
+        if (!strcmp(r->warm[i].id, id)) {
+            *w = r->warm[i];
+            r->warm[i] = r->warm[--r->nwarm];
+            return true;
+        }
+    return false;
+}
+
 /* Runs one cell and writes cells/<id>.json; the interference's why (disturbed) or NULL. */
 static const char *run_cell(struct run *r, const struct cell *c)
 {
@@ -180,10 +315,9 @@ static const char *run_cell(struct run *r, const struct cell *c)
     bool cpin = cpu_list(cv(c, "CLIENT_CPUS"), ccpus) && strcmp(cv(c, "CLIENT_CPUS"), "-");
     r->srv_pid = -1;
     r->srv_rpid[0] = 0;
-    /* nothing of an earlier attempt is read as this one's */
-    static const char *const ends[] = {".srv.out", ".srv.err", ".lg.json", ".lg.out"};
-    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++)
-        unlink(internf("%s%s", log, ends[i]));
+    struct warm_srv ws = {.pid = -1};
+    bool warm = take_warm(r, id, &ws);
+    forget_attempt(log, !warm);
 
     if (r->netem_reason[0]) {
         status = "skipped";
@@ -209,48 +343,17 @@ static const char *run_cell(struct run *r, const struct cell *c)
         if (pr == PEER_SKIPPED)
             status = "skipped";
     } else if (!strcmp(status, "ok") && !err[0]) {
-        /* the server's arguments, from the cell's values */
-        srv_argv[nsrv++] = internf("%s-srv", m);
-        srv_argv[nsrv++] = "-H";
-        srv_argv[nsrv++] = r->srv_host;
-        srv_argv[nsrv++] = "-p";
-        srv_argv[nsrv++] = "0";
-        nsrv = table_args(r, c, true, srv_argv, nsrv);
-        nsrv = args_by_hand(c, srv_argv, nsrv);
-        srv_argv[nsrv] = NULL;
-        const char *full[64], *where[96];
-        full[0] = internf("%s/%s-srv", r->bin, m);
-        for (size_t i = 1; i <= nsrv; i++)
-            full[i] = srv_argv[i];
-        cell_at_server(r, full, where, 96);
+        nsrv = server_args(r, c, srv_argv);
+        char port[16];
+        if (warm) {
+            r->srv_pid = ws.pid;
+            bufprintf(port, sizeof port, "%s", ws.port);
+            bufprintf(r->srv_rpid, sizeof r->srv_rpid, "%s", ws.rpid);
+        } else
+            r->srv_pid = server_up(r, c, srv_argv, nsrv, log, port, sizeof port, r->srv_rpid,
+                                   sizeof r->srv_rpid, &ws.t_ns);
         const char *out = internf("%s.srv.out", log), *errf = internf("%s.srv.err", log);
-        struct spawn sp = {
-            .argv = where, .out = out, .err = errf, .cpus = spin ? scpus : NULL, .group = true};
         char e[256];
-        r->srv_pid = proc_start(&sp, e, sizeof e);
-        json_object *ready = NULL;
-        bool up = false;
-        for (int i = 0; i < 200 && r->srv_pid > 0; i++) {
-            if ((up = ready_line(out, &ready)))
-                break;
-            int st;
-            if (proc_wait(r->srv_pid, 50, &st) == 0) {
-                r->srv_pid = -1;
-                up = ready_line(out, &ready);
-                break;
-            }
-            if (proc_interrupted)
-                break;
-        }
-        char port[16] = "";
-        if (up) {
-            json_object *p = jdoc_get(ready, "port"), *pid = jdoc_get(ready, "pid");
-            if (jdoc_is_num(p))
-                bufprintf(port, sizeof port, "%s", json_object_get_string(p));
-            if (jdoc_is_num(pid))
-                bufprintf(r->srv_rpid, sizeof r->srv_rpid, "%s", json_object_get_string(pid));
-            json_object_put(ready);
-        }
         lo0 = cell_netstat_field(r, "ListenOverflows");
         ld0 = cell_netstat_field(r, "ListenDrops");
         char *errtext = slurp(errf, NULL);
@@ -414,6 +517,8 @@ static const char *run_cell(struct run *r, const struct cell *c)
             json_object_array_add(argv, json_object_new_string(srv_argv[i]));
     }
     jdoc_set(doc, "server_argv", argv);
+    jdoc_set(doc, "server_started", nsrv ? json_object_new_string(warm ? "block" : "cell") : NULL);
+    jdoc_set(doc, "server_started_ns", nsrv ? json_object_new_int64(ws.t_ns) : NULL);
     jdoc_set(doc, "target_rps", rate && *rate ? jdoc_number_text(rate) : NULL);
     jdoc_set(doc, "capacity_rps", cap[0] ? jdoc_number_text(cap) : NULL);
     jdoc_set(doc, "loadgen", have_lg ? with_cpus(lgj, cpin ? cv(c, "CLIENT_CPUS") : NULL) : NULL);

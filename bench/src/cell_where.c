@@ -191,9 +191,17 @@ static struct run *current;
 
 void cell_teardown(struct run *r)
 {
+    for (size_t i = 0; i < r->nwarm; i++)
+        if (r->warm[i].pid > 0) {
+            kill(r->warm[i].pid, SIGKILL);
+            waitpid(r->warm[i].pid, NULL, 0);
+            proc_sweep(r->warm[i].pid);
+        }
+    r->nwarm = 0;
     if (r->srv_pid > 0) {
         kill(r->srv_pid, SIGKILL);
         waitpid(r->srv_pid, NULL, 0);
+        proc_sweep(r->srv_pid);
         r->srv_pid = -1;
     }
     if (*val(r, "SERVER_HOST") && r->srv_rpid[0]) {

@@ -27,6 +27,16 @@ struct cell {
     double rps; /* its throughput, -1: none (failed, skipped) */
 };
 
+/* A server started before its cell: a block's servers listen together before the first of its
+ * cells is measured, so that no cell's measurement follows a server's start (cell_block_up). */
+#define WARM_MAX 64
+struct warm_srv {
+    char id[512]; /* its cell's id */
+    pid_t pid;
+    char port[16], rpid[32];
+    long long t_ns; /* when it was started (CLOCK_REALTIME) */
+};
+
 struct run {
     char here[PATH_MAX], bin[PATH_MAX], results[PATH_MAX], suites[PATH_MAX];
     char dir[PATH_MAX];
@@ -36,10 +46,13 @@ struct run {
     struct registry reg;
     struct cell *cells; /* the order: run.json's cells */
     size_t ncells, cap;
-    json_object *doc;           /* run.json as written */
-    const char *placement_note; /* what CPU placement did, or NULL */
-    pid_t srv_pid;              /* the server of the cell under way, -1: none */
-    char srv_rpid[32];          /* its pid on --server-host, "" when not there */
+    json_object *doc;               /* run.json as written */
+    const char *placement_note;     /* what CPU placement did, or NULL */
+    pid_t srv_pid;                  /* the server of the cell under way, -1: none */
+    char srv_rpid[32];              /* its pid on --server-host, "" when not there */
+    struct warm_srv warm[WARM_MAX]; /* the block's servers waiting for their cells */
+    size_t nwarm;
+    int warm_block; /* the block cell_block_up last started, 0: none */
     bool have_doc;
     /* where the server and loadgen run */
     char srv_ns[32], cli_ns[32], srv_host[256], netem_reason[512];
@@ -126,6 +139,11 @@ void fmt_eta(char *b, size_t n, long s);
 void cell_setup(struct run *r);    /* --netem, --server-host: where things run */
 void cell_teardown(struct run *r); /* also at exit */
 void run_attempts(struct run *r, const struct cell *c);
+/* The servers of the n cells of a block (those not yet measured that run a server of their
+ * own on this machine) started together, each waiting for its cell; those still waiting
+ * stopped. */
+void cell_block_up(struct run *r, const struct cell *c, size_t n);
+void cell_block_down(struct run *r);
 void context_records(struct run *r, json_object *ctx); /* run.json's context beyond the basics */
 /* The argv that runs argv on host through pdsh; into out (at most n entries with NULL). */
 void remote_argv(const struct run *r, const char *host, const char *const *argv, const char **out,

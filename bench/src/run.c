@@ -283,12 +283,25 @@ static void run_order(struct run *r, size_t budget)
         }
         say("[%zu/%zu] %s c=%s rep %d%s\n", i + 1, r->ncells, cv(&r->cells[i], "MODELS"),
             cv(&r->cells[i], "CONC"), r->cells[i].rep, eta);
+        /* a block's servers start together, before the first of its cells */
+        int b = r->cells[i].block;
+        if (b > 0 && b != r->warm_block) {
+            size_t j = i;
+            while (j < r->ncells && r->cells[j].block == b)
+                j++;
+            r->warm_block = b;
+            if (j - i > 1)
+                cell_block_up(r, &r->cells[i], j - i);
+        }
         run_attempts(r, &r->cells[i]);
         if (proc_interrupted)
             on_interrupt(r);
+        if (i + 1 == r->ncells || r->cells[i + 1].block != b)
+            cell_block_down(r);
         learn(&r->cells[i], path);
         ran++;
     }
+    cell_block_down(r);
 }
 
 /* bench/summarize into summary.json (written whole). */
