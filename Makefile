@@ -55,7 +55,7 @@ CLIENT_OBJ := $(BUILD)/client/loadgen.o $(BUILD)/client/options.o $(BUILD)/clien
               $(BUILD)/client/merge.o $(BUILD)/client/timerq.o $(BUILD)/client/opening.o $(BUILD)/client/account.o
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all tests test help clean format format-check check-deps bench book sweep-backlog \
+.PHONY: all tests test help clean format format-check check-deps bench advise book sweep-backlog \
         sweep-pool workloads plots smoke reference-plots fuzz install uninstall tune noise
 .DEFAULT_GOAL := all
 
@@ -239,13 +239,19 @@ workloads: check-deps all                         ## the workload suites: conns 
 smoke: check-deps all                             ## the small suite CI runs (under 2 minutes)
 	bench/run smoke $(BENCH_OPTS)
 
-noise: check-deps all                             ## where this machine's noise lives and which pairing sees through it (QUICK=1: 1.5 min; NOISE="-a M -b M ...")
+noise: check-deps all                             ## where this machine's noise lives and which pairing sees through it (QUICK=1: 2.5 min; NOISE="-a M -b M ...")
 	bench/noise $(if $(QUICK),-q) $(NOISE)
 
 # bench/tune reads MODEL and its other options (QUICK=1, SLO=p99=10ms, CLIENTS=, WORKERS=, ...)
 # from make's command line the same way: bench/tune --help lists them.
 tune: check-deps all                              ## recommend -w and -b for MODEL=NAME, with the evidence (QUICK=1, SLO=p99=10ms)
 	bench/tune --from-make
+
+# bench/advise reads the workload and its terms (CONC=, WORK=, BYTES=, MIX=, RATE=, KEEP=,
+# IDLE=, THINK=, READ_RATE=, SLO=, CLASS_SLO=, MODELS=, QUICK=1, BUDGET=, OUT=, JSON=) from
+# make's command line the same way: bench/advise --help lists them.
+advise: check-deps all                            ## which model and settings for a workload, with the evidence (CONC=30 KEEP=0 IDLE= SLO=p99=50ms QUICK=1)
+	bench/advise --from-make
 
 RUN ?= results/$(SUITE)-latest
 plots: check-deps                                 ## draw a run's plots again from its JSON: RUN=DIR

@@ -1474,3 +1474,156 @@ Test(bench, noise_reports_every_part, .timeout = 180)
     cr_expect_neq(system("bench/noise -W '1;x' 2>/dev/null"), 0, "-W not a number of seconds");
     sh("rm -f %s %s.out", out, out);
 }
+
+/* ---- bench/advise ---- */
+
+/* bench/advise's decision on a screening made up by hand (tests/fixtures/advise: prethread
+ * and thread not told apart on throughput, thread with 20% less CPU per request and five
+ * times the memory per connection; reactor decided slower; fork with 20% of its requests
+ * failed; iterative serving 1 of 4 clients; leader failed; uring skipped), edited by EDIT and
+ * decided with the terms OPTS (a JSON object over the defaults): FILTER holds. */
+static void expect_decision(const char *edit, const char *opts, const char *filter)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "jq -n -e -L bench --slurpfile s tests/fixtures/advise/summary.json --slurpfile t "
+             "tests/fixtures/advise/targets.json --argjson o '%s' 'include \"advise\"; ($s[0] | "
+             "%s) as $S | decide($S; $t[0]; {slo_pct: \"\", slo_us: 0, cls_pct: \"\", cls_us: 0, "
+             "rate: null, conc: 4, kinds: {iterative: \"one\", prethread: \"pool\"}} + $o) | %s' "
+             ">/dev/null",
+             opts, edit, filter);
+    cr_expect_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* The drop rules, each with the reason it measured; the others kept in the verdicts' order. */
+Test(bench, advise_drops_a_model_by_what_it_measured)
+{
+    expect_decision(".", "{}",
+                    "[.candidates[] | select(.reason) | .model] == [\"iterative\", \"fork\", "
+                    "\"leader\", \"uring\"] and [.candidates[] | select(.reason == null) | .model] "
+                    "== [\"prethread\", \"thread\", \"reactor\"]");
+    expect_decision(".", "{}",
+                    "(.candidates | map({(.model): .reason}) | add) as $r | ($r.iterative == "
+                    "\"served 1 of 4 clients in a whole cell: it serves one client at a time and "
+                    "the others wait for the whole cell\") and ($r.fork == \"20% of its requests "
+                    "failed (50 a cell, the median)\") and ($r.leader == \"failed: server did not "
+                    "start: leader-srv: cannot bind\") and ($r.uring == \"skipped: uring-srv "
+                    "unavailable here: io_uring is disabled\")");
+    /* an open loop: the rate carried, not the clients served */
+    expect_decision(".", "{\"rate\": 800}",
+                    "(.candidates | map({(.model): .reason}) | add) as $r | $r.reactor == "
+                    "\"carried 600 of the 800 requests a second asked (75%)\" and $r.iterative == "
+                    "\"carried 300 of the 800 requests a second asked (37.5%)\"");
+    /* a target missed by more than twice drops; by less keeps, but not as the answer */
+    expect_decision(".", "{\"slo_pct\": \"p99\", \"slo_us\": 30000}",
+                    "(.candidates | map({(.model): .}) | add) as $c | $c.thread.reason == \"p99 "
+                    "80 ms against the 30 ms target\" and $c.prethread.reason == null and "
+                    "$c.prethread.misses and .leaders == [\"reactor\"] and .pick == \"reactor\"");
+    expect_decision(".", "{\"slo_pct\": \"p99\", \"slo_us\": 50000}",
+                    ".pick == \"prethread\" and .leaders == [\"prethread\"] and .tie_break == null "
+                    "and (.candidates[] | select(.model == \"thread\") | .misses and .reason == "
+                    "null)");
+}
+
+/* Leaders not told apart: less CPU per request (by more than 5%) decides, else less memory
+ * per connection. */
+Test(bench, advise_breaks_a_tie_by_cpu_then_memory)
+{
+    expect_decision(".", "{}",
+                    ".leaders == [\"prethread\", \"thread\"] and .pick == \"thread\" and "
+                    "(.tie_break | test(\"thread-srv spends less CPU per request \\\\(0.4 ms "
+                    "against 0.5 ms\"))");
+    expect_decision(".configs[1].stats.cpu_ms_per_req.median = 0.49", "{}",
+                    ".pick == \"prethread\" and (.tie_break | test(\"CPU per request within 5%.*"
+                    "prethread-srv holds less memory per connection \\\\(prethread-srv 10 KiB, "
+                    "thread-srv 50 KiB\\\\)\"))");
+    /* one leader: no tie to break */
+    expect_decision(".verdicts[0].ranking[1].group = 2", "{}",
+                    ".leaders == [\"prethread\"] and .pick == \"prethread\" and .tie_break == "
+                    "null");
+}
+
+/* The record: recommended (its command with the model's -w and -b), candidates with their
+ * verdicts, dropped with reasons, the runner-up as the pair's ratio, runs. */
+Test(bench, advise_writes_its_record)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "jq -n -L bench --slurpfile s tests/fixtures/advise/summary.json --slurpfile t "
+             "tests/fixtures/advise/targets.json 'include \"advise\"; decide($s[0]; $t[0]; "
+             "{slo_pct: \"\", slo_us: 0, cls_pct: \"\", cls_us: 0, rate: null, conc: 4, kinds: "
+             "{}}) as $d | answer($d; []; {cpus: 2, kernel: \"6.1\", somaxconn: \"4096\", "
+             "nofile: \"1024\"}; {conc: \"4\"}; []; \"/r/screen\"; \"/b\"; 1; \"\"; \"\"; 60)'");
+    expect_jq_cmd(cmd, ".recommended | .model == \"thread\" and .command == \"/b/thread-srv -b "
+                       "511\" and .rps == 990 and .rps_ci == [940.5, 1039.5] and .blocks == 6 "
+                       "and .workers == null and .backlog == 511 and .sized == false");
+    expect_jq_cmd(cmd, "[.candidates[] | [.model, .verdict]] == [[\"prethread\", \"not told "
+                       "apart\"], [\"thread\", \"recommended\"], [\"reactor\", \"slower\"]] and "
+                       "all(.candidates[]; has(\"rps\") and has(\"rps_ci\") and has(\"p99_us\"))");
+    expect_jq_cmd(cmd, "[.dropped[].model] == [\"iterative\", \"fork\", \"leader\", \"uring\"] "
+                       "and all(.dropped[]; .reason | length > 0) and .runs == [\"/r/screen\"]");
+    expect_jq_cmd(cmd, ".runner_up == {model: \"prethread\", rps: 1000, ratio: 1.01, ci: [0.98, "
+                       "1.04], verdict: \"equivalent\"}");
+    /* the page escapes what it shows; the lines name the command */
+    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd),
+             " | jq -r -L bench 'include \"advise\"; "
+             "page' | grep -c 'id=\"verdict\"'");
+    expect_jq_cmd(cmd, ". == 1");
+}
+
+/* The whole of it, small: iterative dropped for the clients it never served (kept
+ * connections, four clients), the others screened in six blocks, the leaders sized by
+ * bench/tune, the answer on stdout, in advice.json and on its page. */
+Test(bench, advise_end_to_end, .timeout = 300)
+{
+    bench_env();
+    char dirbuf[64], cmd[1024], path[512];
+    const char *dir = run_dir(dirbuf, sizeof dirbuf, "advise");
+    sh("rm -rf %s%s", dir, "");
+    snprintf(cmd, sizeof cmd,
+             "bench/advise --models 'iterative prethread reactor' --conc 4 --keep 0 --work 1000 "
+             "--bytes 100 --quick --duration 0.3s --warmup 0.1s --out %s >%s.out 2>%s.err",
+             dir, dir, dir);
+    cr_assert_eq(system(cmd), 0, "bench/advise failed (see %s.err)", dir);
+    snprintf(path, sizeof path, "%s/advice.json", dir);
+    expect_jq(path, ".dropped | length == 1 and .[0].model == \"iterative\" and (.[0].reason | "
+                    "test(\"^served 1 of 4 clients\"))");
+    expect_jq(path, ".recommended | (.model == \"prethread\" or .model == \"reactor\") and .sized "
+                    "and (.command | test(\"/(prethread|reactor)-srv( -w [0-9]+)? -b [0-9]+$\")) "
+                    "and .rps > 0 and (.rps_ci | length == 2) and .blocks >= 6");
+    expect_jq(path, "(.candidates | map(.model) | sort) == [\"prethread\", \"reactor\"] and "
+                    "(.runs | length) >= 2");
+    snprintf(cmd, sizeof cmd,
+             "jq -r '.runs[]' %s | while read -r d; do test -s \"$d/summary.json\" -o -s "
+             "\"$d/tune.json\" || exit 1; done",
+             path);
+    cr_expect_eq(system(cmd), 0, "a run named in advice.json is not there");
+    snprintf(cmd, sizeof cmd, "grep -qF \"$(jq -r .recommended.command %s)\" %s.out", path, dir);
+    cr_expect_eq(system(cmd), 0, "stdout does not give the command line");
+    snprintf(path, sizeof path, "%s/advice.html", dir);
+    cr_expect(file_contains(path, "id=\"verdict\""), "no verdict on the page");
+    if (getenv("CB_KEEP"))
+        return;
+    sh("rm -rf %s %s.out", dir, dir);
+    sh("rm -f %s.err%s", dir, "");
+}
+
+/* make advise takes its workload and terms from make's command line, as the other targets
+ * do: a value reaches bench/advise (and bench/run) as given, whatever it holds. */
+Test(bench, make_advise_passes_its_variables, .timeout = 120)
+{
+    cr_expect_eq(sh("make -s advise DRY_RUN=1 QUICK=1 MODELS='prethread reactor' CONC=3 "
+                    "WORK=1234 KEEP=0 >%s 2>&1 && grep -q '^prethread-c3-w1234-.*-k0 *6 ' %s",
+                    "/tmp/cb-advise-make.out", "/tmp/cb-advise-make.out"),
+                 0, "make advise's dry run (see /tmp/cb-advise-make.out)");
+    cr_expect_eq(sh("make -s advise DRY_RUN=1 CONC='1 2' >%s 2>&1; grep -q \"one value\" %s",
+                    "/tmp/cb-advise-make.out", "/tmp/cb-advise-make.out"),
+                 0, "CONC with two values was not refused");
+    cr_expect_eq(
+        sh("make -s advise DRY_RUN=1 SLO='p42=1ms;touch /tmp/cb-advise-x' >%s 2>&1; "
+           "grep -q \"^bench/advise: --slo 'p42=1ms;touch /tmp/cb-advise-x'\" %s && ! test "
+           "-e /tmp/cb-advise-x",
+           "/tmp/cb-advise-make.out", "/tmp/cb-advise-make.out"),
+        0, "a bad SLO was not refused as data");
+    sh("rm -f %s%s", "/tmp/cb-advise-make.out", "");
+}

@@ -225,6 +225,12 @@ Test(docs, bench_tune_page_and_completion, .timeout = 60)
                  0, "bash completion of bench/tune");
 }
 
+/* bench/advise's page names every option of its --help and renders cleanly. */
+Test(docs, bench_advise_page, .timeout = 60)
+{
+    page_covers("bench/advise", "man/bench-advise.1");
+}
+
 /* Where the models are listed outside the registry (servers/models), the list is the
  * registry's: man/srv.1's NAME line, bash completion (a checkout's and an installed one's),
  * the Makefile's ThreadSanitizer models (the threads column), and the suites, which name
