@@ -65,24 +65,32 @@ def decide($s; $t; $o):
   | ([$kept[] | select(.misses | not)] | if length > 0 then . else $kept end) as $pool
   | ($pool[0] // null) as $best
   | (if $best == null then []
-     else [$pool[] | select(.group != null and .group == $best.group)] | .[:3]
-          | if length == 0 then [$best] else . end end) as $leaders
-  | (if ($leaders | length) < 2 then {pick: $best.model, tie_break: null}
+     else [$pool[] | select(.group != null and .group == $best.group)]
+          | if length == 0 then [$best] else . end
+          # an open loop: every model that carries the rate is tied on throughput, and the
+          # tie-break's order (less CPU per request first) says which three to size
+          | if $rate != null then sort_by(.cpu_ms_per_req // 1e18) else . end | .[:3] end) as $leaders
+  | (if ($leaders | length) < 2 then {pick: $best.model, order: [$leaders[].model], tie_break: null}
      else
        ($leaders | sort_by(.cpu_ms_per_req // 1e18)) as $byc
        | if ($byc[0].cpu_ms_per_req != null and $byc[1].cpu_ms_per_req != null
              and $byc[1].cpu_ms_per_req > 1.05 * $byc[0].cpu_ms_per_req) then
-           {pick: $byc[0].model,
+           {pick: $byc[0].model, order: [$byc[].model],
             tie_break: "not told apart on throughput; \($byc[0].model)-srv spends less CPU per request (\($byc[0].cpu_ms_per_req | r3) ms against \($byc[1].cpu_ms_per_req | r3) ms for \($byc[1].model)-srv)"}
          else
            ([$byc[] | select((.cpu_ms_per_req // 1e18) <= 1.05 * ($byc[0].cpu_ms_per_req // 1e18))]
             | sort_by(.rss_kb_per_conn // 1e18)) as $bym
-           | {pick: $bym[0].model,
-              tie_break: "not told apart on throughput, CPU per request within 5% (\([$byc[] | "\(.model)-srv \(.cpu_ms_per_req | r3) ms"] | join(", "))); \($bym[0].model)-srv holds less memory per connection (\([$bym[] | "\(.model)-srv \(.rss_kb_per_conn | r1) KiB"] | join(", ")))"}
+           | ([$byc[] | select(. as $x | $bym | map(.model) | index([$x.model]) | not)]) as $more
+           | {pick: $bym[0].model, order: ([$bym[].model] + [$more[].model]),
+              tie_break: "not told apart on throughput; CPU per request within 5% (\([$bym[] | "\(.model)-srv \(.cpu_ms_per_req | r3) ms"] | join(", ")))\(if ($more | length) > 0 then ", more for \([$more[] | "\(.model)-srv (\(.cpu_ms_per_req | r3) ms)"] | join(", "))" else "" end); \($bym[0].model)-srv holds less memory per connection (\([$bym[] | "\(.model)-srv \(.rss_kb_per_conn | r1) KiB"] | join(", ")))"}
          end
      end) as $choice
   | {paired_by: $v.paired_by, level: ([$v.pairs // [] | .[] | .level | numbers] | max),
      candidates: $ranked, leaders: [$leaders[].model], pick: $choice.pick,
+     # the kept models in the order the answer prefers them: the leaders by the tie-break,
+     # then the others by the ranking
+     preferred: ($choice.order + [$pool[].model, $kept[].model] | reduce .[] as $x ([];
+         if index([$x]) then . else . + [$x] end)),
      tie_break: $choice.tie_break,
      none_meets: (($slo_pct != "" or $cls_pct != "") and
         ([$kept[] | select(.misses | not)] | length) == 0 and ($kept | length) > 0),
@@ -95,9 +103,13 @@ def answer($d; $tunes; $machine; $workload; $unsized; $screen; $bin; $quick; $sl
   ($d.candidates | map(select(.model == $d.pick)) | .[0]) as $rec
   | ($tunes | map(select(.model == $d.pick)) | .[0]) as $tu
   | ($rec.model // null) as $m
-  | (if $tu.recommended then $tu.recommended.workers else $rec.workers end) as $w
+  # with a target or an open loop, -w stays where the target was measured: bench/tune sizes
+  # -w for closed-loop throughput
+  | ($slo != "" or $class_slo != "" or $workload.rate != null) as $kept_w
+  | (if $tu.recommended and ($kept_w | not) then $tu.recommended.workers else $rec.workers end) as $w
   | (if $tu.recommended then $tu.recommended.backlog else $rec.backlog end) as $b
-  | ([$d.candidates[] | select(.reason == null and .model != $m)] | .[0]) as $ru
+  | ([[$d.preferred[] | select(. != $m)][0] as $x | $d.candidates[] | select(.model == $x)]
+     | .[0]) as $ru
   | ($d.pairs | map(select((.a == $m and .b == $ru.model) or (.a == $ru.model and .b == $m)))
      | .[0]) as $pr
   | ($slo | if . == "" then null else split("=")[0] end) as $tp
@@ -109,6 +121,9 @@ def answer($d; $tunes; $machine; $workload; $unsized; $screen; $bin; $quick; $sl
         command: ([("\($bin)/\($m)-srv"), (if $w != null then "-w \($w)" else empty end),
                    (if $b != null then "-b \($b)" else empty end)] | join(" ")),
         sized: ($tu.recommended != null),
+        workers_from: (if $w == null then null elif $tu.recommended and ($kept_w | not) then "tune"
+                       else "screen" end),
+        tuned_workers: ($tu.recommended.workers // null),
         rps: $rec.rps, rps_ci: $rec.rps_ci, rps_ci_level: $rec.rps_ci_level, blocks: $rec.n,
         target_percentile: $tp, target_us: ($rec.target.median // null),
         target_range_us: (if $rec.target then [$rec.target.min, $rec.target.max] else null end),
@@ -120,7 +135,7 @@ def answer($d; $tunes; $machine; $workload; $unsized; $screen; $bin; $quick; $sl
               elif ($d.leaders | length) == 1 and $ru then "decided faster than every other model kept"
               else "the only model kept" end)} end),
      runner_up: (if $ru == null or $m == null then null else
-       {model: $ru.model, rps: $ru.rps,
+       {model: $ru.model, rps: $ru.rps, cpu_ms_per_req: $ru.cpu_ms_per_req,
         ratio: (if $pr then (if $pr.a == $m then 1 / $pr.ratio else $pr.ratio end | r3)
                 else (if $rec.rps > 0 then $ru.rps / $rec.rps | r3 else null end) end),
         ci: (if $pr and $pr.ci then (if $pr.a == $m then [1 / $pr.ci[1], 1 / $pr.ci[0]] else $pr.ci end | map(r3))
@@ -164,13 +179,14 @@ def lines:
     else
       "bench/advise: for this workload on this machine (\(.machine.cpus) CPUs, Linux \(.machine.kernel)):",
       "  \(.recommended.command)",
-      "  \(.recommended.rps | r1) requests a second (\(ci(.recommended.rps_ci[0]; .recommended.rps_ci[1])), \(.recommended.rps_ci_level // 0.95 | pct)%, over \(.recommended.blocks) blocks)\(if .recommended.target_percentile then ", \(.recommended.target_percentile) \(.recommended.target_us | us) (\(.recommended.target_range_us[0] | us) to \(.recommended.target_range_us[1] | us) over the blocks)" else ", p99 \(.recommended.p99_us | us)" end)\(if .recommended.sized then "; -w and -b by bench/tune" else "; the screened -w and -b (not sized)" end)",
+      "  \(.recommended.rps | r1) requests a second (\(ci(.recommended.rps_ci[0]; .recommended.rps_ci[1])), \(.recommended.rps_ci_level // 0.95 | pct)%, over \(.recommended.blocks) blocks)\(if .recommended.target_percentile then ", \(.recommended.target_percentile) \(.recommended.target_us | us) (\(.recommended.target_range_us[0] | us) to \(.recommended.target_range_us[1] | us) over the blocks)" else ", p99 \(.recommended.p99_us | us)" end)\(.recommended | if .sized and .workers_from == "screen" then "; -b by bench/tune, -w where the target was measured (bench/tune's \(.tuned_workers) is for closed-loop throughput)" elif .sized then "; -w and -b by bench/tune" else "; the screened -w and -b (not sized)" end)",
       "  why: \(.recommended.why)",
       (if .none_meets_target then "  no model meets the target here: this is the best of those that miss it by less than twice" else empty end),
       (if .runner_up then "  runner-up: \(.runner_up.model)-srv, \(.runner_up.ratio)x\(if .runner_up.ci then " (\(.runner_up.ci[0])-\(.runner_up.ci[1]))" else " (ratio of the medians, not a neighbour)" end)\(if .runner_up.verdict then ", \(.runner_up.verdict)" else "" end)" else empty end),
       (.dropped[] | "  dropped: \(.model)-srv: \(.reason)"),
       (if (.undecided | length) > 0 then "  undecided: \(.undecided | join("; "))" else empty end),
       (if (.unsized | length) > 0 then "  not sized (the budget was spent): \(.unsized | join(", "))" else empty end),
+      (.sizing[] | select(.error) | "  sizing \(.model)-srv failed: \(.error)"),
       (.limits[] | "  would change it: \(.)")
     end;
 
@@ -202,7 +218,7 @@ code, pre { font-family: \"DejaVu Sans Mono\", monospace; font-size: 0.9em; }
 <h2>Answer</h2>
 \(if $a.recommended == null then "<p>No model is kept for this workload: every one was dropped (below).</p>" else
 "<pre>\($a.recommended.command | h)</pre>
-<p>\($a.recommended.rps | r1 | h) requests a second (\(ci($a.recommended.rps_ci[0]; $a.recommended.rps_ci[1]) | h), \($a.recommended.rps_ci_level // 0.95 | pct | h)%, over \($a.recommended.blocks | h) blocks)\(if $a.recommended.target_percentile then ", \($a.recommended.target_percentile | h) \($a.recommended.target_us | us | h) (\($a.recommended.target_range_us[0] | us | h) to \($a.recommended.target_range_us[1] | us | h) over the blocks)" else ", p99 \($a.recommended.p99_us | us | h)" end); \(if $a.recommended.sized then "-w and -b sized by bench/tune\(if $a.recommended.tuned.rps then " (\($a.recommended.tuned.rps | r1 | h) requests a second there)" else "" end)" else "the screened -w and -b, not sized" end).</p>
+<p>\($a.recommended.rps | r1 | h) requests a second (\(ci($a.recommended.rps_ci[0]; $a.recommended.rps_ci[1]) | h), \($a.recommended.rps_ci_level // 0.95 | pct | h)%, over \($a.recommended.blocks | h) blocks)\(if $a.recommended.target_percentile then ", \($a.recommended.target_percentile | h) \($a.recommended.target_us | us | h) (\($a.recommended.target_range_us[0] | us | h) to \($a.recommended.target_range_us[1] | us | h) over the blocks)" else ", p99 \($a.recommended.p99_us | us | h)" end); \(if $a.recommended.sized and $a.recommended.workers_from == "screen" then "-b sized by bench/tune, -w kept where the target was measured (bench/tune's \($a.recommended.tuned_workers | h) is for closed-loop throughput)" elif $a.recommended.sized then "-w and -b sized by bench/tune\(if $a.recommended.tuned.rps then " (\($a.recommended.tuned.rps | r1 | h) requests a second there)" else "" end)" else "the screened -w and -b, not sized" end).</p>
 <p>Why: \($a.recommended.why | h).\(if $a.none_meets_target then " No model meets the target here: this is the best of those that miss it by less than twice." else "" end)</p>
 \(if $a.runner_up then "<p>Runner-up: \($a.runner_up.model | h)-srv, \($a.runner_up.ratio | h)x\(if $a.runner_up.ci then " (\($a.runner_up.ci[0] | h)-\($a.runner_up.ci[1] | h))" else " (ratio of the medians)" end)\(if $a.runner_up.verdict then ", \($a.runner_up.verdict | h)" else "" end).</p>" else "" end)" end)
 </section>
@@ -212,7 +228,7 @@ code, pre { font-family: \"DejaVu Sans Mono\", monospace; font-size: 0.9em; }
 </tbody></table>
 <h2>Dropped</h2>
 \(if ($a.dropped | length) == 0 then "<p>None.</p>" else "<ul>\([$a.dropped[] | "<li><b>\(.model | h)-srv</b>: \(.reason | h)</li>"] | join(""))</ul>" end)
-\(if ($a.undecided | length) > 0 then "<h2>Undecided</h2><p>\($a.undecided | join("; ") | h)</p>" else "" end)
+\(if ($a.undecided | length) > 0 then "<h2>Undecided</h2><p>\($a.undecided | join("; ") | h)</p>" else "" end)\(if ([$a.sizing[] | select(.error)] | length) > 0 then "<h2>Sizing that failed</h2><ul>\([$a.sizing[] | select(.error) | "<li>\(.model | h)-srv: \(.error | h)</li>"] | join(""))</ul>" else "" end)\(if ($a.unsized | length) > 0 then "<p>Not sized (the budget was spent): \($a.unsized | join(", ") | h).</p>" else "" end)
 <h2>The machine it holds for</h2>
 <p>\($a.machine.cpus | h) CPUs, Linux \($a.machine.kernel | h); net.core.somaxconn \($a.machine.somaxconn | h), tcp_max_syn_backlog \($a.machine.tcp_max_syn_backlog | h), ip_local_port_range \($a.machine.ip_local_port_range | h), open files \($a.machine.nofile | h).</p>
 \(if ($a.limits | length) > 0 then "<p>What would change the answer:</p><ul>\([$a.limits[] | "<li>\(h)</li>"] | join(""))</ul>" else "<p>No limit of the machine bound the measurements.</p>" end)

@@ -1509,7 +1509,11 @@ Test(bench, advise_drops_a_model_by_what_it_measured)
                     "failed (50 a cell, the median)\") and ($r.leader == \"failed: server did not "
                     "start: leader-srv: cannot bind\") and ($r.uring == \"skipped: uring-srv "
                     "unavailable here: io_uring is disabled\")");
-    /* an open loop: the rate carried, not the clients served */
+    /* an open loop: the rate carried, not the clients served; the models that carry it are
+     * tied on throughput and taken in the tie-break's order */
+    expect_decision(".", "{\"rate\": 800}",
+                    ".leaders == [\"thread\", \"prethread\"] and .pick == \"thread\" and "
+                    ".preferred == [\"thread\", \"prethread\"]");
     expect_decision(".", "{\"rate\": 800}",
                     "(.candidates | map({(.model): .reason}) | add) as $r | $r.reactor == "
                     "\"carried 600 of the 800 requests a second asked (75%)\" and $r.iterative == "
@@ -1562,8 +1566,34 @@ Test(bench, advise_writes_its_record)
                        "all(.candidates[]; has(\"rps\") and has(\"rps_ci\") and has(\"p99_us\"))");
     expect_jq_cmd(cmd, "[.dropped[].model] == [\"iterative\", \"fork\", \"leader\", \"uring\"] "
                        "and all(.dropped[]; .reason | length > 0) and .runs == [\"/r/screen\"]");
-    expect_jq_cmd(cmd, ".runner_up == {model: \"prethread\", rps: 1000, ratio: 1.01, ci: [0.98, "
-                       "1.04], verdict: \"equivalent\"}");
+    expect_jq_cmd(cmd, ".runner_up == {model: \"prethread\", rps: 1000, cpu_ms_per_req: 0.5, "
+                       "ratio: 1.01, ci: [0.98, 1.04], verdict: \"equivalent\"}");
+    /* bench/tune's -w and -b in a closed loop; with a target, -w stays where the target was
+     * measured and only -b is bench/tune's */
+    char sized[4096];
+    const char *tuned = "[{model: \"prethread\", dir: \"/r/t\", recommended: {workers: 2, backlog: "
+                        "64, rps: 900, p99_us: 100}}]";
+    snprintf(sized, sizeof sized,
+             "jq -n -L bench --slurpfile s tests/fixtures/advise/summary.json --slurpfile t "
+             "tests/fixtures/advise/targets.json 'include \"advise\"; decide($s[0]; $t[0]; "
+             "{slo_pct: \"p99\", slo_us: 50000, cls_pct: \"\", cls_us: 0, rate: null, conc: 4, "
+             "kinds: {}}) as $d | answer($d; %s; {cpus: 2, kernel: \"6.1\", somaxconn: "
+             "\"4096\", nofile: \"1024\"}; {conc: \"4\"}; []; \"/r/screen\"; \"/b\"; 1; "
+             "\"p99=50ms\"; \"\"; 60)'",
+             tuned);
+    expect_jq_cmd(sized, ".recommended | .command == \"/b/prethread-srv -w 8 -b 64\" and "
+                         ".workers_from == \"screen\" and .tuned_workers == 2 and .sized and "
+                         ".target_percentile == \"p99\" and .target_us == 40000");
+    snprintf(sized, sizeof sized,
+             "jq -n -L bench --slurpfile s tests/fixtures/advise/summary.json --slurpfile t "
+             "tests/fixtures/advise/targets.json 'include \"advise\"; ($s[0] | "
+             ".verdicts[0].ranking[1].group = 2) as $S | decide($S; $t[0]; {slo_pct: \"\", "
+             "slo_us: 0, cls_pct: \"\", cls_us: 0, rate: null, conc: 4, kinds: {}}) as $d | "
+             "answer($d; %s; {cpus: 2, kernel: \"6.1\", somaxconn: \"4096\", nofile: "
+             "\"1024\"}; {conc: \"4\"}; []; \"/r/screen\"; \"/b\"; 1; \"\"; \"\"; 60)'",
+             tuned);
+    expect_jq_cmd(sized, ".recommended | .command == \"/b/prethread-srv -w 2 -b 64\" and "
+                         ".workers_from == \"tune\" and .tuned.rps == 900");
     /* the page escapes what it shows; the lines name the command */
     snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd),
              " | jq -r -L bench 'include \"advise\"; "

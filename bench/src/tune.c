@@ -125,7 +125,7 @@ static void usage(FILE *f)
         "  --clients \"N...\"    the connections to tune for: bursts of each size; the pool\n"
         "                      sweep and the search run at the largest (default \"8 64\")\n"
         "  --workers \"N...\"    the pool sizes to measure (default \"1 2 4 8 16 32 64\";\n"
-        "                      --quick \"1 2 4 8 16\"); models without -w skip the sweep\n"
+        "                      --quick \"1 2 4 8 16\"); models without a pool skip the sweep\n"
         "  --backlogs \"N...\"   the backlogs to burst against (default \"1 4 16 64 256 1024\";\n"
         "                      --quick \"1 8 64 512\")\n"
         "  --reps N            repetitions of each pool size, at least: up to twice as many\n"
@@ -311,7 +311,7 @@ int main(int argc, char **argv)
     t.bursts = bursts ? atoi(bursts) : t.quick ? 1 : 3;
     t.duration = duration ? duration : t.quick ? "1s" : "2s";
     t.slo_steps = t.quick ? 4 : 7;
-    t.takes_w = strcmp(t.model->w, "-") != 0;
+    t.takes_w = strcmp(t.model->w, "yes") == 0; /* w cpus: its loops, one per CPU, not a pool */
     t.rec_w = -1;
     t.queue_need = -1;
     t.noise_w = -1;
@@ -362,6 +362,10 @@ int main(int argc, char **argv)
     tune_preflight(&t);
     if (t.takes_w)
         tune_pool_step(&t);
+    else if (!strcmp(t.model->w, "cpus"))
+        say("bench/tune: pool: %s-srv's -w is its number of loops, one per CPU by default; no "
+            "pool to size\n",
+            t.model->name);
     else
         say("bench/tune: pool: %s-srv takes no -w; no pool to size\n", t.model->name);
     if (proc_interrupted)
