@@ -103,30 +103,43 @@ def answer($d; $tunes; $machine; $workload; $unsized; $screen; $bin; $quick; $sl
   ($d.candidates | map(select(.model == $d.pick)) | .[0]) as $rec
   | ($tunes | map(select(.model == $d.pick)) | .[0]) as $tu
   | ($rec.model // null) as $m
-  # with a target or an open loop, -w stays where the target was measured: bench/tune sizes
-  # -w for closed-loop throughput
-  | ($slo != "" or $class_slo != "" or $workload.rate != null) as $kept_w
+  # -w stays where the screening measured it with a target or an open loop (bench/tune sizes
+  # -w for closed-loop throughput), or slow readers or idle connections (which bench/tune does
+  # not make); -b too with idle connections, which all connect at the start
+  | ($slo != "" or $class_slo != "" or $workload.rate != null or $workload["read-rate"] != null
+     or (($workload.idle // "0") != "0")) as $kept_w
+  | (($workload.idle // "0") != "0") as $kept_b
   | (if $tu.recommended and ($kept_w | not) then $tu.recommended.workers else $rec.workers end) as $w
-  | (if $tu.recommended then $tu.recommended.backlog else $rec.backlog end) as $b
+  | (if $tu.recommended and ($kept_b | not) then $tu.recommended.backlog else $rec.backlog end) as $b
   | ([[$d.preferred[] | select(. != $m)][0] as $x | $d.candidates[] | select(.model == $x)]
      | .[0]) as $ru
   | ($d.pairs | map(select((.a == $m and .b == $ru.model) or (.a == $ru.model and .b == $m)))
      | .[0]) as $pr
   | ($slo | if . == "" then null else split("=")[0] end) as $tp
+  | ($class_slo | if . == "" then null else split("=")[0] end) as $ctp
+  # never an answer from fewer blocks than a verdict needs (cells of the leader failed)
+  | ($rec != null and ($rec.n // 0) < 6) as $few
   | {schema_version: 1, workload: $workload, slo: (if $slo == "" then null else $slo end),
      class_slo: (if $class_slo == "" then null else $class_slo end), quick: ($quick == 1),
      elapsed_s: $elapsed,
-     recommended: (if $m == null then null else
+     no_answer: (if $m == null then "no model is kept for this workload: every one was dropped"
+                  elif $few then "\($m)-srv leads, but from \($rec.n) blocks, fewer than the 6 a verdict needs (its other cells failed: see the screening)"
+                  else null end),
+     recommended: (if $m == null or $few then null else
        {model: $m, workers: $w, backlog: $b,
         command: ([("\($bin)/\($m)-srv"), (if $w != null then "-w \($w)" else empty end),
                    (if $b != null then "-b \($b)" else empty end)] | join(" ")),
         sized: ($tu.recommended != null),
         workers_from: (if $w == null then null elif $tu.recommended and ($kept_w | not) then "tune"
                        else "screen" end),
+        backlog_from: (if $tu.recommended and ($kept_b | not) then "tune" else "screen" end),
         tuned_workers: ($tu.recommended.workers // null),
         rps: $rec.rps, rps_ci: $rec.rps_ci, rps_ci_level: $rec.rps_ci_level, blocks: $rec.n,
         target_percentile: $tp, target_us: ($rec.target.median // null),
         target_range_us: (if $rec.target then [$rec.target.min, $rec.target.max] else null end),
+        class_target_percentile: $ctp, class_target_us: ($rec.class_target.median // null),
+        class_target_range_us: (if $rec.class_target then [$rec.class_target.min, $rec.class_target.max]
+                                else null end),
         p99_us: $rec.p99_us, cpu_ms_per_req: $rec.cpu_ms_per_req,
         tuned: (if $tu.recommended.rps then {rps: $tu.recommended.rps, p99_us: $tu.recommended.p99_us}
                 else null end),
@@ -170,19 +183,29 @@ def answer($d; $tunes; $machine; $workload; $unsized; $screen; $bin; $quick; $sl
 def h: if . == null then "" else tostring | @html end;
 def ci(lo; hi): if lo != null and hi != null then "\(lo | r1)-\(hi | r1)" else "" end;
 
+# Where the recommended -w and -b come from, in words.
+def sizing_said:
+  if .sized | not then "the screened settings (not sized)"
+  else [(if .workers == null then "no pool to size"
+         elif .workers_from == "tune" then "-w by bench/tune"
+         else "-w as screened (bench/tune's \(.tuned_workers // "-") is for a closed loop without idle or slow clients)" end),
+        (if .backlog_from == "tune" then "-b by bench/tune"
+         else "-b as screened (bench/tune bursts no idle connections)" end)] | join(", ") end;
+
 # The answer in a few lines, for stdout.
 def lines:
   . as $a
   | if .recommended == null then
-      "bench/advise: no model is kept for this workload; every one was dropped:",
-      (.dropped[] | "  \(.model)-srv: \(.reason)")
+      "bench/advise: no answer: \(.no_answer)",
+      (.dropped[] | "  dropped: \(.model)-srv: \(.reason)")
     else
       "bench/advise: for this workload on this machine (\(.machine.cpus) CPUs, Linux \(.machine.kernel)):",
       "  \(.recommended.command)",
-      "  \(.recommended.rps | r1) requests a second (\(ci(.recommended.rps_ci[0]; .recommended.rps_ci[1])), \(.recommended.rps_ci_level // 0.95 | pct)%, over \(.recommended.blocks) blocks)\(if .recommended.target_percentile then ", \(.recommended.target_percentile) \(.recommended.target_us | us) (\(.recommended.target_range_us[0] | us) to \(.recommended.target_range_us[1] | us) over the blocks)" else ", p99 \(.recommended.p99_us | us)" end)\(.recommended | if .sized and .workers_from == "screen" then "; -b by bench/tune, -w where the target was measured (bench/tune's \(.tuned_workers) is for closed-loop throughput)" elif .sized then "; -w and -b by bench/tune" else "; the screened -w and -b (not sized)" end)",
+      "  \(.recommended.rps | r1) requests a second (\(ci(.recommended.rps_ci[0]; .recommended.rps_ci[1])), \(.recommended.rps_ci_level // 0.95 | pct)%, over \(.recommended.blocks) blocks)\(if .recommended.target_percentile then ", \(.recommended.target_percentile) \(.recommended.target_us | us) (\(.recommended.target_range_us[0] | us) to \(.recommended.target_range_us[1] | us) over the blocks)" else ", p99 \(.recommended.p99_us | us)" end); \(.recommended | sizing_said)",
+      (.recommended | select(.class_target_percentile) | "  the smallest class's \(.class_target_percentile): \(.class_target_us | us) (\(.class_target_range_us[0] | us) to \(.class_target_range_us[1] | us) over the blocks)"),
       "  why: \(.recommended.why)",
       (if .none_meets_target then "  no model meets the target here: this is the best of those that miss it by less than twice" else empty end),
-      (if .runner_up then "  runner-up: \(.runner_up.model)-srv, \(.runner_up.ratio)x\(if .runner_up.ci then " (\(.runner_up.ci[0])-\(.runner_up.ci[1]))" else " (ratio of the medians, not a neighbour)" end)\(if .runner_up.verdict then ", \(.runner_up.verdict)" else "" end)" else empty end),
+      (if .runner_up then "  runner-up: \(.runner_up.model)-srv, \(.runner_up.ratio)x the throughput\(if .runner_up.ci then " (\(.runner_up.ci[0])-\(.runner_up.ci[1]))" else " (ratio of the medians, not a neighbour)" end)\(if .runner_up.verdict then ", \(.runner_up.verdict)" else "" end); CPU per request \(.runner_up.cpu_ms_per_req | r3) ms against \(.recommended.cpu_ms_per_req | r3)" else empty end),
       (.dropped[] | "  dropped: \(.model)-srv: \(.reason)"),
       (if (.undecided | length) > 0 then "  undecided: \(.undecided | join("; "))" else empty end),
       (if (.unsized | length) > 0 then "  not sized (the budget was spent): \(.unsized | join(", "))" else empty end),
@@ -216,9 +239,10 @@ code, pre { font-family: \"DejaVu Sans Mono\", monospace; font-size: 0.9em; }
 <p>Workload: \([$a.workload | to_entries[] | "--\(.key) \(.value)"] | join(" ") | if . == "" then "bench/suites/advise's defaults" else . end | h)\(if $a.slo then "; target \($a.slo | h)" else "" end)\(if $a.class_slo then "; the smallest class's target \($a.class_slo | h)" else "" end). This machine: \($a.machine.cpus | h) CPUs, Linux \($a.machine.kernel | h); \($a.elapsed_s / 60 | . * 10 | round / 10 | h) minutes\(if $a.quick then " (--quick)" else "" end).</p>
 <section id=\"verdict\">
 <h2>Answer</h2>
-\(if $a.recommended == null then "<p>No model is kept for this workload: every one was dropped (below).</p>" else
+\(if $a.recommended == null then "<p>No answer: \($a.no_answer | h).</p>" else
 "<pre>\($a.recommended.command | h)</pre>
-<p>\($a.recommended.rps | r1 | h) requests a second (\(ci($a.recommended.rps_ci[0]; $a.recommended.rps_ci[1]) | h), \($a.recommended.rps_ci_level // 0.95 | pct | h)%, over \($a.recommended.blocks | h) blocks)\(if $a.recommended.target_percentile then ", \($a.recommended.target_percentile | h) \($a.recommended.target_us | us | h) (\($a.recommended.target_range_us[0] | us | h) to \($a.recommended.target_range_us[1] | us | h) over the blocks)" else ", p99 \($a.recommended.p99_us | us | h)" end); \(if $a.recommended.sized and $a.recommended.workers_from == "screen" then "-b sized by bench/tune, -w kept where the target was measured (bench/tune's \($a.recommended.tuned_workers | h) is for closed-loop throughput)" elif $a.recommended.sized then "-w and -b sized by bench/tune\(if $a.recommended.tuned.rps then " (\($a.recommended.tuned.rps | r1 | h) requests a second there)" else "" end)" else "the screened -w and -b, not sized" end).</p>
+<p>\($a.recommended.rps | r1 | h) requests a second (\(ci($a.recommended.rps_ci[0]; $a.recommended.rps_ci[1]) | h), \($a.recommended.rps_ci_level // 0.95 | pct | h)%, over \($a.recommended.blocks | h) blocks)\(if $a.recommended.target_percentile then ", \($a.recommended.target_percentile | h) \($a.recommended.target_us | us | h) (\($a.recommended.target_range_us[0] | us | h) to \($a.recommended.target_range_us[1] | us | h) over the blocks)" else ", p99 \($a.recommended.p99_us | us | h)" end); \($a.recommended | sizing_said | h)\(if $a.recommended.tuned.rps then " (bench/tune measured \($a.recommended.tuned.rps | r1 | h) requests a second at its settings)" else "" end).</p>
+\(if $a.recommended.class_target_percentile then "<p>The smallest class's \($a.recommended.class_target_percentile | h): \($a.recommended.class_target_us | us | h) (\($a.recommended.class_target_range_us[0] | us | h) to \($a.recommended.class_target_range_us[1] | us | h) over the blocks).</p>" else "" end)
 <p>Why: \($a.recommended.why | h).\(if $a.none_meets_target then " No model meets the target here: this is the best of those that miss it by less than twice." else "" end)</p>
 \(if $a.runner_up then "<p>Runner-up: \($a.runner_up.model | h)-srv, \($a.runner_up.ratio | h)x\(if $a.runner_up.ci then " (\($a.runner_up.ci[0] | h)-\($a.runner_up.ci[1] | h))" else " (ratio of the medians)" end)\(if $a.runner_up.verdict then ", \($a.runner_up.verdict | h)" else "" end).</p>" else "" end)" end)
 </section>

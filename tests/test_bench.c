@@ -1594,6 +1594,17 @@ Test(bench, advise_writes_its_record)
              tuned);
     expect_jq_cmd(sized, ".recommended | .command == \"/b/prethread-srv -w 2 -b 64\" and "
                          ".workers_from == \"tune\" and .tuned.rps == 900");
+    /* no answer from fewer blocks than a verdict needs */
+    snprintf(sized, sizeof sized,
+             "jq -n -L bench --slurpfile s tests/fixtures/advise/summary.json --slurpfile t "
+             "tests/fixtures/advise/targets.json 'include \"advise\"; ($s[0] | "
+             ".configs[1].stats.rps.n = 4) as $S | decide($S; $t[0]; {slo_pct: \"\", slo_us: 0, "
+             "cls_pct: \"\", cls_us: 0, rate: null, conc: 4, kinds: {}}) as $d | answer($d; []; "
+             "{cpus: 2, kernel: \"6.1\", somaxconn: \"4096\", nofile: \"1024\"}; {conc: "
+             "\"4\"}; []; \"/r/screen\"; \"/b\"; 1; \"\"; \"\"; 60)'");
+    expect_jq_cmd(sized, ".recommended == null and .no_answer == \"thread-srv leads, but from 4 "
+                         "blocks, fewer than the 6 a verdict needs (its other cells failed: see "
+                         "the screening)\"");
     /* the page escapes what it shows; the lines name the command */
     snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd),
              " | jq -r -L bench 'include \"advise\"; "
