@@ -103,6 +103,7 @@ def answer($d; $tunes; $machine; $workload; $unsized; $screen; $bin; $quick; $sl
   ($d.candidates | map(select(.model == $d.pick)) | .[0]) as $rec
   | ($tunes | map(select(.model == $d.pick)) | .[0]) as $tu
   | ($rec.model // null) as $m
+  | ($d.candidates | map(select(.model == ($d.leaders[0] // ""))) | .[0].group // null) as $g0
   # -w stays where the screening measured it with a target or an open loop (bench/tune sizes
   # -w for closed-loop throughput), or slow readers or idle connections (which bench/tune does
   # not make); -b too with idle connections, which all connect at the start
@@ -161,6 +162,9 @@ def answer($d; $tunes; $machine; $workload; $unsized; $screen; $bin; $quick; $sl
           verdict: (.model as $x | if $x == $m then "recommended"
                     elif .misses then "misses the target"
                     elif ($d.leaders | index([$x])) then "not told apart"
+                    # an open loop: tied on throughput with the leaders, behind them on CPU
+                    elif $workload.rate != null and .group != null and .group == $g0 then
+                        "carries the rate, more CPU per request"
                     else "slower" end)}],
      dropped: [$d.candidates[] | select(.reason != null) | {model, reason}],
      none_meets_target: $d.none_meets,

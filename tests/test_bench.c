@@ -1594,6 +1594,22 @@ Test(bench, advise_writes_its_record)
              tuned);
     expect_jq_cmd(sized, ".recommended | .command == \"/b/prethread-srv -w 2 -b 64\" and "
                          ".workers_from == \"tune\" and .tuned.rps == 900");
+    /* an open loop: a model that carries the rate beside three leaders is behind them on CPU,
+     * not slower */
+    snprintf(sized, sizeof sized,
+             "jq -n -L bench --slurpfile s tests/fixtures/advise/summary.json --slurpfile t "
+             "tests/fixtures/advise/targets.json 'include \"advise\"; ($s[0] | "
+             ".verdicts[0].ranking[2].group = 1 | .verdicts[0].ranking[3].group = 1 | "
+             ".configs[2].stats.rps.median = 790 | .configs[2].stats.cpu_ms_per_req.median = 0.9 | "
+             ".configs[4].stats.rps.median = 795 | .configs[4].stats.cpu_ms_per_req.median = 1) "
+             "as $S | decide($S; $t[0]; {slo_pct: \"\", slo_us: 0, cls_pct: \"\", cls_us: 0, "
+             "rate: 800, conc: 4, kinds: {}}) as $d | answer($d; []; {cpus: 2, kernel: \"6.1\", "
+             "somaxconn: \"4096\", nofile: \"1024\"}; {conc: \"4\", rate: \"800\"}; []; "
+             "\"/r/screen\"; \"/b\"; 1; \"\"; \"\"; 60)'");
+    expect_jq_cmd(sized, "[.candidates[] | [.model, .verdict]] == [[\"prethread\", \"not told "
+                         "apart\"], [\"thread\", \"recommended\"], [\"reactor\", \"not told "
+                         "apart\"], [\"iterative\", \"carries the rate, more CPU per "
+                         "request\"]]");
     /* no answer from fewer blocks than a verdict needs */
     snprintf(sized, sizeof sized,
              "jq -n -L bench --slurpfile s tests/fixtures/advise/summary.json --slurpfile t "
