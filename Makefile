@@ -154,6 +154,7 @@ tests: $(SERVERS) $(LOADGEN) $(PROBE_BIN) $(BENCH_RUN) $(BENCH_TUNE) $(TESTS) ##
 # test with its reason (CI also fails on a reason ci/expected-skips does not list). The bench
 # tests (the shell tooling over the real binaries) run once, in the plain phase: the
 # sanitizers' coverage of the binaries comes from the servers, faults, events and loadgen tests.
+# So does the docs test of quoted figures (it runs the tools, not code under test).
 REPORTS := build/test-reports
 phase = echo "== $$(date +%H:%M:%S) $(1)"; $(2) --tap=$(REPORTS)/$(3).tap; \
 	r=$$?; echo "== $$(date +%H:%M:%S) end of $(3): exit $$r"; [ $$r -eq 0 ] || rc=$$r
@@ -167,7 +168,7 @@ test:                                             ## install what the tests use,
 	@$(MAKE) --no-print-directory tests
 	@rm -rf $(REPORTS) && mkdir -p $(REPORTS)
 	@rc=0; \
-	$(call phase,AddressSanitizer + UBSan: unit tests and every server (about 6 min),$(SAN_ENV) SRV_BIN=bin/asan bin/asan/unit-tests --filter '!(bench/*)',asan); \
+	$(call phase,AddressSanitizer + UBSan: unit tests and every server (about 6 min),$(SAN_ENV) SRV_BIN=bin/asan bin/asan/unit-tests --filter '!(bench/*|docs/quoted_figures*)',asan); \
 	for f in servers loadgen faults events; do \
 		$(call phase,ThreadSanitizer: $$f tests on the threaded servers and loadgen,$(SAN_ENV) SRV_BIN=bin/tsan SRV_MODELS="$(TSAN_MODELS)" bin/unit-tests --filter "$$f/*",tsan-$$f); \
 	done; \
@@ -239,7 +240,7 @@ workloads: check-deps all                         ## the workload suites: conns 
 smoke: check-deps all                             ## the small suite CI runs (under 2 minutes)
 	bench/run smoke $(BENCH_OPTS)
 
-noise: check-deps all                             ## where this machine's noise lives and which pairing sees through it (QUICK=1: 2.5 min; NOISE="-a M -b M ...")
+noise: check-deps all                             ## where this machine's noise lives and which pairing sees through it (about 6 min, QUICK=1 2.5; NOISE="-a M -b M ...")
 	bench/noise $(if $(QUICK),-q) $(NOISE)
 
 # bench/tune reads MODEL and its other options (QUICK=1, SLO=p99=10ms, CLIENTS=, WORKERS=, ...)

@@ -271,3 +271,12 @@ Test(docs, model_lists_come_from_the_registry, .timeout = 120)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dest);
     system(cmd);
 }
+
+/* Every figure the README, docs/ and `make help` quote that a tool knows (a suite's cells and
+ * estimated time, a make target's duration, the number of models, an option's default) is
+ * the tool's: tests/docs-figures.sh holds each against the dry run, the registry, bench/run's
+ * table of dimensions or the --help that says it, and names each that is not. */
+Test(docs, quoted_figures_match_their_tools, .timeout = 300)
+{
+    cr_expect_eq(system("tests/docs-figures.sh"), 0, "tests/docs-figures.sh: see the lines above");
+}

@@ -254,7 +254,7 @@ void cell_setup(struct run *r)
             remote_argv(r, val(r, "SERVER_HOST"), t, ra, 64);
             if (cell_run_quiet(ra, NULL, 0) != 0)
                 die("%s: %s/%s-srv is not there (or pdsh -R %s cannot reach it): the binaries "
-                    "must be at the same path on every host (README: Several hosts)",
+                    "must be at the same path on every host (docs/hosts.md)",
                     val(r, "SERVER_HOST"), r->bin, models[i], val(r, "RCMD"));
         }
         char hosts[1024];
@@ -265,7 +265,7 @@ void cell_setup(struct run *r)
             remote_argv(r, intern(h), t, ra, 64);
             if (cell_run_quiet(ra, NULL, 0) != 0)
                 die("%s: %s/loadgen is not there (or pdsh -R %s cannot reach it): the binaries "
-                    "must be at the same path on every host (README: Several hosts)",
+                    "must be at the same path on every host (docs/hosts.md)",
                     h, r->bin, val(r, "RCMD"));
         }
     }

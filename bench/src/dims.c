@@ -430,9 +430,8 @@ const struct dim dims[] = {
      "netem qdisc, else every cell is recorded as skipped with the reason",
      netem, false, NULL, NULL, NULL, NULL, NULL},
     {"SERVER_HOST", "--server-host", V, "", NULL, NULL, NULL, NULL, "HOST", NULL,
-     "run the server on HOST and loadgen on --client-hosts, through pdsh (README: Several "
-     "hosts)",
-     NULL, false, NULL, NULL, NULL, NULL, NULL},
+     "run the server on HOST and loadgen on --client-hosts, through pdsh (docs/hosts.md)", NULL,
+     false, NULL, NULL, NULL, NULL, NULL},
     {"SERVER_ADDR", "--server-addr", V, "", NULL, NULL, NULL, NULL, "ADDR", NULL,
      "the address the clients connect to (default HOST)", NULL, false, NULL, NULL, NULL, NULL,
      NULL},
@@ -623,7 +622,7 @@ void dims_man(FILE *f)
           ".B bench/run \\-\\-dimensions\n"
           ".SH DESCRIPTION\nRuns the matrix of a suite (bench/suites/SUITE): every model "
           "against every value of every dimension, each configuration repeated, in a shuffled "
-          "order, and leaves one directory of JSON behind (README: Running the benchmarks). "
+          "order, and leaves one directory of JSON behind (docs/running-suites.md). "
           "Every option below overrides the suite's field of that name; make passes each as the "
           "variable named with it.\n.SH OPTIONS\n",
           f);
