@@ -14,13 +14,13 @@ def tdn(v; d): td(if v == null then "" else v end; v | n(d));
 
 # What each plot shows, in one sentence, by its file name.
 def sentence:
-  if . == "throughput" then "Requests per second against the swept value: the median over the repetitions with the 95% interval of the median (below 6 repetitions, their range) as error bars; a ring marks a configuration whose interval is wider than the run's target (noisy), a cross one that kept a repetition disturbed by other work on the machine."
+  if . == "throughput" then "Requests per second against the swept value: the median over the repetitions with the 95% interval of the median (below 6 repetitions, their range) as error bars (the verdict above says which models are told apart); a cross marks a configuration that kept a repetition disturbed by other work on the machine."
   elif . == "latency" then "The median, 99th and 99.9th percentile of a request's total time (connect to the last byte), on a log scale: the 99.9th shows what the 99th hides, such as a SYN dropped by a full listen queue and retried a second later."
-  elif . == "percentiles" then "The whole latency distribution at one concurrency, per phase of a request (connect, greeting, response, total), every repetition a line: the farther right, the rarer the request."
+  elif . == "percentiles" then "The whole latency distribution at one concurrency, per phase of a request (connect, greeting, response, total), one line per model (its median repetition): the farther right, the rarer the request."
   elif . == "timeline" then "Each second of the median repetition at one concurrency: requests completed and their p99; a stall, a drift or a slow start shows here and nowhere in the medians."
-  elif startswith("heatmap-") then "\(ltrimstr("heatmap-")), second by second (the median repetition at one concurrency): time across, a request's total time up (log scale), the number of requests as colour; two clusters, a stall or a drift show here."
+  elif . == "heatmaps" then "Every model's latency second by second (its median repetition at one concurrency), one panel each on the same axes and colour scale: time across, a request's total time up (log scale), the number of requests as colour; two clusters, a stall or a drift show here."
   elif . == "cpu" then "The server's CPU time (user and system) per request: what a model costs the machine for the same work."
-  elif . == "cpu-split" then "The same CPU time split into user time (the sieve, the model's own bookkeeping) and system time (the kernel: connections, copies, page faults, scheduling)."
+  elif . == "cpu-split" then "CPU time per request on one log scale, in four panels: the server's user time (the sieve, the model's own bookkeeping) and system time (the kernel: connections, copies, page faults, scheduling), the client's, and the whole machine's (every CPU's busy time: on loopback the kernel's network work lands on whichever of server and client runs, so their split moves while this sum holds)."
   elif . == "unserved" then "Failed requests and clients never answered in a cell: the clients a server did not get to."
   elif . == "served" then "Clients answered at least once: a pool serves at most its size of kept connections."
   elif . == "classes" then "With request classes: the p99 of the class with the least work and of the one with the most; a model that runs a long request where short ones wait shows it in the small class."
@@ -39,6 +39,7 @@ $runj[0] as $r | $sum[0] as $s | ($dims[0] // []) as $dims
 | ([$cells[] | select(.status == "skipped")]) as $skipped
 | ([$cells[] | select(.disturbed == true or .reruns > 0)]) as $disturbed
 | ([$cf[] | select(.noisy == true)]) as $noisy
+| any($cf[]; .stats.small_p99_us.median != null) as $classes
 | ($r.matrix.TITLE // $r.suite) as $title
 | ($r.context // {}) as $ctx
 | ($s.verdicts // []) as $vd
@@ -79,6 +80,14 @@ $runj[0] as $r | $sum[0] as $s | ($dims[0] // []) as $dims
             + "</td><td data-v=\"\($x)\">\(if .group == 1 and $x == 1 then "the best" else "\($x | x2)x\(if .ratio_ci then " (\(.ratio_ci[0] | x2)–\(.ratio_ci[1] | x2))" else "" end)" end)</td><td>group \(.group)</td></tr>"]
          | join(""))
       + "</tbody></table>";
+  # with request classes: the small class's p99 in the verdict's configuration, model by
+  # model (what the mix suite is for; medians over the blocks, not paired)
+  def vclass: . as $v | ($v | del(.ranking, .pairs, .aa, .paired_by)) as $k
+    | [$cf[] | . as $c | select(all($k | to_entries[]; $c[.key] == .value))
+       | select(.stats.small_p99_us.median != null and .stats.small_p99_us.median > 0)
+       | {model, p: (.stats.small_p99_us.median / 1000)}] | sort_by(.p) as $q
+    | if ($classes | not) or ($q | length) < 2 then ""
+      else "<p class=\"vs\">\("Small requests (the class with the least work), \($v | vtitle): the lowest p99 is \($q[0].model)'s (\($q[0].p | r(2)) ms), then \([$q[1:3][] | "\(.model)'s (\(.p | r(2)) ms)"] | join(", ")); the highest \($q[-1].model)'s (\($q[-1].p | r(1)) ms), \($q[-1].p / $q[0].p | r(0))x the lowest (medians over the blocks, not paired)." | h)</p>" end;
   def vaa: if .aa == null then ""
     else "<p class=\"aa\">What this machine resolves here: \(.aa.model | h) against itself (an A/A comparison, true ratio 1) measured \(.aa.ratio | x2)\(if .aa.ci then " (\(.aa.ci[0] | x2)–\(.aa.ci[1] | x2)): differences under about \([pct(1; .aa.ci[0]), pct(.aa.ci[1]; 1)] | max)% cannot be told apart" else ", with too few blocks for an interval" end).</p>" end;
   # the flags, short in the table (the reasons in full under "What did not go as planned"
@@ -136,12 +145,12 @@ code, .mono { font-family: \"DejaVu Sans Mono\", monospace; font-size: 0.9em; }
 \(if $s.verdicts == null then "<p>No verdict: this run was summarised before verdicts existed; <code>bench/summarize RUN_DIR</code> makes its summary again, with them (pairs by repetition number: not measured close in time).</p>"
   elif ($vd | length) == 0 then "<p>No verdict: no configuration of this run has more than one model to compare.</p>" else
 "<p class=\"lead\">Which model is faster here, and by how much: in each configuration the models ranked by median throughput, each bar its ratio to the best with its paired interval (the line), \(if any($vd[]; .paired_by == "repetition") then "pairs made by repetition number (a run made before blocks: the pairs were not measured close in time)" else "pairs of cells measured in one block" end); neighbours not told apart share a shade and a group.</p>"
-+ ([$vd[] | "<div class=\"vd\"><p class=\"vs\">\(vsentence | h)</p>\(vbars)\(vaa)</div>"] | join("\n")) end)
++ ([$vd[] | "<div class=\"vd\"><p class=\"vs\">\(vsentence | h)</p>\(vbars)\(vclass)\(vaa)</div>"] | join("\n")) end)
 </section>
 <h2 id=\"summary\">Summary</h2>
 <p>Per configuration over its repetitions (medians); click a column's name to sort by it. A noisy, disturbed, failed or skipped configuration is flagged, with its reason on hovering the flag and under <a href=\"#problems\">What did not go as planned</a>.</p>
 <div class=\"scroll\"><table class=\"sortable\" id=\"summary-table\">
-<thead><tr><th>model</th>\([$vary[] | "<th>\(.label | h)</th>"] | join(""))<th>reps</th><th>req/s</th><th title=\"the 95% interval of the median from order statistics; below 6 repetitions their range, which covers less: its coverage is given\">interval of the median</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>CPU ms/req</th><th>errors</th><th>flags</th></tr></thead>
+<thead><tr><th>model</th>\([$vary[] | "<th>\(.label | h)</th>"] | join(""))<th>reps</th><th>req/s</th><th title=\"the 95% interval of the median from order statistics; below 6 repetitions their range, which covers less: its coverage is given\">interval of the median</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th>\(if $classes then "<th title=\"with request classes (--mix): the p99 of the class with the least work, where head-of-line blocking shows\">small class p99 ms</th><th title=\"the p99 of the class with the most work\">large class p99 ms</th>" else "" end)<th>CPU ms/req</th><th>errors</th><th>flags</th></tr></thead>
 <tbody>
 \([$cf[] | . as $c
    | "<tr class=\"\(if (.failed // 0) > 0 then "failed" elif .stats.rps == null and (.skipped // 0) > 0 then "skipped" elif .noisy then "noisy" else "" end)\">"
@@ -154,14 +163,16 @@ code, .mono { font-family: \"DejaVu Sans Mono\", monospace; font-size: 0.9em; }
           elif ($lv // 1) < 0.95 then td($ci[0]; "\($ci[0] | n(0)) – \($ci[1] | n(0)) (range, covers \($lv * 100 | round)%)")
           else td($ci[0]; "\($ci[0] | n(0)) – \($ci[1] | n(0)) (95%)") end)
      + tdn(.stats.p50_us.median | ms; 2) + tdn(.stats.p99_us.median | ms; 2)
-     + tdn(.stats.p999_us.median | ms; 2) + tdn(.stats.cpu_ms_per_req.median; 3)
+     + tdn(.stats.p999_us.median | ms; 2)
+     + (if $classes then tdn(.stats.small_p99_us.median | ms; 2) + tdn(.stats.large_p99_us.median | ms; 2) else "" end)
+     + tdn(.stats.cpu_ms_per_req.median; 3)
      + tdn(.stats.errors.median; 0)
      + "<td data-v=\"\(flags | h)\" title=\"\(reasons | h)\">\(flags | h)</td></tr>"] | join("\n"))
 </tbody>
 </table></div>
 <h2 id=\"plots\">Plots</h2>
 \(if $plots_note != "" then "<p class=\"bad\">\($plots_note | h)</p>" else "" end)\(if ($plots | length) == 0 and $plots_note == "" then "<p>This run has no plots.</p>" else "" end)
-\(if ($plots | length) > 0 and ([$plots[] | select(.name | startswith("heatmap-"))] | length) == 0 then "<p>No latency heatmaps: they are drawn at one concurrency of a closed-loop suite from the cells' per-second histograms, which this run's cells do not hold (a loadgen from before they were recorded) or its suite does not plot.</p>" else "" end)
+\(if ($plots | length) > 0 and ([$plots[] | select(.name == "heatmaps")] | length) == 0 then "<p>No latency heatmaps: they are drawn at one concurrency of a closed-loop suite from the cells' per-second histograms, which this run's cells do not hold (a loadgen from before they were recorded) or its suite does not plot.</p>" else "" end)
 \([$plots[] | "<figure id=\"plot-\(.name | h)\"><img src=\"\(.uri)\" alt=\"\(.name | h)\"><figcaption><b>\(.name | h).</b> \(.name | sentence | h)</figcaption></figure>"] | join("\n"))
 <h2 id=\"problems\">What did not go as planned</h2>
 \(if ($failed + $skipped + $disturbed | length) == 0 and ($noisy | length) == 0 then "<p>Every cell ran, none was disturbed, every configuration's throughput is within the run's target.</p>" else

@@ -17,6 +17,8 @@ set key outside right top box lc rgb "#bbbbbb"
 set xrange [-0.6:n - 0.4]
 set xtics rotate by -40 left font ",9" nomirror
 set bmargin 12
+# tab-separated: a label holds spaces ("prethread c=32")
+set datafile separator "\t"
 f = "overlay.tsv"
 if (what eq "throughput") {
     set title "throughput of each configuration: A and B (median, 95% interval)"

@@ -2,7 +2,8 @@
 # shellcheck disable=SC2016 # backquotes in patterns are Markdown's, not the shell's
 # Every figure the README, docs/ and `make help` quote that a tool knows is held against that
 # tool, so the documents cannot drift from it:
-#   - a suite's cells and estimated time (the suite tables): its dry run;
+#   - a suite's cells and estimated time (the suite tables, the suite file's header): its dry
+#     run;
 #   - a make target's duration: the dry runs of the suites it runs (summed), or for a target
 #     no dry run knows (test, tune, noise), the figure of `make help`, which itself is held
 #     against the tool's --help where it says one (noise, tune);
@@ -115,6 +116,22 @@ for f in "${docs[@]}"; do
             est "$s"
             holds "$f:$n: suite $s" "$time"
     done < <(grep -nE '^\| `[a-z0-9-]+` \|.*\| [0-9]+( to [0-9]+)? \| [^|]*[0-9][^|]* \|$' "$f")
+done
+
+# ---- 1b. a suite file's own header: "N cells, about M minutes" ----
+for f in bench/suites/*; do
+    s=${f##*/}
+    head=$(sed -n '/^#/!q; s/^# \{0,1\}//p' "$f" | tr '\n' ' ')
+    c=$(grep -oE '\b[0-9]+ cells\b' <<< "$head" | head -n1 | grep -oE '[0-9]+')
+    if [ -n "$c" ]; then
+        checked=$((checked + 1))
+        [ "$c" = "$(cells_of "$s")" ] || bad "$f: says $c cells; its dry run says $(cells_of "$s")"
+    fi
+    d=$(grep -oE '(about |under )?[0-9]+(\.[0-9]+)?( to [0-9]+(\.[0-9]+)?)? min(utes)?\b' <<< "$head" | head -n1)
+    if [ -n "$d" ]; then
+        est "$s"
+        holds "$f" "$d"
+    fi
 done
 
 # ---- 2. a make target's duration, in prose and in make help ----

@@ -74,8 +74,10 @@ static void report_of_the_suite(const char *dir)
              page, dir, dir);
     cr_expect_eq(run(cmd), 0, "not every plot is on the page");
     snprintf(cmd, sizeof cmd,
-             "ls %s/plots/heatmap-reactor.svg %s/plots/heatmap-prethread.svg >/dev/null", dir, dir);
-    cr_expect_eq(run(cmd), 0, "no heatmap per model");
+             "grep -q '>reactor<' %s/plots/heatmaps.svg && grep -q '>prethread<' "
+             "%s/plots/heatmaps.svg",
+             dir, dir);
+    cr_expect_eq(run(cmd), 0, "no heatmap panel per model");
     snprintf(cmd, sizeof cmd,
              "for f in %s/cells/*.json; do id=$(basename $f .json); "
              "grep -qF \"href=\\\"cells/$id.json\\\"\" %s || { echo $id; exit 1; }; done",
@@ -171,7 +173,9 @@ Test(bench, report_works_in_a_browser, .timeout = 180)
           "      ' broken=' + broken.length + ' rows=' + t.tBodies[0].rows.length +\n"
           "      ' table_top=' + Math.round(tr.top) + ' table_h=' + Math.round(tr.height) +\n"
           "      ' plot_top=' + Math.round(fr.top) + ' plot_w=' + Math.round(fr.width) +\n"
-          "      ' sorted=' + sorted + ' verdict_top=' + Math.round(vd.top) + ' END';\n"
+          "      ' sorted=' + sorted + ' verdict_top=' + Math.round(vd.top) +\n"
+          "      ' vs=' + encodeURIComponent((d.querySelector('#verdict .vs') || {}).textContent "
+          "|| '') + ' END';\n"
           "  }.bind(this), 500);\n"
           "});\n</script></body></html>\n",
           f);
@@ -195,6 +199,19 @@ Test(bench, report_works_in_a_browser, .timeout = 180)
              "probe.txt",
              dir);
     cr_expect_eq(run(cmd), 0, "the page in Chromium: %s/probe.txt", dir);
+    /* the verdict's first sentence names the top model of the first configuration's
+     * verdict, and the verdict starts in the first screen of a 1440x900 window */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && vs=$(grep -o ' vs=[^ ]*' probe.txt | cut -d= -f2-) && "
+             "text=$(printf '%%b' \"${vs//%%/\\x}\") && echo \"verdict: $text\" && "
+             "top=$(jq -r '.verdicts[0].ranking[0].model' summary.json) && [ \"$top\" != null ] && "
+             "case \"$text\" in *\"$top\"*) ;; *) exit 1;; esac && "
+             "[ $(grep -o 'verdict_top=[0-9]*' probe.txt | cut -d= -f2) -lt 900 ]",
+             dir);
+    cr_expect_eq(run(cmd), 0,
+                 "the verdict's sentence does not name the top model, or starts below "
+                 "the first screen (%s/probe.txt)",
+                 dir);
     /* nothing on the console: no script error, no resource refused or missing */
     snprintf(cmd, sizeof cmd,
              "cd %s && ! grep -E 'CONSOLE|Refused|Failed to load|Uncaught' probe.log", dir);
@@ -240,6 +257,13 @@ static void compare_page(const char *dir)
         "[ $(grep -o '<img src=\"data:image/svg+xml;base64,' %s | wc -l) -eq 2 ]",
         page, page, page, page, page, page);
     cr_expect_eq(run(cmd), 0, "the comparison's page (%s)", page);
+    /* the overlay's tick labels name each configuration whole, model and concurrency */
+    snprintf(cmd, sizeof cmd,
+             "grep -o 'data:image/svg+xml;base64,[A-Za-z0-9+/=]*' %s | head -n1 | cut -d, -f2 | "
+             "base64 -d > %s.svg && grep -q 'reactor c=2' %s.svg && grep -q 'prethread c=8' %s.svg",
+             page, page, page, page);
+    cr_expect_eq(run(cmd), 0, "the comparison's plot does not label model and concurrency (%s.svg)",
+                 page);
     snprintf(cmd, sizeof cmd, "rm -rf %s", b);
     run(cmd);
 }
@@ -253,4 +277,13 @@ Test(bench, report_and_compare_pages_of_a_suite, .timeout = 300)
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s %s.out %s.err", dir, dir, dir);
     run(cmd);
+}
+
+/* The plots' colours tell every model and peer apart as seen with normal vision and with
+ * deuteranopia and protanopia (simulated): no two closer than 12 in CIELAB
+ * (tests/palette.sh); the model registry held the Tableau colours before, whose prethread and
+ * prefork (green and orange) a protanope sees 4.6 apart. */
+Test(bench, plot_colours_read_for_colour_blind_viewers, .timeout = 60)
+{
+    cr_expect_eq(system("tests/palette.sh 12"), 0, "tests/palette.sh: see the line above");
 }

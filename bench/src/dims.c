@@ -290,6 +290,21 @@ static const char *rcmd(const char *v)
 {
     return !*v || !strcmp(v, "ssh") || !strcmp(v, "netns") ? NULL : "ssh or netns";
 }
+/* The plots bench/plot draws (their file names), for --key-plot. */
+#define PLOTS                                                                                      \
+    "throughput latency percentiles timeline heatmaps cpu cpu-split unserved served classes "      \
+    "rate overflows waits"
+static const char *key_plot(const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = PLOTS; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w == n && !strncmp(p, v, n))
+            return NULL;
+        p += w + (p[w] == ' ');
+    }
+    return !*v ? NULL : "one of bench/plot's plots: " PLOTS;
+}
 
 #define L DIM_LIST
 #define V DIM_VALUE
@@ -449,6 +464,9 @@ const struct dim dims[] = {
     {"PLOT_CONC", "--plot-conc", V, "", NULL, NULL, NULL, NULL, "N", NULL,
      "the concurrency of the percentile plot (default the largest)", requests, false, NULL, NULL,
      NULL, NULL, NULL},
+    {"KEY_PLOT", "--key-plot", V, "throughput", NULL, NULL, NULL, NULL, "PLOT", PLOTS,
+     "the plot the suite exists for, first on its page after the verdict", key_plot, false, NULL,
+     NULL, NULL, NULL, NULL},
     {"TITLE", "--title", V, "", NULL, NULL, NULL, NULL, "TEXT", NULL, "the plots' title", NULL,
      false, NULL, NULL, NULL, NULL, NULL},
     {"OUT", "--out", DIM_RUN, "", NULL, NULL, NULL, NULL, "DIR", NULL,
