@@ -877,7 +877,7 @@ Test(bench, blocks_pair_the_models_and_resume_keeps_them, .timeout = 120)
     /* the orders within blocks differ (with seed 7) */
     expect_jq(path, "[.cells | group_by(.block)[] | map(.model)] | unique | length > 1");
     /* each cell file says its block, as run.json does */
-    char cmd[1024];
+    char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "jq -s -e --slurpfile r %s/run.json 'map({(.id): .block}) | add as $f "
              "| all($r[0].cells[]; $f[\"\\(.model)-c\\(.conc)-w1000-b10-bl511\\(if "
@@ -887,7 +887,8 @@ Test(bench, blocks_pair_the_models_and_resume_keeps_them, .timeout = 120)
     cr_expect_eq(system(cmd), 0, "a cell's block is not run.json's: %s", cmd);
     /* each configuration's first block in a random order, every later one in the order of
      * the ranking so far (the medians of the blocks before it), from the top in odd blocks
-     * and from the bottom in even ones */
+     * and from the bottom in even ones; the A/A copy beside its model (after it in odd
+     * blocks, before it in even ones) */
     snprintf(cmd, sizeof cmd,
              "jq -s -c 'map({model: .cell.model, conc: .cell.conc, block, rps: "
              ".loadgen.totals.rps})' %s/cells/*.json >%s/c.json && jq -n -e --slurpfile r "
@@ -895,9 +896,11 @@ Test(bench, blocks_pair_the_models_and_resume_keeps_them, .timeout = 120)
              ".[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end; "
              "[$r[0].cells | group_by(.block)[] | {b: .[0].block, conc: .[0].conc, models: "
              "map(.model)}] as $bl | all($bl[]; . as $x | ([$bl[] | select(.conc == $x.conc and "
-             ".b < $x.b)] | length) == 0 or ($x.models == ($x.models | map(. as $m | {m: $m, v: "
-             "([$c[0][] | select(.model == $m and .conc == $x.conc and .block < $x.b) | .rps] | "
-             "med)}) | sort_by(.v) | (if $x.b %% 2 == 1 then reverse else . end) | map(.m))))' "
+             ".b < $x.b)] | length) == 0 or ($x.models == ($x.models | map(. as $m | "
+             "($m | rtrimstr(\"~aa\")) as $base | {m: $m, a: (if $m == $base then 0 else -1 "
+             "end), v: ([$c[0][] | select(.model == $base and .conc == $x.conc and .block < "
+             "$x.b) | .rps] | med)}) | sort_by([.v, .a]) | (if $x.b %% 2 == 1 then reverse "
+             "else . end) | map(.m))))' "
              ">/dev/null",
              dir, dir, dir, dir);
     cr_expect_eq(system(cmd), 0, "a block is not in the order of the ranking so far: %s", cmd);

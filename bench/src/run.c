@@ -224,8 +224,8 @@ static double so_far(const struct run *r, const struct cell *c)
 /* Before a block of the first pass begins (none of its cells run yet): its contenders in the
  * order of the ranking so far, by median throughput, from the top in odd blocks and from the
  * bottom in even ones, so that neighbours in the ranking run back to back and each runs
- * first as often as second. A block keeps its random order while one of its contenders has
- * no measurement yet (the configuration's first block). */
+ * first as often as second; an A/A copy runs beside its model. A block keeps its random order while
+ * one of its contenders has no measurement yet (the configuration's first block). */
 static void order_block(struct run *r, size_t i)
 {
     int b = r->cells[i].block;
@@ -242,6 +242,20 @@ static void order_block(struct run *r, size_t i)
         if (access(cell_path(r, &r->cells[k], path, sizeof path), F_OK) == 0 ||
             (m[k - i] = so_far(r, &r->cells[k])) < 0)
             return;
+    /* The A/A copy (MODEL~aa) runs right beside its model, after it in odd blocks and before
+     * it in even ones: its ratio is then the machine's over one cell, as a neighbour pair's is,
+     * and not over the cells its own median happened to rank between them. */
+    for (size_t k = i; k < j; k++) {
+        const char *mk = cv(&r->cells[k], "MODELS");
+        size_t n = strlen(mk);
+        if (n < 4 || strcmp(mk + n - 3, "~aa"))
+            continue;
+        for (size_t x = i; x < j; x++) {
+            const char *mx = cv(&r->cells[x], "MODELS");
+            if (strlen(mx) == n - 3 && !strncmp(mx, mk, n - 3))
+                m[k - i] = m[x - i] * (1 - 1e-9);
+        }
+    }
     bool down = b % 2 == 1;
     for (size_t k = i + 1; k < j; k++) /* insertion sort: a block is a dozen cells */
         for (size_t x = k; x > i && (down ? m[x - i] > m[x - 1 - i] : m[x - i] < m[x - 1 - i]);
