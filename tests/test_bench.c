@@ -251,8 +251,27 @@ Test(bench, verdicts_from_known_pairs, .timeout = 60)
     snprintf(out, sizeof out, "%s/cmp.json", dir);
     expect_jq(out, ".verdicts | .in_both == 4 and .decided_in_both == 2 and .agree == 1 and "
                    "(.disagree | length == 1) and (.disagree[0] | (.pair | startswith(\"prethread "
-                   "vs reactor\")) and .a == \"faster\" and .b == \"slower\")");
-    sh("rm -rf %s %s-b", dir, dir);
+                   "vs reactor\")) and .a == \"faster\" and .b == \"slower\") and "
+                   ".contradict == 1");
+    /* an equivalent pair that the other run decides by less than the band does not
+     * contradict it; one decided beyond the band does. With the 5% band again, thread/reactor
+     * at 8 is equivalent in A; B's reactor made 4% faster there (reactor/thread about 0.96..1.06
+     * over the pairs: faster, not beyond 5%), then 25% faster (beyond it) */
+    for (int step = 0; step < 2; step++) {
+        snprintf(cmd, sizeof cmd,
+                 "for r in %s %s-b; do jq -n '{matrix: {EQUIVALENCE: \"5\"}}' >$r/run.json; "
+                 "done && for k in 1 2 3 4 5 6; do f=%s-b/cells/reactor-c8-r$k.json; "
+                 "jq '.loadgen.totals.rps *= %s' $f >$f.new && mv $f.new $f; done && "
+                 "bench/compare %s %s-b --json >%s/cmp.json",
+                 dir, dir, dir, step == 0 ? "1.04" : "(1.25 / 1.04)", dir, dir, dir);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+        expect_jq(out, step == 0 ? ".verdicts | .contradict == 1 and any(.disagree[]; (.pair | "
+                                   "startswith(\"reactor vs thread\")) and .a == "
+                                   "\"equivalent\" and .b == \"faster\")"
+                                 : ".verdicts.contradict == 2");
+    }
+    if (!getenv("CB_KEEP"))
+        sh("rm -rf %s %s-b", dir, dir);
 }
 
 /* bench/compare: two runs made from the fixture cells (prethread with a fourth repetition),
