@@ -63,11 +63,15 @@ $runj[0] as $r | $sum[0] as $s | ($dims[0] // []) as $dims
                        or (.ratio_ci[0] <= 1 and .ratio_ci[1] >= 1))]) as $top
     | ($rk[-1]) as $last
     | (vtitle | .[0:1] | ascii_upcase) + (vtitle | .[1:]) + ", "
-      + (if ($top | length) == 1 then "\($top[0].model) leads"
-         else "\([$top[].model] | names) lead, not told apart (within \(pct(1; [$top[].ratio_to_best] | min))% of each other)" end)
+      + (if ($rk | length) > 1 and ([$rk[1:][] | select(.ratio_ci != null)] | length) == 0 then
+           # no interval at all: too few pairs for any (fewer than 6)
+           "\($rk[0].model) ranks first and \($last.model) last, at \($last.ratio_to_best | x2)x the best; no pair is decided: from \([$v.pairs[]? | .n] | max // 0) pairs no interval reaches 95% (6 are needed)."
+         else
+         (if ($top | length) == 1 then "\($top[0].model) leads"
+         else "\([$top[].model] | if length > 6 then .[:5] + ["\(length - 5) others"] else . end | names) lead, not told apart (within \(pct(1; [$top[].ratio_to_best] | min))% of each other)" end)
       + (if ($rk | length) > ($top | length) then
            "; \($last.model) is \($last.ratio_to_best | x2)x the best (\(if $last.ratio_ci then "\($last.ratio_ci[0] | x2)–\($last.ratio_ci[1] | x2)" else "no interval" end))"
-         else "" end) + ".";
+         else "" end) + "." end);
   # each bar its ratio to the best on a scale to the widest interval's end (at most 2), a
   # mark at 1 (the best), the interval a line
   def vbars: . as $v

@@ -9,7 +9,7 @@ if (fmt eq "svg") {
     set terminal pngcairo size 1390,820 font "DejaVu Sans,10" background rgb "white"
 }
 set output out.".".fmt
-set multiplot layout 2, 2 title fulltitle margins 0.06, 0.84, 0.07, 0.89 spacing 0.06, 0.1
+set multiplot layout 2, 2 title fulltitle margins 0.06, 0.84, 0.07, 0.89 spacing 0.06, 0.15
 phases = "connect greeting response total"
 pfile(p, s) = sprintf("%s/%s/%s.tsv", datadir, p, s)
 set logscale x 10

@@ -203,9 +203,9 @@ Test(bench, report_works_in_a_browser, .timeout = 180)
      * verdict, and the verdict starts in the first screen of a 1440x900 window */
     snprintf(cmd, sizeof cmd,
              "cd %s && vs=$(grep -o ' vs=[^ ]*' probe.txt | cut -d= -f2-) && "
-             "text=$(printf '%%b' \"${vs//%%/\\x}\") && echo \"verdict: $text\" && "
-             "top=$(jq -r '.verdicts[0].ranking[0].model' summary.json) && [ \"$top\" != null ] && "
-             "case \"$text\" in *\"$top\"*) ;; *) exit 1;; esac && "
+             "top=$(jq -r '.verdicts[0].ranking[0].model | @uri' summary.json) && "
+             "[ \"$top\" != null ] && case \"$vs\" in *\"%%20$top%%20\"*) ;; *) exit 1;; "
+             "esac && "
              "[ $(grep -o 'verdict_top=[0-9]*' probe.txt | cut -d= -f2) -lt 900 ]",
              dir);
     cr_expect_eq(run(cmd), 0,
