@@ -1280,7 +1280,7 @@ Test(bench, every_make_suite_target_dry_runs, .timeout = 300)
     static const struct {
         const char *target, *cells;
     } t[] = {
-        {"bench", "336"},        {"smoke", "66"},       {"book", "50 30"},
+        {"bench", "384"},        {"smoke", "66"},       {"book", "50 30"},
         {"sweep-backlog", "54"}, {"sweep-pool", "168"}, {"workloads", "165 180 99 132 297 66"},
     };
     char out[] = "/tmp/cb-dry-XXXXXX";
