@@ -148,7 +148,7 @@ code, .mono { font-family: \"DejaVu Sans Mono\", monospace; font-size: 0.9em; }
 <h2>Verdict</h2>
 \(if $s.verdicts == null then "<p>No verdict: this run was summarised before verdicts existed; <code>bench/summarize RUN_DIR</code> makes its summary again, with them (pairs by repetition number: not measured close in time).</p>"
   elif ($vd | length) == 0 then "<p>No verdict: no configuration of this run has more than one model to compare.</p>" else
-"<p class=\"lead\">Which model is faster here, and by how much: in each configuration the models ranked by median throughput, each bar its ratio to the best with its paired interval (the line), \(if any($vd[]; .paired_by == "repetition") then "from unpaired repetitions: pairs made by repetition number (a run made before blocks, whose pairs were not measured close in time: read its intervals as wider than they say)" else "pairs of cells measured in one block" end); neighbours not told apart share a shade and a group.</p>"
+"<p class=\"lead\">Which model is faster here, and by how much: in each configuration the models ranked by their paired ratio to the best, each bar that ratio with its interval (the line), \(if any($vd[]; .paired_by == "repetition") then "from unpaired repetitions: pairs made by repetition number (a run made before blocks, whose pairs were not measured close in time: read its intervals as wider than they say)" else "pairs of cells measured in one block" end); neighbours not told apart share a shade and a group.</p>"
 + ([$vd[] | "<div class=\"vd\"><p class=\"vs\">\(vsentence | h)</p>\(vbars)\(vclass)\(vaa)</div>"] | join("\n")) end)
 </section>
 <h2 id=\"summary\">Summary</h2>

@@ -164,8 +164,13 @@ Test(bench, summary_of_known_cells, .timeout = 120)
  * either way, equivalent, so thread and reactor share the second group. reactor to the best:
  * log ratios -0.25 .. -0.20, median -0.225 (0.7985), interval [0.7788, 0.8187]. At 16
  * connections, 4 repetitions each of prethread (1000) and reactor (500): twice as fast, but 4
- * pairs reach 87.5% at most: no interval, undecided. At 1 connection, prethread alone: no
- * verdict. */
+ * pairs reach 87.5% at most: no interval, undecided. At 64 connections, in 6 blocks, the
+ * ranking goes by the paired ratio, not the median: prefork 100 in blocks 1-3 and 300 in 4-6
+ * (median 200), thread 110 and 280 (195), reactor 95 and 290 (192.5). thread/prefork is 1.1
+ * three times and 0.9333 three times: Walsh averages 6 of log 1.1, 6 of log 0.9333 and 9 of
+ * their mean, whose median is that mean, 1.0132: above 1, so thread is the best, though its
+ * median is lower; prefork to it is 0.9869, reactor to it (0.8636 and 1.0357) 0.9458. At 1
+ * connection, prethread alone: no verdict. */
 Test(bench, verdicts_from_known_pairs, .timeout = 60)
 {
     char dir[64];
@@ -193,14 +198,17 @@ Test(bench, verdicts_from_known_pairs, .timeout = 60)
              "* (k - 1) - 0.01) }'); "
              "cell prethread 32 $k $((1000 * k)) $k; cell reactor 32 $((7 - k)) $((900 * k)) $k; "
              "done; "
+             "for k in 1 2 3 4 5 6; do h=$((k > 3)); "
+             "cell prefork 64 $k $((100 + 200 * h)) $k; cell thread 64 $k $((110 + 170 * h)) $k; "
+             "cell reactor 64 $k $((95 + 195 * h)) $k; done; "
              "cell prethread 1 1 1000",
              dir);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     char out[96];
     snprintf(out, sizeof out, "%s/summary.json", dir);
     cr_assert_eq(sh("bench/summarize %s >%s", dir, out), 0);
-    expect_jq(out, ".verdicts | length == 3 and .[0].conc == 8 and .[1].conc == 16 and "
-                   ".[2].conc == 32");
+    expect_jq(out, ".verdicts | length == 4 and .[0].conc == 8 and .[1].conc == 16 and "
+                   ".[2].conc == 32 and .[3].conc == 64");
     expect_jq(out, ".verdicts[0].ranking | map([.model, .group]) == [[\"prethread\", 1], "
                    "[\"thread\", 2], [\"reactor\", 2]]");
     expect_jq(out, ".verdicts[0].ranking[0] | .ratio_to_best == 1 and .ratio_ci == [1, 1]");
@@ -222,7 +230,12 @@ Test(bench, verdicts_from_known_pairs, .timeout = 60)
                    "null and .pairs[0].verdict == \"undecided\" and .pairs[0].level == 0.875 "
                    "and .pairs[0].ci == null and .ranking[1].group == 1");
     /* pairs by block where the cells have one (32 connections), else by repetition */
-    expect_jq(out, "[.verdicts[].paired_by] == [\"repetition\", \"repetition\", \"block\"]");
+    expect_jq(out, "[.verdicts[].paired_by] == [\"repetition\", \"repetition\", \"block\", "
+                   "\"block\"]");
+    /* ranked by the paired ratio to the best, the best chosen by it too */
+    expect_jq(out, ".verdicts[3].ranking | map([.model, .rps, .ratio_to_best]) == "
+                   "[[\"thread\", 195, 1], [\"prefork\", 200, 0.9869], [\"reactor\", 192.5, "
+                   "0.9458]]");
     /* the A/A copy is not ranked; against its model: log ratios 0.01 - 0.004 (k - 1),
      * symmetric about 0: ratio 1, the whole range e^-0.01 .. e^0.01 */
     expect_jq(out, ".verdicts[0].aa == {ratio: 1, ci: [0.99, 1.0101], n: 6, level: 0.9688, "
@@ -239,7 +252,8 @@ Test(bench, verdicts_from_known_pairs, .timeout = 60)
     expect_jq(out, "[.verdicts[0].pairs[] | select(.metric == \"rps\")][1].verdict == "
                    "\"undecided\"");
     /* bench/compare sets two runs' verdicts side by side: a copy where reactor leads at 32
-     * connections (1200 k against 1000 k) agrees on prethread/thread at 8 and disagrees at 32
+     * connections (1200 k against 1000 k) agrees on prethread/thread at 8 and prefork/reactor
+     * at 64 (thread/prefork at 64 is undecided in both) and disagrees at 32
      * (prethread vs reactor, in name order: faster in A, slower in B) */
     snprintf(cmd, sizeof cmd,
              "rm -rf %s-b && cp -r %s %s-b && for k in 1 2 3 4 5 6; do f=%s-b/cells/"
@@ -249,7 +263,7 @@ Test(bench, verdicts_from_known_pairs, .timeout = 60)
              dir, dir, dir, dir, dir, dir, dir);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     snprintf(out, sizeof out, "%s/cmp.json", dir);
-    expect_jq(out, ".verdicts | .in_both == 4 and .decided_in_both == 2 and .agree == 1 and "
+    expect_jq(out, ".verdicts | .in_both == 6 and .decided_in_both == 3 and .agree == 2 and "
                    "(.disagree | length == 1) and (.disagree[0] | (.pair | startswith(\"prethread "
                    "vs reactor\")) and .a == \"faster\" and .b == \"slower\") and "
                    ".contradict == 1");

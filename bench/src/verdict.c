@@ -6,8 +6,8 @@
  * the accept lock and mode, the pool's sizing, the poller, the sieve's arrays). Two
  * contenders' measurements are paired by the block they ran in (cells that record one), or
  * else by their repetition number; each pair's ratio goes into bstats' paired interval. The
- * contenders are ranked by their median throughput, each has its ratio to the best with its
- * interval, and each neighbour in the ranking is decided against the next: faster or slower
+ * contenders are ranked by their paired ratio to the best, each with that ratio's interval,
+ * and each neighbour in the ranking is decided against the next: faster or slower
  * when the interval excludes 1, equivalent within the equivalence band, undecided otherwise.
  * Neighbours not told apart share a group. */
 #include <math.h>
@@ -52,6 +52,7 @@ struct contender {
     struct sample s[MAX_PAIRS];
     size_t n;
     double median;
+    double to_best; /* its paired throughput ratio to the best, the ranking's order */
 };
 
 struct config {
@@ -66,6 +67,14 @@ static int by_median(const void *a, const void *b)
 {
     const struct contender *x = a, *y = b;
     return (x->median < y->median) - (x->median > y->median);
+}
+
+static int by_ratio(const void *a, const void *b)
+{
+    const struct contender *x = a, *y = b;
+    if (x->to_best != y->to_best)
+        return (x->to_best < y->to_best) - (x->to_best > y->to_best);
+    return by_median(a, b);
 }
 
 static double median_of(const struct contender *c)
@@ -271,22 +280,45 @@ static int baseline_of(const struct config *g, size_t nr, size_t i)
 }
 
 /* Ranks g's contenders (the A/A copy last, out of the ranking) and labels them; the number
- * ranked. */
-static size_t rank(struct config *g)
+ * ranked. The best is the contender of the highest median throughput, or while another's
+ * paired ratio to it exceeds 1, that one (at most once per contender: Hodges-Lehmann ratios
+ * need not be transitive); the others follow by their paired ratio to it, the order the bars
+ * show and the blocks make precise (a median carries the machine's wander, a paired ratio
+ * cancels it), so that each neighbour pair is the closest the blocks measured. */
+static size_t rank(struct config *g, double level)
 {
     for (size_t i = 0; i < g->n; i++)
         g->c[i].median = is_aa(&g->c[i]) ? -1 : median_of(&g->c[i]);
     qsort(g->c, g->n, sizeof *g->c, by_median);
-    label(g);
     size_t n = 0;
     while (n < g->n && !is_aa(&g->c[n]))
         n++;
+    for (size_t tries = 0;; tries++) {
+        size_t top = 0;
+        g->c[0].to_best = 1;
+        for (size_t i = 1; i < n; i++) {
+            struct bs_paired p;
+            paired(&g->c[i], &g->c[0], M_RPS, level, &p);
+            /* no pair in common: the ratio of the medians */
+            g->c[i].to_best = isfinite(p.ratio) ? p.ratio : g->c[i].median / g->c[0].median;
+            if (g->c[i].to_best > g->c[top].to_best)
+                top = i;
+        }
+        if (top == 0 || tries == n)
+            break;
+        struct contender t = g->c[0];
+        g->c[0] = g->c[top];
+        g->c[top] = t;
+    }
+    if (n > 1)
+        qsort(g->c + 1, n - 1, sizeof *g->c, by_ratio);
+    label(g);
     return n;
 }
 
 static json_object *verdict_of(struct config *g, const struct vd_rule *rule)
 {
-    size_t nr = rank(g);
+    size_t nr = rank(g, rule->level);
     json_object *v = json_object_get(g->dims);
     json_object *ranking = json_object_new_array(), *pairs = json_object_new_array();
     int group = 1;
@@ -416,7 +448,7 @@ size_t vd_open(const char *dir, const struct vd_rule *rule, size_t max_n, struct
     struct vd_open *o = NULL;
     for (size_t k = 0; k < all.n; k++) {
         struct config *g = &all.c[k];
-        size_t nr = rank(g);
+        size_t nr = rank(g, rule->level);
         if (g->n == 1)
             want_more(&o, &n, &cap, &g->c[0], NULL, rule, max_n);
         for (size_t i = 0; i + 1 < nr; i++)
