@@ -281,10 +281,10 @@ static int baseline_of(const struct config *g, size_t nr, size_t i)
 
 /* Ranks g's contenders (the A/A copy last, out of the ranking) and labels them; the number
  * ranked. The best is the contender of the highest median throughput, or while another's
- * paired ratio to it exceeds 1, that one (at most once per contender: Hodges-Lehmann ratios
- * need not be transitive); the others follow by their paired ratio to it, the order the bars
- * show and the blocks make precise (a median carries the machine's wander, a paired ratio
- * cancels it), so that each neighbour pair is the closest the blocks measured. */
+ * paired ratio to it exceeds 1, that one (at most as many times as there are contenders:
+ * Hodges-Lehmann ratios need not be transitive); the others follow by their paired ratio to
+ * it, the order the bars show and the one the blocks make precise (a median carries the
+ * machine's wander, a paired ratio cancels it). */
 static size_t rank(struct config *g, double level)
 {
     for (size_t i = 0; i < g->n; i++)
@@ -301,6 +301,8 @@ static size_t rank(struct config *g, double level)
             paired(&g->c[i], &g->c[0], M_RPS, level, &p);
             /* no pair in common: the ratio of the medians */
             g->c[i].to_best = isfinite(p.ratio) ? p.ratio : g->c[i].median / g->c[0].median;
+            if (isnan(g->c[i].to_best)) /* no throughput at all */
+                g->c[i].to_best = 0;
             if (g->c[i].to_best > g->c[top].to_best)
                 top = i;
         }
